@@ -1,0 +1,14 @@
+import { defineConfig } from "tsup";
+
+// One build, two module formats: ESM for `import`, CJS for `require`, each with its own typings.
+export default defineConfig({
+  entry: { index: "src/index.ts", raw: "src/raw.ts" },
+  format: ["esm", "cjs"],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: "node20",
+  splitting: true,
+  // p-retry ships only ESM; bundling it keeps `require("openshell")` working on every Node 20.
+  noExternal: ["p-retry", "is-network-error"],
+});
