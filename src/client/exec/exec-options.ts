@@ -1,0 +1,54 @@
+import { z } from "zod";
+import { envKeySchema } from "../validation/common-schemas.js";
+
+/** Options of `exec`, `execStream` and `execInteractive`. */
+export interface ExecOptions {
+  /** Working directory inside the sandbox. */
+  workdir?: string;
+  /** Extra environment for this command. */
+  env?: Record<string, string>;
+  /** Kill the command after this many seconds; it then exits with code 124. 0 or omitted: no limit. */
+  timeoutSeconds?: number;
+  /** Run under a TTY (stdout and stderr then arrive merged on stdout). */
+  tty?: boolean;
+  /** Terminal size with `tty` (default 80x24). */
+  cols?: number;
+  rows?: number;
+  /** Cancels the command's stream. The gateway stops the command. */
+  signal?: AbortSignal;
+  /** Deadline to reach the gateway. */
+  handshakeTimeoutMs?: number;
+}
+
+/** Options of the one-shot `exec` and `execStream`. */
+export interface ExecRunOptions extends ExecOptions {
+  /** Bytes written to the command's stdin, which is then closed. */
+  stdin?: string | Uint8Array;
+}
+
+/** SEMANTICS: <= 1024 arguments, each <= 32 KiB, no NUL. */
+export const execCommandSchema = z
+  .array(
+    z
+      .string()
+      .refine((a) => Buffer.byteLength(a, "utf8") <= 32 * 1024, "each argument must be at most 32 KiB")
+      .refine((a) => !a.includes("\0"), "must not contain NUL"),
+  )
+  .min(1, "must name a program to run")
+  .max(1024, "at most 1024 arguments");
+
+const dimension = z.number().int().min(1).max(10_000).optional();
+
+export const execOptionsSchema = z
+  .object({
+    workdir: z.string().max(4096).optional(),
+    env: z.record(envKeySchema, z.string()).optional(),
+    timeoutSeconds: z.number().int().min(0).max(4_294_967_295).optional(),
+    tty: z.boolean().optional(),
+    cols: dimension,
+    rows: dimension,
+    stdin: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
+    signal: z.instanceof(AbortSignal).optional(),
+    handshakeTimeoutMs: z.number().int().positive().optional(),
+  })
+  .strict();

@@ -1,0 +1,106 @@
+import { create } from "@bufbuild/protobuf";
+import { ProtocolError } from "../../errors.js";
+import { type ExecSandboxRequest, ExecSandboxRequestSchema } from "../../gen/openshell/v1/openshell_pb.js";
+import type { GatewayCalls } from "../internal/gateway-calls.js";
+import { validate } from "../validation/validate.js";
+import { type ExecEvent, toExecEvent } from "./exec-events.js";
+import {
+  type ExecOptions,
+  type ExecRunOptions,
+  execCommandSchema,
+  execOptionsSchema,
+} from "./exec-options.js";
+
+/** The target of an exec: the sandbox's name (for messages) and id (for the wire). */
+export interface ExecTarget {
+  name: string;
+  id: () => Promise<string>;
+}
+
+/** Validates an exec's inputs and builds the ExecSandbox request. */
+export function buildExecRequest(
+  sandboxId: string,
+  command: string[],
+  options: ExecRunOptions,
+): ExecSandboxRequest {
+  const argv = validate(execCommandSchema, command, "command");
+  const o = validate(execOptionsSchema, options, "exec options");
+  return create(ExecSandboxRequestSchema, {
+    sandboxId,
+    command: argv,
+    workdir: o.workdir ?? "",
+    environment: o.env ?? {},
+    timeoutSeconds: o.timeoutSeconds ?? 0,
+    stdin: typeof o.stdin === "string" ? new TextEncoder().encode(o.stdin) : (o.stdin ?? new Uint8Array()),
+    tty: o.tty ?? false,
+    cols: o.cols ?? 0,
+    rows: o.rows ?? 0,
+  });
+}
+
+/**
+ * Runs a command and yields its output as it comes, ending with its exit event. A stream that ends
+ * without an exit event is a ProtocolError: the command's outcome is unknown, never a silent success.
+ */
+export async function* execStream(
+  calls: GatewayCalls,
+  target: ExecTarget,
+  command: string[],
+  options: ExecRunOptions = {},
+): AsyncGenerator<ExecEvent, void, undefined> {
+  const request = buildExecRequest("", command, options);
+  request.sandboxId = await target.id();
+  const operation = `exec ${JSON.stringify(command[0])} in sandbox "${target.name}"`;
+  const events = calls.stream(operation, options, (o) => calls.openshell.execSandbox(request, o));
+  yield* untilExit(events, operation);
+}
+
+/** Passes exec events through and insists on the final exit event. */
+export async function* untilExit(
+  events: AsyncIterable<Parameters<typeof toExecEvent>[0]>,
+  operation: string,
+): AsyncGenerator<ExecEvent, void, undefined> {
+  for await (const message of events) {
+    const event = toExecEvent(message);
+    if (!event) continue;
+    yield event;
+    if (event.type === "exit") return;
+  }
+  throw new ProtocolError(
+    `${operation}: the stream ended without an exit code, so the command's outcome is unknown`,
+  );
+}
+
+/** What a finished command printed and how it exited. */
+export interface ExecResult {
+  exitCode: number;
+  /** Standard output, decoded as UTF-8. */
+  stdout: string;
+  /** Standard error, decoded as UTF-8 (empty under a TTY, where both arrive on stdout). */
+  stderr: string;
+}
+
+/** Runs a command to completion and returns its exit code and output. */
+export async function execBuffered(
+  calls: GatewayCalls,
+  target: ExecTarget,
+  command: string[],
+  options: ExecRunOptions = {},
+): Promise<ExecResult> {
+  const stdout: Uint8Array[] = [];
+  const stderr: Uint8Array[] = [];
+  for await (const event of execStream(calls, target, command, options)) {
+    if (event.type === "stdout") stdout.push(event.data);
+    else if (event.type === "stderr") stderr.push(event.data);
+    else return { exitCode: event.exitCode, stdout: decode(stdout), stderr: decode(stderr) };
+  }
+  // execStream throws rather than ending without an exit event.
+  throw new ProtocolError("exec ended without an exit event");
+}
+
+function decode(chunks: Uint8Array[]): string {
+  // Decoding once at the end keeps multi-byte characters split across chunks intact.
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export type { ExecOptions };

@@ -1,0 +1,41 @@
+/**
+ * `openshell`: the TypeScript SDK for OpenShell, the sandbox runtime for AI agents.
+ *
+ * ```ts
+ * import { OpenShell } from "openshell";
+ * await using os = await OpenShell.connect();
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+export type { ExecEvent } from "./client/exec/exec-events.js";
+export type { InteractiveExec } from "./client/exec/exec-interactive.js";
+export type { ExecOptions, ExecRunOptions } from "./client/exec/exec-options.js";
+export type { ExecResult } from "./client/exec/exec-stream.js";
+export type { GatewayHealth, GatewayInfo, OpenShellOptions } from "./client/open-shell.js";
+export { OpenShell } from "./client/open-shell.js";
+export type { RawClients } from "./client/raw-clients.js";
+export type { RequestOptions, StreamRequestOptions, WorkspaceOptions } from "./client/request-options.js";
+export type { CreateSandboxOptions, ResourceQuantities } from "./client/sandboxes/create-sandbox-options.js";
+export type { ForwardOptions, PortForward } from "./client/sandboxes/port-forward.js";
+export type { Sandbox } from "./client/sandboxes/sandbox.js";
+export type {
+  LogLevel,
+  LogSource,
+  PlatformEventInfo,
+  SandboxEvent,
+  SandboxLogLine,
+} from "./client/sandboxes/sandbox-events.js";
+export type { SandboxConditionInfo, SandboxInfo, SandboxPhase } from "./client/sandboxes/sandbox-info.js";
+export type { FollowLogsOptions, LogFilter, ReadLogsOptions } from "./client/sandboxes/sandbox-logs.js";
+export type {
+  ListSandboxesOptions,
+  SandboxService,
+  WatchSandboxOptions,
+} from "./client/sandboxes/sandbox-service.js";
+export type { WaitOptions } from "./client/sandboxes/wait-for-phase.js";
+export type { ConnectOptions, TlsOptions } from "./connect/connect-options.js";
+export type { RetryOptions } from "./connect/retry-interceptor.js";
+export type { StreamTimeouts } from "./connect/stream-timeouts.js";
+export * from "./errors.js";
