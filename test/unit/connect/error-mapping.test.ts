@@ -1,0 +1,80 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { toOpenShellError } from "../../../src/connect/error-mapping.js";
+import {
+  AlreadyExistsError,
+  CanceledError,
+  ConflictError,
+  FailedPreconditionError,
+  InternalError,
+  InvalidArgumentError,
+  NotFoundError,
+  OpenShellError,
+  PermissionDeniedError,
+  ProtocolError,
+  ResourceExhaustedError,
+  TimeoutError,
+  TlsError,
+  UnauthenticatedError,
+  UnavailableError,
+} from "../../../src/errors.js";
+
+const context = { operation: 'get sandbox "demo"', endpoint: "https://gw:17670" };
+
+describe("toOpenShellError", () => {
+  const cases: [Code, new (...args: never[]) => OpenShellError, string, string][] = [
+    [Code.NotFound, NotFoundError, "not_found", "NOT_FOUND"],
+    [Code.AlreadyExists, AlreadyExistsError, "already_exists", "ALREADY_EXISTS"],
+    [Code.InvalidArgument, InvalidArgumentError, "invalid_argument", "INVALID_ARGUMENT"],
+    [Code.FailedPrecondition, FailedPreconditionError, "failed_precondition", "FAILED_PRECONDITION"],
+    [Code.Aborted, ConflictError, "conflict", "ABORTED"],
+    [Code.ResourceExhausted, ResourceExhaustedError, "resource_exhausted", "RESOURCE_EXHAUSTED"],
+    [Code.Unauthenticated, UnauthenticatedError, "unauthenticated", "UNAUTHENTICATED"],
+    [Code.PermissionDenied, PermissionDeniedError, "permission_denied", "PERMISSION_DENIED"],
+    [Code.Unavailable, UnavailableError, "unavailable", "UNAVAILABLE"],
+    [Code.DeadlineExceeded, TimeoutError, "timeout", "DEADLINE_EXCEEDED"],
+    [Code.Canceled, CanceledError, "canceled", "CANCELED"],
+    [Code.Unimplemented, ProtocolError, "protocol", "UNIMPLEMENTED"],
+    [Code.Internal, InternalError, "internal", "INTERNAL"],
+    [Code.Unknown, InternalError, "internal", "UNKNOWN"],
+    [Code.DataLoss, InternalError, "internal", "DATA_LOSS"],
+  ];
+
+  it.each(cases)("maps gRPC code %s to its class with a stable code", (code, cls, stable, grpc) => {
+    const err = toOpenShellError(new ConnectError("sandbox demo is gone", code), context);
+    expect(err).toBeInstanceOf(cls);
+    expect(err).toBeInstanceOf(OpenShellError);
+    expect(err.code).toBe(stable);
+    expect(err.grpcCode).toBe(grpc);
+    expect(err.message).toContain('get sandbox "demo"');
+    expect(err.message).toContain("sandbox demo is gone");
+  });
+
+  it("says what to do on UNAVAILABLE and names the endpoint", () => {
+    const err = toOpenShellError(new ConnectError("connection refused", Code.Unavailable), context);
+    expect(err.message).toContain("https://gw:17670");
+    expect(err.message).toMatch(/running and reachable/);
+  });
+
+  it("recognises TLS handshake failures anywhere in the cause chain", () => {
+    const nodeErr = Object.assign(new Error("certificate has expired"), {
+      code: "ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED",
+    });
+    const err = toOpenShellError(
+      new ConnectError("transport failed", Code.Unavailable, undefined, undefined, nodeErr),
+      context,
+    );
+    expect(err).toBeInstanceOf(TlsError);
+    expect(err.message).toMatch(/client certificate because it has expired/);
+  });
+
+  it("keeps an SDK error as it is", () => {
+    const original = new NotFoundError("x");
+    expect(toOpenShellError(original, context)).toBe(original);
+  });
+
+  it("prints class, code and message from toString", () => {
+    const err = toOpenShellError(new ConnectError("nope", Code.NotFound), context);
+    expect(String(err)).toBe(`NotFoundError [not_found]: get sandbox "demo": nope`);
+  });
+});
