@@ -1,0 +1,227 @@
+/**
+ * Packaging test: what `npm publish` would ship must work for a real consumer. Builds, packs the
+ * tarball, installs it into a fresh project outside this repository and checks ESM and CJS loading,
+ * TypeScript resolution under `nodenext` for both module kinds, publint and attw.
+ *
+ * It needs the npm registry for the package's own dependencies (the consumer installs them).
+ */
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const bin = (name: string): string => join(repoRoot, "node_modules", ".bin", name);
+const tscJs = join(repoRoot, "node_modules", "typescript", "bin", "tsc");
+
+/** The consumer must not inherit `npm run`'s npm_* variables (prefix, package name, lifecycle). */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.toLowerCase().startsWith("npm_")) env[key] = value;
+  }
+  env.NO_COLOR = "1";
+  env.FORCE_COLOR = "0";
+  return env;
+}
+
+interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command and fails with its full output, so a CI log shows why without a rerun. */
+function run(file: string, args: string[], cwd: string, timeoutMs = 240_000): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      file,
+      args,
+      { cwd, env: cleanEnv(), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(
+            new Error(
+              `command failed: ${file} ${args.join(" ")} (in ${cwd})\n${error.message}\n` +
+                `--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`,
+            ),
+          );
+          return;
+        }
+        resolvePromise({ stdout, stderr });
+      },
+    );
+  });
+}
+
+interface PackEntry {
+  filename: string;
+  files: { path: string }[];
+}
+
+let workDir = "";
+let tarball = "";
+let consumerDir = "";
+let packedFiles: string[] = [];
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), "openshell-pack-"));
+  await run("npm", ["run", "build"], repoRoot);
+
+  const packed = await run("npm", ["pack", "--json", "--pack-destination", workDir], repoRoot);
+  // npm may print lifecycle noise before the JSON array; parse from the first "[".
+  const entries = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as PackEntry[];
+  const entry = entries[0];
+  if (!entry) throw new Error(`npm pack printed no entry:\n${packed.stdout}`);
+  tarball = join(workDir, entry.filename);
+  packedFiles = entry.files.map((f) => f.path);
+
+  consumerDir = join(workDir, "consumer");
+  await mkdir(consumerDir);
+  await writeFile(
+    join(consumerDir, "package.json"),
+    `${JSON.stringify({ name: "openshell-consumer", version: "0.0.0", private: true }, null, 2)}\n`,
+  );
+  await run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", tarball], consumerDir);
+});
+
+afterAll(async () => {
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+describe("npm package", () => {
+  it("ships the built entry points and README, and no tests", () => {
+    for (const path of [
+      "package.json",
+      "README.md",
+      "dist/index.js",
+      "dist/index.cjs",
+      "dist/index.d.ts",
+      "dist/index.d.cts",
+      "dist/raw.js",
+      "dist/raw.cjs",
+      "dist/raw.d.ts",
+      "dist/raw.d.cts",
+      "src/index.ts",
+      "src/raw.ts",
+    ]) {
+      expect(packedFiles, `tarball should contain ${path}`).toContain(path);
+    }
+    expect(packedFiles.some((p) => p.startsWith("proto/") && p.endsWith(".proto"))).toBe(true);
+    expect(packedFiles.filter((p) => p.startsWith("test/") || p.startsWith("node_modules/"))).toEqual([]);
+  });
+
+  it("loads as ESM with `import`", async () => {
+    const script = [
+      'import { OpenShellError, NotFoundError } from "openshell";',
+      'import { OpenShell, Inference, SandboxPhase } from "openshell/raw";',
+      "const err = new NotFoundError('x');",
+      "console.log(JSON.stringify({",
+      "  base: typeof OpenShellError, isBase: err instanceof OpenShellError, code: err.code,",
+      "  service: OpenShell.typeName, inference: Inference.typeName, ready: SandboxPhase.READY,",
+      "}));",
+    ].join("\n");
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], consumerDir);
+    expect(JSON.parse(stdout)).toEqual({
+      base: "function",
+      isBase: true,
+      code: "not_found",
+      service: "openshell.v1.OpenShell",
+      inference: "openshell.inference.v1.Inference",
+      ready: 2,
+    });
+  });
+
+  it("loads as CommonJS with `require`", async () => {
+    const script = [
+      'const root = require("openshell");',
+      'const raw = require("openshell/raw");',
+      "const err = new root.NotFoundError('x');",
+      "console.log(JSON.stringify({",
+      "  base: typeof root.OpenShellError, isBase: err instanceof root.OpenShellError, code: err.code,",
+      "  service: raw.OpenShell.typeName, inference: raw.Inference.typeName, ready: raw.SandboxPhase.READY,",
+      '  resolved: require.resolve("openshell").endsWith(".cjs"),',
+      "}));",
+    ].join("\n");
+    const { stdout } = await run(process.execPath, ["-e", script], consumerDir);
+    expect(JSON.parse(stdout)).toEqual({
+      base: "function",
+      isBase: true,
+      code: "not_found",
+      service: "openshell.v1.OpenShell",
+      inference: "openshell.inference.v1.Inference",
+      ready: 2,
+      resolved: true,
+    });
+  });
+
+  it("type-checks a consumer under nodenext, from both an ES module and a CommonJS module", async () => {
+    // The same body from .mts (resolves the `import` typings) and .cts (the `require` typings).
+    // The @ts-expect-error lines fail the check if the typings degrade to `any`.
+    const body = [
+      'import { NotFoundError, OpenShellError, type OpenShellErrorCode } from "openshell";',
+      'import { OpenShell, SandboxPhase, type Sandbox, type SandboxSchema } from "openshell/raw";',
+      "",
+      'const code: OpenShellErrorCode = "not_found";',
+      'const err: OpenShellError = new NotFoundError("missing");',
+      "const phase: SandboxPhase = SandboxPhase.READY;",
+      'const kind: "unary" = OpenShell.method.getSandbox.methodKind;',
+      'const meta: Sandbox["metadata"] = undefined;',
+      "type S = typeof SandboxSchema;",
+      "// @ts-expect-error OpenShellErrorCode is a closed union",
+      'const bad: OpenShellErrorCode = "no_such_code";',
+      "// @ts-expect-error getSandbox is unary, not a stream",
+      'const wrong: "server_streaming" = OpenShell.method.getSandbox.methodKind;',
+      "export const used: unknown[] = [code, err, phase, kind, meta, bad, wrong];",
+      "export type { S };",
+      "",
+    ].join("\n");
+    await writeFile(join(consumerDir, "consumer.mts"), body);
+    await writeFile(join(consumerDir, "consumer.cts"), body);
+    await run(
+      process.execPath,
+      [
+        tscJs,
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "--target",
+        "es2022",
+        "--lib",
+        "es2022,esnext.disposable",
+        "--strict",
+        "--noEmit",
+        "--typeRoots",
+        join(repoRoot, "node_modules", "@types"),
+        "--types",
+        "node",
+        "consumer.mts",
+        "consumer.cts",
+      ],
+      consumerDir,
+    );
+  });
+
+  it("passes publint with no errors, warnings or suggestions", async () => {
+    const { stdout, stderr } = await run(bin("publint"), ["run", "--strict", tarball], repoRoot);
+    const output = `${stdout}\n${stderr}`;
+    expect(output).not.toMatch(/Errors:|Warnings:|Suggestions:/);
+  });
+
+  it("passes attw (are the types wrong) with no problems", async () => {
+    // Exits non-zero on any problem; the table in the thrown message says which entry and why.
+    const { stdout } = await run(bin("attw"), ["--format", "ascii", tarball], repoRoot);
+    expect(stdout).toMatch(/No problems found/);
+  });
+
+  it("keeps the published package.json consistent with the exports map", async () => {
+    const manifest = JSON.parse(
+      await readFile(join(consumerDir, "node_modules", "openshell", "package.json"), "utf8"),
+    ) as { exports: Record<string, unknown>; sideEffects: boolean; type: string };
+    expect(Object.keys(manifest.exports)).toEqual(expect.arrayContaining([".", "./raw"]));
+    expect(manifest.sideEffects).toBe(false);
+    expect(manifest.type).toBe("module");
+  });
+});

@@ -1,0 +1,51 @@
+import { defineConfig } from "vitest/config";
+
+// One config, four projects, so `vitest run` with no filter runs the whole suite and closes with a
+// single "Tests  N passed (N)" summary line. Pick one with `--project <name>`.
+export default defineConfig({
+  test: {
+    // The default reporter always ends with the Test Files / Tests / Duration summary, TTY or not.
+    reporters: ["default"],
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          environment: "node",
+          // Real container engines: image pulls and container start-up take seconds, not milliseconds.
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: "package",
+          include: ["test/package/**/*.test.ts"],
+          environment: "node",
+          // Builds, packs and installs into a fresh consumer project (registry download included).
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          // Runs after the other projects: its CPU-heavy build and tsc would otherwise skew the
+          // timing-sensitive stream-timeout tests running alongside.
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
+  },
+});
