@@ -1,0 +1,14 @@
+/** Public surface of `os.policy`, for the package entry point to re-export. */
+export { PolicyLoadError } from "./policy-load-error.js";
+export type {
+  NetworkPolicyRuleInit,
+  PolicyRevisionsOptions,
+  PolicySourceName,
+  PolicyStatusOptions,
+  PolicyUpdateResult,
+  PolicyWaitOptions,
+  SandboxPolicyConfig,
+  UpdatePolicyInput,
+} from "./policy-options.js";
+export type { PolicyRevisionInfo, PolicyRevisionStatus } from "./policy-revision.js";
+export type { PolicyService, PolicyStatusInfo, SandboxIdResolver } from "./policy-service.js";
