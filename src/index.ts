@@ -39,3 +39,6 @@ export type { ConnectOptions, TlsOptions } from "./connect/connect-options.js";
 export type { RetryOptions } from "./connect/retry-interceptor.js";
 export type { StreamTimeouts } from "./connect/stream-timeouts.js";
 export * from "./errors.js";
+export * from "./client/inference/index.js";
+export * from "./client/policy/index.js";
+export * from "./client/providers/index.js";

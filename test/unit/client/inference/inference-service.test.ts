@@ -6,7 +6,7 @@ import {
   Inference,
   type SetInferenceRouteRequest,
 } from "../../../../src/gen/openshell/inference/v1/inference_pb.js";
-import { memoryCalls } from "./memory-gateway.js";
+import { memoryCalls } from "../../support/memory-gateway.js";
 
 async function rejection(promise: Promise<unknown>): Promise<OpenShellError> {
   try {

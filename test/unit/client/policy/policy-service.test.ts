@@ -21,7 +21,7 @@ import {
   PolicyStatus,
   type UpdateConfigRequest,
 } from "../../../../src/gen/openshell/v1/openshell_pb.js";
-import { memoryCalls } from "./memory-gateway.js";
+import { memoryCalls } from "../../support/memory-gateway.js";
 
 /** Stand-in for SandboxService.resolveId: one known sandbox. */
 function resolver(calls: string[] = []) {

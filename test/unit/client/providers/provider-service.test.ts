@@ -16,7 +16,7 @@ import {
   OpenShell,
   type UpdateProviderRequest,
 } from "../../../../src/gen/openshell/v1/openshell_pb.js";
-import { memoryCalls } from "./memory-gateway.js";
+import { memoryCalls } from "../../support/memory-gateway.js";
 
 const secret = "sk-live-0123456789abcdef";
 

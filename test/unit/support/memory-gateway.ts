@@ -1,7 +1,7 @@
 import { type ConnectRouter, createClient, createRouterTransport } from "@connectrpc/connect";
-import { GatewayCalls } from "../../../../src/client/internal/gateway-calls.js";
-import { Inference } from "../../../../src/gen/openshell/inference/v1/inference_pb.js";
-import { OpenShell } from "../../../../src/gen/openshell/v1/openshell_pb.js";
+import { GatewayCalls } from "../../../src/client/internal/gateway-calls.js";
+import { Inference } from "../../../src/gen/openshell/inference/v1/inference_pb.js";
+import { OpenShell } from "../../../src/gen/openshell/v1/openshell_pb.js";
 
 /**
  * GatewayCalls over connect-es's in-memory transport: the test registers only the handlers it needs,
