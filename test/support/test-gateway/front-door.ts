@@ -1,0 +1,91 @@
+import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
+
+interface Connection {
+  client: Socket;
+  upstream: Socket | undefined;
+}
+
+/**
+ * A byte-level TCP relay in front of the HTTP/2 server. TLS runs end to end through it, so clients
+ * see the real server; it exists so tests can make the gateway go silent (`freeze`: bytes, HTTP/2
+ * PINGs included, stop flowing both ways) or vanish (`destroyAll`), which Node's HTTP/2 server cannot
+ * do by itself because it answers PINGs below the application.
+ */
+export class FrontDoor {
+  private readonly connections = new Set<Connection>();
+  private frozen = false;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly targetPort: number,
+  ) {
+    server.on("connection", (client) => this.accept(client));
+  }
+
+  static async listen(targetPort: number): Promise<FrontDoor> {
+    const door = new FrontDoor(createServer(), targetPort);
+    await new Promise<void>((resolve, reject) => {
+      door.server.once("error", reject);
+      door.server.listen(0, "127.0.0.1", () => resolve());
+    });
+    return door;
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === "object" && address ? address.port : 0;
+  }
+
+  private accept(client: Socket): void {
+    const connection: Connection = { client, upstream: undefined };
+    this.connections.add(connection);
+    const forget = () => {
+      this.connections.delete(connection);
+      client.destroy();
+      connection.upstream?.destroy();
+    };
+    client.on("error", forget);
+    client.on("close", forget);
+    // A frozen gateway still accepts TCP (the kernel would) but never answers.
+    if (this.frozen) {
+      client.pause();
+      return;
+    }
+    this.connectUpstream(connection, forget);
+  }
+
+  private connectUpstream(connection: Connection, forget: () => void): void {
+    const upstream = tcpConnect({ host: "127.0.0.1", port: this.targetPort });
+    connection.upstream = upstream;
+    upstream.on("error", forget);
+    upstream.on("close", forget);
+    connection.client.pipe(upstream);
+    upstream.pipe(connection.client);
+  }
+
+  /** Stops every byte in both directions; sockets stay open, so the peer only sees silence. */
+  freeze(): void {
+    this.frozen = true;
+    for (const { client, upstream } of this.connections) {
+      client.unpipe();
+      upstream?.unpipe();
+      client.pause();
+      upstream?.pause();
+    }
+  }
+
+  /** Destroys every relayed connection at once, as if the gateway's process died. */
+  destroyAll(): void {
+    for (const { client, upstream } of this.connections) {
+      client.resetAndDestroy();
+      upstream?.destroy();
+    }
+    this.connections.clear();
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.destroyAll();
+    await closed;
+  }
+}

@@ -1,0 +1,175 @@
+import {
+  createServer as createH2cServer,
+  createSecureServer,
+  type Http2Server,
+  type Http2Session,
+} from "node:http2";
+import type { Socket } from "node:net";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Inference } from "../../../src/gen/openshell/inference/v1/inference_pb.js";
+import { OpenShell } from "../../../src/gen/openshell/v1/openshell_pb.js";
+import {
+  type CertificateAndKey,
+  type CertificateAuthority,
+  createCertificateAuthority,
+  issueClientCertificate,
+  issueServerCertificate,
+} from "../certs.js";
+import { authInterceptor, type GatewayAuth } from "./auth-interceptor.js";
+import { execHandlers } from "./exec-handlers.js";
+import { forwardHandlers } from "./forward-handlers.js";
+import { FrontDoor } from "./front-door.js";
+import { gatewayInfoHandlers } from "./gateway-info-handlers.js";
+import { GatewayState } from "./gateway-state.js";
+import { inferenceHandlers } from "./inference-handlers.js";
+import { policyHandlers } from "./policy-handlers.js";
+import { providerHandlers } from "./provider-handlers.js";
+import { sandboxHandlers } from "./sandbox-handlers.js";
+import { watchHandlers } from "./watch-handlers.js";
+
+export type { GatewayAuth } from "./auth-interceptor.js";
+export { testGatewayVersion } from "./gateway-info-handlers.js";
+export type { GatewayState, RecordedCall, TerminalSize } from "./gateway-state.js";
+export { failingImage } from "./lifecycle.js";
+
+export interface TestGatewayOptions {
+  /** `false` serves plaintext HTTP/2 (h2c) on an `http://` endpoint. Default: mTLS. */
+  tls?: boolean;
+  /** Tokens every call but Health must carry. */
+  auth?: GatewayAuth;
+  /** Sign with this CA instead of a fresh one (e.g. two gateways one client trusts). */
+  certificateAuthority?: CertificateAuthority;
+}
+
+export interface TestGateway {
+  /** `https://127.0.0.1:<port>` (or `http://` without TLS). */
+  endpoint: string;
+  port: number;
+  /** The CA certificate (PEM) that signed the server and client certificates. */
+  ca: string;
+  certificateAuthority: CertificateAuthority;
+  /** A client certificate the gateway accepts. */
+  client: CertificateAndKey;
+  /** The gateway's own certificate. */
+  server: CertificateAndKey;
+  state: GatewayState;
+  /** Graceful shutdown: open streams fail with UNAVAILABLE, processes are killed, folders removed. */
+  close(): Promise<void>;
+  /** Abrupt death mid-stream: every connection is torn down without a word. */
+  crash(): void;
+  /** The gateway stops answering anything (HTTP/2 PINGs too) while keeping connections open. */
+  freeze(): void;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * An OpenShell gateway for tests, on loopback over real HTTP/2 (mTLS by default), whose sandboxes are
+ * real host processes: exec runs commands, forwards reach real sockets, and main-process output is
+ * the sandbox log. Behaviour follows shared/openshell-contract/SEMANTICS.md.
+ */
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const tls = options.tls ?? true;
+  const certificateAuthority =
+    options.certificateAuthority ?? (await createCertificateAuthority("openshell-test-ca"));
+  const [server, client] = await Promise.all([
+    issueServerCertificate(certificateAuthority, { dnsNames: ["localhost"], ips: ["127.0.0.1", "::1"] }),
+    issueClientCertificate(certificateAuthority, { commonName: "openshell-test-client" }),
+  ]);
+
+  const state = new GatewayState();
+  let endpointUrl = new URL("http://127.0.0.1:0");
+  const handler = connectNodeAdapter({
+    grpc: true,
+    grpcWeb: true,
+    connect: true,
+    interceptors: [authInterceptor(state, options.auth)],
+    routes: (router) => {
+      router.service(OpenShell, {
+        ...gatewayInfoHandlers(),
+        ...sandboxHandlers(state),
+        ...watchHandlers(state),
+        ...execHandlers(state),
+        ...forwardHandlers(state, () => endpointUrl),
+        ...providerHandlers(state),
+        ...policyHandlers(state),
+      });
+      router.service(Inference, inferenceHandlers(state));
+    },
+  });
+
+  const http2: Http2Server = tls
+    ? createSecureServer(
+        {
+          key: server.key,
+          cert: server.cert,
+          ca: certificateAuthority.cert,
+          requestCert: true,
+          rejectUnauthorized: true,
+        },
+        handler,
+      )
+    : createH2cServer(handler);
+  const sessions = new Set<Http2Session>();
+  const sockets = new Set<Socket>();
+  http2.on("session", (session: Http2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  http2.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    http2.once("error", reject);
+    http2.listen(0, "127.0.0.1", () => resolve());
+  });
+  const address = http2.address();
+  const door = await FrontDoor.listen(typeof address === "object" && address ? address.port : 0);
+  endpointUrl = new URL(`${tls ? "https" : "http"}://127.0.0.1:${door.port}`);
+
+  let frozen = false;
+  let closing: Promise<void> | undefined;
+  const serverClosed = new Promise<void>((resolve) => http2.once("close", () => resolve()));
+
+  const destroyConnections = () => {
+    door.destroyAll();
+    for (const session of sessions) session.destroy();
+    for (const socket of sockets) socket.destroy();
+  };
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      http2.close();
+      // Streams learn of the shutdown first (UNAVAILABLE), then sessions get a GOAWAY.
+      state.dispose();
+      if (!frozen) for (const session of sessions) session.close();
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, frozen ? 0 : 1000).unref());
+      await Promise.race([serverClosed, grace]);
+      destroyConnections();
+      await Promise.all([serverClosed, door.close()]);
+    })();
+    return closing;
+  };
+
+  return {
+    endpoint: endpointUrl.origin,
+    port: door.port,
+    ca: certificateAuthority.cert,
+    certificateAuthority,
+    client,
+    server,
+    state,
+    close,
+    crash() {
+      // Connections first, so clients see sockets die rather than orderly error trailers.
+      destroyConnections();
+      frozen = true;
+      void close();
+    },
+    freeze() {
+      frozen = true;
+      door.freeze();
+    },
+    [Symbol.asyncDispose]: close,
+  };
+}
