@@ -15,7 +15,6 @@ describe("test gateway", () => {
       OpenShell,
       createGrpcTransport({
         baseUrl: gateway.endpoint,
-        httpVersion: "2",
         nodeOptions: { ca: gateway.ca, cert: gateway.client.cert, key: gateway.client.key },
       }),
     );
@@ -64,10 +63,7 @@ describe("test gateway", () => {
   });
 
   it("refuses a client without a certificate", async () => {
-    const anonymous = createClient(
-      OpenShell,
-      createGrpcTransport({ baseUrl: gateway.endpoint, httpVersion: "2", nodeOptions: { ca: gateway.ca } }),
-    );
+    const anonymous = createClient(OpenShell);
     const err = await anonymous.health({}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectError);
     // The refusal is a TLS alert, surfaced by connect-node as an internal transport error.

@@ -53,6 +53,8 @@ export interface TestGateway {
   /** The gateway's own certificate. */
   server: CertificateAndKey;
   state: GatewayState;
+  /** Request headers of the most recent call (names lowercase), or undefined before any call. */
+  lastHeaders(): Record<string, string> | undefined;
   /** Graceful shutdown: open streams fail with UNAVAILABLE, processes are killed, folders removed. */
   close(): Promise<void>;
   /** Abrupt death mid-stream: every connection is torn down without a word. */
@@ -159,6 +161,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     client,
     server,
     state,
+    lastHeaders: () => (state.lastCall ? Object.fromEntries(state.lastCall.headers) : undefined),
     close,
     crash() {
       // Connections first, so clients see sockets die rather than orderly error trailers.
