@@ -63,7 +63,10 @@ describe("test gateway", () => {
   });
 
   it("refuses a client without a certificate", async () => {
-    const anonymous = createClient(OpenShell);
+    const anonymous = createClient(
+      OpenShell,
+      createGrpcTransport({ baseUrl: gateway.endpoint, nodeOptions: { ca: gateway.ca } }),
+    );
     const err = await anonymous.health({}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectError);
     // The refusal is a TLS alert, surfaced by connect-node as an internal transport error.
