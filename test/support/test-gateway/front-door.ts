@@ -1,9 +1,20 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
+import { encryptedAlert, recordsSentUnder } from "./tls-alerts.js";
 
 interface Connection {
   client: Socket;
   upstream: Socket | undefined;
+  /** Server-to-client bytes of the handshake phase, to find the sequence number of an alert. */
+  fromServer: Buffer[];
+  recorded: number;
+  /** Set when the server rejected the client certificate: the alert to deliver before closing. */
+  rejection: { secretHex: string; description: number } | undefined;
 }
+
+/** Enough to cover the handshake and session tickets; later traffic is not recorded. */
+const recordLimit = 64 * 1024;
+/** How long to wait, after the server closed, for word that it closed over a rejected certificate. */
+const rejectionWaitMs = 25;
 
 /**
  * A byte-level TCP relay in front of the HTTP/2 server. TLS runs end to end through it, so clients
@@ -37,7 +48,13 @@ export class FrontDoor {
   }
 
   private accept(client: Socket): void {
-    const connection: Connection = { client, upstream: undefined };
+    const connection: Connection = {
+      client,
+      upstream: undefined,
+      fromServer: [],
+      recorded: 0,
+      rejection: undefined,
+    };
     this.connections.add(connection);
     const forget = () => {
       this.connections.delete(connection);
@@ -58,9 +75,41 @@ export class FrontDoor {
     const upstream = tcpConnect({ host: "127.0.0.1", port: this.targetPort });
     connection.upstream = upstream;
     upstream.on("error", forget);
-    upstream.on("close", forget);
+    upstream.on("data", (chunk: Buffer) => {
+      if (connection.recorded >= recordLimit) return;
+      connection.fromServer.push(chunk);
+      connection.recorded += chunk.length;
+    });
+    // The server closing is passed on after a short wait, in which the server may report that it
+    // closed over a rejected certificate: then the client gets the alert first.
+    upstream.on("close", (hadError) => {
+      setTimeout(() => {
+        const { client, rejection } = connection;
+        if (hadError || client.destroyed) return forget();
+        if (rejection) {
+          const stream = Buffer.concat(connection.fromServer);
+          const seq = recordsSentUnder(stream, rejection.secretHex);
+          client.end(encryptedAlert(rejection.secretHex, seq, rejection.description));
+        } else {
+          client.end();
+        }
+        setTimeout(forget, 1000).unref();
+      }, rejectionWaitMs);
+    });
     connection.client.pipe(upstream);
-    upstream.pipe(connection.client);
+    upstream.pipe(connection.client, { end: false });
+  }
+
+  /**
+   * Called by the TLS server when it drops a connection over a client certificate that failed
+   * verification; `serverSidePort` is that connection's remote port, i.e. our upstream's local port.
+   */
+  rejectWithAlert(serverSidePort: number, secretHex: string, description: number): void {
+    for (const connection of this.connections) {
+      if (connection.upstream?.localPort === serverSidePort) {
+        connection.rejection = { secretHex, description };
+      }
+    }
   }
 
   /** Stops every byte in both directions; sockets stay open, so the peer only sees silence. */

@@ -5,6 +5,7 @@ import {
   type Http2Session,
 } from "node:http2";
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Inference } from "../../../src/gen/openshell/inference/v1/inference_pb.js";
 import { OpenShell } from "../../../src/gen/openshell/v1/openshell_pb.js";
@@ -25,6 +26,7 @@ import { inferenceHandlers } from "./inference-handlers.js";
 import { policyHandlers } from "./policy-handlers.js";
 import { providerHandlers } from "./provider-handlers.js";
 import { sandboxHandlers } from "./sandbox-handlers.js";
+import { alertFor, tlsCipherSuite } from "./tls-alerts.js";
 import { watchHandlers } from "./watch-handlers.js";
 
 export type { GatewayAuth } from "./auth-interceptor.js";
@@ -62,6 +64,28 @@ export interface TestGateway {
   /** The gateway stops answering anything (HTTP/2 PINGs too) while keeping connections open. */
   freeze(): void;
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Node drops a connection whose client certificate fails verification without saying why; this
+ * watches for that (the socket closes with `authorizationError` set) and has the front door send the
+ * alert a real gateway would (certificate expired, unknown CA), encrypted with the keys from `keylog`.
+ */
+function deliverCertificateAlerts(server: Http2Server, door: FrontDoor): void {
+  const watched = new WeakSet<TLSSocket>();
+  const secrets = new WeakMap<TLSSocket, string>();
+  server.on("keylog", (line: Buffer, socket: TLSSocket) => {
+    const [label, , secretHex] = line.toString("latin1").trim().split(" ");
+    if (label === "SERVER_TRAFFIC_SECRET_0" && secretHex) secrets.set(socket, secretHex);
+    if (watched.has(socket)) return;
+    watched.add(socket);
+    const port = socket.remotePort;
+    socket.once("close", () => {
+      const secretHex = secrets.get(socket);
+      if (socket.authorized || !socket.authorizationError || !secretHex || port === undefined) return;
+      door.rejectWithAlert(port, secretHex, alertFor(String(socket.authorizationError)));
+    });
+  });
 }
 
 /**
@@ -107,6 +131,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
           ca: certificateAuthority.cert,
           requestCert: true,
           rejectUnauthorized: true,
+          // One TLS 1.3 suite, so the front door can encrypt certificate alerts (see tls-alerts.ts).
+          minVersion: "TLSv1.3",
+          ciphers: tlsCipherSuite,
         },
         handler,
       )
@@ -127,6 +154,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   });
   const address = http2.address();
   const door = await FrontDoor.listen(typeof address === "object" && address ? address.port : 0);
+  if (tls) deliverCertificateAlerts(http2, door);
   endpointUrl = new URL(`${tls ? "https" : "http"}://127.0.0.1:${door.port}`);
 
   let frozen = false;
