@@ -1,3 +1,4 @@
+import type { ClientHttp2Session, ClientHttp2Stream } from "node:http2";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
@@ -21,6 +22,8 @@ export interface GatewayTransport {
    * "error" when that failed (the call that follows reports why); never waits on any stream.
    */
   connect(): Promise<"open" | "idle" | "error">;
+  /** Why the connection failed, while it is in the failed state. */
+  connectionError(): unknown;
   /** Closes the HTTP/2 connection and every stream still open on it. */
   close(): void;
 }
@@ -32,7 +35,7 @@ export interface GatewayTransport {
  */
 export function createGatewayTransport(target: GatewayTarget, settings: TransportSettings): GatewayTransport {
   const pingIntervalMs = Math.max(1, Math.floor(settings.timeouts.idleTimeoutMs / 2));
-  const sessionManager = new Http2SessionManager(
+  const sessionManager = new GuardedSessionManager(
     target.endpoint,
     {
       pingIntervalMs,
@@ -51,8 +54,35 @@ export function createGatewayTransport(target: GatewayTarget, settings: Transpor
       ...(settings.interceptors ?? []),
     ],
   });
-  return { transport, connect: () => sessionManager.connect(), close: () => sessionManager.abort() };
+  return {
+    transport,
+    connect: () => sessionManager.connect(),
+    connectionError: () => (sessionManager.state() === "error" ? sessionManager.error() : undefined),
+    close: () => sessionManager.abort(),
+  };
 }
+
+/**
+ * connect-node's session manager drops its listeners when a connection leaves the ready state, but Node
+ * can emit that session's final "error" later (a PING timeout on a frozen peer is delivered once the
+ * socket finally closes). With no listener left, that late error would crash the process. The streams
+ * on the session have already failed with it, so a listener that ignores it loses nothing.
+ */
+class GuardedSessionManager extends Http2SessionManager {
+  private readonly guarded = new WeakSet<ClientHttp2Session>();
+
+  override async request(...args: Parameters<Http2SessionManager["request"]>): Promise<ClientHttp2Stream> {
+    const stream = await super.request(...args);
+    const session = stream.session as ClientHttp2Session | undefined;
+    if (session && !this.guarded.has(session)) {
+      this.guarded.add(session);
+      session.on("error", ignoreLateSessionError);
+    }
+    return stream;
+  }
+}
+
+function ignoreLateSessionError(): void {}
 
 function tlsSessionOptions(target: GatewayTarget) {
   const tls = target.tls;

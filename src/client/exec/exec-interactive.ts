@@ -64,6 +64,16 @@ export async function execInteractive(
       yield event;
     }
   })();
+  // Open the stream now, not on the first read: a caller may write before reading, and writes only
+  // complete once the stream is sending. The first result is held until `events` is read.
+  const first = tracked.next();
+  first.catch(() => undefined);
+  const output = (async function* () {
+    const head = await first;
+    if (head.done) return;
+    yield head.value;
+    yield* tracked;
+  })();
 
   const send = (payload: ExecSandboxInput["payload"]) => {
     if (input.closed) {
@@ -78,7 +88,7 @@ export async function execInteractive(
     get events() {
       if (consumed) throw new InvalidArgumentError("events can be read only once", { field: "events" });
       consumed = true;
-      return tracked;
+      return output;
     },
     write: (data) =>
       send({ case: "stdin", value: typeof data === "string" ? new TextEncoder().encode(data) : data }),
@@ -90,7 +100,7 @@ export async function execInteractive(
     wait: async () => {
       if (!consumed) {
         consumed = true;
-        for await (const _ of tracked) {
+        for await (const _ of output) {
           // Output nobody asked for is dropped.
         }
       }

@@ -37,6 +37,12 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     }
   }
 
+  private close(): Promise<IteratorResult<T, undefined>> {
+    this.end();
+    for (const item of this.items.splice(0)) item.taken();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
     return {
       next: () => {
@@ -50,11 +56,9 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
           this.waiting = resolve;
         });
       },
-      return: () => {
-        this.end();
-        for (const item of this.items.splice(0)) item.taken();
-        return Promise.resolve({ value: undefined, done: true });
-      },
+      return: () => this.close(),
+      // The transport calls throw() when sending fails; the queue just stops.
+      throw: () => this.close(),
     };
   }
 }

@@ -1,8 +1,8 @@
-import type { CallOptions, Client } from "@connectrpc/connect";
-import { toOpenShellError } from "../../connect/error-mapping.js";
+import { type CallOptions, type Client, Code, ConnectError } from "@connectrpc/connect";
+import { isTlsFailure, toOpenShellError } from "../../connect/error-mapping.js";
 import type { StreamTimeouts } from "../../connect/stream-timeouts.js";
 import type { GatewayTransport } from "../../connect/transport.js";
-import { CanceledError, TimeoutError } from "../../errors.js";
+import { CanceledError, OpenShellError, TimeoutError } from "../../errors.js";
 import type { Inference } from "../../gen/openshell/inference/v1/inference_pb.js";
 import type { OpenShell as OpenShellService } from "../../gen/openshell/v1/openshell_pb.js";
 import type { RequestOptions, StreamRequestOptions } from "../request-options.js";
@@ -41,12 +41,16 @@ export class GatewayCalls {
   ): Promise<T> {
     throwIfAborted(options?.signal, operation);
     try {
+      await this.reach(operation, this.timeouts.handshakeTimeoutMs, options?.signal);
       return await call({
         signal: options?.signal,
         timeoutMs: options?.timeoutMs ?? this.timeouts.callTimeoutMs,
       });
     } catch (err) {
-      throw toOpenShellError(err, { operation, endpoint: this.endpoint });
+      if (options?.signal?.aborted) {
+        throw new CanceledError(`${operation}: canceled by the caller's AbortSignal`, { cause: err });
+      }
+      throw toOpenShellError(await this.rootCause(err), { operation, endpoint: this.endpoint });
     }
   }
 
@@ -88,7 +92,7 @@ export class GatewayCalls {
     } catch (err) {
       if (userSignal?.aborted)
         throw new CanceledError(`${operation}: canceled by the caller's AbortSignal`, { cause: err });
-      throw toOpenShellError(err, { operation, endpoint: this.endpoint });
+      throw toOpenShellError(await this.rootCause(err), { operation, endpoint: this.endpoint });
     } finally {
       userSignal?.removeEventListener("abort", onAbort);
       // Ends the HTTP/2 stream when the consumer stops early; a no-op once it has finished.
@@ -96,11 +100,28 @@ export class GatewayCalls {
     }
   }
 
+  /**
+   * When a gateway rejects the client certificate (TLS 1.3 reports that after the handshake), the
+   * stream may fail as merely "canceled" a moment before the connection learns the real reason.
+   * A cancellation the caller did not ask for is worth one look at the connection's own error.
+   */
+  private async rootCause(err: unknown): Promise<unknown> {
+    if (err instanceof OpenShellError || isTlsFailure(err) || ConnectError.from(err).code !== Code.Canceled)
+      return err;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const connectionError = this.connection.connectionError();
+    return connectionError && isTlsFailure(connectionError) ? connectionError : err;
+  }
+
   /** Waits for the connection (TCP, TLS, HTTP/2) within the handshake timeout. */
-  private async reach(operation: string, handshakeMs: number, signal: AbortSignal): Promise<void> {
+  private async reach(
+    operation: string,
+    handshakeMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const controller = new AbortController();
     const onAbort = () => controller.abort();
-    signal.addEventListener("abort", onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
       // A connection that failed resolves "error"; the call that follows reports the cause.
       await withDeadline(
@@ -113,7 +134,7 @@ export class GatewayCalls {
           ),
       );
     } finally {
-      signal.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
     }
   }
 }

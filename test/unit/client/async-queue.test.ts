@@ -38,4 +38,12 @@ describe("AsyncQueue", () => {
     q.end();
     await expect(q.push("late")).rejects.toThrow(/already closed/);
   });
+
+  it("stops when the transport calls throw(), as connect does when sending fails", async () => {
+    const q = new AsyncQueue<string>();
+    const it = q[Symbol.asyncIterator]();
+    await it.throw?.(new Error("send failed"));
+    expect(q.closed).toBe(true);
+    await expect(q.push("late")).rejects.toThrow(/already closed/);
+  });
 });
