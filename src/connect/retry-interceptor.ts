@@ -1,3 +1,4 @@
+import { setTimeout } from "node:timers/promises";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import pRetry, { AbortError } from "p-retry";
 import { isTlsFailure } from "./error-mapping.js";
@@ -37,19 +38,23 @@ const idempotentMethods = new Set([
 export function retryInterceptor(options: RetryOptions): Interceptor {
   return (next) => async (req) => {
     if (options.retries <= 0 || req.stream || !idempotentMethods.has(req.method.name)) return next(req);
+    // The first attempt runs bare: the common case pays nothing for the retry machinery.
+    try {
+      return await next(req);
+    } catch (err) {
+      if (!isRetryable(err)) throw err;
+    }
+    await setTimeout(options.minDelayMs, undefined, { signal: req.signal }).catch(() => undefined);
     return pRetry(
       async () => {
         try {
           return await next(req);
         } catch (err) {
-          const ce = ConnectError.from(err);
-          // A TLS failure surfaces as UNAVAILABLE but fails the same way every time.
-          if (ce.code !== Code.Unavailable || isTlsFailure(err)) throw new AbortError(ce);
-          throw ce;
+          throw isRetryable(err) ? ConnectError.from(err) : new AbortError(ConnectError.from(err));
         }
       },
       {
-        retries: options.retries,
+        retries: options.retries - 1,
         minTimeout: options.minDelayMs,
         maxTimeout: options.maxDelayMs,
         randomize: true,
@@ -57,4 +62,9 @@ export function retryInterceptor(options: RetryOptions): Interceptor {
       },
     );
   };
+}
+
+/** UNAVAILABLE, unless it is a TLS failure: that surfaces as UNAVAILABLE but fails the same way every time. */
+function isRetryable(err: unknown): boolean {
+  return ConnectError.from(err).code === Code.Unavailable && !isTlsFailure(err);
 }

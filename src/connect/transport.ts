@@ -22,6 +22,8 @@ export interface GatewayTransport {
    * "error" when that failed (the call that follows reports why); never waits on any stream.
    */
   connect(): Promise<"open" | "idle" | "error">;
+  /** True while a connection is up, so a call can skip waiting for one. */
+  isConnected(): boolean;
   /** Why the connection failed, while it is in the failed state. */
   connectionError(): unknown;
   /** Closes the HTTP/2 connection and every stream still open on it. */
@@ -57,6 +59,10 @@ export function createGatewayTransport(target: GatewayTarget, settings: Transpor
   return {
     transport,
     connect: () => sessionManager.connect(),
+    isConnected: () => {
+      const state = sessionManager.state();
+      return state === "open" || state === "idle";
+    },
     connectionError: () => (sessionManager.state() === "error" ? sessionManager.error() : undefined),
     close: () => sessionManager.abort(),
   };

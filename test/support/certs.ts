@@ -1,7 +1,7 @@
 import { webcrypto } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import "./reflect-metadata-shim.js";
+import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 
 /**

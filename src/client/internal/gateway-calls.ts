@@ -41,7 +41,9 @@ export class GatewayCalls {
   ): Promise<T> {
     throwIfAborted(options?.signal, operation);
     try {
-      await this.reach(operation, this.timeouts.handshakeTimeoutMs, options?.signal);
+      if (!this.connection.isConnected()) {
+        await this.reach(operation, this.timeouts.handshakeTimeoutMs, options?.signal);
+      }
       return await call({
         signal: options?.signal,
         timeoutMs: options?.timeoutMs ?? this.timeouts.callTimeoutMs,
@@ -72,7 +74,7 @@ export class GatewayCalls {
     throwIfAborted(userSignal, operation);
     userSignal?.addEventListener("abort", onAbort, { once: true });
     try {
-      await this.reach(operation, handshakeMs, controller.signal);
+      if (!this.connection.isConnected()) await this.reach(operation, handshakeMs, controller.signal);
       const iterator = call({ signal: controller.signal })[Symbol.asyncIterator]();
       let first = true;
       for (;;) {

@@ -12,7 +12,13 @@ export function memoryCalls(routes: (router: ConnectRouter) => void, workspace =
   return new GatewayCalls(
     createClient(OpenShell, transport),
     createClient(Inference, transport),
-    { transport, connect: async () => "open", connectionError: () => undefined, close() {} },
+    {
+      transport,
+      connect: async () => "open",
+      isConnected: () => true,
+      connectionError: () => undefined,
+      close() {},
+    },
     workspace,
     { callTimeoutMs: 5000, handshakeTimeoutMs: 5000, idleTimeoutMs: 5000 },
     "memory://test",
