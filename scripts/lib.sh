@@ -26,7 +26,12 @@ step() {
 }
 
 on_exit_report() {
-  local rc=$?
+  on_exit_report_rc $?
+}
+
+# The same, for an EXIT trap that does its own cleanup first and passes the exit code on.
+on_exit_report_rc() {
+  local rc=$1
   if [[ "$rc" -ne 0 ]]; then
     printf '\n\033[1;31mFAILED\033[0m at step "%s" (exit %s)\n' "$CURRENT_STEP" "$rc" >&2
   fi

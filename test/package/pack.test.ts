@@ -114,16 +114,18 @@ describe("npm package", () => {
 
   it("loads as ESM with `import`", async () => {
     const script = [
-      'import { OpenShellError, NotFoundError } from "openshell";',
+      'import { OpenShell as Client, OpenShellError, NotFoundError } from "openshell";',
       'import { OpenShell, Inference, SandboxPhase } from "openshell/raw";',
       "const err = new NotFoundError('x');",
       "console.log(JSON.stringify({",
+      "  client: typeof Client.connect,",
       "  base: typeof OpenShellError, isBase: err instanceof OpenShellError, code: err.code,",
       "  service: OpenShell.typeName, inference: Inference.typeName, ready: SandboxPhase.READY,",
       "}));",
     ].join("\n");
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], consumerDir);
     expect(JSON.parse(stdout)).toEqual({
+      client: "function",
       base: "function",
       isBase: true,
       code: "not_found",
@@ -139,6 +141,7 @@ describe("npm package", () => {
       'const raw = require("openshell/raw");',
       "const err = new root.NotFoundError('x');",
       "console.log(JSON.stringify({",
+      "  client: typeof root.OpenShell.connect,",
       "  base: typeof root.OpenShellError, isBase: err instanceof root.OpenShellError, code: err.code,",
       "  service: raw.OpenShell.typeName, inference: raw.Inference.typeName, ready: raw.SandboxPhase.READY,",
       '  resolved: require.resolve("openshell").endsWith(".cjs"),',
@@ -146,6 +149,7 @@ describe("npm package", () => {
     ].join("\n");
     const { stdout } = await run(process.execPath, ["-e", script], consumerDir);
     expect(JSON.parse(stdout)).toEqual({
+      client: "function",
       base: "function",
       isBase: true,
       code: "not_found",
@@ -158,11 +162,19 @@ describe("npm package", () => {
 
   it("type-checks a consumer under nodenext, from both an ES module and a CommonJS module", async () => {
     // The same body from .mts (resolves the `import` typings) and .cts (the `require` typings).
+    // `dom` is in lib because connect-es's typings name fetch's HeadersInit (README: TypeScript).
     // The @ts-expect-error lines fail the check if the typings degrade to `any`.
     const body = [
       'import { NotFoundError, OpenShellError, type OpenShellErrorCode } from "openshell";',
+      'import { OpenShell as Client, type ExecResult, type SandboxInfo } from "openshell";',
       'import { OpenShell, SandboxPhase, type Sandbox, type SandboxSchema } from "openshell/raw";',
       "",
+      "async function use(os: Client): Promise<[ExecResult, SandboxInfo[]]> {",
+      '  const sb = await os.sandboxes.create({ name: "typed" });',
+      '  return [await sb.exec(["true"]), await os.sandboxes.list()];',
+      "}",
+      "// @ts-expect-error exec takes an argv array, not a string",
+      'async function misuse(os: Client) { (await os.sandboxes.create()).exec("true"); }',
       'const code: OpenShellErrorCode = "not_found";',
       'const err: OpenShellError = new NotFoundError("missing");',
       "const phase: SandboxPhase = SandboxPhase.READY;",
@@ -173,7 +185,7 @@ describe("npm package", () => {
       'const bad: OpenShellErrorCode = "no_such_code";',
       "// @ts-expect-error getSandbox is unary, not a stream",
       'const wrong: "server_streaming" = OpenShell.method.getSandbox.methodKind;',
-      "export const used: unknown[] = [code, err, phase, kind, meta, bad, wrong];",
+      "export const used: unknown[] = [code, err, phase, kind, meta, bad, wrong, use, misuse];",
       "export type { S };",
       "",
     ].join("\n");
@@ -190,7 +202,7 @@ describe("npm package", () => {
         "--target",
         "es2022",
         "--lib",
-        "es2022,esnext.disposable",
+        "es2022,esnext.disposable,dom",
         "--strict",
         "--noEmit",
         "--typeRoots",
