@@ -87,15 +87,29 @@ export function describeClientSurface(makeTarget: () => Promise<E2eTarget>): voi
       ).rejects.toBeInstanceOf(AlreadyExistsError);
     });
 
-    it("fails ready() fast with the exit code when the main process exits", async () => {
+    it("fails ready() fast with the exit code once the main process has exited", async () => {
       const sb = await sandbox("exits", { command: ["sh", "-c", "echo bye; exit 3"] });
+      // The sandbox may be ready for a moment before its main process exits; wait for the exit.
+      await waitForPhase(sb, "error");
+      expect(sb.info?.exitCode).toBe(3);
+      expect(sb.info?.reason).toBe("MainProcessExited");
+      const started = performance.now();
       const err = await sb.ready({ timeoutMs: 60_000 }).catch((e: unknown) => e);
+      expect(performance.now() - started).toBeLessThan(5_000);
       expect(err).toBeInstanceOf(SandboxFailedError);
       const failed = err as SandboxFailedError;
       expect(failed.phase).toBe("error");
       expect(failed.reason).toBe("MainProcessExited");
       expect(failed.exitCode).toBe(3);
       expect(failed.message).toContain(sb.name);
+    });
+
+    it("fails ready() with the gateway's reason when the sandbox cannot start", async () => {
+      const sb = await sandbox("noimage", { image: target.failingImage });
+      const err = await sb.ready({ timeoutMs: 60_000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SandboxFailedError);
+      expect((err as SandboxFailedError).phase).toBe("error");
+      expect((err as SandboxFailedError).reason).toBeTruthy();
     });
 
     it("pages through list results", async () => {
@@ -123,7 +137,7 @@ export function describeClientSurface(makeTarget: () => Promise<E2eTarget>): voi
 
     it("refuses to stop a sandbox that is not ready", async () => {
       const sb = await sandbox("nostop", { command: ["sh", "-c", "exit 0"] });
-      await sb.ready({ timeoutMs: 60_000 }).catch(() => undefined);
+      await waitForPhase(sb, "error");
       await expect(sb.stop()).rejects.toBeInstanceOf(FailedPreconditionError);
     });
 

@@ -12,6 +12,8 @@ export interface E2eTarget {
   connect(): Promise<OpenShell>;
   /** Image to create sandboxes from (ignored by gateways that run host processes). */
   image: string;
+  /** An image the gateway cannot start a sandbox from. */
+  failingImage: string;
   /** A main command that keeps the sandbox alive until it is deleted. */
   idleCommand: string[];
   /** A main command that serves HTTP on `port` (0.0.0.0), answering every GET with `body`. */

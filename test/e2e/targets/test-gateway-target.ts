@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OpenShell } from "../../../src/index.js";
-import { startTestGateway } from "../../support/test-gateway/index.js";
+import { failingImage, startTestGateway } from "../../support/test-gateway/index.js";
 import type { E2eTarget } from "../e2e-target.js";
 
 /**
@@ -15,6 +15,7 @@ export async function testGatewayTarget(): Promise<E2eTarget> {
   return {
     name: "test gateway (mTLS, loopback)",
     image: "host-process",
+    failingImage,
     idleCommand: ["sleep", "3600"],
     httpServerCommand: (port, body) => [
       process.execPath,
