@@ -1,4 +1,5 @@
-import { CanceledError, TimeoutError } from "../../errors.js";
+import { CanceledError } from "../../errors.js";
+import { withWaitDeadline } from "../internal/wait-deadline.js";
 import { PolicyLoadError } from "./policy-load-error.js";
 import type { PolicyRevisionInfo } from "./policy-revision.js";
 
@@ -27,48 +28,25 @@ export async function waitForPolicyLoad(
   poll: (signal: AbortSignal) => Promise<PolicyRevisionInfo>,
   settings: PolicyWaitSettings,
 ): Promise<PolicyRevisionInfo> {
-  const { sandboxName, version, timeoutMs, pollIntervalMs, signal: userSignal } = settings;
-  const what = `policy version ${version} of sandbox "${sandboxName}"`;
-  if (userSignal?.aborted)
-    throw new CanceledError(`waiting for ${what} to load: canceled by the caller's AbortSignal`);
-
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const onAbort = () => controller.abort();
-  userSignal?.addEventListener("abort", onAbort, { once: true });
+  const { sandboxName, version, timeoutMs, pollIntervalMs, signal } = settings;
   let last: PolicyRevisionInfo | undefined;
-  try {
-    for (;;) {
-      const revision = await poll(controller.signal);
-      last = revision;
-      if (revision.status === "loaded" || revision.status === "superseded") return revision;
-      if (revision.status === "failed")
-        throw new PolicyLoadError(sandboxName, version, revision.loadError ?? "");
-      await sleep(pollIntervalMs, controller.signal);
-    }
-  } catch (err) {
-    // Whatever the aborted poll threw (usually CanceledError), the reason it stopped is what counts.
-    if (timedOut) {
-      throw new TimeoutError(
-        `${what} was still ${last?.status ?? "unconfirmed"} after ${timeoutMs} ms. ` +
-          "A policy loads when the sandbox's supervisor picks it up: check that the sandbox is ready, or wait longer.",
-        { cause: err },
-      );
-    }
-    if (userSignal?.aborted) {
-      throw new CanceledError(`waiting for ${what} to load: canceled by the caller's AbortSignal`, {
-        cause: err,
-      });
-    }
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    userSignal?.removeEventListener("abort", onAbort);
-  }
+  return withWaitDeadline(
+    `waiting for policy version ${version} of sandbox "${sandboxName}" to load`,
+    { timeoutMs, signal },
+    async (deadline) => {
+      for (;;) {
+        const revision = await poll(deadline);
+        last = revision;
+        if (revision.status === "loaded" || revision.status === "superseded") return revision;
+        if (revision.status === "failed")
+          throw new PolicyLoadError(sandboxName, version, revision.loadError ?? "");
+        await sleep(pollIntervalMs, deadline);
+      }
+    },
+    () =>
+      `; it was still ${last?.status ?? "unconfirmed"}. A policy loads when the sandbox's supervisor picks it up: ` +
+      "check that the sandbox is ready, or wait longer",
+  );
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,4 +1,5 @@
-import { CanceledError, SandboxFailedError, TimeoutError } from "../../errors.js";
+import { SandboxFailedError } from "../../errors.js";
+import { withWaitDeadline } from "../internal/wait-deadline.js";
 import type { WorkspaceOptions } from "../request-options.js";
 import type { SandboxInfo } from "./sandbox-info.js";
 import type { SandboxService } from "./sandbox-service.js";
@@ -22,30 +23,36 @@ export async function waitForReady(
   id: string,
   options: WaitOptions,
 ): Promise<SandboxInfo> {
-  return withWaitDeadline(`waiting for sandbox "${name}" to be ready`, options, async (signal, progress) => {
-    for await (const event of service.watchById(name, id, { ...options, signal, status: true })) {
-      if (event.type !== "sandbox") continue;
-      const info = event.sandbox;
-      progress.last = info;
-      if (info.phase === "ready") return info;
-      if (info.phase === "error" || info.phase === "deleting") {
-        throw new SandboxFailedError({
-          sandboxName: name,
-          phase: info.phase,
-          reason: info.reason,
-          detail: info.message,
-          exitCode: info.exitCode,
-        });
+  let last: SandboxInfo | undefined;
+  return withWaitDeadline(
+    `waiting for sandbox "${name}" to be ready`,
+    scope(options),
+    async (signal) => {
+      for await (const event of service.watchById(name, id, { ...options, signal, status: true })) {
+        if (event.type !== "sandbox") continue;
+        const info = event.sandbox;
+        last = info;
+        if (info.phase === "ready") return info;
+        if (info.phase === "error" || info.phase === "deleting") {
+          throw new SandboxFailedError({
+            sandboxName: name,
+            phase: info.phase,
+            reason: info.reason,
+            detail: info.message,
+            exitCode: info.exitCode,
+          });
+        }
       }
-    }
-    throw new SandboxFailedError({
-      sandboxName: name,
-      phase: "deleted",
-      reason: "Deleted",
-      detail: "the sandbox was deleted before it became ready",
-      exitCode: undefined,
-    });
-  });
+      throw new SandboxFailedError({
+        sandboxName: name,
+        phase: "deleted",
+        reason: "Deleted",
+        detail: "the sandbox was deleted before it became ready",
+        exitCode: undefined,
+      });
+    },
+    () => lastPhase(last),
+  );
 }
 
 /** Follows WatchSandbox until its stream ends, which is how the gateway says the sandbox is gone. */
@@ -55,51 +62,29 @@ export async function waitForDeleted(
   id: string,
   options: WaitOptions,
 ): Promise<void> {
-  await withWaitDeadline(`waiting for sandbox "${name}" to be deleted`, options, async (signal, progress) => {
-    try {
-      for await (const event of service.watchById(name, id, { ...options, signal, status: true })) {
-        if (event.type === "sandbox") progress.last = event.sandbox;
+  let last: SandboxInfo | undefined;
+  await withWaitDeadline(
+    `waiting for sandbox "${name}" to be deleted`,
+    scope(options),
+    async (signal) => {
+      try {
+        for await (const event of service.watchById(name, id, { ...options, signal, status: true })) {
+          if (event.type === "sandbox") last = event.sandbox;
+        }
+      } catch (err) {
+        // Gone between the id lookup and the watch: that is what we were waiting for.
+        if (err instanceof Error && "code" in err && err.code === "not_found") return;
+        throw err;
       }
-    } catch (err) {
-      // Gone between the id lookup and the watch: that is what we were waiting for.
-      if (err instanceof Error && "code" in err && err.code === "not_found") return;
-      throw err;
-    }
-  });
+    },
+    () => lastPhase(last),
+  );
 }
 
-interface Progress {
-  last: SandboxInfo | undefined;
+function scope(options: WaitOptions) {
+  return { timeoutMs: options.timeoutMs ?? defaultWaitMs, signal: options.signal };
 }
 
-async function withWaitDeadline<T>(
-  what: string,
-  options: WaitOptions,
-  body: (signal: AbortSignal, progress: Progress) => Promise<T>,
-): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? defaultWaitMs;
-  const controller = new AbortController();
-  const progress: Progress = { last: undefined };
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const onAbort = () => controller.abort();
-  if (options.signal?.aborted) throw new CanceledError(`${what}: canceled by the caller's AbortSignal`);
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    return await body(controller.signal, progress);
-  } catch (err) {
-    if (timedOut) {
-      const phase = progress.last
-        ? `; last phase ${progress.last.phase}${progress.last.reason ? ` (${progress.last.reason})` : ""}`
-        : "";
-      throw new TimeoutError(`${what}: gave up after ${timeoutMs} ms${phase}`, { cause: err });
-    }
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
-  }
+function lastPhase(last: SandboxInfo | undefined): string {
+  return last ? `; last phase ${last.phase}${last.reason ? ` (${last.reason})` : ""}` : "";
 }
