@@ -2,7 +2,7 @@ import { defineConfig } from "tsup";
 
 // One build, two module formats: ESM for `import`, CJS for `require`, each with its own typings.
 export default defineConfig({
-  entry: { index: "src/index.ts", raw: "src/raw.ts" },
+  entry: { index: "src/index.ts", raw: "src/raw.ts", runtime: "src/runtime/index.ts" },
   format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,

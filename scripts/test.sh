@@ -3,7 +3,7 @@
 #
 # Works on a fresh Debian machine as root (installs Node.js 20 and the npm dependencies when they
 # are missing), CI=true or not. Steps, in order, stopping at the first failure:
-#   system tools, Node.js, container engines, npm deps, wire-check, check:gen, lint, typecheck,
+#   system tools, Node.js, container engines (Docker, Podman, test images), npm deps, wire-check, check:gen, lint, typecheck,
 #   build, then every vitest project (unit, integration, e2e, package) in ONE vitest run, so a
 #   single "Tests  N passed (N)" line closes the output.
 # Under CI=true nothing is skipped: a missing wire-check tool, a non-git tree or any skipped test
@@ -14,11 +14,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$OPENSHELL_ROOT"
 trap on_exit_report EXIT
 
-# Hook for the runtime layer: integration and e2e tests need a real container engine. The runtime
-# issue fills this in (install and start a Docker engine and Podman when absent). No-op until then.
-ensure_engines() {
-  :
-}
+# Docker, Podman and the locally made test images (scripts/engines.sh): installed and started when
+# missing, reused when present. A missing engine fails the run; nothing skips for want of one.
+# shellcheck source=scripts/engines.sh
+source "$(dirname "${BASH_SOURCE[0]}")/engines.sh"
 
 wire_check() {
   local tool="../shared/tools/wire-check.mjs"

@@ -23,7 +23,10 @@ export type OpenShellErrorCode =
   | "protocol"
   | "internal"
   | "sandbox_failed"
-  | "gateway_config";
+  | "gateway_config"
+  | "runtime_not_found"
+  | "capability_missing"
+  | "runtime";
 
 export interface OpenShellErrorOptions {
   /** The lower-level error, kept for debugging (never printed by `toString()`). */
@@ -199,5 +202,59 @@ export class GatewayConfigError extends OpenShellError {
   constructor(message: string, options: OpenShellErrorOptions & { source?: string } = {}) {
     super("gateway_config", message, options);
     this.source = options.source;
+  }
+}
+
+/** One place the runtime detection looked, and why it was not used. */
+export interface RuntimeProbe {
+  /** Which runtime the place would have been (`"docker"`, `"podman"`, `"apple-container"`). */
+  readonly runtime: string;
+  /** Where: a socket path, URL or command, and the rule that proposed it (`DOCKER_HOST`, ...). */
+  readonly location: string;
+  readonly source: string;
+  /** Why it was not used: the connection error or the answer that did not fit. */
+  readonly reason: string;
+}
+
+/** No container runtime answered. `probes` lists every place looked at and why each failed. */
+export class RuntimeNotFoundError extends OpenShellError {
+  readonly probes: readonly RuntimeProbe[];
+
+  constructor(message: string, options: OpenShellErrorOptions & { probes?: readonly RuntimeProbe[] } = {}) {
+    super("runtime_not_found", message, options);
+    this.probes = options.probes ?? [];
+  }
+}
+
+/**
+ * The selected runtime cannot do what was asked (GPUs on Apple `container`, for example). Thrown
+ * before anything is created; `missing` names every capability that is lacking, not just the first.
+ */
+export class CapabilityError extends OpenShellError {
+  readonly runtime: string;
+  readonly missing: readonly string[];
+
+  constructor(
+    message: string,
+    options: OpenShellErrorOptions & { runtime: string; missing: readonly string[] },
+  ) {
+    super("capability_missing", message, options);
+    this.runtime = options.runtime;
+    this.missing = options.missing;
+  }
+}
+
+/**
+ * A container engine refused or failed a request that has no more specific class. `statusCode` is
+ * the engine's HTTP status (Docker, Podman) or the CLI's exit code (Apple `container`).
+ */
+export class ContainerRuntimeError extends OpenShellError {
+  readonly runtime: string;
+  readonly statusCode: number | undefined;
+
+  constructor(message: string, options: OpenShellErrorOptions & { runtime: string; statusCode?: number }) {
+    super("runtime", message, options);
+    this.runtime = options.runtime;
+    this.statusCode = options.statusCode;
   }
 }

@@ -103,6 +103,10 @@ describe("npm package", () => {
       "dist/raw.cjs",
       "dist/raw.d.ts",
       "dist/raw.d.cts",
+      "dist/runtime.js",
+      "dist/runtime.cjs",
+      "dist/runtime.d.ts",
+      "dist/runtime.d.cts",
       "src/index.ts",
       "src/raw.ts",
     ]) {
@@ -116,8 +120,11 @@ describe("npm package", () => {
     const script = [
       'import { OpenShell as Client, OpenShellError, NotFoundError } from "openshell";',
       'import { OpenShell, Inference, SandboxPhase } from "openshell/raw";',
+      'import { createRuntime, DockerRuntime, CapabilityError } from "openshell/runtime";',
       "const err = new NotFoundError('x');",
       "console.log(JSON.stringify({",
+      "  runtime: typeof createRuntime, docker: typeof DockerRuntime.connect,",
+      "  capabilityIsBase: new CapabilityError('x', { runtime: 'docker', missing: [] }) instanceof OpenShellError,",
       "  client: typeof Client.connect,",
       "  base: typeof OpenShellError, isBase: err instanceof OpenShellError, code: err.code,",
       "  service: OpenShell.typeName, inference: Inference.typeName, ready: SandboxPhase.READY,",
@@ -125,6 +132,9 @@ describe("npm package", () => {
     ].join("\n");
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], consumerDir);
     expect(JSON.parse(stdout)).toEqual({
+      runtime: "function",
+      docker: "function",
+      capabilityIsBase: true,
       client: "function",
       base: "function",
       isBase: true,
@@ -139,8 +149,10 @@ describe("npm package", () => {
     const script = [
       'const root = require("openshell");',
       'const raw = require("openshell/raw");',
+      'const runtime = require("openshell/runtime");',
       "const err = new root.NotFoundError('x');",
       "console.log(JSON.stringify({",
+      "  runtime: typeof runtime.createRuntime, podman: typeof runtime.PodmanRuntime.connect,",
       "  client: typeof root.OpenShell.connect,",
       "  base: typeof root.OpenShellError, isBase: err instanceof root.OpenShellError, code: err.code,",
       "  service: raw.OpenShell.typeName, inference: raw.Inference.typeName, ready: raw.SandboxPhase.READY,",
@@ -149,6 +161,8 @@ describe("npm package", () => {
     ].join("\n");
     const { stdout } = await run(process.execPath, ["-e", script], consumerDir);
     expect(JSON.parse(stdout)).toEqual({
+      runtime: "function",
+      podman: "function",
       client: "function",
       base: "function",
       isBase: true,
@@ -232,7 +246,7 @@ describe("npm package", () => {
     const manifest = JSON.parse(
       await readFile(join(consumerDir, "node_modules", "openshell", "package.json"), "utf8"),
     ) as { exports: Record<string, unknown>; sideEffects: boolean; type: string };
-    expect(Object.keys(manifest.exports)).toEqual(expect.arrayContaining([".", "./raw"]));
+    expect(Object.keys(manifest.exports)).toEqual(expect.arrayContaining([".", "./raw", "./runtime"]));
     expect(manifest.sideEffects).toBe(false);
     expect(manifest.type).toBe("module");
   });

@@ -6,9 +6,9 @@ import {
   ExecSandboxInputSchema,
   ExecSandboxWindowResizeSchema,
 } from "../../gen/openshell/v1/openshell_pb.js";
+import { validate } from "../../validation/validate.js";
 import { AsyncQueue } from "../internal/async-queue.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
-import { validate } from "../validation/validate.js";
 import type { ExecEvent } from "./exec-events.js";
 import type { ExecOptions } from "./exec-options.js";
 import { buildExecRequest, type ExecTarget, untilExit } from "./exec-stream.js";

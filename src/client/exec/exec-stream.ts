@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { ProtocolError } from "../../errors.js";
 import { type ExecSandboxRequest, ExecSandboxRequestSchema } from "../../gen/openshell/v1/openshell_pb.js";
+import { validate } from "../../validation/validate.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
-import { validate } from "../validation/validate.js";
 import { type ExecEvent, toExecEvent } from "./exec-events.js";
 import {
   type ExecOptions,

@@ -1,7 +1,7 @@
+import { validate } from "../../validation/validate.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions, WorkspaceOptions } from "../request-options.js";
 import { workspaceSchema } from "../validation/common-schemas.js";
-import { validate } from "../validation/validate.js";
 import { routeNameSchema, type SetInferenceRouteInput, setRouteSchema } from "./inference-options.js";
 import { defaultRouteName, type InferenceRoute, toInferenceRoute } from "./inference-route.js";
 

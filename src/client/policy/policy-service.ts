@@ -6,11 +6,11 @@ import {
   PolicySource,
   SandboxPolicySchema,
 } from "../../gen/openshell/sandbox/v1/sandbox_pb.js";
+import { validate } from "../../validation/validate.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions, WorkspaceOptions } from "../request-options.js";
 import type { SandboxService } from "../sandboxes/sandbox-service.js";
 import { sandboxNameSchema, workspaceSchema } from "../validation/common-schemas.js";
-import { validate } from "../validation/validate.js";
 import {
   maxPolicyBytes,
   type NetworkPolicyRuleInit,

@@ -1,7 +1,7 @@
+import { validate } from "../../validation/validate.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions, WorkspaceOptions } from "../request-options.js";
 import { objectNameSchema, sandboxNameSchema, workspaceSchema } from "../validation/common-schemas.js";
-import { validate } from "../validation/validate.js";
 import { type ProviderInfo, toProviderInfo } from "./provider-info.js";
 import {
   type CreateProviderInput,

@@ -6,6 +6,7 @@ import {
   type CreateSandboxRequest,
   CreateSandboxRequestSchema,
 } from "../../gen/openshell/v1/openshell_pb.js";
+import { validate } from "../../validation/validate.js";
 import {
   labelsSchema,
   objectNameSchema,
@@ -13,7 +14,6 @@ import {
   sandboxNameSchema,
   workspaceSchema,
 } from "../validation/common-schemas.js";
-import { validate } from "../validation/validate.js";
 
 /** Kubernetes-style quantities: `500m` or `2` CPUs, `512Mi` or `2Gi` memory. */
 export interface ResourceQuantities {

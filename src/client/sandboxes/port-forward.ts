@@ -3,8 +3,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { z } from "zod";
 import { type TcpForwardFrame, TcpForwardFrameSchema } from "../../gen/openshell/v1/openshell_pb.js";
+import { validate } from "../../validation/validate.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
-import { validate } from "../validation/validate.js";
 import { ForwardTokenPool } from "./forward-token-pool.js";
 
 /** Options of `sandbox.forward()`. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { validate } from "../../validation/validate.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions, StreamRequestOptions } from "../request-options.js";
-import { validate } from "../validation/validate.js";
 import { type LogLevel, type LogSource, type SandboxLogLine, toLogLine } from "./sandbox-events.js";
 import type { SandboxService } from "./sandbox-service.js";
 

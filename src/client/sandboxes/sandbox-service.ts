@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { NotFoundError, ProtocolError } from "../../errors.js";
+import { validate } from "../../validation/validate.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions, StreamRequestOptions, WorkspaceOptions } from "../request-options.js";
 import { labelsSchema, sandboxNameSchema, workspaceSchema } from "../validation/common-schemas.js";
-import { validate } from "../validation/validate.js";
 import { buildCreateSandboxRequest, type CreateSandboxOptions } from "./create-sandbox-options.js";
 import type { ForwardRegistry } from "./port-forward.js";
 import { Sandbox } from "./sandbox.js";

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { InvalidArgumentError } from "../../errors.js";
+import { InvalidArgumentError } from "../errors.js";
 
 /**
  * Parses a public input with its schema before anything is sent. The error names the first offending

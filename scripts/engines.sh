@@ -1,0 +1,178 @@
+# Container engines and test images for the integration and e2e tests. Source it (scripts/test.sh
+# does); `bash scripts/engines.sh` also runs it on its own.
+#
+# Idempotent like the rest of lib.sh: an engine that already answers is reused as it is; one that
+# is installed but stopped is started; one that is missing is installed from Debian's packages.
+# No image registry is reachable from these machines, so the test images are made here from Debian
+# packages (busybox-static, debootstrap) and imported into each engine, once per machine.
+#
+# Exports what the tests read:
+#   OPENSHELL_TEST_DOCKER_HOST   unix socket of the Docker engine
+#   OPENSHELL_TEST_PODMAN_HOST   unix socket of the Podman API service
+#   OPENSHELL_TEST_BUSYBOX_IMAGE, OPENSHELL_TEST_DEBIAN_IMAGE
+
+OPENSHELL_DOCKER_SOCKET="${OPENSHELL_DOCKER_SOCKET:-/var/run/docker.sock}"
+OPENSHELL_PODMAN_SOCKET_PATH="${OPENSHELL_PODMAN_SOCKET_PATH:-/run/podman/podman.sock}"
+OPENSHELL_TEST_BUSYBOX_IMAGE="${OPENSHELL_TEST_BUSYBOX_IMAGE:-openshell-test/busybox:1}"
+OPENSHELL_TEST_DEBIAN_IMAGE="${OPENSHELL_TEST_DEBIAN_IMAGE:-openshell-test/debian:bookworm}"
+# The debootstrap tarball is the slow part (about 25 s and 200 MB); keep it outside the checkout so
+# every clone on the machine shares it.
+OPENSHELL_IMAGE_CACHE="${OPENSHELL_IMAGE_CACHE:-/var/cache/openshell-test}"
+ENGINE_LOG_DIR="${ENGINE_LOG_DIR:-/var/log/openshell-test}"
+
+# Waits until "$@" succeeds, up to $1 seconds. Returns 1 on timeout.
+wait_for() {
+  local seconds=$1
+  shift
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then return 1; fi
+    sleep 0.5
+  done
+}
+
+docker_answers() { docker -H "unix://${OPENSHELL_DOCKER_SOCKET}" info --format '{{.ServerVersion}}'; }
+podman_answers() { curl -fsS --max-time 3 --unix-socket "$OPENSHELL_PODMAN_SOCKET_PATH" http://d/_ping; }
+
+ensure_docker() {
+  if docker_answers >/dev/null 2>&1; then
+    echo "docker: engine $(docker_answers) already answers on ${OPENSHELL_DOCKER_SOCKET} (reusing it)"
+    return 0
+  fi
+  have dockerd || apt_install docker.io
+  have docker || apt_install docker.io
+  is_root || die "dockerd is installed but not running, and starting it needs root"
+  # A session that ended killed dockerd without letting it remove its pid file; the next dockerd
+  # refuses to start while the file exists. Only remove it when no dockerd runs.
+  if [[ -f /var/run/docker.pid ]] && ! pgrep -x dockerd >/dev/null; then
+    rm -f /var/run/docker.pid
+  fi
+  # Same for containerd's socket state when it was killed with dockerd.
+  mkdir -p "$ENGINE_LOG_DIR"
+  if ! pgrep -x dockerd >/dev/null; then
+    echo "docker: starting dockerd (log: ${ENGINE_LOG_DIR}/dockerd.log)"
+    setsid nohup dockerd --host "unix://${OPENSHELL_DOCKER_SOCKET}" >"${ENGINE_LOG_DIR}/dockerd.log" 2>&1 </dev/null &
+  fi
+  if ! wait_for 60 docker_answers; then
+    tail -n 30 "${ENGINE_LOG_DIR}/dockerd.log" >&2 || true
+    die "dockerd did not answer on ${OPENSHELL_DOCKER_SOCKET} within 60 s (log above)"
+  fi
+  echo "docker: engine $(docker_answers) answers on ${OPENSHELL_DOCKER_SOCKET}"
+}
+
+# Podman's default ulimits are above this machine's hard limits, and every container then fails
+# with "error setting rlimit"; lower them in containers.conf (keeping anything else in the file).
+configure_podman_ulimits() {
+  local conf=/etc/containers/containers.conf
+  if [[ -f "$conf" ]] && grep -q 'default_ulimits' "$conf"; then return 0; fi
+  mkdir -p /etc/containers
+  if [[ -f "$conf" ]] && grep -q '^\[containers\]' "$conf"; then
+    sed -i '/^\[containers\]/a default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]' "$conf"
+  else
+    printf '[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n' >>"$conf"
+  fi
+}
+
+ensure_podman() {
+  if podman_answers >/dev/null 2>&1; then
+    echo "podman: API service already answers on ${OPENSHELL_PODMAN_SOCKET_PATH} (reusing it)"
+    return 0
+  fi
+  have podman || apt_install podman
+  is_root || die "podman is installed but its API service is not running, and starting it needs root"
+  configure_podman_ulimits
+  mkdir -p "$(dirname "$OPENSHELL_PODMAN_SOCKET_PATH")" "$ENGINE_LOG_DIR"
+  rm -f "$OPENSHELL_PODMAN_SOCKET_PATH"
+  echo "podman: starting the API service (log: ${ENGINE_LOG_DIR}/podman.log)"
+  setsid nohup podman system service --time=0 "unix://${OPENSHELL_PODMAN_SOCKET_PATH}" \
+    >"${ENGINE_LOG_DIR}/podman.log" 2>&1 </dev/null &
+  if ! wait_for 30 podman_answers; then
+    tail -n 30 "${ENGINE_LOG_DIR}/podman.log" >&2 || true
+    die "podman's API service did not answer on ${OPENSHELL_PODMAN_SOCKET_PATH} within 30 s (log above)"
+  fi
+  echo "podman: $(podman --version) answers on ${OPENSHELL_PODMAN_SOCKET_PATH}"
+}
+
+# A rootfs tarball holding Debian's static busybox, its applet links and a passwd/group with a
+# non-root user (uid 1000) that the user and capability tests switch to.
+make_busybox_tar() {
+  local out=$1
+  # busybox-static, not busybox: the image has no libc, so the binary must be static.
+  dpkg -s busybox-static >/dev/null 2>&1 || apt_install busybox-static
+  local root
+  root="$(mktemp -d)"
+  mkdir -p "$root"/{bin,etc,tmp,root,home/sandbox,proc,sys,dev,var/tmp}
+  chmod 1777 "$root/tmp" "$root/var/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  local applet
+  for applet in $("$root/bin/busybox" --list); do
+    [[ "$applet" == busybox ]] || ln -s busybox "$root/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nsandbox:x:1000:1000:sandbox:/home/sandbox:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nsandbox:x:1000:\nnogroup:x:65534:\n' >"$root/etc/group"
+  chown 1000:1000 "$root/home/sandbox"
+  tar -C "$root" -cf "$out" .
+  rm -rf "$root"
+}
+
+make_debian_tar() {
+  local out=$1
+  have debootstrap || apt_install debootstrap
+  local root
+  root="$(mktemp -d)"
+  echo "debian: debootstrap --variant=minbase bookworm (about 30 s, once per machine)"
+  debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"${ENGINE_LOG_DIR}/debootstrap.log" 2>&1 ||
+    {
+      tail -n 20 "${ENGINE_LOG_DIR}/debootstrap.log" >&2
+      die "debootstrap failed (log above)"
+    }
+  tar -C "$root" -cf "$out.partial" . && mv "$out.partial" "$out"
+  rm -rf "$root"
+}
+
+# Imports a cached rootfs tarball into one engine unless the engine already has the tag.
+# $1 engine CLI (docker|podman), $2 image, $3 tarball, $4 default command.
+import_image() {
+  local cli=$1 image=$2 tarball=$3 cmd=$4
+  local host_flag=()
+  [[ "$cli" == docker ]] && host_flag=(-H "unix://${OPENSHELL_DOCKER_SOCKET}")
+  if "$cli" "${host_flag[@]}" image inspect "$image" >/dev/null 2>&1; then
+    echo "$cli: $image present (reusing it)"
+    return 0
+  fi
+  "$cli" "${host_flag[@]}" import \
+    --change "CMD [\"$cmd\"]" --change 'LABEL openshell.ai/test-image=true' \
+    "$tarball" "$image" >/dev/null
+  echo "$cli: imported $image"
+}
+
+ensure_test_images() {
+  mkdir -p "$OPENSHELL_IMAGE_CACHE" "$ENGINE_LOG_DIR"
+  local busybox_tar="$OPENSHELL_IMAGE_CACHE/busybox-rootfs.tar"
+  local debian_tar="$OPENSHELL_IMAGE_CACHE/debian-bookworm-minbase.tar"
+  [[ -s "$busybox_tar" ]] || make_busybox_tar "$busybox_tar"
+  [[ -s "$debian_tar" ]] || make_debian_tar "$debian_tar"
+  local cli
+  for cli in docker podman; do
+    import_image "$cli" "$OPENSHELL_TEST_BUSYBOX_IMAGE" "$busybox_tar" /bin/sh
+    import_image "$cli" "$OPENSHELL_TEST_DEBIAN_IMAGE" "$debian_tar" /bin/bash
+  done
+}
+
+ensure_engines() {
+  have curl || apt_install curl
+  have pgrep || apt_install procps
+  ensure_docker
+  ensure_podman
+  ensure_test_images
+  export OPENSHELL_TEST_DOCKER_HOST="unix://${OPENSHELL_DOCKER_SOCKET}"
+  export OPENSHELL_TEST_PODMAN_HOST="unix://${OPENSHELL_PODMAN_SOCKET_PATH}"
+  export OPENSHELL_TEST_BUSYBOX_IMAGE OPENSHELL_TEST_DEBIAN_IMAGE
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  set -euo pipefail
+  # shellcheck source=scripts/lib.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+  ensure_engines
+fi

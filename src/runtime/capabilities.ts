@@ -1,0 +1,86 @@
+import { CapabilityError } from "../errors.js";
+import type { ContainerSpec } from "./container-spec.js";
+import type { LogOptions } from "./log-types.js";
+
+/** Things a runtime may or may not be able to do. Each driver declares the set it supports. */
+export const CAPABILITIES = [
+  "port-publishing",
+  "container-address",
+  "volumes",
+  "bind-mounts",
+  "tmpfs",
+  "exec",
+  "tty",
+  "networks",
+  "internal-networks",
+  "cap-add-drop",
+  "privileged",
+  "read-only-root",
+  "no-new-privileges",
+  "resource-limits",
+  "pids-limit",
+  "gpus",
+  "extra-hosts",
+  "build",
+  "image-load",
+  "events",
+  "log-since",
+  "log-timestamps",
+] as const;
+
+/**
+ * - `port-publishing`: publish a container port on a host port.
+ * - `container-address`: the container's own IP address is reachable from this host.
+ * - `events`: the engine pushes container events (without it, `watchContainers` polls).
+ */
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** The capabilities a container spec needs beyond what every runtime can do. */
+export function capabilitiesForSpec(spec: ContainerSpec): Capability[] {
+  const needed = new Set<Capability>();
+  for (const mount of spec.mounts ?? []) {
+    needed.add(mount.type === "bind" ? "bind-mounts" : mount.type === "volume" ? "volumes" : "tmpfs");
+  }
+  if ((spec.ports ?? []).length > 0) needed.add("port-publishing");
+  if ((spec.capAdd ?? []).length > 0 || (spec.capDrop ?? []).length > 0) needed.add("cap-add-drop");
+  if (spec.privileged) needed.add("privileged");
+  if (spec.readOnlyRoot) needed.add("read-only-root");
+  if (spec.noNewPrivileges) needed.add("no-new-privileges");
+  if (spec.gpus !== undefined) needed.add("gpus");
+  if ((spec.extraHosts ?? []).length > 0) needed.add("extra-hosts");
+  if (spec.resources?.pidsLimit !== undefined) needed.add("pids-limit");
+  if (spec.resources?.cpus !== undefined || spec.resources?.memoryMiB !== undefined)
+    needed.add("resource-limits");
+  if (spec.network !== undefined) needed.add("networks");
+  if (spec.tty) needed.add("tty");
+  return [...needed];
+}
+
+/** The capabilities a logs call needs. */
+export function capabilitiesForLogs(options: LogOptions): Capability[] {
+  const needed: Capability[] = [];
+  if (options.since !== undefined) needed.push("log-since");
+  if (options.timestamps) needed.push("log-timestamps");
+  return needed;
+}
+
+/**
+ * Throws a CapabilityError naming the runtime and every capability in `needed` that `supported`
+ * lacks; `what` says what asked for them ("container spec", "logs").
+ */
+export function assertCapabilities(
+  runtime: string,
+  supported: ReadonlySet<Capability>,
+  needed: Iterable<Capability>,
+  what?: string,
+): void {
+  const missing = [...new Set(needed)].filter((capability) => !supported.has(capability));
+  if (missing.length === 0) return;
+  const subject = what === undefined ? "" : ` (needed by the ${what})`;
+  throw new CapabilityError(
+    `the ${runtime} runtime does not support: ${missing.join(", ")}${subject}. ` +
+      `Drop ${missing.length === 1 ? "that option" : "those options"}, or choose a runtime that has ` +
+      `${missing.length === 1 ? "it" : "them"} (OPENSHELL_RUNTIME=docker or podman).`,
+    { runtime, missing },
+  );
+}

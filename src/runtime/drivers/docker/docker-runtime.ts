@@ -1,0 +1,83 @@
+import type Docker from "dockerode";
+import type { Capability } from "../../capabilities.js";
+import type { ContainerSpec } from "../../container-spec.js";
+import { describeEndpoint, type EngineEndpoint } from "../../engine-endpoint.js";
+import type { CallOptions, RuntimeInfo } from "../../runtime-info.js";
+import { engineClient, signalAware } from "../engine/engine-client.js";
+import { EngineContext } from "../engine/engine-context.js";
+import { engineCreateBody } from "../engine/engine-create-body.js";
+import { ENGINE_BASE_CAPABILITIES, EngineRuntime } from "../engine/engine-runtime.js";
+
+export interface DockerRuntimeOptions extends CallOptions {
+  /** Where the engine is; `/var/run/docker.sock` when absent. Detection (`createRuntime`) finds it for you. */
+  endpoint?: EngineEndpoint;
+  /** Session id for labels and the reaper; a new one when absent. */
+  sessionId?: string;
+}
+
+const DEFAULT_ENDPOINT: EngineEndpoint = { kind: "unix", socketPath: "/var/run/docker.sock" };
+
+/** The Docker Engine API driver (dockerode underneath). */
+export class DockerRuntime extends EngineRuntime {
+  readonly kind = "docker" as const;
+
+  private constructor(
+    endpoint: EngineEndpoint,
+    capabilities: ReadonlySet<Capability>,
+    sessionId: string | undefined,
+  ) {
+    super(endpoint, capabilities, sessionId);
+  }
+
+  /**
+   * Connects to a Docker engine: pings it, and reads what it can do (GPUs, rootless) to declare
+   * this driver's capabilities. Fails with UnavailableError naming the endpoint when it does not answer.
+   */
+  static async connect(options: DockerRuntimeOptions = {}): Promise<DockerRuntime> {
+    const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
+    const docker = engineClient(endpoint);
+    const probe = new EngineContext(docker, "docker", describeEndpoint(endpoint));
+    const signal = options.signal === undefined ? {} : { abortSignal: options.signal };
+    const info = (await probe.call("connect", () => signalAware(docker).info(signal))) as DockerInfo;
+    const capabilities = new Set<Capability>(ENGINE_BASE_CAPABILITIES);
+    if (Object.keys(info.Runtimes ?? {}).some((name) => name.includes("nvidia"))) capabilities.add("gpus");
+    // Container addresses are routable from the host only when the engine shares this Linux
+    // machine's network (not Docker Desktop's VM, not rootless's namespace, not a remote engine).
+    if (endpoint.kind === "unix" && process.platform === "linux" && !isRootless(info)) {
+      capabilities.add("container-address");
+    }
+    return new DockerRuntime(endpoint, capabilities, options.sessionId);
+  }
+
+  async info(options?: CallOptions): Promise<RuntimeInfo> {
+    const signal = options?.signal === undefined ? {} : { abortSignal: options.signal };
+    const [version, info] = await Promise.all([
+      this.engine.call("read engine version", () => signalAware(this.docker).version(signal)),
+      this.engine.call(
+        "read engine info",
+        () => signalAware(this.docker).info(signal) as Promise<DockerInfo>,
+      ),
+    ]);
+    return {
+      kind: "docker",
+      version: version.Version,
+      apiVersion: version.ApiVersion,
+      os: version.Os,
+      arch: version.Arch,
+      rootless: isRootless(info),
+    };
+  }
+
+  protected createBody(spec: ContainerSpec, labels: Record<string, string>): Docker.ContainerCreateOptions {
+    return engineCreateBody(spec, labels);
+  }
+}
+
+interface DockerInfo {
+  Runtimes?: Record<string, unknown>;
+  SecurityOptions?: string[];
+}
+
+function isRootless(info: DockerInfo): boolean {
+  return (info.SecurityOptions ?? []).some((option) => option.includes("name=rootless"));
+}

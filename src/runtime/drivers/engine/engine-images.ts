@@ -1,0 +1,123 @@
+import { cp, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { Readable } from "node:stream";
+import type Docker from "dockerode";
+import { InvalidArgumentError } from "../../../errors.js";
+import type { BuildOptions, ImageInfo, LoadOptions, PullOptions } from "../../image-types.js";
+import type { EngineContext } from "./engine-context.js";
+import { followProgress } from "./engine-progress.js";
+
+export function toImageInfo(raw: Docker.ImageInspectInfo): ImageInfo {
+  return {
+    id: raw.Id,
+    tags: raw.RepoTags ?? [],
+    os: raw.Os,
+    architecture: raw.Architecture,
+    sizeBytes: raw.Size,
+    labels: raw.Config?.Labels ?? {},
+  };
+}
+
+export async function inspectEngineImage(
+  engine: EngineContext,
+  ref: string,
+  signal?: AbortSignal,
+): Promise<ImageInfo> {
+  const image = engine.docker.getImage(ref);
+  // dockerode takes { abortSignal } here too; its typings only know the no-argument form.
+  const inspect = image.inspect as (options: object) => Promise<Docker.ImageInspectInfo>;
+  return toImageInfo(
+    await engine.call(`inspect image ${ref}`, () =>
+      inspect.call(image, signal === undefined ? {} : { abortSignal: signal }),
+    ),
+  );
+}
+
+export async function pullEngineImage(
+  engine: EngineContext,
+  ref: string,
+  options: PullOptions,
+): Promise<ImageInfo> {
+  const what = `pull image ${ref}`;
+  const stream = (await engine.call(what, () =>
+    engine.docker.pull(ref, {
+      ...(options.auth === undefined ? {} : { authconfig: options.auth }),
+      ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+    }),
+  )) as Readable;
+  await followProgress(engine, what, stream, options.onProgress, options.signal);
+  return inspectEngineImage(engine, ref, options.signal);
+}
+
+/** Name of the Dockerfile written into the context when the caller passes `dockerfileText`. */
+const INLINE_DOCKERFILE = ".openshell.Dockerfile";
+
+export async function buildEngineImage(engine: EngineContext, options: BuildOptions): Promise<ImageInfo> {
+  const what = `build image ${options.tag}`;
+  if (options.context === undefined && options.dockerfileText === undefined) {
+    throw new InvalidArgumentError(`${what}: pass a context folder, dockerfileText, or both`, {
+      field: "context",
+    });
+  }
+  // The engine takes the context as a tar. A Dockerfile given as text has to be inside that tar, so
+  // it is written into a scratch copy of the context (or an empty folder) rather than the caller's.
+  const scratch =
+    options.dockerfileText === undefined ? undefined : await mkdtemp(join(tmpdir(), "openshell-build-"));
+  try {
+    let context = options.context;
+    let dockerfile = options.dockerfile;
+    if (scratch !== undefined) {
+      if (context !== undefined) await cp(context, scratch, { recursive: true });
+      await writeFile(join(scratch, INLINE_DOCKERFILE), options.dockerfileText ?? "");
+      context = scratch;
+      dockerfile = INLINE_DOCKERFILE;
+    }
+    const root = context as string;
+    const files = await listFiles(root);
+    const stream = (await engine.call(what, () =>
+      engine.docker.buildImage(
+        { context: root, src: files },
+        {
+          t: options.tag,
+          ...(dockerfile === undefined ? {} : { dockerfile }),
+          ...(options.buildArgs === undefined ? {} : { buildargs: { ...options.buildArgs } }),
+          ...(options.labels === undefined ? {} : { labels: { ...options.labels } }),
+          rm: true,
+          forcerm: true,
+          ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+        },
+      ),
+    )) as Readable;
+    await followProgress(engine, what, stream, options.onProgress, options.signal);
+  } finally {
+    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
+  }
+  return inspectEngineImage(engine, options.tag, options.signal);
+}
+
+/** Every file under `root`, relative to it (dockerode applies .dockerignore to this list). */
+async function listFiles(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => !entry.isDirectory())
+    .map((entry) => relative(root, join(entry.parentPath ?? entry.path, entry.name)));
+}
+
+export async function loadEngineImage(engine: EngineContext, options: LoadOptions): Promise<string[]> {
+  const what = "load image archive";
+  const archive = options.archive instanceof Readable ? options.archive : Readable.from(options.archive);
+  const stream = (await engine.call(what, () =>
+    engine.docker.loadImage(archive, options.signal === undefined ? {} : { abortSignal: options.signal }),
+  )) as Readable;
+  const messages = await followProgress(engine, what, stream, options.onProgress, options.signal);
+  const loaded: string[] = [];
+  for (const message of messages) {
+    const text = typeof message.stream === "string" ? message.stream : "";
+    // Docker says "Loaded image: name:tag" or "Loaded image ID: sha256:..."; Podman "Loaded image: ...".
+    for (const match of text.matchAll(/Loaded image(?: ID)?s?: *(.+)/g)) {
+      for (const name of (match[1] ?? "").split(",")) if (name.trim() !== "") loaded.push(name.trim());
+    }
+  }
+  return loaded;
+}

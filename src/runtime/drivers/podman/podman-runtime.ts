@@ -1,0 +1,133 @@
+import type { Readable } from "node:stream";
+import type Docker from "dockerode";
+import type { Capability } from "../../capabilities.js";
+import type { ContainerSpec } from "../../container-spec.js";
+import { describeEndpoint, type EngineEndpoint } from "../../engine-endpoint.js";
+import type { LogOptions } from "../../log-types.js";
+import type { CallOptions, RuntimeInfo } from "../../runtime-info.js";
+import { engineClient } from "../engine/engine-client.js";
+import { EngineContext } from "../engine/engine-context.js";
+import { engineCreateBody } from "../engine/engine-create-body.js";
+import { ENGINE_BASE_CAPABILITIES, EngineRuntime } from "../engine/engine-runtime.js";
+
+export interface PodmanRuntimeOptions extends CallOptions {
+  /** Where the API service listens; `/run/podman/podman.sock` when absent. */
+  endpoint?: EngineEndpoint;
+  sessionId?: string;
+}
+
+const DEFAULT_ENDPOINT: EngineEndpoint = { kind: "unix", socketPath: "/run/podman/podman.sock" };
+/** libpod's API is versioned separately from the compat API; v4 paths are served by Podman 4 and 5. */
+const LIBPOD = "/v4.0.0/libpod";
+
+interface LibpodInfo {
+  host: { arch: string; os: string; security?: { rootless?: boolean } };
+  version: { Version: string; APIVersion?: string };
+}
+
+/**
+ * The Podman driver: the Docker-compatible API where Podman behaves the same, libpod where it
+ * differs (info, and logs, whose framing does not depend on the container's TTY).
+ */
+export class PodmanRuntime extends EngineRuntime {
+  readonly kind = "podman" as const;
+
+  private constructor(
+    endpoint: EngineEndpoint,
+    capabilities: ReadonlySet<Capability>,
+    sessionId: string | undefined,
+  ) {
+    super(endpoint, capabilities, sessionId);
+  }
+
+  static async connect(options: PodmanRuntimeOptions = {}): Promise<PodmanRuntime> {
+    const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
+    const docker = engineClient(endpoint);
+    const probe = new EngineContext(docker, "podman", describeEndpoint(endpoint));
+    const info = await probe.call("connect", () =>
+      libpod<LibpodInfo>(docker, "GET", "/info", options.signal),
+    );
+    const capabilities = new Set<Capability>(ENGINE_BASE_CAPABILITIES);
+    // Rootless Podman puts containers in a user network namespace the host cannot route into.
+    if (endpoint.kind === "unix" && process.platform === "linux" && !info.host.security?.rootless) {
+      capabilities.add("container-address");
+    }
+    return new PodmanRuntime(endpoint, capabilities, options.sessionId);
+  }
+
+  async info(options?: CallOptions): Promise<RuntimeInfo> {
+    const info = await this.engine.call("read engine info", () =>
+      libpod<LibpodInfo>(this.docker, "GET", "/info", options?.signal),
+    );
+    return {
+      kind: "podman",
+      version: info.version.Version,
+      ...(info.version.APIVersion === undefined ? {} : { apiVersion: info.version.APIVersion }),
+      os: info.host.os,
+      arch: info.host.arch,
+      rootless: info.host.security?.rootless ?? false,
+    };
+  }
+
+  protected createBody(spec: ContainerSpec, labels: Record<string, string>): Docker.ContainerCreateOptions {
+    return engineCreateBody(spec, labels);
+  }
+
+  /** libpod's logs always carry frame headers, TTY or not: no inspect needed to know. */
+  protected override async openLogStream(
+    id: string,
+    options: LogOptions,
+  ): Promise<{ stream: Readable; framed: boolean }> {
+    const query = {
+      follow: options.follow ?? false,
+      stdout: options.stdout ?? true,
+      stderr: options.stderr ?? true,
+      timestamps: options.timestamps ?? false,
+      ...(options.tail === undefined ? {} : { tail: options.tail }),
+      ...(options.since === undefined ? {} : { since: Math.floor(options.since.getTime() / 1000) }),
+    };
+    const stream = await libpodStream(
+      this.docker,
+      `/containers/${encodeURIComponent(id)}/logs?`,
+      query,
+      options.signal,
+    );
+    return { stream, framed: true };
+  }
+}
+
+function libpod<T>(docker: Docker, method: string, path: string, signal?: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial(
+      {
+        path: `${LIBPOD}${path}`,
+        method,
+        statusCodes: { 200: true, 404: "not found", 500: "server error" },
+        ...(signal === undefined ? {} : { abortSignal: signal }),
+      },
+      (error: unknown, data: unknown) => (error ? reject(error) : resolve(data as T)),
+    );
+  });
+}
+
+/** A streaming libpod GET. The modem appends `query` to a path ending in `?` (and drops the `?` when empty). */
+function libpodStream(
+  docker: Docker,
+  path: string,
+  query: Record<string, string | number | boolean>,
+  signal?: AbortSignal,
+): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial(
+      {
+        path: `${LIBPOD}${path}`,
+        method: "GET",
+        isStream: true,
+        options: query,
+        statusCodes: { 200: true, 404: "no such container", 500: "server error" },
+        ...(signal === undefined ? {} : { abortSignal: signal }),
+      },
+      (error: unknown, stream: unknown) => (error ? reject(error) : resolve(stream as never)),
+    );
+  });
+}

@@ -1,0 +1,49 @@
+import type { Readable } from "node:stream";
+
+export interface ImageInfo {
+  id: string;
+  /** Every name:tag this image is known by. */
+  tags: readonly string[];
+  os: string;
+  architecture: string;
+  sizeBytes: number;
+  labels: Readonly<Record<string, string>>;
+}
+
+/** One progress message of a pull, build or load, as the engine sent it. */
+export interface ProgressEvent {
+  /** Layer id or build step, when the message is about one. */
+  id?: string;
+  /** The message (`"Downloading"`, `"Step 2/4 : RUN apt-get ..."`, a line of build output). */
+  message: string;
+  current?: number;
+  total?: number;
+}
+
+export interface ImageOperationOptions {
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface PullOptions extends ImageOperationOptions {
+  /** Registry credentials; never logged. */
+  auth?: { username: string; password: string; serveraddress?: string };
+}
+
+export interface BuildOptions extends ImageOperationOptions {
+  /** name:tag of the result. */
+  tag: string;
+  /** Folder sent as the build context (its .dockerignore is honoured). */
+  context?: string;
+  /** Dockerfile path inside `context`; `Dockerfile` when absent. */
+  dockerfile?: string;
+  /** The Dockerfile's text, for a build with no context folder (or one that ignores the folder's). */
+  dockerfileText?: string;
+  buildArgs?: Readonly<Record<string, string>>;
+  labels?: Readonly<Record<string, string>>;
+}
+
+export interface LoadOptions extends ImageOperationOptions {
+  /** A `docker save` / OCI archive. */
+  archive: Readable | AsyncIterable<Uint8Array>;
+}

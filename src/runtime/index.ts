@@ -1,0 +1,70 @@
+/**
+ * `openshell/runtime`: one `ContainerRuntime` contract over Docker, Podman and Apple `container`,
+ * with detection, capability checks and crash-proof cleanup.
+ *
+ * ```ts
+ * import { createRuntime, runExec } from "openshell/runtime";
+ * const runtime = await createRuntime({ reapOnExit: true });
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+export {
+  CapabilityError,
+  ContainerRuntimeError,
+  RuntimeNotFoundError,
+  type RuntimeProbe,
+} from "../errors.js";
+export type { Capability } from "./capabilities.js";
+export { CAPABILITIES, capabilitiesForLogs, capabilitiesForSpec } from "./capabilities.js";
+export type {
+  ContainerAddress,
+  ContainerInfo,
+  ContainerState,
+  ContainerSummary,
+  PublishedPort,
+} from "./container-info.js";
+export type {
+  ContainerRuntime,
+  KillOptions,
+  ListOptions,
+  ReapOptions,
+  ReapResult,
+  RemoveOptions,
+  StopOptions,
+} from "./container-runtime.js";
+export type { ContainerSpec, MountSpec, PortSpec, ResourceLimits } from "./container-spec.js";
+export type { CreateRuntimeOptions } from "./create-runtime.js";
+export { createRuntime } from "./create-runtime.js";
+export type {
+  DetectedAppleContainer,
+  DetectedEngine,
+  DetectedRuntime,
+  DetectRuntimeOptions,
+} from "./detection/index.js";
+export { detectRuntime, parseRuntimeKind } from "./detection/index.js";
+export type { AppleContainerRuntimeOptions } from "./drivers/apple-container/apple-container-runtime.js";
+export { AppleContainerRuntime } from "./drivers/apple-container/apple-container-runtime.js";
+export type { DockerRuntimeOptions } from "./drivers/docker/docker-runtime.js";
+export { DockerRuntime } from "./drivers/docker/docker-runtime.js";
+export type { PodmanRuntimeOptions } from "./drivers/podman/podman-runtime.js";
+export { PodmanRuntime } from "./drivers/podman/podman-runtime.js";
+export type { EngineEndpoint, EngineTls } from "./engine-endpoint.js";
+export type { ContainerEvent, WatchOptions } from "./event-types.js";
+export type { ExecExit, ExecProcess, ExecResult, ExecSpec, OutputChunk, TerminalSize } from "./exec-types.js";
+export type {
+  BuildOptions,
+  ImageInfo,
+  ImageOperationOptions,
+  LoadOptions,
+  ProgressEvent,
+  PullOptions,
+} from "./image-types.js";
+export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SESSION_LABEL } from "./labels.js";
+export type { LogLine, LogOptions } from "./log-types.js";
+export type { NetworkInfo, NetworkSpec, VolumeInfo, VolumeSpec } from "./network-types.js";
+export type { RunExecSpec } from "./run-exec.js";
+export { runExec } from "./run-exec.js";
+export type { CallOptions, RuntimeInfo, RuntimeKind } from "./runtime-info.js";
+export { RUNTIME_KINDS } from "./runtime-info.js";

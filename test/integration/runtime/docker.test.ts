@@ -1,0 +1,9 @@
+import { DockerRuntime } from "../../../src/runtime/drivers/docker/docker-runtime.js";
+import { describeRuntimeConformance } from "./conformance.suite.js";
+import { dockerTestEndpoint, testImages } from "./support/test-engines.js";
+
+describeRuntimeConformance({
+  name: "docker",
+  busyboxImage: testImages.busybox,
+  connect: () => DockerRuntime.connect({ endpoint: dockerTestEndpoint }),
+});

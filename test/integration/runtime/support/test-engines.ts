@@ -1,0 +1,21 @@
+import type { EngineEndpoint } from "../../../../src/runtime/engine-endpoint.js";
+
+/**
+ * The engines and images scripts/engines.sh prepares (it exports these variables; the defaults
+ * are where it puts them, so a plain `npx vitest` on a prepared machine works too).
+ */
+export const testImages = {
+  busybox: process.env.OPENSHELL_TEST_BUSYBOX_IMAGE ?? "openshell-test/busybox:1",
+  debian: process.env.OPENSHELL_TEST_DEBIAN_IMAGE ?? "openshell-test/debian:bookworm",
+};
+
+function unixEndpoint(url: string): EngineEndpoint {
+  return { kind: "unix", socketPath: url.replace(/^unix:\/\//, "") };
+}
+
+export const dockerTestEndpoint = unixEndpoint(
+  process.env.OPENSHELL_TEST_DOCKER_HOST ?? "unix:///var/run/docker.sock",
+);
+export const podmanTestEndpoint = unixEndpoint(
+  process.env.OPENSHELL_TEST_PODMAN_HOST ?? "unix:///run/podman/podman.sock",
+);
