@@ -10,6 +10,7 @@
 #   OPENSHELL_TEST_DOCKER_HOST   unix socket of the Docker engine
 #   OPENSHELL_TEST_PODMAN_HOST   unix socket of the Podman API service
 #   OPENSHELL_TEST_BUSYBOX_IMAGE, OPENSHELL_TEST_DEBIAN_IMAGE
+#   OPENSHELL_TEST_REGISTRY      host:port of a local plain-http registry (for real pulls)
 
 OPENSHELL_DOCKER_SOCKET="${OPENSHELL_DOCKER_SOCKET:-/var/run/docker.sock}"
 OPENSHELL_PODMAN_SOCKET_PATH="${OPENSHELL_PODMAN_SOCKET_PATH:-/run/podman/podman.sock}"
@@ -159,12 +160,99 @@ ensure_test_images() {
   done
 }
 
+# A local image registry, so pullImage is tested against a real one (no public registry is
+# reachable): Debian's docker-registry (the CNCF distribution registry) on 127.0.0.1:5000, plain
+# http, no auth, holding 127.0.0.1:5000/openshell-test/busybox:1 (the busybox test image plus a layer).
+OPENSHELL_TEST_REGISTRY="127.0.0.1:5000"
+OPENSHELL_REGISTRY_DIR="${OPENSHELL_REGISTRY_DIR:-/var/lib/openshell-test/registry}"
+
+registry_answers() { curl -fsS --max-time 3 "http://${OPENSHELL_TEST_REGISTRY}/v2/"; }
+
+ensure_test_registry() {
+  local image="${OPENSHELL_TEST_REGISTRY}/openshell-test/busybox:1"
+  local conf="${OPENSHELL_REGISTRY_DIR}/config.yml"
+  if registry_answers >/dev/null 2>&1; then
+    echo "registry: ${OPENSHELL_TEST_REGISTRY} already answers (reusing it)"
+  else
+    have docker-registry || apt_install docker-registry
+    is_root || die "the test registry is not running, and starting it needs root"
+    mkdir -p "$OPENSHELL_REGISTRY_DIR/data" "$ENGINE_LOG_DIR"
+    # Not the package's /etc/docker/registry/config.yml: that one listens on every interface and
+    # wants an htpasswd file. The package's own start goes through systemd, which is not running
+    # here, so the binary is started like dockerd.
+    cat >"$conf" <<EOF
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: ${OPENSHELL_REGISTRY_DIR}/data
+http:
+  addr: ${OPENSHELL_TEST_REGISTRY}
+EOF
+    echo "registry: starting docker-registry on ${OPENSHELL_TEST_REGISTRY} (log: ${ENGINE_LOG_DIR}/registry.log)"
+    setsid nohup docker-registry serve "$conf" >"${ENGINE_LOG_DIR}/registry.log" 2>&1 </dev/null &
+    if ! wait_for 30 registry_answers; then
+      tail -n 30 "${ENGINE_LOG_DIR}/registry.log" >&2 || true
+      die "docker-registry did not answer on ${OPENSHELL_TEST_REGISTRY} within 30 s (log above)"
+    fi
+  fi
+  # Podman refuses a plain-http registry unless registries.conf marks it insecure (Docker already
+  # treats 127.0.0.0/8 as insecure). A running API service keeps the registries.conf it read at
+  # start; SIGHUP makes it read the files again, and it keeps running. Once per service process:
+  # the stamp file lists the pids already told.
+  local dropin=/etc/containers/registries.conf.d/50-openshell-test-registry.conf
+  local stamp="${OPENSHELL_REGISTRY_DIR}/podman-reloaded.pids"
+  if ! grep -qs "location = \"${OPENSHELL_TEST_REGISTRY}\"" "$dropin"; then
+    mkdir -p "$(dirname "$dropin")"
+    cat >"$dropin" <<EOF
+# The local registry of the openshell integration tests (scripts/engines.sh): plain http.
+[[registry]]
+location = "${OPENSHELL_TEST_REGISTRY}"
+insecure = true
+EOF
+  fi
+  mkdir -p "$OPENSHELL_REGISTRY_DIR"
+  local pid
+  for pid in $(pgrep -f "podman system service.*${OPENSHELL_PODMAN_SOCKET_PATH}"); do
+    if ! grep -qsx "$pid" "$stamp"; then
+      kill -HUP "$pid"
+      echo "$pid" >>"$stamp"
+      echo "podman: API service (pid ${pid}) told to reload registries.conf"
+    fi
+  done
+  if curl -fsS --max-time 5 -o /dev/null -I \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://${OPENSHELL_TEST_REGISTRY}/v2/openshell-test/busybox/manifests/1" 2>/dev/null; then
+    echo "registry: ${image} present (reusing it)"
+  else
+    local docker=(docker -H "unix://${OPENSHELL_DOCKER_SOCKET}")
+    # The busybox test image plus a layer of its own (1 MiB of random bytes): both engines already
+    # hold busybox's only layer, so a pull of busybox alone would download nothing.
+    local log="${ENGINE_LOG_DIR}/registry-push.log"
+    if ! printf 'FROM %s\nRUN head -c 1048576 /dev/urandom >/var/tmp/registry-layer\n' \
+      "$OPENSHELL_TEST_BUSYBOX_IMAGE" | "${docker[@]}" build --network none -q -t "$image" - >"$log" 2>&1; then
+      tail -n 20 "$log" >&2
+      die "building ${image} failed (log above)"
+    fi
+    if ! "${docker[@]}" push "$image" >>"$log" 2>&1; then
+      tail -n 20 "$log" >&2
+      die "docker push ${image} failed (log above)"
+    fi
+    # The tests pull it back, so Docker must not keep a copy.
+    "${docker[@]}" rmi "$image" >/dev/null
+    echo "registry: pushed ${image}"
+  fi
+  export OPENSHELL_TEST_REGISTRY
+}
+
 ensure_engines() {
   have curl || apt_install curl
   have pgrep || apt_install procps
   ensure_docker
   ensure_podman
   ensure_test_images
+  ensure_test_registry
   export OPENSHELL_TEST_DOCKER_HOST="unix://${OPENSHELL_DOCKER_SOCKET}"
   export OPENSHELL_TEST_PODMAN_HOST="unix://${OPENSHELL_PODMAN_SOCKET_PATH}"
   export OPENSHELL_TEST_BUSYBOX_IMAGE OPENSHELL_TEST_DEBIAN_IMAGE

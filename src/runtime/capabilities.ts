@@ -11,6 +11,7 @@ export const CAPABILITIES = [
   "tmpfs",
   "exec",
   "tty",
+  "exec-resize",
   "networks",
   "internal-networks",
   "cap-add-drop",
@@ -26,12 +27,17 @@ export const CAPABILITIES = [
   "events",
   "log-since",
   "log-timestamps",
+  "log-stream-selection",
+  "pull-auth",
 ] as const;
 
 /**
  * - `port-publishing`: publish a container port on a host port.
  * - `container-address`: the container's own IP address is reachable from this host.
  * - `events`: the engine pushes container events (without it, `watchContainers` polls).
+ * - `exec-resize`: a running exec's terminal can be resized.
+ * - `log-stream-selection`: logs keep stdout and stderr apart, and one of them can be asked for.
+ * - `pull-auth`: `pullImage` takes registry credentials.
  */
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -61,6 +67,8 @@ export function capabilitiesForLogs(options: LogOptions): Capability[] {
   const needed: Capability[] = [];
   if (options.since !== undefined) needed.push("log-since");
   if (options.timestamps) needed.push("log-timestamps");
+  // Asking for exactly one of the two streams needs them kept apart; asking for neither reads nothing.
+  if ((options.stdout === false) !== (options.stderr === false)) needed.push("log-stream-selection");
   return needed;
 }
 

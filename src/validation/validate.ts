@@ -8,7 +8,10 @@ import { InvalidArgumentError } from "../errors.js";
 export function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
+  const first = result.error.issues[0];
+  // A bad record key is reported as "Invalid key in record", with the key schema's own words nested.
+  const nested = first?.code === "invalid_key" ? first.issues[0] : undefined;
+  const issue = nested === undefined ? first : { ...nested, path: first?.path ?? [] };
   const field = issue?.path.map(String).join(".") || undefined;
   const where = field ? `${what}.${field}` : what;
   throw new InvalidArgumentError(`invalid ${where}: ${issue?.message ?? "rejected"}`, {

@@ -44,7 +44,18 @@ export async function* engineContainerEvents(
 }
 
 /** Keys the engine puts in an event's attributes that are not the container's labels. */
-const NON_LABEL_ATTRIBUTES = new Set(["name", "image", "exitCode", "containerExitCode", "podId", "signal"]);
+const NON_LABEL_ATTRIBUTES = new Set([
+  "name",
+  "image",
+  "exitCode",
+  "containerExitCode",
+  "podId",
+  "signal",
+  "execDuration",
+  "execID",
+  "network",
+  "error",
+]);
 
 export function toContainerEvent(message: Record<string, unknown>): ContainerEvent | undefined {
   const actor = (message.Actor ?? {}) as { ID?: unknown; Attributes?: Record<string, unknown> };
@@ -57,7 +68,8 @@ export function toContainerEvent(message: Record<string, unknown>): ContainerEve
     if (!NON_LABEL_ATTRIBUTES.has(key) && typeof value === "string") labels[key] = value;
   }
   const exitCode = Number(attributes.exitCode ?? attributes.containerExitCode);
-  const nanos = typeof message.timeNano === "number" ? message.timeNano / 1e6 : undefined;
+  // Rounded: a nanosecond count parsed from JSON is not exact, and Date would truncate 249.9998 ms.
+  const nanos = typeof message.timeNano === "number" ? Math.round(message.timeNano / 1e6) : undefined;
   const seconds = typeof message.time === "number" ? message.time * 1000 : Date.now();
   return {
     // Docker names some actions with a suffix ("exec_start: sh -c ..."); keep the verb.

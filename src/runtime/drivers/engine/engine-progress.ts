@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { CanceledError, ContainerRuntimeError } from "../../../errors.js";
+import { CanceledError, ContainerRuntimeError, NotFoundError } from "../../../errors.js";
 import type { ProgressEvent } from "../../image-types.js";
 import { jsonLines } from "../../streams/json-lines.js";
 import type { EngineContext } from "./engine-context.js";
@@ -17,6 +17,10 @@ export async function followProgress(
   onProgress: ((event: ProgressEvent) => void) | undefined,
   signal: AbortSignal | undefined,
 ): Promise<Record<string, unknown>[]> {
+  if (signal?.aborted) {
+    stream.destroy();
+    throw new CanceledError(`${what}: canceled by the caller's signal`, { cause: signal.reason });
+  }
   const onAbort = () => stream.destroy();
   signal?.addEventListener("abort", onAbort, { once: true });
   const messages: Record<string, unknown>[] = [];
@@ -27,10 +31,15 @@ export async function followProgress(
       messages.push(message);
       const error = errorOf(message);
       if (error !== undefined) {
+        // Podman reports a missing image inside a 200 stream where Docker answers 404 up front;
+        // both must reach the caller as NotFoundError.
+        if (/manifest unknown|not found|no such image|does not exist/i.test(error)) {
+          throw new NotFoundError(`${what}: ${error}`);
+        }
         throw new ContainerRuntimeError(`${what}: ${error}`, { runtime: engine.kind });
       }
       const event = toProgressEvent(message);
-      if (event !== undefined) onProgress?.(event);
+      if (event !== undefined && !signal?.aborted) onProgress?.(event);
     }
   } catch (error) {
     if (signal?.aborted)

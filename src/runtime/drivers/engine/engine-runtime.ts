@@ -59,6 +59,7 @@ export const ENGINE_BASE_CAPABILITIES: readonly Capability[] = [
   "tmpfs",
   "exec",
   "tty",
+  "exec-resize",
   "networks",
   "internal-networks",
   "cap-add-drop",
@@ -73,6 +74,8 @@ export const ENGINE_BASE_CAPABILITIES: readonly Capability[] = [
   "events",
   "log-since",
   "log-timestamps",
+  "log-stream-selection",
+  "pull-auth",
 ];
 
 const signalOption = (options?: CallOptions) =>
@@ -187,12 +190,10 @@ export abstract class EngineRuntime implements ContainerRuntime {
   async stopContainer(id: string, options?: StopOptions): Promise<void> {
     validate(idSchema, id, "id");
     try {
-      await this.docker
-        .getContainer(id)
-        .stop({
-          ...(options?.timeoutSeconds === undefined ? {} : { t: options.timeoutSeconds }),
-          ...signalOption(options),
-        });
+      await this.docker.getContainer(id).stop({
+        ...(options?.timeoutSeconds === undefined ? {} : { t: options.timeoutSeconds }),
+        ...signalOption(options),
+      });
     } catch (error) {
       if (hasStatus(error, 304)) return; // already stopped
       throw this.engine.error(error, `stop container ${id}`);

@@ -1,0 +1,229 @@
+/**
+ * Runtime driver overhead, side by side in one process: a container round (create, start, exec
+ * `true` to its exit code, remove by force) through the SDK's Docker driver, through bare dockerode
+ * written by hand, and through the docker CLI, against the same engine. Batches alternate between
+ * the three, in a rotating order, so machine noise lands on all alike.
+ *
+ *   npm run bench:runtime            (BENCH_QUICK=1 for a short smoke run)
+ *
+ * Everything it creates carries the label openshell.ai/bench=1 and is removed by that label at the
+ * start and at the end, failure or Ctrl-C included.
+ */
+import Docker from "dockerode";
+import { type CountingProxy, startCountingProxy } from "./counting-proxy.js";
+import {
+  bareStats,
+  cliWay,
+  dockerodeWay,
+  driverWay,
+  IMAGE,
+  PHASES,
+  type PhaseTimes,
+  removeBenchContainers,
+  type Way,
+} from "./ways.js";
+
+const quick = process.env.BENCH_QUICK === "1";
+const SOCKET = process.env.BENCH_DOCKER_SOCKET ?? "/var/run/docker.sock";
+
+const WARMUP_ROUNDS = 2;
+/** Sequential workload: rounds per way, in batches of this many before the next way's turn. */
+const SEQ_ROUNDS = quick ? 6 : 20;
+const SEQ_BATCH = 2;
+/** Parallel workload: rounds per batch, how many in flight, and how many batches per way. */
+const PAR_ROUNDS = quick ? 8 : 20;
+const PAR_IN_FLIGHT = 8;
+const PAR_BATCHES = quick ? 1 : 6;
+/** Rounds per way through the counting proxy (untimed). */
+const PROFILE_ROUNDS = quick ? 2 : 4;
+
+async function main(): Promise<void> {
+  const docker = new Docker({ socketPath: SOCKET });
+  const version = await docker.version().catch((error: unknown) => {
+    throw new Error(
+      `the Docker engine does not answer on ${SOCKET} (bash scripts/engines.sh starts it): ${String(error)}`,
+    );
+  });
+  await docker
+    .getImage(IMAGE)
+    .inspect()
+    .catch(() => {
+      throw new Error(`image ${IMAGE} is missing (bash scripts/engines.sh makes it)`);
+    });
+  const leftovers = await removeBenchContainers(SOCKET);
+  if (leftovers > 0) console.log(`removed ${leftovers} container(s) left over by an earlier run`);
+
+  const ways: Way[] = [await driverWay(SOCKET), dockerodeWay(SOCKET), cliWay(SOCKET)];
+  const names = ways.map((w) => w.name);
+
+  for (const way of ways) for (let i = 0; i < WARMUP_ROUNDS; i++) await way.round();
+  bareStats.inspects = 0;
+  bareStats.stillRunning = 0;
+
+  // Sequential: each sample is one round's wall time, with its phases.
+  const sequential = new Map<string, PhaseTimes[]>(names.map((n) => [n, []]));
+  for (let batch = 0; batch * SEQ_BATCH < SEQ_ROUNDS; batch++) {
+    for (const way of rotate(ways, batch)) {
+      for (let i = 0; i < SEQ_BATCH; i++) sequential.get(way.name)?.push(await way.round());
+    }
+  }
+
+  // Parallel: PAR_ROUNDS rounds with PAR_IN_FLIGHT at once; each sample is the batch's wall time.
+  const parallel = new Map<string, number[]>(names.map((n) => [n, []]));
+  for (let batch = 0; batch < PAR_BATCHES; batch++) {
+    for (const way of rotate(ways, batch)) {
+      const t = performance.now();
+      await inFlight(PAR_ROUNDS, PAR_IN_FLIGHT, () => way.round());
+      parallel.get(way.name)?.push(performance.now() - t);
+    }
+  }
+  const bareInspects = { ...bareStats };
+
+  // Profile: the same rounds through a proxy that counts the engine requests each way makes.
+  const proxy = await startCountingProxy(SOCKET);
+  const profile = await profileRequests(proxy);
+  await proxy.close();
+
+  console.log(
+    `\nopenshell Docker driver vs bare dockerode vs docker CLI (Node ${process.version}, ` +
+      `Docker ${version.Version}, API ${version.ApiVersion}, ${IMAGE})\n`,
+  );
+  console.log(`Sequential: ${SEQ_ROUNDS} rounds per way, per-round wall time (ms)\n`);
+  printSequential(sequential);
+  console.log(
+    `\nParallel: ${PAR_ROUNDS} rounds, ${PAR_IN_FLIGHT} in flight, median of ${PAR_BATCHES} batch(es) per way\n`,
+  );
+  printParallel(parallel);
+  console.log(`\nEngine requests per round (${PROFILE_ROUNDS} rounds per way through a counting proxy)\n`);
+  printProfile(profile, names);
+  console.log(
+    `\nbare dockerode: ${bareInspects.stillRunning} of ${bareInspects.inspects} exec inspects after the ` +
+      "stream's end still said Running (polled again after 10 ms)",
+  );
+}
+
+/** The ways in a different order each batch, so none always goes first. */
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+/** Runs `total` calls, `concurrency` at a time; after a failure starts no more, and lets those in flight finish (so cleanup sees every container) before throwing. */
+async function inFlight(total: number, concurrency: number, fn: () => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const results = await Promise.allSettled(
+    Array.from({ length: concurrency }, async () => {
+      while (!failed && next++ < total) {
+        try {
+          await fn();
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    }),
+  );
+  const failure = results.find((r) => r.status === "rejected");
+  if (failure !== undefined) throw failure.reason;
+}
+
+interface Profile {
+  name: string;
+  connections: number;
+  requests: Map<string, number>;
+}
+
+async function profileRequests(proxy: CountingProxy): Promise<Profile[]> {
+  const ways = [await driverWay(proxy.socketPath), dockerodeWay(proxy.socketPath), cliWay(proxy.socketPath)];
+  proxy.take(); // the driver's connect (one info call) is not part of a round
+  const out: Profile[] = [];
+  for (const way of ways) {
+    for (let i = 0; i < PROFILE_ROUNDS; i++) await way.round();
+    // Let the driver's watchdog timer and any keep-alive traffic settle before reading the counts.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const counts = proxy.take();
+    out.push({ name: way.name, connections: counts.connections, requests: counts.requests });
+  }
+  return out;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+const median = (values: number[]) => percentile(values, 50);
+const ms = (v: number) => v.toFixed(1);
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
+function printSequential(samples: Map<string, PhaseTimes[]>): void {
+  const total = (t: PhaseTimes) => PHASES.reduce((sum, p) => sum + t[p], 0);
+  const bare = median((samples.get("dockerode") ?? []).map(total));
+  const bareP90 = percentile((samples.get("dockerode") ?? []).map(total), 90);
+  console.log(
+    `| way | round p50 | round p90 | p50 / dockerode | p90 / dockerode | ${PHASES.map((p) => `${p} p50`).join(" | ")} |`,
+  );
+  console.log(`|---|---|---|---|---|${PHASES.map(() => "---").join("|")}|`);
+  for (const [name, rounds] of samples) {
+    const totals = rounds.map(total);
+    const phases = PHASES.map((p) => ms(median(rounds.map((r) => r[p]))));
+    console.log(
+      `| ${name} | ${ms(median(totals))} | ${ms(percentile(totals, 90))} | ${ratio(median(totals), bare)} | ` +
+        `${ratio(percentile(totals, 90), bareP90)} | ${phases.join(" | ")} |`,
+    );
+  }
+}
+
+function printParallel(samples: Map<string, number[]>): void {
+  const bareWalls = samples.get("dockerode") ?? [];
+  const bare = median(bareWalls);
+  console.log(
+    "| way | wall time p50 (ms) | rounds/s | p50 / dockerode | same-batch ratio p50 | batches (ms) |",
+  );
+  console.log("|---|---|---|---|---|---|");
+  for (const [name, walls] of samples) {
+    const wall = median(walls);
+    // Each batch against dockerode's in the same batch: steadier when the machine's load drifts.
+    const paired = median(walls.map((w, i) => w / (bareWalls[i] ?? Number.NaN)));
+    console.log(
+      `| ${name} | ${ms(wall)} | ${(PAR_ROUNDS / (wall / 1000)).toFixed(2)} | ${ratio(wall, bare)} | ` +
+        `${paired.toFixed(2)}x | ${walls.map(ms).join(", ")} |`,
+    );
+  }
+}
+
+function printProfile(profile: Profile[], names: string[]): void {
+  const keys = [...new Set(profile.flatMap((p) => [...p.requests.keys()]))].sort();
+  const perRound = (n: number) => (n / PROFILE_ROUNDS).toFixed(2).replace(/\.?0+$/, "");
+  console.log(`| request | ${names.join(" | ")} |`);
+  console.log(`|---|${names.map(() => "---").join("|")}|`);
+  for (const key of keys) {
+    console.log(`| ${key} | ${profile.map((p) => perRound(p.requests.get(key) ?? 0)).join(" | ")} |`);
+  }
+  const sum = (p: Profile) => [...p.requests.values()].reduce((a, b) => a + b, 0);
+  console.log(`| **all requests** | ${profile.map((p) => perRound(sum(p))).join(" | ")} |`);
+  console.log(`| connections opened | ${profile.map((p) => perRound(p.connections)).join(" | ")} |`);
+}
+
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= removeBenchContainers(SOCKET).then(
+    () => {},
+    (error: unknown) => console.error(`cleanup by label failed: ${String(error)}`),
+  );
+  return cleaning;
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup());

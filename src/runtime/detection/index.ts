@@ -1,0 +1,18 @@
+export type { AppleProbeOptions, AppleProbeResult } from "./apple-container-probe.js";
+export { probeAppleContainer } from "./apple-container-probe.js";
+export type { CommandResult, CommandRunner, CommandRunOptions } from "./command-runner.js";
+export { runCommand } from "./command-runner.js";
+export type {
+  DetectedAppleContainer,
+  DetectedEngine,
+  DetectedRuntime,
+  DetectRuntimeOptions,
+} from "./detect-runtime.js";
+export { detectRuntime } from "./detect-runtime.js";
+export type { DetectionContext, Env } from "./detection-context.js";
+export { detectionContext } from "./detection-context.js";
+export type { EngineKind } from "./engine-candidate.js";
+export type { EnginePing, EngineTlsOptions, PingFunction, PingOptions } from "./engine-ping.js";
+export { DEFAULT_PING_TIMEOUT_MS, pingEngine, tlsOptionsFor } from "./engine-ping.js";
+export type { RuntimeChoice, RuntimeSelection } from "./runtime-selection.js";
+export { chooseRuntime, parseRuntimeKind } from "./runtime-selection.js";

@@ -1,0 +1,39 @@
+import type { Capability } from "../../capabilities.js";
+import type { PickHostPort } from "./cli-args.js";
+import type { CommandRunner } from "./command-runner.js";
+
+export interface AppleContainerRuntimeOptions {
+  /** The CLI to run: a name looked up on PATH, or a path. Default `container`. */
+  command?: string;
+  /** Runs the CLI; a recording fake in tests. Default: `node:child_process`. */
+  runner?: CommandRunner;
+  /** Session id for labels and the reaper; a new one when absent. */
+  sessionId?: string;
+  /** Cancels `connect()`'s status check. */
+  signal?: AbortSignal;
+  /** How often `watchContainers`, `waitContainer` and followed `logs` poll the CLI. Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Deadline for one CLI command (pulls, builds, logs and execs excepted). Default 120 s. */
+  commandTimeoutMs?: number;
+  /** Picks a free host port for a published port given none. Default: ask the OS. */
+  pickHostPort?: PickHostPort;
+}
+
+/**
+ * What Apple `container` can do. Missing compared with Docker: privileged mode, GPUs, extra
+ * /etc/hosts entries, internal networks, pids limits, no-new-privileges, tmpfs mounts (through this
+ * driver), image load, an event stream (`watchContainers` polls), and log `since`/timestamps.
+ */
+export const APPLE_CONTAINER_CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
+  "port-publishing",
+  "container-address",
+  "volumes",
+  "bind-mounts",
+  "exec",
+  "tty",
+  "networks",
+  "cap-add-drop",
+  "read-only-root",
+  "resource-limits",
+  "build",
+]);

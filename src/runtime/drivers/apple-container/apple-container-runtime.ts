@@ -1,0 +1,484 @@
+import { CanceledError, CapabilityError, ContainerRuntimeError, NotFoundError } from "../../../errors.js";
+import { validate } from "../../../validation/validate.js";
+import {
+  assertCapabilities,
+  type Capability,
+  capabilitiesForLogs,
+  capabilitiesForSpec,
+} from "../../capabilities.js";
+import type { ContainerInfo, ContainerSummary } from "../../container-info.js";
+import type {
+  ContainerRuntime,
+  KillOptions,
+  ListOptions,
+  ReapOptions,
+  ReapResult,
+  RemoveOptions,
+  StopOptions,
+} from "../../container-runtime.js";
+import type { ContainerSpec } from "../../container-spec.js";
+import type { ContainerEvent, WatchOptions } from "../../event-types.js";
+import type { ExecProcess, ExecSpec } from "../../exec-types.js";
+import type { BuildOptions, ImageInfo, LoadOptions, PullOptions } from "../../image-types.js";
+import { matchesLabels, newSessionId, sessionLabels, withSessionLabels } from "../../labels.js";
+import type { LogLine, LogOptions } from "../../log-types.js";
+import type { NetworkInfo, NetworkSpec, VolumeInfo, VolumeSpec } from "../../network-types.js";
+import { type ReaperHandle, startReaper } from "../../reaper/start-reaper.js";
+import type { CallOptions, RuntimeInfo } from "../../runtime-info.js";
+import {
+  containerSpecSchema,
+  execSpecSchema,
+  idSchema,
+  logOptionsSchema,
+  networkSpecSchema,
+  volumeSpecSchema,
+} from "../../validation/runtime-schemas.js";
+import {
+  APPLE_CONTAINER_CAPABILITIES,
+  type AppleContainerRuntimeOptions,
+} from "./apple-container-options.js";
+import {
+  checkPositional,
+  checkSpec,
+  createArgs,
+  execArgs,
+  type PickHostPort,
+  resolvePorts,
+} from "./cli-args.js";
+import { CliContext } from "./cli-context.js";
+import { KIND } from "./cli-errors.js";
+import { cliExecProcess } from "./cli-exec.js";
+import { buildCliImage, inspectCliImage, listCliImages, pullCliImage } from "./cli-images.js";
+import { cliLogLines } from "./cli-logs.js";
+import {
+  createCliNetwork,
+  createCliVolume,
+  lastLine,
+  listCliNetworks,
+  listCliVolumes,
+} from "./cli-networks.js";
+import { reapCliSession } from "./cli-reap.js";
+import { readSystemStatus } from "./cli-system.js";
+import { parseContainerList, toContainerSummary } from "./container-json.js";
+import { pollContainerEvents } from "./container-watch.js";
+import { pickFreePort } from "./free-port.js";
+import { NodeCommandRunner } from "./node-command-runner.js";
+import { parseVersion } from "./resource-json.js";
+import { sleep } from "./sleep.js";
+
+export { APPLE_CONTAINER_CAPABILITIES, type AppleContainerRuntimeOptions };
+
+const isUp = (info: ContainerInfo) => info.state === "running" || info.state === "stopping";
+
+/** The architecture as OCI names it (`arm64`, `amd64`). */
+function hostArch(): string {
+  return process.arch === "x64" ? "amd64" : process.arch;
+}
+
+function canceled(what: string, signal: AbortSignal): CanceledError {
+  return new CanceledError(`${what}: canceled by the caller's signal`, { cause: signal.reason });
+}
+
+/**
+ * The ContainerRuntime contract over Apple's `container` CLI (macOS 26, Apple silicon), which has no
+ * socket or Docker API: every call runs the CLI, with `--format json` where it has one, and reads
+ * both JSON generations (before and from 1.0). Each container is a lightweight VM.
+ *
+ * Differences a caller may notice:
+ * - `resources.cpus` is rounded up to whole vCPUs; memory is whole MiB.
+ * - a published port without a host port gets a free one picked by the driver (the CLI cannot).
+ * - `watchContainers` polls `container list` every `pollIntervalMs` and diffs the states into
+ *   `create`/`start`/`die`/`destroy` events; changes faster than one poll are merged.
+ * - `waitContainer` polls too, returns once the container is not running (a never-started one
+ *   included), and throws when the CLI does not report the exit code (the versions documented at the
+ *   time of writing do not).
+ * - `logs` reports every line as `stdout` (the CLI keeps one log), and cannot select a stream.
+ * - `exec` ignores `terminalSize` (the CLI sizes a terminal from its own) and cannot `resize`.
+ * - container names are ids: `name` sets the id, at most 63 characters.
+ */
+export class AppleContainerRuntime implements ContainerRuntime {
+  readonly kind = KIND;
+  readonly endpoint = "container CLI";
+  readonly capabilities = APPLE_CONTAINER_CAPABILITIES;
+  readonly sessionId: string;
+  readonly sessionLabels: Readonly<Record<string, string>>;
+  /** The CLI this runtime runs. */
+  readonly command: string;
+  private readonly cli: CliContext;
+  private readonly pollIntervalMs: number;
+  private readonly pickHostPort: PickHostPort;
+  private reaper: Promise<ReaperHandle> | undefined;
+
+  constructor(options: AppleContainerRuntimeOptions = {}) {
+    this.command = options.command ?? "container";
+    this.sessionId = options.sessionId ?? newSessionId();
+    this.sessionLabels = sessionLabels(this.sessionId);
+    this.cli = new CliContext(
+      this.command,
+      options.runner ?? new NodeCommandRunner(),
+      options.commandTimeoutMs ?? 120_000,
+    );
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.pickHostPort = options.pickHostPort ?? pickFreePort;
+  }
+
+  /**
+   * A runtime whose system service answers. Fails with a ContainerRuntimeError that says to run
+   * `container system start` when the service is not running, and with a RuntimeNotFoundError when
+   * there is no `container` command.
+   */
+  static async connect(options: AppleContainerRuntimeOptions = {}): Promise<AppleContainerRuntime> {
+    const runtime = new AppleContainerRuntime(options);
+    await runtime.ping(options.signal === undefined ? {} : { signal: options.signal });
+    return runtime;
+  }
+
+  require(needed: Iterable<Capability>): void {
+    assertCapabilities(this.kind, this.capabilities, needed);
+  }
+
+  async ping(options?: CallOptions): Promise<void> {
+    await readSystemStatus(this.cli, options?.signal);
+  }
+
+  /** CLI version from `container --version`; the Linux guests' OS and the host's architecture. */
+  async info(options?: CallOptions): Promise<RuntimeInfo> {
+    const status = await readSystemStatus(this.cli, options?.signal);
+    const { stdout } = await this.cli.run(["--version"], { signal: options?.signal });
+    return {
+      kind: KIND,
+      version: parseVersion(stdout),
+      os: "linux",
+      arch: status.host?.architecture ?? hostArch(),
+      rootless: false,
+    };
+  }
+
+  inspectImage(ref: string, options?: CallOptions): Promise<ImageInfo> {
+    validate(idSchema, ref, "ref");
+    return inspectCliImage(this.cli, ref, hostArch(), options?.signal);
+  }
+
+  async hasImage(ref: string, options?: CallOptions): Promise<boolean> {
+    try {
+      await this.inspectImage(ref, options);
+      return true;
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
+  }
+
+  /** Every local image (not part of the ContainerRuntime contract). */
+  listImages(options?: CallOptions): Promise<ImageInfo[]> {
+    return listCliImages(this.cli, hostArch(), options?.signal);
+  }
+
+  pullImage(ref: string, options: PullOptions = {}): Promise<ImageInfo> {
+    validate(idSchema, ref, "ref");
+    return pullCliImage(this.cli, ref, hostArch(), options);
+  }
+
+  buildImage(options: BuildOptions): Promise<ImageInfo> {
+    validate(idSchema, options.tag, "tag");
+    assertCapabilities(this.kind, this.capabilities, ["build"], "build");
+    return buildCliImage(this.cli, options, withSessionLabels(options.labels, this.sessionId), hostArch());
+  }
+
+  async loadImage(_options: LoadOptions): Promise<string[]> {
+    assertCapabilities(this.kind, this.capabilities, ["image-load"], "image load");
+    return [];
+  }
+
+  /** `force` also succeeds when the image is already gone. */
+  async removeImage(ref: string, options?: RemoveOptions): Promise<void> {
+    validate(idSchema, ref, "ref");
+    checkPositional(ref, "ref");
+    await this.ignoreMissing(options?.force ?? false, () => this.cli.run(["image", "delete", ref], options));
+  }
+
+  async createContainer(spec: ContainerSpec, options?: CallOptions): Promise<{ id: string; name: string }> {
+    validate(containerSpecSchema, spec, "spec");
+    assertCapabilities(this.kind, this.capabilities, capabilitiesForSpec(spec), "container spec");
+    const labels = withSessionLabels(spec.labels, this.sessionId);
+    checkSpec(spec, labels);
+    if (options?.signal?.aborted) throw canceled("create container", options.signal);
+    const ports = await resolvePorts(spec, this.pickHostPort);
+    const { stdout } = await this.cli.run(createArgs(spec, labels, ports), options);
+    // The CLI prints the new container's id (its name when one was given).
+    const id = lastLine(stdout) ?? spec.name;
+    if (id === undefined) {
+      throw new ContainerRuntimeError("`container create` succeeded but printed no container id", {
+        runtime: KIND,
+      });
+    }
+    return { id, name: id };
+  }
+
+  /** Idempotent: starting a running container succeeds, whatever the CLI says about it. */
+  async startContainer(id: string, options?: CallOptions): Promise<void> {
+    this.checkId(id);
+    await this.unlessAlready(id, options, isUp, () => this.cli.run(["start", id], options));
+  }
+
+  /**
+   * Idempotent: stopping a stopped container succeeds. Without `timeoutSeconds`, the CLI's own
+   * default applies (5 s before SIGKILL).
+   */
+  async stopContainer(id: string, options?: StopOptions): Promise<void> {
+    this.checkId(id);
+    const wait =
+      options?.timeoutSeconds === undefined
+        ? []
+        : ["-t", String(Math.max(0, Math.round(options.timeoutSeconds)))];
+    await this.unlessAlready(
+      id,
+      options,
+      (info) => !isUp(info),
+      () => this.cli.run(["stop", ...wait, id], options),
+    );
+  }
+
+  /** `container kill --signal SIG ID`; SIGKILL when no signal is given. */
+  async killContainer(id: string, options?: KillOptions): Promise<void> {
+    this.checkId(id);
+    const signal = options?.killSignal ?? "KILL";
+    checkPositional(signal, "killSignal");
+    await this.cli.run(["kill", "--signal", signal, id], options);
+  }
+
+  async removeContainer(id: string, options?: RemoveOptions): Promise<void> {
+    this.checkId(id);
+    await this.cli.run(["delete", ...(options?.force ? ["--force"] : []), id], options);
+  }
+
+  /**
+   * From `container list --all --format json`, the one listing that prints the same JSON in every
+   * CLI version (its records are what `container inspect` prints too).
+   */
+  async inspectContainer(id: string, options?: CallOptions): Promise<ContainerInfo> {
+    this.checkId(id);
+    const found = (await this.listAll(options?.signal)).find((container) => container.id === id);
+    if (found === undefined)
+      throw new NotFoundError(`container ${id} does not exist (not in \`container list --all\`)`);
+    return found;
+  }
+
+  /** Every container, filtered by label here: the CLI has no `--filter`. */
+  async listContainers(options?: ListOptions): Promise<ContainerSummary[]> {
+    const all = await this.listAll(options?.signal);
+    return all
+      .filter((container) => matchesLabels(container.labels, options?.labels))
+      .map(toContainerSummary);
+  }
+
+  private async listAll(signal: AbortSignal | undefined): Promise<ContainerInfo[]> {
+    const args = ["list", "--all", "--format", "json"];
+    const { stdout } = await this.cli.run(args, { signal });
+    return parseContainerList(stdout, this.cli.describe(args));
+  }
+
+  /**
+   * Polls until the container is not running. Resolves with the exit code when the CLI reports
+   * one; throws a ContainerRuntimeError saying so when it does not.
+   */
+  async waitContainer(id: string, options?: CallOptions): Promise<number> {
+    this.checkId(id);
+    const signal = options?.signal;
+    const what = `wait for container ${id}`;
+    for (;;) {
+      if (signal?.aborted) throw canceled(what, signal);
+      const info = await this.inspectContainer(id, options);
+      if (!isUp(info)) {
+        if (info.exitCode !== null) return info.exitCode;
+        throw new ContainerRuntimeError(
+          `${what}: it is ${info.state}, but this version of the container CLI does not report exit codes`,
+          { runtime: KIND },
+        );
+      }
+      await sleep(this.pollIntervalMs, signal);
+    }
+  }
+
+  logs(id: string, options: LogOptions = {}): AsyncIterable<LogLine> {
+    this.checkId(id);
+    validate(logOptionsSchema, options, "options");
+    assertCapabilities(this.kind, this.capabilities, capabilitiesForLogs(options), "logs call");
+    const stdout = options.stdout ?? true;
+    const stderr = options.stderr ?? true;
+    if (stdout !== stderr) {
+      throw new CapabilityError(
+        `the ${KIND} runtime cannot read only ${stdout ? "stdout" : "stderr"}: the container CLI keeps one log ` +
+          "of both streams. Read both (drop the stdout/stderr options), or choose another runtime.",
+        { runtime: KIND, missing: ["log-stream-selection"] },
+      );
+    }
+    return this.logLines(id, options, stdout);
+  }
+
+  private async *logLines(id: string, options: LogOptions, wanted: boolean): AsyncGenerator<LogLine> {
+    const signal = options.signal;
+    if (signal?.aborted) throw canceled(`logs of container ${id}`, signal);
+    if (!wanted) return;
+    const args = [
+      "logs",
+      ...(options.follow ? ["-f"] : []),
+      ...(options.tail === undefined ? [] : ["-n", String(options.tail)]),
+      id,
+    ];
+    const child = this.cli.spawn(args);
+    yield* cliLogLines({
+      child,
+      containerId: id,
+      follow: options.follow ?? false,
+      signal,
+      pollIntervalMs: this.pollIntervalMs,
+      isRunning: async (pollSignal) => isUp(await this.inspectContainer(id, { signal: pollSignal })),
+      failure: (exitCode, output) => this.cli.failure(args, exitCode, output),
+      spawnError: (error) => this.cli.spawnError(args, error),
+      closedError: () => this.cli.closedError(child, `logs of container ${id}`),
+    });
+  }
+
+  /** Checks that the container runs (the CLI's own error would arrive as the command's output). */
+  async exec(id: string, spec: ExecSpec): Promise<ExecProcess> {
+    this.checkId(id);
+    validate(execSpecSchema, spec, "spec");
+    if (spec.tty) assertCapabilities(this.kind, this.capabilities, ["tty"], "exec");
+    const what = `exec in container ${id}`;
+    if (spec.signal?.aborted) throw canceled(what, spec.signal);
+    const info = await this.inspectContainer(id, spec.signal === undefined ? {} : { signal: spec.signal });
+    if (!info.running) {
+      throw new ContainerRuntimeError(
+        `${what}: the container is ${info.state}, not running; start it first`,
+        {
+          runtime: KIND,
+        },
+      );
+    }
+    const args = execArgs(id, spec);
+    const child = this.cli.spawn(args);
+    return cliExecProcess({
+      child,
+      containerId: id,
+      spec,
+      containerRunning: async () => (await this.inspectContainer(id)).running,
+      spawnError: (error) => this.cli.spawnError(args, error),
+      closedError: () => this.cli.closedError(child, what),
+    });
+  }
+
+  async createNetwork(spec: NetworkSpec, options?: CallOptions): Promise<NetworkInfo> {
+    validate(networkSpecSchema, spec, "spec");
+    if (spec.internal)
+      assertCapabilities(this.kind, this.capabilities, ["internal-networks"], "network spec");
+    return createCliNetwork(this.cli, spec, withSessionLabels(spec.labels, this.sessionId), options);
+  }
+
+  async removeNetwork(idOrName: string, options?: CallOptions): Promise<void> {
+    this.checkId(idOrName, "idOrName");
+    await this.cli.run(["network", "delete", idOrName], options);
+  }
+
+  /** Every network, filtered by label here. */
+  async listNetworks(options?: ListOptions): Promise<NetworkInfo[]> {
+    return (await listCliNetworks(this.cli, options)).filter((n) => matchesLabels(n.labels, options?.labels));
+  }
+
+  async createVolume(spec: VolumeSpec, options?: CallOptions): Promise<VolumeInfo> {
+    validate(volumeSpecSchema, spec, "spec");
+    return createCliVolume(this.cli, spec, withSessionLabels(spec.labels, this.sessionId), options);
+  }
+
+  /** `force` also succeeds when the volume is already gone (the CLI has no force of its own). */
+  async removeVolume(name: string, options?: RemoveOptions): Promise<void> {
+    this.checkId(name, "name");
+    await this.ignoreMissing(options?.force ?? false, () =>
+      this.cli.run(["volume", "delete", name], options),
+    );
+  }
+
+  /** Every volume, filtered by label here. */
+  async listVolumes(options?: ListOptions): Promise<VolumeInfo[]> {
+    return (await listCliVolumes(this.cli, options)).filter((v) => matchesLabels(v.labels, options?.labels));
+  }
+
+  /** Polls `container list` (the CLI has no event stream); see the class notes. */
+  watchContainers(options: WatchOptions = {}): AsyncIterable<ContainerEvent> {
+    return pollContainerEvents({
+      list: (signal) => this.listAll(signal),
+      intervalMs: this.pollIntervalMs,
+      labels: options.labels,
+      signal: options.signal,
+    });
+  }
+
+  /** Removes the session's containers, networks and volumes; see `reapCliSession`. */
+  reap(options: ReapOptions = {}): Promise<ReapResult> {
+    return reapCliSession(
+      this.cli,
+      options.sessionId ?? this.sessionId,
+      (signal) => this.listAll(signal),
+      options.signal,
+    );
+  }
+
+  /** A detached watcher reaps this session with the same CLI once this process is gone. */
+  async reapOnExit(): Promise<void> {
+    this.reaper ??= startReaper({ kind: "cli", command: this.command }, this.sessionId);
+    try {
+      await this.reaper;
+    } catch (error) {
+      this.reaper = undefined;
+      throw new ContainerRuntimeError(
+        `could not start the reaper for session ${this.sessionId}: ${(error as Error).message}`,
+        { runtime: KIND, cause: error },
+      );
+    }
+  }
+
+  /**
+   * Kills the CLI processes of streams still open (followed logs, execs, pulls, builds). Removes
+   * nothing (see `reap`); the reaper, if started, keeps watching.
+   */
+  async close(): Promise<void> {
+    this.cli.killAll();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** An id goes to the CLI as a positional argument: one that starts with `-` would be an option. */
+  private checkId(id: string, field = "id"): void {
+    validate(idSchema, id, field);
+    checkPositional(id, field);
+  }
+
+  /**
+   * Runs a state change; when the CLI refuses it (not for a missing container), the change still
+   * counts as done if the container is already in the state it was meant to reach.
+   */
+  private async unlessAlready(
+    id: string,
+    options: CallOptions | undefined,
+    reached: (info: ContainerInfo) => boolean,
+    run: () => Promise<unknown>,
+  ): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      if (!(error instanceof ContainerRuntimeError)) throw error;
+      const info = await this.inspectContainer(id, options).catch(() => undefined);
+      if (info === undefined || !reached(info)) throw error;
+    }
+  }
+
+  private async ignoreMissing(ignore: boolean, run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      if (!(ignore && error instanceof NotFoundError)) throw error;
+    }
+  }
+}

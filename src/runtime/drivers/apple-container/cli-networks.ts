@@ -1,0 +1,61 @@
+import type { NetworkInfo, NetworkSpec, VolumeInfo, VolumeSpec } from "../../network-types.js";
+import { checkLabels, checkName } from "./cli-args.js";
+import type { CliCallOptions, CliContext } from "./cli-context.js";
+import { parseNetworks, parseVolumes } from "./resource-json.js";
+
+function labelArgs(labels: Readonly<Record<string, string>>): string[] {
+  return Object.entries(labels).flatMap(([key, value]) => ["--label", `${key}=${value}`]);
+}
+
+/** `container network create --label K=V ... NAME`; `labels` already hold the session's. */
+export async function createCliNetwork(
+  cli: CliContext,
+  spec: NetworkSpec,
+  labels: Readonly<Record<string, string>>,
+  options: CliCallOptions | undefined,
+): Promise<NetworkInfo> {
+  checkName(spec.name, "name");
+  checkLabels(labels);
+  const { stdout } = await cli.run(["network", "create", ...labelArgs(labels), spec.name], options);
+  return { id: lastLine(stdout) ?? spec.name, name: spec.name, internal: false, labels };
+}
+
+export async function listCliNetworks(
+  cli: CliContext,
+  options: CliCallOptions | undefined,
+): Promise<NetworkInfo[]> {
+  const args = ["network", "list", "--format", "json"];
+  const { stdout } = await cli.run(args, options);
+  return parseNetworks(stdout, cli.describe(args));
+}
+
+/** `container volume create --label K=V ... NAME`; `labels` already hold the session's. */
+export async function createCliVolume(
+  cli: CliContext,
+  spec: VolumeSpec,
+  labels: Readonly<Record<string, string>>,
+  options: CliCallOptions | undefined,
+): Promise<VolumeInfo> {
+  checkName(spec.name, "name");
+  checkLabels(labels);
+  await cli.run(["volume", "create", ...labelArgs(labels), spec.name], options);
+  return { name: spec.name, labels };
+}
+
+export async function listCliVolumes(
+  cli: CliContext,
+  options: CliCallOptions | undefined,
+): Promise<VolumeInfo[]> {
+  const args = ["volume", "list", "--format", "json"];
+  const { stdout } = await cli.run(args, options);
+  return parseVolumes(stdout, cli.describe(args));
+}
+
+/** The last non-empty line a command printed (the id `create` commands print). */
+export function lastLine(text: string): string | undefined {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+    .at(-1);
+}
