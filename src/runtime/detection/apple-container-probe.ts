@@ -1,4 +1,5 @@
-import type { CommandResult, CommandRunner } from "./command-runner.js";
+import { CanceledError, TimeoutError } from "../../errors.js";
+import type { CommandRunner, RunResult } from "../process/command-runner.js";
 
 /** The Apple `container` CLI answers slower than a socket: it may wake its XPC API server first. */
 export const APPLE_STATUS_TIMEOUT_MS = 5_000;
@@ -7,7 +8,7 @@ export const APPLE_CONTAINER_COMMAND = "container";
 
 export interface AppleProbeOptions {
   platform: NodeJS.Platform;
-  runCommand: CommandRunner;
+  runner: CommandRunner;
   /** The CLI to run; default `container` from PATH. */
   command?: string;
   timeoutMs?: number;
@@ -25,7 +26,7 @@ function firstLine(text: string): string {
 }
 
 /** `{ "status": "running" }` from `--format json`; older CLIs print prose, which is read as a fallback. */
-function statusOf(result: CommandResult): string | undefined {
+function statusOf(result: RunResult): string | undefined {
   try {
     const parsed: unknown = JSON.parse(result.stdout);
     const status = (parsed as { status?: unknown } | null)?.status;
@@ -50,13 +51,17 @@ export async function probeAppleContainer(options: AppleProbeOptions): Promise<A
   if (options.platform !== "darwin") {
     return fail(`Apple container runs only on macOS (this is ${options.platform})`);
   }
-  let result: CommandResult;
+  let result: RunResult;
   try {
-    result = await options.runCommand(command, ["system", "status", "--format", "json"], {
+    result = await options.runner.run(command, ["system", "status", "--format", "json"], {
       timeoutMs: options.timeoutMs ?? APPLE_STATUS_TIMEOUT_MS,
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (err) {
+    if (err instanceof TimeoutError) {
+      return fail(`\`${command} system status\` did not finish (killed after the timeout)`);
+    }
+    if (err instanceof CanceledError) return fail(`\`${command} system status\` was canceled`);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
       return fail(
@@ -69,9 +74,6 @@ export async function probeAppleContainer(options: AppleProbeOptions): Promise<A
   if (result.exitCode === 0 && status === "running") return { ok: true, command };
   if (status !== undefined && status !== "running") {
     return fail(`the container system service is ${status} (exit code ${result.exitCode}); ${startHint}`);
-  }
-  if (result.exitCode === null) {
-    return fail(`\`${command} system status\` did not finish (killed after the timeout)`);
   }
   const said = firstLine(result.stderr) || firstLine(result.stdout) || "no output";
   if (result.exitCode === 0) return fail(`unexpected status answer: ${said}`);

@@ -5,8 +5,9 @@ import {
   type RuntimeProbe,
 } from "../../errors.js";
 import { describeEndpoint, type EngineEndpoint } from "../engine-endpoint.js";
+import type { CommandRunner } from "../process/command-runner.js";
+import { NodeCommandRunner } from "../process/node-command-runner.js";
 import { APPLE_CONTAINER_COMMAND, probeAppleContainer } from "./apple-container-probe.js";
-import { type CommandRunner, runCommand } from "./command-runner.js";
 import { type DetectionContext, detectionContext } from "./detection-context.js";
 import {
   brokenProposal,
@@ -28,8 +29,8 @@ export interface DetectRuntimeOptions extends Partial<DetectionContext> {
   timeoutMs?: number;
   /** Stand-in for {@link pingEngine}, for tests. */
   ping?: PingFunction;
-  /** Stand-in for the process runner the Apple `container` probe uses, for tests. */
-  runCommand?: CommandRunner;
+  /** Runs the Apple `container` CLI for its status probe; default a {@link NodeCommandRunner}. */
+  runner?: CommandRunner;
   /** The Apple `container` CLI; default `container` from PATH. */
   appleContainerCommand?: string;
 }
@@ -226,7 +227,7 @@ export async function detectRuntime(options: DetectRuntimeOptions = {}): Promise
     const source = choice.kind === undefined ? "Apple container CLI" : `${choice.from}=apple-container`;
     const apple = await probeAppleContainer({
       platform: ctx.platform,
-      runCommand: options.runCommand ?? runCommand,
+      runner: options.runner ?? new NodeCommandRunner(),
       command: options.appleContainerCommand ?? APPLE_CONTAINER_COMMAND,
       ...(signal ? { signal } : {}),
     });

@@ -1,7 +1,7 @@
+export type { CommandRunner, RunOptions, RunResult } from "../process/command-runner.js";
+export { NodeCommandRunner } from "../process/node-command-runner.js";
 export type { AppleProbeOptions, AppleProbeResult } from "./apple-container-probe.js";
 export { probeAppleContainer } from "./apple-container-probe.js";
-export type { CommandResult, CommandRunner, CommandRunOptions } from "./command-runner.js";
-export { runCommand } from "./command-runner.js";
 export type {
   DetectedAppleContainer,
   DetectedEngine,

@@ -1,6 +1,6 @@
 import type { Capability } from "../../capabilities.js";
+import type { CommandRunner } from "../../process/command-runner.js";
 import type { PickHostPort } from "./cli-args.js";
-import type { CommandRunner } from "./command-runner.js";
 
 export interface AppleContainerRuntimeOptions {
   /** The CLI to run: a name looked up on PATH, or a path. Default `container`. */

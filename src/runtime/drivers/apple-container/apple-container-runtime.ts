@@ -23,6 +23,7 @@ import type { BuildOptions, ImageInfo, LoadOptions, PullOptions } from "../../im
 import { matchesLabels, newSessionId, sessionLabels, withSessionLabels } from "../../labels.js";
 import type { LogLine, LogOptions } from "../../log-types.js";
 import type { NetworkInfo, NetworkSpec, VolumeInfo, VolumeSpec } from "../../network-types.js";
+import { NodeCommandRunner } from "../../process/node-command-runner.js";
 import { type ReaperHandle, startReaper } from "../../reaper/start-reaper.js";
 import type { CallOptions, RuntimeInfo } from "../../runtime-info.js";
 import {
@@ -62,7 +63,6 @@ import { readSystemStatus } from "./cli-system.js";
 import { parseContainerList, toContainerSummary } from "./container-json.js";
 import { pollContainerEvents } from "./container-watch.js";
 import { pickFreePort } from "./free-port.js";
-import { NodeCommandRunner } from "./node-command-runner.js";
 import { parseVersion } from "./resource-json.js";
 import { sleep } from "./sleep.js";
 

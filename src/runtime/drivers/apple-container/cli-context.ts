@@ -1,6 +1,6 @@
 import { CanceledError, type OpenShellError } from "../../../errors.js";
+import type { CommandRunner, RunResult, SpawnedCommand } from "../../process/command-runner.js";
 import { cliFailure, describeCommand, spawnFailure } from "./cli-errors.js";
-import type { CommandRunner, RunResult, SpawnedCommand } from "./command-runner.js";
 
 export interface CliCallOptions {
   signal?: AbortSignal | undefined;

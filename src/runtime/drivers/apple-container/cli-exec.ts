@@ -6,9 +6,9 @@ import {
   type OpenShellError,
 } from "../../../errors.js";
 import type { ExecExit, ExecProcess, ExecSpec, OutputChunk } from "../../exec-types.js";
+import type { SpawnedCommand } from "../../process/command-runner.js";
 import { Channel } from "./channel.js";
 import { KIND } from "./cli-errors.js";
-import type { SpawnedCommand } from "./command-runner.js";
 
 export interface CliExecParams {
   /** The running `container exec` process. */

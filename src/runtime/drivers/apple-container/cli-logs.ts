@@ -1,8 +1,8 @@
 import { CanceledError, type OpenShellError } from "../../../errors.js";
 import type { LogLine } from "../../log-types.js";
+import type { SpawnedCommand } from "../../process/command-runner.js";
 import { LineSplitter } from "../../streams/line-splitter.js";
 import { Channel } from "./channel.js";
-import type { SpawnedCommand } from "./command-runner.js";
 import { sleep } from "./sleep.js";
 
 /** The most of the CLI's own stderr kept for an error message. */

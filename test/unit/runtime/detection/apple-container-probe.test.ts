@@ -1,18 +1,26 @@
 import { describe, expect, it } from "vitest";
+import { CanceledError, TimeoutError } from "../../../../src/errors.js";
 import {
-  type CommandResult,
   type CommandRunner,
+  NodeCommandRunner,
   probeAppleContainer,
+  type RunResult,
 } from "../../../../src/runtime/detection/index.js";
 
-function runner(result: CommandResult | NodeJS.ErrnoException): CommandRunner & { calls: string[][] } {
+/** A runner whose `run` answers `result` (or throws it) and records every argv; `spawn` is not used. */
+function runner(result: RunResult | Error): CommandRunner & { calls: string[][] } {
   const calls: string[][] = [];
-  const run: CommandRunner = async (command, args) => {
-    calls.push([command, ...args]);
-    if (result instanceof Error) throw result;
-    return result;
+  return {
+    calls,
+    async run(command, args) {
+      calls.push([command, ...args]);
+      if (result instanceof Error) throw result;
+      return result;
+    },
+    spawn() {
+      throw new Error("the probe does not spawn");
+    },
   };
-  return Object.assign(run, { calls });
 }
 
 function missing(): NodeJS.ErrnoException {
@@ -20,7 +28,7 @@ function missing(): NodeJS.ErrnoException {
 }
 
 const probe = (run: CommandRunner, platform: NodeJS.Platform = "darwin") =>
-  probeAppleContainer({ platform, runCommand: run });
+  probeAppleContainer({ platform, runner: run });
 
 describe("probeAppleContainer", () => {
   it('succeeds when `container system status --format json` says "running"', async () => {
@@ -70,6 +78,15 @@ describe("probeAppleContainer", () => {
     });
   });
 
+  it("reads ENOENT from the real runner as not on PATH", async () => {
+    const result = await probeAppleContainer({
+      platform: "darwin",
+      runner: new NodeCommandRunner(),
+      command: "openshell-no-such-container-cli",
+    });
+    expect(result).toMatchObject({ ok: false, reason: expect.stringContaining("is not on PATH") });
+  });
+
   it("reports other spawn failures, odd answers, errors and timeouts", async () => {
     const denied = Object.assign(new Error("spawn container EACCES"), { code: "EACCES" });
     expect(await probe(runner(denied))).toMatchObject({
@@ -83,8 +100,13 @@ describe("probeAppleContainer", () => {
     ).toMatchObject({
       reason: "`container system status` failed with exit code 64: Error: Unknown option '--format'",
     });
-    expect(await probe(runner({ exitCode: null, stdout: "", stderr: "" }))).toMatchObject({
-      reason: expect.stringContaining("did not finish"),
+    const timedOut = new TimeoutError("container system did not finish within 5000 ms; it was killed");
+    expect(await probe(runner(timedOut))).toMatchObject({
+      reason: "`container system status` did not finish (killed after the timeout)",
+    });
+    const canceled = new CanceledError("container system: canceled by the caller's signal");
+    expect(await probe(runner(canceled))).toMatchObject({
+      reason: "`container system status` was canceled",
     });
   });
 
@@ -101,7 +123,7 @@ describe("probeAppleContainer", () => {
   it("runs the command it is given", async () => {
     const run = runner({ exitCode: 0, stdout: '{"status":"running"}', stderr: "" });
     expect(
-      await probeAppleContainer({ platform: "darwin", runCommand: run, command: "/opt/bin/container" }),
+      await probeAppleContainer({ platform: "darwin", runner: run, command: "/opt/bin/container" }),
     ).toEqual({ ok: true, command: "/opt/bin/container" });
     expect(run.calls[0]?.[0]).toBe("/opt/bin/container");
   });

@@ -33,16 +33,21 @@ function fakePing(answers: Record<string, EnginePing> = {}): PingFunction & { ca
 
 function appleRunner(stdout: string | "missing", exitCode = 0): CommandRunner & { calls: string[][] } {
   const calls: string[][] = [];
-  const run: CommandRunner = async (command, args) => {
-    calls.push([command, ...args]);
-    if (stdout === "missing") throw Object.assign(new Error("spawn container ENOENT"), { code: "ENOENT" });
-    return { exitCode, stdout, stderr: "" };
+  return {
+    calls,
+    async run(command, args) {
+      calls.push([command, ...args]);
+      if (stdout === "missing") throw Object.assign(new Error("spawn container ENOENT"), { code: "ENOENT" });
+      return { exitCode, stdout, stderr: "" };
+    },
+    spawn() {
+      throw new Error("detection does not spawn");
+    },
   };
-  return Object.assign(run, { calls });
 }
 
 function detect(machine: FakeMachine, options: Omit<DetectRuntimeOptions, keyof FakeMachine> = {}) {
-  return detectRuntime({ ...fakeContext(machine), runCommand: appleRunner("missing"), ...options });
+  return detectRuntime({ ...fakeContext(machine), runner: appleRunner("missing"), ...options });
 }
 
 const linuxUser: FakeMachine = { platform: "linux", homedir: "/home/me", uid: 1000, env: {} };
@@ -272,14 +277,14 @@ describe("detectRuntime: choosing a runtime", () => {
 
   it("OPENSHELL_RUNTIME=apple-container runs only the CLI", async () => {
     const ping = fakePing({ "unix:///var/run/docker.sock": docker });
-    const runCommand = appleRunner('{"status":"running"}');
+    const runner = appleRunner('{"status":"running"}');
     const found = await detect(
       {
         platform: "darwin",
         homedir: "/Users/me",
         env: { OPENSHELL_RUNTIME: "apple-container", DOCKER_HOST: "unix:///d" },
       },
-      { ping, runCommand },
+      { ping, runner },
     );
     expect(found).toEqual({
       kind: "apple-container",
@@ -288,7 +293,7 @@ describe("detectRuntime: choosing a runtime", () => {
       skipped: [],
     });
     expect(ping.calls).toEqual([]);
-    expect(runCommand.calls).toEqual([["container", "system", "status", "--format", "json"]]);
+    expect(runner.calls).toEqual([["container", "system", "status", "--format", "json"]]);
   });
 
   it("apple-container chosen off macOS fails with that one reason", async () => {
@@ -312,8 +317,8 @@ describe("detectRuntime: Apple container as the last resort", () => {
   const mac: FakeMachine = { platform: "darwin", homedir: "/Users/me", uid: 501, env: {} };
 
   it("on macOS, asks the CLI after every engine failed", async () => {
-    const runCommand = appleRunner('{"status":"running"}');
-    const found = await detect(mac, { ping: fakePing(), runCommand });
+    const runner = appleRunner('{"status":"running"}');
+    const found = await detect(mac, { ping: fakePing(), runner });
     expect(found).toMatchObject({
       kind: "apple-container",
       command: "container",
@@ -323,16 +328,16 @@ describe("detectRuntime: Apple container as the last resort", () => {
   });
 
   it("does not ask it when an engine answered, nor on Linux", async () => {
-    const runCommand = appleRunner('{"status":"running"}');
-    await detect(mac, { ping: fakePing({ "unix:///var/run/docker.sock": docker }), runCommand });
-    await detect(linuxUser, { ping: fakePing(), runCommand }).catch(() => undefined);
-    expect(runCommand.calls).toEqual([]);
+    const runner = appleRunner('{"status":"running"}');
+    await detect(mac, { ping: fakePing({ "unix:///var/run/docker.sock": docker }), runner });
+    await detect(linuxUser, { ping: fakePing(), runner }).catch(() => undefined);
+    expect(runner.calls).toEqual([]);
   });
 
   it("lists a stopped service with the engines when nothing answers", async () => {
     const err = await detect(mac, {
       ping: fakePing(),
-      runCommand: appleRunner('{"status":"not running"}', 1),
+      runner: appleRunner('{"status":"not running"}', 1),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RuntimeNotFoundError);
     const last = (err as RuntimeNotFoundError).probes.at(-1);

@@ -7,7 +7,7 @@ import {
   redactArgs,
   scrubSecrets,
 } from "../../../../../src/runtime/drivers/apple-container/cli-errors.js";
-import { commandName } from "../../../../../src/runtime/drivers/apple-container/node-command-runner.js";
+import { commandName } from "../../../../../src/runtime/process/node-command-runner.js";
 import { fixture } from "./fake-runner.js";
 
 describe("redaction", () => {

@@ -7,7 +7,7 @@ import type {
   RunOptions,
   RunResult,
   SpawnedCommand,
-} from "../../../../../src/runtime/drivers/apple-container/command-runner.js";
+} from "../../../../../src/runtime/process/command-runner.js";
 
 /** A recorded CLI output from test/fixtures/apple-container. */
 export function fixture(name: string): string {

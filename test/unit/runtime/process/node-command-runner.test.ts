@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CanceledError, TimeoutError } from "../../../../../src/errors.js";
-import { NodeCommandRunner } from "../../../../../src/runtime/drivers/apple-container/node-command-runner.js";
+import { CanceledError, TimeoutError } from "../../../../src/errors.js";
+import { NodeCommandRunner } from "../../../../src/runtime/process/node-command-runner.js";
 
 // The real runner is plain node:child_process, so it is tested here with `node` itself.
 const node = process.execPath;
@@ -39,8 +39,11 @@ describe("NodeCommandRunner.run", () => {
     );
   });
 
-  it("rejects with ENOENT when the command does not exist", async () => {
+  it("rejects with ENOENT when the command does not exist, by path or on PATH", async () => {
     await expect(runner.run("/nonexistent/container", ["--version"])).rejects.toMatchObject({
+      code: "ENOENT",
+    });
+    await expect(runner.run("openshell-no-such-program", [], { timeoutMs: 10_000 })).rejects.toMatchObject({
       code: "ENOENT",
     });
   });

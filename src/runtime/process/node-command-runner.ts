@@ -1,6 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { constants } from "node:os";
-import { CanceledError, TimeoutError } from "../../../errors.js";
+import { CanceledError, TimeoutError } from "../../errors.js";
 import type { CommandRunner, RunOptions, RunResult, SpawnedCommand } from "./command-runner.js";
 
 /** Subcommands that take a second word (`image pull`, `network create`). */

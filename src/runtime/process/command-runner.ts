@@ -34,8 +34,9 @@ export interface SpawnedCommand {
 }
 
 /**
- * Runs the `container` CLI. Always with an argv array, never through a shell: arguments reach the
- * CLI exactly as given. Swapped for a recording fake in tests.
+ * Runs a CLI program (the Apple `container` CLI, for its driver and for detection's status probe).
+ * Always with an argv array, never through a shell: arguments reach the program exactly as given.
+ * Swapped for a recording fake in tests.
  */
 export interface CommandRunner {
   /**
