@@ -25,6 +25,10 @@ export interface ImageOperationOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Aborting `signal` ends the call with CanceledError at once. The engine may still finish the
+ * download it had started (Podman does): check with `hasImage` rather than assume it is absent.
+ */
 export interface PullOptions extends ImageOperationOptions {
   /** Registry credentials; never logged. */
   auth?: { username: string; password: string; serveraddress?: string };
@@ -45,5 +49,5 @@ export interface BuildOptions extends ImageOperationOptions {
 
 export interface LoadOptions extends ImageOperationOptions {
   /** A `docker save` / OCI archive. */
-  archive: Readable | AsyncIterable<Uint8Array>;
+  archive: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 }

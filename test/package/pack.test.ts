@@ -5,8 +5,10 @@
  *
  * It needs the npm registry for the package's own dependencies (the consumer installs them).
  */
+
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -228,6 +230,51 @@ describe("npm package", () => {
       ],
       consumerDir,
     );
+  });
+
+  it("drives the real Docker engine through openshell/runtime, whose reaper cleans up after a SIGKILL", async () => {
+    // The built package, not the sources: the reaper's watcher program is cut from the bundled code.
+    const socketPath = (process.env.OPENSHELL_TEST_DOCKER_HOST ?? "unix:///var/run/docker.sock").replace(
+      "unix://",
+      "",
+    );
+    const image = process.env.OPENSHELL_TEST_BUSYBOX_IMAGE ?? "openshell-test/busybox:1";
+    const script = [
+      'import { createRuntime } from "openshell/runtime";',
+      `const endpoint = { kind: "unix", socketPath: ${JSON.stringify(socketPath)} };`,
+      'const runtime = await createRuntime({ runtime: "docker", endpoint, reapOnExit: true });',
+      `const { id } = await runtime.createContainer({ image: ${JSON.stringify(image)}, command: ["sleep", "300"] });`,
+      "await runtime.startContainer(id);",
+      "console.log(JSON.stringify({ id, session: runtime.sessionId }));",
+      'process.kill(process.pid, "SIGKILL");',
+    ].join("\n");
+    const child = await new Promise<{ stdout: string; signal: NodeJS.Signals | null }>((resolvePromise) => {
+      execFile(
+        process.execPath,
+        ["--input-type=module", "-e", script],
+        { cwd: consumerDir, env: cleanEnv(), timeout: 60_000 },
+        (error, stdout) =>
+          resolvePromise({ stdout, signal: (error as { signal?: NodeJS.Signals } | null)?.signal ?? null }),
+      );
+    });
+    expect(child.signal).toBe("SIGKILL");
+    const { id } = JSON.parse(child.stdout.trim()) as { id: string };
+    const inspect = () =>
+      new Promise<number>((resolvePromise, reject) => {
+        const req = httpRequest({ socketPath, path: `/containers/${id}/json` }, (res) => {
+          res.resume();
+          resolvePromise(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    const deadline = Date.now() + 10_000;
+    let status = await inspect();
+    while (status === 200 && Date.now() < deadline) {
+      await new Promise((resolveSleep) => setTimeout(resolveSleep, 250));
+      status = await inspect();
+    }
+    expect(status).toBe(404);
   });
 
   it("passes publint with no errors, warnings or suggestions", async () => {

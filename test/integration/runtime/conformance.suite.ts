@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -281,6 +282,25 @@ export function describeRuntimeConformance(target: RuntimeTarget): void {
       expect(tail.map((l) => l.text)).toEqual(["three"]);
 
       await ifCapable(
+        ["log-since"],
+        async () => {
+          const later: LogLine[] = [];
+          for await (const line of runtime.logs(id, { since: new Date(Date.now() + 60_000) }))
+            later.push(line);
+          expect(later).toEqual([]);
+          const earlier: LogLine[] = [];
+          for await (const line of runtime.logs(id, { since: new Date(Date.now() - 300_000) }))
+            earlier.push(line);
+          expect(earlier.map((l) => l.text)).toEqual(["one", "two", "three"]);
+        },
+        async () => {
+          for await (const _ of runtime.logs(id, { since: new Date() })) {
+            // refused before the first line
+          }
+        },
+      );
+
+      await ifCapable(
         ["log-timestamps"],
         async () => {
           const stamped: LogLine[] = [];
@@ -427,6 +447,58 @@ export function describeRuntimeConformance(target: RuntimeTarget): void {
         },
         () => startIdle({ resources: { cpus: 0.5, memoryMiB: 64, pidsLimit: 50 } }),
       );
+    });
+
+    it("sets entrypoint, workdir and extra hosts for the main process", async () => {
+      const { id } = await runtime.createContainer({
+        image,
+        entrypoint: ["sh", "-c"],
+        command: ["pwd; echo $0 $1", "first", "second"],
+        workdir: "/tmp",
+      });
+      await runtime.startContainer(id);
+      expect(await runtime.waitContainer(id)).toBe(0);
+      const lines: string[] = [];
+      for await (const line of runtime.logs(id)) lines.push(line.text);
+      expect(lines).toEqual(["/tmp", "first second"]);
+
+      await ifCapable(
+        ["extra-hosts"],
+        async () => {
+          const withHosts = await startIdle({
+            extraHosts: [{ host: "gateway.openshell.test", ip: "10.11.12.13" }],
+          });
+          expect((await sh(withHosts, "grep gateway.openshell.test /etc/hosts")).stdout.toString()).toMatch(
+            /^10\.11\.12\.13\s+gateway\.openshell\.test/,
+          );
+        },
+        () => startIdle({ extraHosts: [{ host: "gateway.openshell.test", ip: "10.11.12.13" }] }),
+      );
+    });
+
+    it("reports a container address this host can reach, where the runtime says it can", async () => {
+      const id = await startIdle({ command: ["sh", "-c", "while true; do echo pong | nc -l -p 7000; done"] });
+      const info = await runtime.inspectContainer(id);
+      const address = info.addresses.find((a) => a.ipv4 !== "")?.ipv4;
+      expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      if (!runtime.capabilities.has("container-address")) return; // rootless or remote: not routable
+      const ask = () =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect({ host: address as string, port: 7000 });
+          let text = "";
+          socket.setTimeout(5_000, () => socket.destroy(new Error("no answer within 5 s")));
+          socket.on("data", (data) => {
+            text += data.toString();
+          });
+          socket.on("end", () => resolve(text));
+          socket.on("error", reject);
+        });
+      // The listener may not be up yet the moment the container starts.
+      let reply = "";
+      for (let attempt = 0; attempt < 10 && reply === ""; attempt += 1) {
+        reply = await ask().catch(() => new Promise<string>((resolve) => setTimeout(() => resolve(""), 200)));
+      }
+      expect(reply.trim()).toBe("pong");
     });
 
     it("publishes a port on loopback and reports where", async () => {
