@@ -1,0 +1,40 @@
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { migrate } from "./schema.js";
+
+/** The database file inside the state directory. */
+export const STATE_DB_FILE = "state.db";
+
+/** How long a writer waits for another process's write lock before giving up. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * Opens (creating when needed) the state database in `dir`.
+ *
+ * SQLite in WAL mode with `synchronous = FULL`: a process killed mid-write (SIGKILL included) leaves
+ * either the whole transaction or none of it, and several processes may share the directory (readers
+ * never block, writers queue for up to 10 s). The directory is 0700 and the files 0600 because
+ * provider credentials live here.
+ */
+export function openStateDb(dir: string): Database.Database {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const file = join(dir, STATE_DB_FILE);
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    migrate(db);
+    // The WAL and shared-memory files inherit the umask; tighten them like the database itself.
+    for (const name of [STATE_DB_FILE, `${STATE_DB_FILE}-wal`, `${STATE_DB_FILE}-shm`]) {
+      const path = join(dir, name);
+      if (existsSync(path)) chmodSync(path, 0o600);
+    }
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
