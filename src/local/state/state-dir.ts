@@ -8,7 +8,6 @@ import { join } from "node:path";
  */
 export function defaultStateDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const xdg = env.XDG_STATE_HOME;
-  const base =
-    xdg?.startsWith("/") ? xdg : join(env.HOME ?? homedir(), ".local", "state");
+  const base = xdg?.startsWith("/") ? xdg : join(env.HOME ?? homedir(), ".local", "state");
   return join(base, "openshell", "local");
 }
