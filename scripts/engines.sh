@@ -52,7 +52,7 @@ ensure_docker() {
   mkdir -p "$ENGINE_LOG_DIR"
   if ! pgrep -x dockerd >/dev/null; then
     echo "docker: starting dockerd (log: ${ENGINE_LOG_DIR}/dockerd.log)"
-    setsid nohup dockerd --host "unix://${OPENSHELL_DOCKER_SOCKET}" >"${ENGINE_LOG_DIR}/dockerd.log" 2>&1 </dev/null &
+    (cd / && exec setsid nohup dockerd --host "unix://${OPENSHELL_DOCKER_SOCKET}" >"${ENGINE_LOG_DIR}/dockerd.log" 2>&1 </dev/null) &
   fi
   if ! wait_for 60 docker_answers; then
     tail -n 30 "${ENGINE_LOG_DIR}/dockerd.log" >&2 || true
@@ -85,8 +85,10 @@ ensure_podman() {
   mkdir -p "$(dirname "$OPENSHELL_PODMAN_SOCKET_PATH")" "$ENGINE_LOG_DIR"
   rm -f "$OPENSHELL_PODMAN_SOCKET_PATH"
   echo "podman: starting the API service (log: ${ENGINE_LOG_DIR}/podman.log)"
-  setsid nohup podman system service --time=0 "unix://${OPENSHELL_PODMAN_SOCKET_PATH}" \
-    >"${ENGINE_LOG_DIR}/podman.log" 2>&1 </dev/null &
+  # From /, like every daemon started here: they outlive this run, and a service whose working
+  # directory was a checkout that is later deleted can no longer start containers (conmon needs it).
+  (cd / && exec setsid nohup podman system service --time=0 "unix://${OPENSHELL_PODMAN_SOCKET_PATH}" \
+    >"${ENGINE_LOG_DIR}/podman.log" 2>&1 </dev/null) &
   if ! wait_for 30 podman_answers; then
     tail -n 30 "${ENGINE_LOG_DIR}/podman.log" >&2 || true
     die "podman's API service did not answer on ${OPENSHELL_PODMAN_SOCKET_PATH} within 30 s (log above)"
@@ -191,7 +193,7 @@ http:
   addr: ${OPENSHELL_TEST_REGISTRY}
 EOF
     echo "registry: starting docker-registry on ${OPENSHELL_TEST_REGISTRY} (log: ${ENGINE_LOG_DIR}/registry.log)"
-    setsid nohup docker-registry serve "$conf" >"${ENGINE_LOG_DIR}/registry.log" 2>&1 </dev/null &
+    (cd / && exec setsid nohup docker-registry serve "$conf" >"${ENGINE_LOG_DIR}/registry.log" 2>&1 </dev/null) &
     if ! wait_for 30 registry_answers; then
       tail -n 30 "${ENGINE_LOG_DIR}/registry.log" >&2 || true
       die "docker-registry did not answer on ${OPENSHELL_TEST_REGISTRY} within 30 s (log above)"
