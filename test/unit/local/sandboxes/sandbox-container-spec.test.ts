@@ -1,0 +1,77 @@
+import { create } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../../../../src/errors.js";
+import { SandboxSpecSchema } from "../../../../src/gen/openshell/v1/openshell_pb.js";
+import {
+  KEEP_ALIVE_COMMAND,
+  sandboxContainerSpec,
+} from "../../../../src/local/sandboxes/sandbox-container-spec.js";
+
+const sandbox = { id: "0b5f3c1e-8a4e-4a8c-9d2b-2f1f5f0b7c11", name: "web", workspace: "default" };
+const options = { network: "openshell-local" };
+
+describe("sandboxContainerSpec", () => {
+  it("runs the sandbox's command as the container's whole argv, with env, labels, user and limits", () => {
+    const spec = create(SandboxSpecSchema, {
+      command: ["python3", "-m", "http.server"],
+      tty: true,
+      environment: { MODE: "spec", ONLY_SPEC: "1" },
+      template: {
+        image: "python:3.12",
+        environment: { MODE: "template", ONLY_TEMPLATE: "1" },
+        labels: { team: "a", "openshell.ai/sandbox-id": "spoofed" },
+        resources: { limits: { cpu: "500m", memory: "256Mi" } },
+      },
+      policy: { process: { runAsUser: "sandbox", runAsGroup: "sandbox" } },
+      resourceRequirements: { gpu: {} },
+    });
+    expect(sandboxContainerSpec(spec, sandbox, options)).toEqual({
+      name: `openshell-default--web-${sandbox.id}`,
+      image: "python:3.12",
+      entrypoint: ["python3"],
+      command: ["-m", "http.server"],
+      env: { MODE: "spec", ONLY_SPEC: "1", ONLY_TEMPLATE: "1" },
+      labels: {
+        team: "a",
+        "openshell.ai/managed-by": "openshell",
+        "openshell.ai/sandbox-id": sandbox.id,
+        "openshell.ai/sandbox-name": "web",
+        "openshell.ai/sandbox-workspace": "default",
+      },
+      user: "sandbox:sandbox",
+      resources: { cpus: 0.5, memoryMiB: 256 },
+      gpus: 1,
+      network: "openshell-local",
+      extraHosts: [{ host: "host.openshell.internal", ip: "host-gateway" }],
+      tty: true,
+    });
+  });
+
+  it("keeps a sandbox without a command alive for exec, without a terminal", () => {
+    const result = sandboxContainerSpec(
+      create(SandboxSpecSchema, { template: { image: "busybox" }, tty: true }),
+      sandbox,
+      options,
+    );
+    expect([...(result.entrypoint ?? []), ...(result.command ?? [])]).toEqual(KEEP_ALIVE_COMMAND);
+    expect(result.tty).toBe(false);
+    expect(result.user).toBeUndefined();
+    expect(result.gpus).toBeUndefined();
+  });
+
+  it("uses the configured default image, and without one names the field to set", () => {
+    const bare = create(SandboxSpecSchema, {});
+    expect(sandboxContainerSpec(bare, sandbox, { ...options, defaultImage: "busybox:1" }).image).toBe(
+      "busybox:1",
+    );
+    const error = (() => {
+      try {
+        sandboxContainerSpec(bare, sandbox, options);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as InvalidArgumentError).field).toBe("spec.template.image");
+  });
+});
