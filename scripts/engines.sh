@@ -40,15 +40,13 @@ ensure_docker() {
     echo "docker: engine $(docker_answers) already answers on ${OPENSHELL_DOCKER_SOCKET} (reusing it)"
     return 0
   fi
-  have dockerd || apt_install docker.io
-  have docker || apt_install docker.io
+  if ! have dockerd || ! have docker; then apt_install docker.io; fi
   is_root || die "dockerd is installed but not running, and starting it needs root"
   # A session that ended killed dockerd without letting it remove its pid file; the next dockerd
   # refuses to start while the file exists. Only remove it when no dockerd runs.
   if [[ -f /var/run/docker.pid ]] && ! pgrep -x dockerd >/dev/null; then
     rm -f /var/run/docker.pid
   fi
-  # Same for containerd's socket state when it was killed with dockerd.
   mkdir -p "$ENGINE_LOG_DIR"
   if ! pgrep -x dockerd >/dev/null; then
     echo "docker: starting dockerd (log: ${ENGINE_LOG_DIR}/dockerd.log)"

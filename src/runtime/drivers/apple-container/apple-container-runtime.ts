@@ -1,4 +1,4 @@
-import { CanceledError, CapabilityError, ContainerRuntimeError, NotFoundError } from "../../../errors.js";
+import { CanceledError, ContainerRuntimeError, NotFoundError } from "../../../errors.js";
 import { validate } from "../../../validation/validate.js";
 import {
   assertCapabilities,
@@ -304,16 +304,8 @@ export class AppleContainerRuntime implements ContainerRuntime {
     this.checkId(id);
     validate(logOptionsSchema, options, "options");
     assertCapabilities(this.kind, this.capabilities, capabilitiesForLogs(options), "logs call");
-    const stdout = options.stdout ?? true;
-    const stderr = options.stderr ?? true;
-    if (stdout !== stderr) {
-      throw new CapabilityError(
-        `the ${KIND} runtime cannot read only ${stdout ? "stdout" : "stderr"}: the container CLI keeps one log ` +
-          "of both streams. Read both (drop the stdout/stderr options), or choose another runtime.",
-        { runtime: KIND, missing: ["log-stream-selection"] },
-      );
-    }
-    return this.logLines(id, options, stdout);
+    // One stream alone needs log-stream-selection, refused above; what is left is both or neither.
+    return this.logLines(id, options, options.stdout ?? true);
   }
 
   private async *logLines(id: string, options: LogOptions, wanted: boolean): AsyncGenerator<LogLine> {

@@ -1,11 +1,9 @@
 import type Docker from "dockerode";
 import type { Capability } from "../../capabilities.js";
-import type { ContainerSpec } from "../../container-spec.js";
 import { describeEndpoint, type EngineEndpoint } from "../../engine-endpoint.js";
 import type { CallOptions, RuntimeInfo } from "../../runtime-info.js";
 import { engineClient, signalAware } from "../engine/engine-client.js";
 import { EngineContext } from "../engine/engine-context.js";
-import { engineCreateBody } from "../engine/engine-create-body.js";
 import { ENGINE_BASE_CAPABILITIES, EngineRuntime } from "../engine/engine-runtime.js";
 
 export interface DockerRuntimeOptions extends CallOptions {
@@ -23,10 +21,11 @@ export class DockerRuntime extends EngineRuntime {
 
   private constructor(
     endpoint: EngineEndpoint,
+    docker: Docker,
     capabilities: ReadonlySet<Capability>,
     sessionId: string | undefined,
   ) {
-    super(endpoint, capabilities, sessionId);
+    super(endpoint, docker, capabilities, sessionId);
   }
 
   /**
@@ -35,7 +34,7 @@ export class DockerRuntime extends EngineRuntime {
    */
   static async connect(options: DockerRuntimeOptions = {}): Promise<DockerRuntime> {
     const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
-    const docker = engineClient(endpoint);
+    const docker = await engineClient(endpoint);
     const probe = new EngineContext(docker, "docker", describeEndpoint(endpoint));
     const signal = options.signal === undefined ? {} : { abortSignal: options.signal };
     const info = (await probe.call("connect", () => signalAware(docker).info(signal))) as DockerInfo;
@@ -46,7 +45,7 @@ export class DockerRuntime extends EngineRuntime {
     if (endpoint.kind === "unix" && process.platform === "linux" && !isRootless(info)) {
       capabilities.add("container-address");
     }
-    return new DockerRuntime(endpoint, capabilities, options.sessionId);
+    return new DockerRuntime(endpoint, docker, capabilities, options.sessionId);
   }
 
   async info(options?: CallOptions): Promise<RuntimeInfo> {
@@ -66,10 +65,6 @@ export class DockerRuntime extends EngineRuntime {
       arch: version.Arch,
       rootless: isRootless(info),
     };
-  }
-
-  protected createBody(spec: ContainerSpec, labels: Record<string, string>): Docker.ContainerCreateOptions {
-    return engineCreateBody(spec, labels);
   }
 }
 

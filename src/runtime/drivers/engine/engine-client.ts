@@ -1,30 +1,29 @@
-import { readFileSync } from "node:fs";
 import Docker from "dockerode";
 import type { EngineEndpoint } from "../../engine-endpoint.js";
+import { tlsOptionsFor } from "../../engine-tls.js";
 
 /**
  * A dockerode client for an endpoint. TLS files are read here, at connect time, so an unreadable
- * key fails the connect with the path named rather than the first request with a TLS error.
+ * key fails the connect with a TlsError naming the file rather than the first request.
  */
-export function engineClient(endpoint: EngineEndpoint): Docker {
+export async function engineClient(endpoint: EngineEndpoint): Promise<Docker> {
   switch (endpoint.kind) {
     case "unix":
       return new Docker({ socketPath: endpoint.socketPath });
     case "tcp": {
-      if (endpoint.tls === undefined) {
+      const tls = await tlsOptionsFor(endpoint);
+      if (tls === undefined)
         return new Docker({ protocol: "http", host: endpoint.host, port: endpoint.port });
-      }
-      const tls = endpoint.tls;
       return new Docker({
         protocol: "https",
         host: endpoint.host,
         port: endpoint.port,
-        ca: readTlsFile(tls.caFile, "CA certificate"),
-        cert: readTlsFile(tls.certFile, "client certificate"),
-        key: readTlsFile(tls.keyFile, "client key"),
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
         // Without DOCKER_TLS_VERIFY the docker CLI encrypts but does not check the server's
         // certificate; do the same, since that is what the user configured.
-        ...(tls.verify ? {} : { checkServerIdentity: () => undefined }),
+        ...(tls.rejectUnauthorized ? {} : { checkServerIdentity: () => undefined }),
       });
     }
     case "ssh":
@@ -41,15 +40,6 @@ export function engineClient(endpoint: EngineEndpoint): Docker {
   }
 }
 
-function readTlsFile(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const reason = error instanceof Error && "code" in error ? String(error.code) : "unreadable";
-    throw new Error(`cannot read the Docker TLS ${what} at ${path} (${reason}); check DOCKER_CERT_PATH`);
-  }
-}
-
 /**
  * dockerode takes an options object (with `abortSignal`) on these calls, but its published typings
  * only declare the callback form; this is the same object, typed as it behaves.
@@ -62,4 +52,36 @@ export interface SignalAwareCalls {
 
 export function signalAware(docker: Docker): SignalAwareCalls {
   return docker as unknown as SignalAwareCalls;
+}
+
+export interface DialOptions {
+  method: "GET" | "POST";
+  /** Ends with `?` when `query` is given: the modem appends the query there (and drops a lone `?`). */
+  path: string;
+  query?: Record<string, string | number | boolean>;
+  /** Which HTTP statuses are success; the others reject with dockerode's error (statusCode, json). */
+  okStatuses: readonly number[];
+  /** Resolve with the response stream instead of the parsed body. */
+  stream?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * A raw request through dockerode's modem, for the calls dockerode has no method for (libpod's API)
+ * or gets wrong (Podman answers an exec resize with 201, which dockerode's method rejects).
+ */
+export function dial<T>(docker: Docker, options: DialOptions): Promise<T> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial(
+      {
+        path: options.path,
+        method: options.method,
+        ...(options.query === undefined ? {} : { options: options.query }),
+        ...(options.stream ? { isStream: true } : {}),
+        statusCodes: Object.fromEntries(options.okStatuses.map((status) => [status, true])),
+        ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+      },
+      (error: unknown, data: unknown) => (error ? reject(error) : resolve(data as T)),
+    );
+  });
 }

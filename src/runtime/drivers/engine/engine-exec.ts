@@ -5,6 +5,7 @@ import { CanceledError, ContainerRuntimeError, type OpenShellError } from "../..
 import type { ExecExit, ExecProcess, ExecSpec, OutputChunk, TerminalSize } from "../../exec-types.js";
 import { FrameDecoder } from "../../streams/frame-decoder.js";
 import { watchContainerRunning } from "./container-watchdog.js";
+import { dial } from "./engine-client.js";
 import type { EngineContext } from "./engine-context.js";
 
 /** How long to wait for the engine to record an exec's exit after its stream has ended. */
@@ -71,7 +72,15 @@ export async function startEngineExec(
       throw new ContainerRuntimeError(`${what}: resize needs an exec created with tty: true`, {
         runtime: engine.kind,
       });
-    await engine.call(`resize ${what}`, () => resizeExec(engine, exec.id, size));
+    // Through dial: dockerode's own resize accepts only 200, and Podman answers 201.
+    await engine.call(`resize ${what}`, () =>
+      dial(engine.docker, {
+        method: "POST",
+        path: `/exec/${encodeURIComponent(exec.id)}/resize?`,
+        query: { h: size.rows, w: size.columns },
+        okStatuses: [200, 201],
+      }),
+    );
   };
   if (tty && spec.terminalSize !== undefined) {
     // A command that already finished has no terminal left to size: not an error.
@@ -162,21 +171,6 @@ export async function startEngineExec(
       return exited;
     },
   };
-}
-
-/** dockerode's resize accepts only 200; Podman answers 201. */
-function resizeExec(engine: EngineContext, execId: string, size: TerminalSize): Promise<void> {
-  return new Promise((resolve, reject) => {
-    engine.docker.modem.dial(
-      {
-        path: `/exec/${encodeURIComponent(execId)}/resize?`,
-        method: "POST",
-        options: { h: size.rows, w: size.columns },
-        statusCodes: { 200: true, 201: true, 404: "no such exec", 500: "container not running" },
-      },
-      (error: unknown) => (error ? reject(error) : resolve()),
-    );
-  });
 }
 
 /** A Writable over the hijacked socket whose `end()` half-closes it: the process then reads EOF. */

@@ -3,6 +3,7 @@ import type Docker from "dockerode";
 import { validate } from "../../../validation/validate.js";
 import {
   assertCapabilities,
+  CAPABILITIES,
   type Capability,
   capabilitiesForLogs,
   capabilitiesForSpec,
@@ -36,9 +37,10 @@ import {
   networkSpecSchema,
   volumeSpecSchema,
 } from "../../validation/runtime-schemas.js";
-import { engineClient, signalAware } from "./engine-client.js";
+import { signalAware } from "./engine-client.js";
 import { labelFilter, toContainerInfo, toContainerSummary } from "./engine-container-info.js";
 import { EngineContext } from "./engine-context.js";
+import { engineCreateBody } from "./engine-create-body.js";
 import { hasStatus } from "./engine-errors.js";
 import { engineContainerEvents } from "./engine-events.js";
 import { startEngineExec } from "./engine-exec.js";
@@ -51,32 +53,13 @@ export interface EngineRuntimeOptions {
   sessionId?: string;
 }
 
-/** What every Docker-API engine supports; drivers add what depends on the engine (GPUs, addresses). */
-export const ENGINE_BASE_CAPABILITIES: readonly Capability[] = [
-  "port-publishing",
-  "volumes",
-  "bind-mounts",
-  "tmpfs",
-  "exec",
-  "tty",
-  "exec-resize",
-  "networks",
-  "internal-networks",
-  "cap-add-drop",
-  "privileged",
-  "read-only-root",
-  "no-new-privileges",
-  "resource-limits",
-  "pids-limit",
-  "extra-hosts",
-  "build",
-  "image-load",
-  "events",
-  "log-since",
-  "log-timestamps",
-  "log-stream-selection",
-  "pull-auth",
-];
+/**
+ * What every Docker-API engine supports: everything but what depends on the engine's host, which
+ * each driver adds after asking the engine (GPUs, container addresses routable from here).
+ */
+export const ENGINE_BASE_CAPABILITIES: readonly Capability[] = CAPABILITIES.filter(
+  (capability) => capability !== "gpus" && capability !== "container-address",
+);
 
 const signalOption = (options?: CallOptions) =>
   options?.signal === undefined ? {} : { abortSignal: options.signal };
@@ -90,19 +73,19 @@ export abstract class EngineRuntime implements ContainerRuntime {
   readonly endpoint: string;
   readonly sessionId: string;
   readonly sessionLabels: Readonly<Record<string, string>>;
-  protected readonly docker: Docker;
   private engineContext: EngineContext | undefined;
   private reaper: Promise<ReaperHandle> | undefined;
 
+  /** `docker` is the client the driver's `connect` made and probed the engine with. */
   protected constructor(
     protected readonly engineEndpoint: EngineEndpoint,
+    protected readonly docker: Docker,
     readonly capabilities: ReadonlySet<Capability>,
     sessionId: string | undefined,
   ) {
     this.endpoint = describeEndpoint(engineEndpoint);
     this.sessionId = sessionId ?? newSessionId();
     this.sessionLabels = sessionLabels(this.sessionId);
-    this.docker = engineClient(engineEndpoint);
   }
 
   protected get engine(): EngineContext {
@@ -165,17 +148,11 @@ export abstract class EngineRuntime implements ContainerRuntime {
     const labels = withSessionLabels(spec.labels, this.sessionId);
     const what = `create container${spec.name === undefined ? "" : ` ${spec.name}`} from ${spec.image}`;
     const container = await this.engine.call(what, () =>
-      this.docker.createContainer({ ...this.createBody(spec, labels), ...signalOption(options) }),
+      this.docker.createContainer({ ...engineCreateBody(spec, labels), ...signalOption(options) }),
     );
     const name = spec.name ?? (await this.inspectContainer(container.id, options)).name;
     return { id: container.id, name };
   }
-
-  /** The create request body; Podman adjusts it. */
-  protected abstract createBody(
-    spec: ContainerSpec,
-    labels: Record<string, string>,
-  ): Docker.ContainerCreateOptions;
 
   async startContainer(id: string, options?: CallOptions): Promise<void> {
     validate(idSchema, id, "id");

@@ -1,13 +1,11 @@
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { Capability } from "../../capabilities.js";
-import type { ContainerSpec } from "../../container-spec.js";
 import { describeEndpoint, type EngineEndpoint } from "../../engine-endpoint.js";
 import type { LogOptions } from "../../log-types.js";
 import type { CallOptions, RuntimeInfo } from "../../runtime-info.js";
-import { engineClient } from "../engine/engine-client.js";
+import { dial, engineClient } from "../engine/engine-client.js";
 import { EngineContext } from "../engine/engine-context.js";
-import { engineCreateBody } from "../engine/engine-create-body.js";
 import { ENGINE_BASE_CAPABILITIES, EngineRuntime } from "../engine/engine-runtime.js";
 
 export interface PodmanRuntimeOptions extends CallOptions {
@@ -34,15 +32,16 @@ export class PodmanRuntime extends EngineRuntime {
 
   private constructor(
     endpoint: EngineEndpoint,
+    docker: Docker,
     capabilities: ReadonlySet<Capability>,
     sessionId: string | undefined,
   ) {
-    super(endpoint, capabilities, sessionId);
+    super(endpoint, docker, capabilities, sessionId);
   }
 
   static async connect(options: PodmanRuntimeOptions = {}): Promise<PodmanRuntime> {
     const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
-    const docker = engineClient(endpoint);
+    const docker = await engineClient(endpoint);
     const probe = new EngineContext(docker, "podman", describeEndpoint(endpoint));
     const info = await probe.call("connect", () =>
       libpod<LibpodInfo>(docker, "GET", "/info", options.signal),
@@ -52,7 +51,7 @@ export class PodmanRuntime extends EngineRuntime {
     if (endpoint.kind === "unix" && process.platform === "linux" && !info.host.security?.rootless) {
       capabilities.add("container-address");
     }
-    return new PodmanRuntime(endpoint, capabilities, options.sessionId);
+    return new PodmanRuntime(endpoint, docker, capabilities, options.sessionId);
   }
 
   async info(options?: CallOptions): Promise<RuntimeInfo> {
@@ -67,10 +66,6 @@ export class PodmanRuntime extends EngineRuntime {
       arch: info.host.arch,
       rootless: info.host.security?.rootless ?? false,
     };
-  }
-
-  protected createBody(spec: ContainerSpec, labels: Record<string, string>): Docker.ContainerCreateOptions {
-    return engineCreateBody(spec, labels);
   }
 
   /** libpod's logs always carry frame headers, TTY or not: no inspect needed to know. */
@@ -96,38 +91,28 @@ export class PodmanRuntime extends EngineRuntime {
   }
 }
 
-function libpod<T>(docker: Docker, method: string, path: string, signal?: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    docker.modem.dial(
-      {
-        path: `${LIBPOD}${path}`,
-        method,
-        statusCodes: { 200: true, 404: "not found", 500: "server error" },
-        ...(signal === undefined ? {} : { abortSignal: signal }),
-      },
-      (error: unknown, data: unknown) => (error ? reject(error) : resolve(data as T)),
-    );
+function libpod<T>(docker: Docker, method: "GET", path: string, signal?: AbortSignal): Promise<T> {
+  return dial<T>(docker, {
+    method,
+    path: `${LIBPOD}${path}`,
+    okStatuses: [200],
+    ...(signal === undefined ? {} : { signal }),
   });
 }
 
-/** A streaming libpod GET. The modem appends `query` to a path ending in `?` (and drops the `?` when empty). */
+/** A streaming libpod GET; `path` ends with `?` for the query. */
 function libpodStream(
   docker: Docker,
   path: string,
   query: Record<string, string | number | boolean>,
   signal?: AbortSignal,
 ): Promise<Readable> {
-  return new Promise((resolve, reject) => {
-    docker.modem.dial(
-      {
-        path: `${LIBPOD}${path}`,
-        method: "GET",
-        isStream: true,
-        options: query,
-        statusCodes: { 200: true, 404: "no such container", 500: "server error" },
-        ...(signal === undefined ? {} : { abortSignal: signal }),
-      },
-      (error: unknown, stream: unknown) => (error ? reject(error) : resolve(stream as never)),
-    );
+  return dial<Readable>(docker, {
+    method: "GET",
+    path: `${LIBPOD}${path}`,
+    query,
+    stream: true,
+    okStatuses: [200],
+    ...(signal === undefined ? {} : { signal }),
   });
 }
