@@ -336,8 +336,10 @@ export function describeRuntimeConformance(target: RuntimeTarget): void {
           // here. (The host's own addresses are no test: some engines let internal networks reach them.)
           const mirror = (await lookup("deb.debian.org", { family: 4 })).address;
           const probe = `printf 'HEAD / HTTP/1.0\\r\\nHost: deb.debian.org\\r\\n\\r\\n' | nc -w 3 ${mirror} 80 | head -n 1`;
-          // The mirror is shared and the machine busy: one slow answer is not "no egress".
-          const probeWithRetries = `for i in 1 2 3; do out=$(${probe.replace(/-w 3/, "-w 5")}); [ -n "$out" ] && break; sleep 1; done; echo "$out"`;
+          // A fresh network's forwarding rules can lag its first container (an engine restarted
+          // beside another one editing iptables): retry for a while, and keep what nc said so a
+          // failure explains itself.
+          const probeWithRetries = `for i in $(seq 1 15); do out=$(${probe.replace(/-w 3/, "-w 5")} 2>/tmp/nc.err); [ -n "$out" ] && break; sleep 1; done; echo "$out"; cat /tmp/nc.err >&2; ip route >&2`;
           const open = await runtime.createNetwork({ name: uniqueName("open") });
           const closed = await runtime.createNetwork({ name: uniqueName("internal"), internal: true });
           expect(closed.internal).toBe(true);
@@ -345,7 +347,8 @@ export function describeRuntimeConformance(target: RuntimeTarget): void {
           expect(listed.map((n) => n.name)).toEqual(expect.arrayContaining([open.name, closed.name]));
 
           const outside = await startIdle({ network: open.name });
-          expect((await sh(outside, probeWithRetries)).stdout.toString()).toMatch(/^HTTP\//);
+          const egress = await sh(outside, probeWithRetries);
+          expect(egress.stdout.toString(), egress.stderr.toString()).toMatch(/^HTTP\//);
           const inside = await startIdle({ network: closed.name });
           expect((await sh(inside, probe)).stdout.toString().trim()).toBe("");
           expect((await runtime.inspectContainer(inside)).addresses.map((a) => a.network)).toEqual([
