@@ -1,58 +1,56 @@
 #!/usr/bin/env bash
 # The main job: bash scripts/demo.sh
-# Installs what is missing (Node.js 20, npm dependencies), builds the SDK, starts a gateway on
-# 127.0.0.1 with mTLS, registers it the way the openshell CLI does (in a temporary config root), and
-# runs examples/quickstart.mjs against it through plain OpenShell.connect().
-# Until local mode (OpenShell.local()) lands, that gateway is the scripted test gateway, whose
-# sandboxes are host processes rather than containers.
+# Local mode end to end on this machine, with no OpenShell gateway installed: installs what is
+# missing (Node.js 20, npm dependencies, Docker), imports a small busybox base image (no image
+# registry is needed), builds the SDK, and runs examples/local-quickstart.mjs, which starts the
+# embedded gateway through OpenShell.local(), builds an image, creates a sandbox, execs in it,
+# forwards a port to a server inside it, follows its logs, deletes it, and prints each step's time.
+#
+# OPENSHELL_RUNTIME=podman bash scripts/demo.sh runs it on Podman instead.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/engines.sh
+source "$(dirname "${BASH_SOURCE[0]}")/engines.sh"
 cd "$OPENSHELL_ROOT"
 
-example="examples/quickstart.mjs"
-work="$(mktemp -d -t openshell-demo-XXXXXX)"
-gateway_pid=""
+example="examples/local-quickstart.mjs"
+runtime="${OPENSHELL_RUNTIME:-docker}"
 
-cleanup() {
-  local rc=$?
-  if [[ -n "$gateway_pid" ]] && kill -0 "$gateway_pid" 2>/dev/null; then
-    kill -TERM "$gateway_pid" 2>/dev/null || true
-    wait "$gateway_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-  on_exit_report_rc "$rc"
+ensure_runtime() {
+  have curl || apt_install curl
+  have pgrep || apt_install procps
+  case "$runtime" in
+    docker) ensure_docker ;;
+    podman) ensure_podman ;;
+    *) die "OPENSHELL_RUNTIME=$runtime: the demo installs docker or podman; pick one of those" ;;
+  esac
 }
-trap cleanup EXIT
 
-start_gateway() {
-  # Built inside the checkout so that it resolves the project's node_modules.
-  npx tsup scripts/demo/loopback-gateway.ts --no-config --format esm --target node20 \
-    --out-dir .tmp/demo-gateway --silent
-  local config_root="$work/config/openshell"
-  node .tmp/demo-gateway/loopback-gateway.js "$config_root" >"$work/gateway.log" 2>&1 &
-  gateway_pid=$!
-  for _ in $(seq 1 100); do
-    if grep -q '^ready ' "$work/gateway.log"; then
-      echo "gateway: $(grep '^ready ' "$work/gateway.log" | cut -d' ' -f2) (registered as \"demo\" in $config_root)"
-      return 0
-    fi
-    kill -0 "$gateway_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  cat "$work/gateway.log" >&2
-  die "the loopback gateway did not start"
+ensure_base_image() {
+  mkdir -p "$OPENSHELL_IMAGE_CACHE" "$ENGINE_LOG_DIR"
+  local tarball="$OPENSHELL_IMAGE_CACHE/busybox-rootfs.tar"
+  [[ -s "$tarball" ]] || make_busybox_tar "$tarball"
+  import_image "$runtime" "$OPENSHELL_TEST_BUSYBOX_IMAGE" "$tarball" /bin/sh
 }
 
 main() {
   step "system tools" ensure_system_tools
   step "node" ensure_node
+  step "container runtime ($runtime)" ensure_runtime
+  step "base image" ensure_base_image
   step "npm dependencies" ensure_npm_deps
   step "build" npm run --silent build
-  step "loopback gateway (mTLS)" start_gateway
-  CURRENT_STEP="quickstart"
-  log "node $example"
-  XDG_CONFIG_HOME="$work/config" OPENSHELL_SYSTEM_GATEWAY_DIR="$work/no-system" node "$example"
+  CURRENT_STEP="local quickstart"
+  log "node $example (runtime $runtime)"
+  local endpoint_env=()
+  if [[ "$runtime" == podman ]]; then
+    endpoint_env=(CONTAINER_HOST="unix://${OPENSHELL_PODMAN_SOCKET_PATH}")
+  else
+    endpoint_env=(DOCKER_HOST="unix://${OPENSHELL_DOCKER_SOCKET}")
+  fi
+  env "${endpoint_env[@]}" OPENSHELL_RUNTIME="$runtime" \
+    OPENSHELL_DEMO_BASE_IMAGE="$OPENSHELL_TEST_BUSYBOX_IMAGE" node "$example"
   CURRENT_STEP="done"
 }
 

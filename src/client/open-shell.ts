@@ -7,6 +7,8 @@ import { defaultStreamTimeouts, type StreamTimeouts } from "../connect/stream-ti
 import { createGatewayTransport, type GatewayTransport } from "../connect/transport.js";
 import { Inference } from "../gen/openshell/inference/v1/inference_pb.js";
 import { OpenShell as OpenShellService, ServiceStatus } from "../gen/openshell/v1/openshell_pb.js";
+import type { LocalOptions } from "../local/local-client.js";
+import type { LocalGateway } from "../local/local-gateway.js";
 import { InferenceService } from "./inference/inference-service.js";
 import { GatewayCalls } from "./internal/gateway-calls.js";
 import { PolicyService } from "./policy/policy-service.js";
@@ -68,16 +70,28 @@ export class OpenShell implements AsyncDisposable {
   /** Default workspace of workspace-scoped calls. */
   readonly workspace: string;
 
+  /**
+   * The embedded gateway behind a client from {@link OpenShell.local}: `listen()` on it to let other
+   * processes in, `reconciliation` for what its start found. Undefined for remote gateways.
+   */
+  readonly localGateway: LocalGateway | undefined;
+
   private readonly calls: GatewayCalls;
   private readonly connection: GatewayTransport;
+  private closing: Promise<void> | undefined;
 
-  private constructor(target: GatewayTarget, options: OpenShellOptions) {
+  private constructor(
+    target: GatewayTarget,
+    options: OpenShellOptions,
+    local?: { connection: GatewayTransport; gateway: LocalGateway },
+  ) {
     const timeouts = { ...defaultStreamTimeouts, ...options.timeouts };
     const retry =
       options.retry === false
         ? { ...defaultRetryOptions, retries: 0 }
         : { ...defaultRetryOptions, ...options.retry };
-    this.connection = createGatewayTransport(target, { timeouts, retry });
+    this.localGateway = local?.gateway;
+    this.connection = local?.connection ?? createGatewayTransport(target, { timeouts, retry });
     const transport = this.connection.transport;
     this.calls = new GatewayCalls(
       createClient(OpenShellService, transport),
@@ -107,6 +121,24 @@ export class OpenShell implements AsyncDisposable {
     return new OpenShell(await resolveGateway(options), options);
   }
 
+  /**
+   * Standalone local mode: starts an embedded gateway over the local container runtime (Docker,
+   * Podman or Apple `container`; see {@link LocalOptions.runtime}) and returns a client of it, in
+   * this process, with no OpenShell gateway installed. The same API as {@link connect}.
+   *
+   * Sandboxes outlive the client unless `ephemeral` is set; a later `OpenShell.local()` with the
+   * same state directory takes them over. Closing the client closes the embedded gateway.
+   *
+   * @throws RuntimeNotFoundError when no container runtime answers, saying what to install or start.
+   * @throws CapabilityError when the runtime lacks what local mode needs.
+   */
+  static async local(options: LocalOptions = {}): Promise<OpenShell> {
+    // Loaded on demand: clients of remote gateways never load the runtime drivers or SQLite.
+    const { startLocalClient } = await import("../local/local-client.js");
+    const { gateway, target, connection } = await startLocalClient(options);
+    return new OpenShell(target, options, { connection, gateway });
+  }
+
   /** Asks the gateway whether it is healthy. Needs no credentials. */
   async health(options?: RequestOptions): Promise<GatewayHealth> {
     const res = await this.calls.unary("health check", options, (o) => this.calls.openshell.health({}, o));
@@ -128,13 +160,21 @@ export class OpenShell implements AsyncDisposable {
     };
   }
 
-  /** Closes the connection; streams still open fail. Sandboxes are not touched. */
-  close(): void {
-    this.sandboxes.closeForwards();
-    this.connection.close();
+  /**
+   * Closes the connection; streams still open fail. Sandboxes are not touched (an ephemeral local
+   * gateway removes its own). With local mode, await the returned promise (or `await using`) to know
+   * the embedded gateway has closed.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.sandboxes.closeForwards();
+      this.connection.close();
+      await this.localGateway?.close();
+    })();
+    return this.closing;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
+    await this.close();
   }
 }

@@ -1,37 +1,20 @@
-import { webcrypto } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+import {
+  type CertificateAndKey,
+  type CertificateAuthority,
+  createCertificateAuthority,
+  issueCertificate,
+} from "../../src/local/listen/certificate-issuer.js";
 
 /**
- * Real X.509 material for tests that exercise TLS and mTLS end to end. ECDSA P-256 keeps generation
- * in the low milliseconds, so every test can mint its own CA instead of sharing fixtures on disk.
+ * Real X.509 material for tests that exercise TLS and mTLS end to end, minted by the same code the
+ * local gateway uses. ECDSA P-256 keeps generation in the low milliseconds, so every test can mint
+ * its own CA instead of sharing fixtures on disk.
  */
 
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
-type CryptoKey = webcrypto.CryptoKey;
-
-const crypto = webcrypto;
-x509.cryptoProvider.set(crypto);
-
-const keyAlgorithm: webcrypto.EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
-const signingAlgorithm: webcrypto.EcdsaParams = { name: "ECDSA", hash: "SHA-256" };
-const day = 86_400_000;
-
-/** A certificate and its private key, both PEM (the key as PKCS#8). */
-export interface CertificateAndKey {
-  cert: string;
-  key: string;
-}
-
-/** A CA that can sign more certificates: its PEM pair plus the live keys to sign with. */
-export interface CertificateAuthority extends CertificateAndKey {
-  name: string;
-  /** Kept so issuing does not have to re-import the PEM key. */
-  readonly keys: CryptoKeyPair;
-  readonly certificate: x509.X509Certificate;
-}
+export type { CertificateAndKey, CertificateAuthority };
+export { createCertificateAuthority };
 
 export interface ServerCertificateOptions {
   dnsNames?: string[];
@@ -48,97 +31,20 @@ export interface ClientCertificateOptions {
   notAfter?: Date;
 }
 
-async function newKeys(): Promise<CryptoKeyPair> {
-  return crypto.subtle.generateKey(keyAlgorithm, true, ["sign", "verify"]);
-}
-
-async function privateKeyPem(key: CryptoKey): Promise<string> {
-  const pkcs8 = await crypto.subtle.exportKey("pkcs8", key);
-  return x509.PemConverter.encode(pkcs8, "PRIVATE KEY");
-}
-
-/** Random positive serial: fixed serials would make two CAs in one test look like the same issuer. */
-function serialNumber(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[0] = (bytes[0] ?? 0) & 0x7f;
-  return Buffer.from(bytes).toString("hex");
-}
-
-/** A self-signed CA valid from yesterday (clock skew) for ten years. */
-export async function createCertificateAuthority(name: string): Promise<CertificateAuthority> {
-  const keys = await newKeys();
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serialNumber(),
-    name: `CN=${name}`,
-    notBefore: new Date(Date.now() - day),
-    notAfter: new Date(Date.now() + 3650 * day),
-    signingAlgorithm,
-    keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  return {
-    name,
-    cert: certificate.toString("pem"),
-    key: await privateKeyPem(keys.privateKey),
-    keys,
-    certificate,
-  };
-}
-
-async function issue(
-  ca: CertificateAuthority,
-  subject: string,
-  usage: x509.ExtendedKeyUsage,
-  names: x509.JsonGeneralNames,
-  notBefore: Date | undefined,
-  notAfter: Date | undefined,
-): Promise<CertificateAndKey> {
-  const keys = await newKeys();
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
-    new x509.ExtendedKeyUsageExtension([usage], false),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
-  ];
-  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: serialNumber(),
-    subject,
-    issuer: ca.certificate.subject,
-    notBefore: notBefore ?? new Date(Date.now() - day),
-    notAfter: notAfter ?? new Date(Date.now() + 365 * day),
-    signingAlgorithm,
-    publicKey: keys.publicKey,
-    signingKey: ca.keys.privateKey,
-    extensions,
-  });
-  return { cert: certificate.toString("pem"), key: await privateKeyPem(keys.privateKey) };
-}
-
 /** A TLS server certificate; SANs are what clients verify, so list every host the test dials. */
 export async function issueServerCertificate(
   ca: CertificateAuthority,
   options: ServerCertificateOptions = {},
 ): Promise<CertificateAndKey> {
   const dnsNames = options.dnsNames ?? ["localhost"];
-  const ips = options.ips ?? ["127.0.0.1", "::1"];
-  const names: x509.JsonGeneralNames = [
-    ...dnsNames.map((value) => ({ type: "dns" as const, value })),
-    ...ips.map((value) => ({ type: "ip" as const, value })),
-  ];
-  return issue(
-    ca,
-    `CN=${options.commonName ?? dnsNames[0] ?? "openshell-test-gateway"}`,
-    x509.ExtendedKeyUsage.serverAuth,
-    names,
-    options.notBefore,
-    options.notAfter,
-  );
+  return issueCertificate(ca, {
+    commonName: options.commonName ?? dnsNames[0] ?? "openshell-test-gateway",
+    usage: "server",
+    dnsNames,
+    ips: options.ips ?? ["127.0.0.1", "::1"],
+    notBefore: options.notBefore,
+    notAfter: options.notAfter,
+  });
 }
 
 /** A TLS client certificate for mTLS; dates are settable so tests can present an expired one. */
@@ -146,14 +52,7 @@ export async function issueClientCertificate(
   ca: CertificateAuthority,
   options: ClientCertificateOptions,
 ): Promise<CertificateAndKey> {
-  return issue(
-    ca,
-    `CN=${options.commonName}`,
-    x509.ExtendedKeyUsage.clientAuth,
-    [],
-    options.notBefore,
-    options.notAfter,
-  );
+  return issueCertificate(ca, { usage: "client", ...options });
 }
 
 export interface GatewayConfigFiles {

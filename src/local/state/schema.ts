@@ -50,6 +50,12 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (sandbox_id, seq)
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE sandbox_settings (
+    sandbox_id TEXT PRIMARY KEY,
+    record TEXT NOT NULL              -- JSON: UpdateConfig's settings, their revision, annotations
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

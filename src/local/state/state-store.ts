@@ -137,6 +137,7 @@ export class LocalStateStore {
           .prepare("UPDATE sandboxes SET deleted_ms = ? WHERE id = ? AND deleted_ms IS NULL")
           .run(nowMs, id);
         this.db.prepare("DELETE FROM policy_revisions WHERE sandbox_id = ?").run(id);
+        this.db.prepare("DELETE FROM sandbox_settings WHERE sandbox_id = ?").run(id);
         const expired = this.db
           .prepare(
             "SELECT id FROM sandboxes WHERE deleted_ms IS NOT NULL ORDER BY deleted_ms DESC, id LIMIT -1 OFFSET ?",
@@ -189,10 +190,17 @@ export class LocalStateStore {
       : { record: JSON.parse(row.record) as P, resourceVersion: row.resource_version };
   }
 
-  listProviders<P>(workspace: string): { name: string; record: P; resourceVersion: number }[] {
-    const rows = this.db
-      .prepare("SELECT name, record, resource_version FROM providers WHERE workspace = ? ORDER BY name")
-      .all(workspace) as { name: string; record: string; resource_version: number }[];
+  /** Ordered by name (then workspace); every workspace when `workspace` is undefined. */
+  listProviders<P>(workspace?: string): { name: string; record: P; resourceVersion: number }[] {
+    const rows = (
+      workspace === undefined
+        ? this.db
+            .prepare("SELECT name, record, resource_version FROM providers ORDER BY name, workspace")
+            .all()
+        : this.db
+            .prepare("SELECT name, record, resource_version FROM providers WHERE workspace = ? ORDER BY name")
+            .all(workspace)
+    ) as { name: string; record: string; resource_version: number }[];
     return rows.map((row) => ({
       name: row.name,
       record: JSON.parse(row.record) as P,
@@ -241,7 +249,40 @@ export class LocalStateStore {
       .immediate();
   }
 
-  /** Newest first. */
+  /**
+   * Rewrites, in one transaction, every revision of the sandbox for which `change` returns a record
+   * (undefined leaves it as it is); returns how many changed. For status changes that touch several
+   * revisions at once, such as one loading and the one before it being superseded.
+   */
+  updatePolicyRevisions<V>(sandboxId: string, change: (record: V, version: number) => V | undefined): number {
+    return this.db
+      .transaction(() => {
+        const rows = this.db
+          .prepare("SELECT version, record FROM policy_revisions WHERE sandbox_id = ? ORDER BY version")
+          .all(sandboxId) as { version: number; record: string }[];
+        const update = this.db.prepare(
+          "UPDATE policy_revisions SET record = ? WHERE sandbox_id = ? AND version = ?",
+        );
+        let changed = 0;
+        for (const row of rows) {
+          const next = change(JSON.parse(row.record) as V, row.version);
+          if (next === undefined) continue;
+          update.run(JSON.stringify(next), sandboxId, row.version);
+          changed += 1;
+        }
+        return changed;
+      })
+      .immediate();
+  }
+
+  getPolicyRevision<V>(sandboxId: string, version: number): V | undefined {
+    const row = this.db
+      .prepare("SELECT record FROM policy_revisions WHERE sandbox_id = ? AND version = ?")
+      .get(sandboxId, version) as { record: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.record) as V);
+  }
+
+  /** Newest first. A negative `limit` means no limit. */
   listPolicyRevisions<V>(sandboxId: string, limit: number, offset: number): { version: number; record: V }[] {
     const rows = this.db
       .prepare(
@@ -249,6 +290,29 @@ export class LocalStateStore {
       )
       .all(sandboxId, limit, offset) as { version: number; record: string }[];
     return rows.map((row) => ({ version: row.version, record: JSON.parse(row.record) as V }));
+  }
+
+  // Sandbox settings ------------------------------------------------------------------------
+
+  /** The sandbox's settings record (UpdateConfig's settings), undefined before the first change. */
+  getSandboxSettings<S>(sandboxId: string): S | undefined {
+    const row = this.db.prepare("SELECT record FROM sandbox_settings WHERE sandbox_id = ?").get(sandboxId) as
+      | { record: string }
+      | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.record) as S);
+  }
+
+  /** Replaces the sandbox's settings record through `change` (given undefined the first time), atomically. */
+  updateSandboxSettings<S>(sandboxId: string, change: (record: S | undefined) => S): S {
+    return this.db
+      .transaction(() => {
+        const record = change(this.getSandboxSettings<S>(sandboxId));
+        this.db
+          .prepare("INSERT OR REPLACE INTO sandbox_settings (sandbox_id, record) VALUES (?, ?)")
+          .run(sandboxId, JSON.stringify(record));
+        return record;
+      })
+      .immediate();
   }
 
   // Inference routes ------------------------------------------------------------------------

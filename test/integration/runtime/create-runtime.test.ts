@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../../src/errors.js";
 import { createRuntime } from "../../../src/runtime/create-runtime.js";
-import { dockerTestEndpoint, podmanTestEndpoint } from "./support/test-engines.js";
+import { dockerTestEndpoint, podmanTestEndpoint } from "../../support/test-engines.js";
 
 const dockerHost = `unix://${(dockerTestEndpoint as { socketPath: string }).socketPath}`;
 const podmanHost = `unix://${(podmanTestEndpoint as { socketPath: string }).socketPath}`;

@@ -1,6 +1,6 @@
 import { DockerRuntime } from "../../../src/runtime/drivers/docker/docker-runtime.js";
+import { dockerTestEndpoint, testImages } from "../../support/test-engines.js";
 import { describeRuntimeConformance } from "./conformance.suite.js";
-import { dockerTestEndpoint, testImages } from "./support/test-engines.js";
 
 describeRuntimeConformance({
   name: "docker",

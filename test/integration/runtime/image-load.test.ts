@@ -6,7 +6,7 @@ import { DockerRuntime } from "../../../src/runtime/drivers/docker/docker-runtim
 import { PodmanRuntime } from "../../../src/runtime/drivers/podman/podman-runtime.js";
 import type { EngineEndpoint } from "../../../src/runtime/engine-endpoint.js";
 import { runExec } from "../../../src/runtime/run-exec.js";
-import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "./support/test-engines.js";
+import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
 
 const engines = [
   {

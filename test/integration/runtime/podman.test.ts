@@ -1,6 +1,6 @@
 import { PodmanRuntime } from "../../../src/runtime/drivers/podman/podman-runtime.js";
+import { podmanTestEndpoint, testImages } from "../../support/test-engines.js";
 import { describeRuntimeConformance } from "./conformance.suite.js";
-import { podmanTestEndpoint, testImages } from "./support/test-engines.js";
 
 describeRuntimeConformance({
   name: "podman",

@@ -5,7 +5,7 @@ import { DockerRuntime } from "../../../src/runtime/drivers/docker/docker-runtim
 import { PodmanRuntime } from "../../../src/runtime/drivers/podman/podman-runtime.js";
 import type { ImageInfo, ProgressEvent } from "../../../src/runtime/image-types.js";
 import { runExec } from "../../../src/runtime/run-exec.js";
-import { dockerTestEndpoint, podmanTestEndpoint } from "./support/test-engines.js";
+import { dockerTestEndpoint, podmanTestEndpoint } from "../../support/test-engines.js";
 
 /**
  * pullImage against a real registry: scripts/engines.sh runs Debian's docker-registry on loopback

@@ -1,9 +1,9 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { ExecSandboxInput, OpenShell } from "../../../src/gen/openshell/v1/openshell_pb.js";
+import { invalid } from "../../../src/local/protocol/validation.js";
 import { readySandbox, startExec } from "./exec-process.js";
 import type { GatewayState, TerminalSize } from "./gateway-state.js";
 import { killGroup } from "./processes.js";
-import { invalid } from "./validation.js";
 
 type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
 

@@ -9,12 +9,12 @@ import {
   type ExecSandboxRequest,
   SandboxPhase,
 } from "../../../src/gen/openshell/v1/openshell_pb.js";
+import { checkExecCommand, invalid } from "../../../src/local/protocol/validation.js";
 import { AsyncQueue } from "./async-queue.js";
 import type { GatewayState } from "./gateway-state.js";
 import { sandboxEnvironment } from "./lifecycle.js";
 import { exitCodeOf, killGroup, spawnGroup } from "./processes.js";
 import type { SandboxRecord } from "./sandbox-record.js";
-import { checkExecCommand, invalid } from "./validation.js";
 
 /** Exit code of a command killed at its timeout, as `timeout(1)` reports it. */
 export const timeoutExitCode = 124;

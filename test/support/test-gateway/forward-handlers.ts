@@ -8,9 +8,9 @@ import {
   type TcpForwardFrame,
   TcpForwardFrameSchema,
 } from "../../../src/gen/openshell/v1/openshell_pb.js";
+import { invalid } from "../../../src/local/protocol/validation.js";
 import { AsyncQueue } from "./async-queue.js";
 import type { GatewayState } from "./gateway-state.js";
-import { invalid } from "./validation.js";
 
 type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
 

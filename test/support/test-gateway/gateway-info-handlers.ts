@@ -1,5 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { type OpenShell, ServiceStatus } from "../../../src/gen/openshell/v1/openshell_pb.js";
+import type { OpenShell } from "../../../src/gen/openshell/v1/openshell_pb.js";
+import { serviceInfoHandlers } from "../../../src/local/protocol/gateway-info.js";
 
 type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
 
@@ -7,21 +8,5 @@ type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
 export const testGatewayVersion = "0.0.0-test-gateway";
 
 export function gatewayInfoHandlers(): Handlers {
-  return {
-    async health() {
-      return { status: ServiceStatus.HEALTHY, version: testGatewayVersion };
-    },
-    async getGatewayInfo() {
-      return {
-        status: ServiceStatus.HEALTHY,
-        gatewayVersion: testGatewayVersion,
-        computeDrivers: [
-          {
-            name: "host-process",
-            capabilities: { driverName: "host-process", driverVersion: testGatewayVersion },
-          },
-        ],
-      };
-    },
-  };
+  return serviceInfoHandlers(testGatewayVersion, { name: "host-process", version: testGatewayVersion });
 }

@@ -4,17 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Provider } from "../../../src/gen/openshell/datamodel/v1/datamodel_pb.js";
+import type { InferenceRoute } from "../../../src/local/protocol/inference-routes.js";
+import { workspaceOf } from "../../../src/local/protocol/validation.js";
 import { killGroup } from "./processes.js";
 import type { SandboxRecord } from "./sandbox-record.js";
-
-export interface InferenceRouteRecord {
-  providerName: string;
-  modelId: string;
-  routeName: string;
-  timeoutSecs: bigint;
-  version: bigint;
-  workspace: string;
-}
 
 export interface SshSessionRecord {
   sandboxId: string;
@@ -35,11 +28,6 @@ export interface RecordedCall {
   headers: Headers;
 }
 
-/** Empty means `default` everywhere a workspace is taken (SEMANTICS.md §2). */
-export function workspaceOf(workspace: string): string {
-  return workspace === "" ? "default" : workspace;
-}
-
 /**
  * The gateway's whole state, in memory. Tests may read it (`gateway.state`) to assert what the
  * client did; the handlers are the only writers.
@@ -49,7 +37,7 @@ export class GatewayState {
   /** Keyed by `workspace/name`. */
   readonly providers = new Map<string, Provider>();
   /** Keyed by `workspace/route_name`. */
-  readonly routes = new Map<string, InferenceRouteRecord>();
+  readonly routes = new Map<string, InferenceRoute>();
   readonly sshSessions = new Map<string, SshSessionRecord>();
   /** Last terminal size of each interactive exec, by sandbox id (start frame, then resizes). */
   readonly terminalSizes = new Map<string, TerminalSize>();

@@ -1,32 +1,32 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
-import { clone, toBinary } from "@bufbuild/protobuf";
+import { clone } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { SandboxPolicySchema } from "../../../src/gen/openshell/sandbox/v1/sandbox_pb.js";
 import {
   type OpenShell,
   SandboxPhase,
   SandboxSpecSchema,
 } from "../../../src/gen/openshell/v1/openshell_pb.js";
-import { type GatewayState, workspaceOf } from "./gateway-state.js";
+import { failedPrecondition } from "../../../src/local/protocol/gateway-errors.js";
+import { unknownProvider } from "../../../src/local/protocol/providers.js";
+import {
+  checkSandboxName,
+  checkSandboxSpec,
+  checkWorkspaceScope,
+  invalid,
+  matchesLabels,
+  page,
+  paging,
+  parseLabelSelector,
+  workspaceOf,
+} from "../../../src/local/protocol/validation.js";
+import type { GatewayState } from "./gateway-state.js";
 import { bringUp, delays, remove, start, stop } from "./lifecycle.js";
 import { addInitialRevision } from "./policy-revisions.js";
 import { SandboxRecord } from "./sandbox-record.js";
-import {
-  checkSandboxName,
-  checkSpecEnvironment,
-  invalid,
-  limits,
-  page,
-  parseLabelSelector,
-} from "./validation.js";
 
 type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
-
-function precondition(message: string): ConnectError {
-  return new ConnectError(message, Code.FailedPrecondition);
-}
 
 export function sandboxHandlers(state: GatewayState): Handlers {
   return {
@@ -45,23 +45,9 @@ export function sandboxHandlers(state: GatewayState): Handlers {
         }
       }
       const spec = clone(SandboxSpecSchema, req.spec);
-      if (spec.providers.length > limits.providers) {
-        throw invalid(`spec.providers has ${spec.providers.length} entries, more than ${limits.providers}`);
-      }
-      checkSpecEnvironment(spec.environment, "spec.environment");
-      checkSpecEnvironment(spec.template?.environment ?? {}, "spec.template.environment");
-      if (spec.command.length > limits.mainCommandArgs) {
-        throw invalid(
-          `spec.command has ${spec.command.length} arguments, more than ${limits.mainCommandArgs}`,
-        );
-      }
-      if (spec.policy && toBinary(SandboxPolicySchema, spec.policy).byteLength > limits.policyBytes) {
-        throw invalid(`spec.policy is larger than ${limits.policyBytes} bytes`);
-      }
+      checkSandboxSpec(spec);
       for (const provider of spec.providers) {
-        if (!state.provider(provider, workspace)) {
-          throw precondition(`provider "${provider}" not found in workspace "${workspace}"`);
-        }
+        if (!state.provider(provider, workspace)) throw unknownProvider(provider, workspace);
       }
       const record = new SandboxRecord({
         id: randomUUID(),
@@ -84,16 +70,16 @@ export function sandboxHandlers(state: GatewayState): Handlers {
     },
 
     async listSandboxes(req) {
-      if (req.workspace !== "" && req.allWorkspaces) {
-        throw invalid("workspace and all_workspaces cannot both be set");
-      }
+      checkWorkspaceScope(req.workspace, req.allWorkspaces);
       const workspace = workspaceOf(req.workspace);
       const selector = parseLabelSelector(req.labelSelector);
       const matching = [...state.sandboxes.values()]
         .filter((r) => req.allWorkspaces || r.workspace === workspace)
-        .filter((r) => selector.every(([k, v]) => r.labels[k] === v))
+        .filter((r) => matchesLabels(r.labels, selector))
         .sort((a, b) => Number(a.createdAtMs - b.createdAtMs) || a.name.localeCompare(b.name));
-      return { sandboxes: page(matching, req.limit, req.offset, 100, 1000).map((r) => r.toProto()) };
+      return {
+        sandboxes: page(matching, req.limit, req.offset, paging.sandboxes).map((r) => r.toProto()),
+      };
     },
 
     async deleteSandbox(req) {
@@ -105,7 +91,7 @@ export function sandboxHandlers(state: GatewayState): Handlers {
     async stopSandbox(req) {
       const record = state.sandboxByName(req.name, req.workspace);
       if (record.phase !== SandboxPhase.READY && record.phase !== SandboxPhase.STOPPING) {
-        throw precondition(
+        throw failedPrecondition(
           `sandbox "${record.name}" is ${SandboxPhase[record.phase]}; only a READY or STOPPING sandbox can be stopped`,
         );
       }
@@ -117,7 +103,7 @@ export function sandboxHandlers(state: GatewayState): Handlers {
       const record = state.sandboxByName(req.name, req.workspace);
       // ERROR stays until an explicit lifecycle call: start is that call.
       if (record.phase !== SandboxPhase.STOPPED && record.phase !== SandboxPhase.ERROR) {
-        throw precondition(
+        throw failedPrecondition(
           `sandbox "${record.name}" is ${SandboxPhase[record.phase]}; only a STOPPED or ERROR sandbox can be started`,
         );
       }

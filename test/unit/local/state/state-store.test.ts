@@ -8,6 +8,7 @@ import { build } from "esbuild";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AlreadyExistsError, ConflictError, NotFoundError } from "../../../../src/errors.js";
 import { STATE_DB_FILE } from "../../../../src/local/state/open-state-db.js";
+import { SCHEMA_VERSION } from "../../../../src/local/state/schema.js";
 import { defaultStateDir } from "../../../../src/local/state/state-dir.js";
 import { LocalStateStore } from "../../../../src/local/state/state-store.js";
 
@@ -187,6 +188,122 @@ describe("LocalStateStore", () => {
     expect(raw.pragma("integrity_check", { simple: true })).toBe("ok");
     raw.close();
     await rm(out, { force: true });
+  });
+});
+
+interface Settings {
+  revision: number;
+  values: Record<string, string>;
+}
+
+describe("LocalStateStore sandbox settings", () => {
+  it("starts with none, replaces the record through a change, and keeps it across a reopen", () => {
+    expect(store.getSandboxSettings("id-1")).toBeUndefined();
+    const first = store.updateSandboxSettings<Settings>("id-1", (current) => {
+      expect(current).toBeUndefined();
+      return { revision: 1, values: { a: "1" } };
+    });
+    expect(first).toEqual({ revision: 1, values: { a: "1" } });
+    store.updateSandboxSettings<Settings>("id-1", (current) => ({
+      revision: (current?.revision ?? 0) + 1,
+      values: { ...current?.values, b: "2" },
+    }));
+    store.close();
+    store = LocalStateStore.open(dir);
+    expect(store.getSandboxSettings("id-1")).toEqual({ revision: 2, values: { a: "1", b: "2" } });
+    expect(store.getSandboxSettings("id-2")).toBeUndefined();
+  });
+
+  it("leaves the record as it was when the change throws", () => {
+    store.updateSandboxSettings<Settings>("id-1", () => ({ revision: 1, values: {} }));
+    expect(() =>
+      store.updateSandboxSettings<Settings>("id-1", () => {
+        throw new Error("refused");
+      }),
+    ).toThrow("refused");
+    expect(store.getSandboxSettings("id-1")).toEqual({ revision: 1, values: {} });
+  });
+
+  it("drops a deleted sandbox's settings with its policy revisions", () => {
+    store.insertSandbox({ id: "id-1", name: "web", workspace: "default", createdMs: 1, record: {} });
+    store.updateSandboxSettings<Settings>("id-1", () => ({ revision: 1, values: {} }));
+    store.appendPolicyRevision("id-1", (version) => ({ version }));
+    store.markSandboxDeleted("id-1", 2);
+    expect(store.getSandboxSettings("id-1")).toBeUndefined();
+    expect(store.listPolicyRevisions("id-1", -1, 0)).toEqual([]);
+  });
+});
+
+describe("LocalStateStore policy revisions", () => {
+  it("reads one revision by version and rewrites several in one transaction", () => {
+    for (let i = 0; i < 3; i++)
+      store.appendPolicyRevision("id-1", (version) => ({ version, status: "LOADED" }));
+    store.appendPolicyRevision("id-2", (version) => ({ version, status: "LOADED" }));
+    expect(store.getPolicyRevision("id-1", 2)).toEqual({ version: 2, status: "LOADED" });
+    expect(store.getPolicyRevision("id-1", 9)).toBeUndefined();
+
+    const seen: number[] = [];
+    const changed = store.updatePolicyRevisions<{ version: number; status: string }>(
+      "id-1",
+      (record, version) => {
+        seen.push(version);
+        return version < 3 ? { ...record, status: "SUPERSEDED" } : undefined;
+      },
+    );
+    expect(changed).toBe(2);
+    expect(seen).toEqual([1, 2, 3]);
+    expect(store.listPolicyRevisions<{ status: string }>("id-1", -1, 0).map((r) => r.record.status)).toEqual([
+      "LOADED",
+      "SUPERSEDED",
+      "SUPERSEDED",
+    ]);
+    expect(store.getPolicyRevision("id-2", 1)).toEqual({ version: 1, status: "LOADED" });
+  });
+
+  it("rolls every change back when one throws", () => {
+    store.appendPolicyRevision("id-1", (version) => ({ version, status: "LOADED" }));
+    store.appendPolicyRevision("id-1", (version) => ({ version, status: "PENDING" }));
+    expect(() =>
+      store.updatePolicyRevisions<{ status: string }>("id-1", (record, version) => {
+        if (version === 2) throw new NotFoundError("stop");
+        return { ...record, status: "SUPERSEDED" };
+      }),
+    ).toThrow(NotFoundError);
+    expect(store.getPolicyRevision("id-1", 1)).toEqual({ version: 1, status: "LOADED" });
+  });
+});
+
+describe("LocalStateStore providers of every workspace", () => {
+  it("lists them all by name, then workspace, when no workspace is given", () => {
+    store.putProvider("team", "b", { type: "github" }, 0);
+    store.putProvider("default", "b", { type: "openai" }, 0);
+    store.putProvider("team", "a", { type: "gitlab" }, 0);
+    expect(store.listProviders().map((p) => [p.name, p.record])).toEqual([
+      ["a", { type: "gitlab" }],
+      ["b", { type: "openai" }],
+      ["b", { type: "github" }],
+    ]);
+    expect(store.listProviders("team").map((p) => p.name)).toEqual(["a", "b"]);
+  });
+});
+
+describe("schema upgrade", () => {
+  it("upgrades a state directory written at schema 1, keeping what it holds", () => {
+    store.putProvider("default", "llm", { type: "openai" }, 0);
+    store.close();
+    const raw = new Database(join(dir, STATE_DB_FILE));
+    raw.exec("DROP TABLE sandbox_settings");
+    raw.pragma("user_version = 1");
+    raw.close();
+
+    store = LocalStateStore.open(dir);
+    expect(SCHEMA_VERSION).toBe(2);
+    expect(store.getProvider("default", "llm")?.record).toEqual({ type: "openai" });
+    store.updateSandboxSettings("id-1", () => ({ ok: true }));
+    expect(store.getSandboxSettings("id-1")).toEqual({ ok: true });
+    const check = new Database(join(dir, STATE_DB_FILE), { readonly: true });
+    expect(check.pragma("user_version", { simple: true })).toBe(2);
+    check.close();
   });
 });
 

@@ -1,4 +1,4 @@
-import type { EngineEndpoint } from "../../../../src/runtime/engine-endpoint.js";
+import type { EngineEndpoint } from "../../src/runtime/engine-endpoint.js";
 
 /**
  * The engines and images scripts/engines.sh prepares (it exports these variables; the defaults

@@ -1,15 +1,11 @@
 import { clone, create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
 import {
   type NetworkEndpoint,
   NetworkPolicyRuleSchema,
   type SandboxPolicy,
-} from "../../../src/gen/openshell/sandbox/v1/sandbox_pb.js";
-import type { PolicyMergeOperation } from "../../../src/gen/openshell/v1/openshell_pb.js";
-
-function notFound(message: string): ConnectError {
-  return new ConnectError(message, Code.NotFound);
-}
+} from "../../gen/openshell/sandbox/v1/sandbox_pb.js";
+import type { PolicyMergeOperation } from "../../gen/openshell/v1/openshell_pb.js";
+import { invalidArgument, notFound } from "./gateway-errors.js";
 
 function endpointMatches(endpoint: NetworkEndpoint, host: string, port: number): boolean {
   if (endpoint.host !== host) return false;
@@ -69,7 +65,7 @@ export function applyMergeOperations(policy: SandboxPolicy, operations: PolicyMe
         }
         break;
       default:
-        throw new ConnectError("empty merge operation", Code.InvalidArgument);
+        throw invalidArgument("empty merge operation");
     }
   }
 }

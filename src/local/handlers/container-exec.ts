@@ -1,0 +1,142 @@
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { CanceledError } from "../../errors.js";
+import {
+  type ExecSandboxEvent,
+  ExecSandboxEventSchema,
+  SandboxPhase,
+} from "../../gen/openshell/v1/openshell_pb.js";
+import type { ContainerRuntime } from "../../runtime/container-runtime.js";
+import type { ExecProcess, TerminalSize } from "../../runtime/exec-types.js";
+import { toConnectError } from "../protocol/gateway-errors.js";
+import { checkExecCommand } from "../protocol/validation.js";
+import type { LiveSandbox } from "../sandboxes/live-sandbox.js";
+import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
+import { AsyncQueue } from "../streams/async-queue.js";
+
+/** Exit code of a command stopped at its timeout, as `timeout(1)` reports it. */
+export const TIMEOUT_EXIT_CODE = 124;
+/** Output chunks buffered before the exec's output is no longer read until the client catches up. */
+const HIGH_WATER = 64;
+
+export interface ExecRequest {
+  sandboxId: string;
+  command: string[];
+  workdir: string;
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+  tty: boolean;
+  size?: TerminalSize;
+}
+
+export interface RunningExec {
+  process: ExecProcess;
+  events: AsyncQueue<ExecSandboxEvent>;
+  /** Ends the exec early (client gone, bad frame); the exec's connection to the runtime closes. */
+  cancel(reason: string): void;
+}
+
+/** Exec needs a READY sandbox whose container exists; the message is the gateway's, word for word. */
+export function readyContainer(
+  sandboxes: SandboxManager,
+  sandboxId: string,
+): { sandbox: LiveSandbox; containerId: string } {
+  const sandbox = sandboxes.byId(sandboxId);
+  const containerId = sandbox.record.containerId;
+  if (sandbox.phase !== SandboxPhase.READY || containerId === undefined) {
+    throw new ConnectError("sandbox is not ready", Code.FailedPrecondition);
+  }
+  return { sandbox, containerId };
+}
+
+/**
+ * Runs one command in the sandbox's container through the runtime's exec and turns its output into
+ * ExecSandboxEvents: chunks as they come, then exactly one exit event. At `timeout_seconds` the exec
+ * ends with exit code 124.
+ */
+export async function startContainerExec(
+  runtime: ContainerRuntime,
+  sandboxes: SandboxManager,
+  req: ExecRequest,
+  clientSignal: AbortSignal,
+): Promise<RunningExec> {
+  checkExecCommand(req.command, req.environment);
+  const { containerId } = readyContainer(sandboxes, req.sandboxId);
+  const controller = new AbortController();
+  const stop = (reason: unknown) => controller.abort(reason);
+  const onClientGone = () => stop(new CanceledError("the client went away"));
+  const onShutdown = () => stop(sandboxes.shutdown.reason);
+  clientSignal.addEventListener("abort", onClientGone, { once: true });
+  sandboxes.shutdown.addEventListener("abort", onShutdown, { once: true });
+  const detach = () => {
+    clientSignal.removeEventListener("abort", onClientGone);
+    sandboxes.shutdown.removeEventListener("abort", onShutdown);
+  };
+
+  let process: ExecProcess;
+  try {
+    process = await runtime.exec(containerId, {
+      command: req.command,
+      env: req.environment,
+      ...(req.workdir === "" ? {} : { workdir: req.workdir }),
+      tty: req.tty,
+      stdin: true,
+      ...(req.size === undefined ? {} : { terminalSize: req.size }),
+      signal: controller.signal,
+    });
+  } catch (error) {
+    detach();
+    throw toConnectError(error);
+  }
+
+  let timedOut = false;
+  const timer =
+    req.timeoutSeconds > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          stop(new Error("timeout"));
+        }, req.timeoutSeconds * 1000)
+      : undefined;
+
+  const output = process.output[Symbol.asyncIterator]();
+  let reading = false;
+  const events: AsyncQueue<ExecSandboxEvent> = new AsyncQueue<ExecSandboxEvent>(() => {
+    if (!reading) void pump();
+  });
+  const push = (event: MessageInitShape<typeof ExecSandboxEventSchema>["payload"]) =>
+    events.push(create(ExecSandboxEventSchema, { payload: event }));
+  const finish = (exitCode: number) => {
+    clearTimeout(timer);
+    detach();
+    push({ case: "exit", value: { exitCode } });
+    events.end();
+  };
+  // Output is read only while the client keeps up: beyond HIGH_WATER chunks the pump pauses and the
+  // queue's drain callback resumes it, so a slow client slows the command instead of filling memory.
+  const pump = async (): Promise<void> => {
+    reading = true;
+    try {
+      while (events.size <= HIGH_WATER) {
+        const next = await output.next();
+        if (next.done) {
+          const { exitCode } = await process.wait();
+          finish(exitCode);
+          return;
+        }
+        push({ case: next.value.stream, value: { data: next.value.data } });
+      }
+    } catch (error) {
+      if (timedOut) finish(TIMEOUT_EXIT_CODE);
+      else if (controller.signal.aborted && !sandboxes.shutdown.aborted) events.end();
+      else {
+        clearTimeout(timer);
+        detach();
+        events.fail(toConnectError(error));
+      }
+    } finally {
+      reading = false;
+    }
+  };
+  void pump();
+  return { process, events, cancel: (reason) => stop(new CanceledError(reason)) };
+}

@@ -1,0 +1,39 @@
+import { create, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  GetInferenceRouteResponseSchema,
+  type Inference,
+} from "../../gen/openshell/inference/v1/inference_pb.js";
+import { type InferenceRoute, inferenceService, type RouteRepository } from "../protocol/inference-routes.js";
+import type { LocalStateStore } from "../state/state-store.js";
+import type { LocalHandlerDeps } from "./provider-handlers.js";
+
+/** Routes in the state store as GetInferenceRouteResponse JSON (64-bit fields as strings). */
+function storedRoutes(store: LocalStateStore): RouteRepository {
+  return {
+    get(workspace, routeName) {
+      const record = store.getRoute<JsonValue>(workspace, routeName);
+      if (record === undefined) return undefined;
+      const { $typeName: _, ...route } = fromJson(GetInferenceRouteResponseSchema, record);
+      return route;
+    },
+    put(route: InferenceRoute) {
+      const record = toJson(GetInferenceRouteResponseSchema, create(GetInferenceRouteResponseSchema, route));
+      store.putRoute(route.workspace, route.routeName, record);
+    },
+    delete: (workspace, routeName) => store.deleteRoute(workspace, routeName),
+  };
+}
+
+/**
+ * Set, Get and DeleteInferenceRoute of the local gateway (see `inferenceService`), per workspace in
+ * its state store. `verify` contacts nothing: the answer says no validation was performed.
+ */
+export function inferenceHandlers({
+  store,
+}: Pick<LocalHandlerDeps, "store">): Partial<ServiceImpl<typeof Inference>> {
+  return inferenceService(
+    storedRoutes(store),
+    (name, workspace) => store.getProvider(workspace, name) !== undefined,
+  );
+}

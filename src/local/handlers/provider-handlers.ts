@@ -1,0 +1,76 @@
+import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { type Provider, ProviderSchema } from "../../gen/openshell/datamodel/v1/datamodel_pb.js";
+import type { OpenShell } from "../../gen/openshell/v1/openshell_pb.js";
+import { toConnectError } from "../protocol/gateway-errors.js";
+import { type ProviderRepository, providerService } from "../protocol/provider-service.js";
+import type { SandboxDirectory } from "../sandboxes/sandbox-directory.js";
+import type { LocalStateStore } from "../state/state-store.js";
+
+/** What the provider, policy and inference handlers of the local gateway work with. */
+export interface LocalHandlerDeps {
+  store: LocalStateStore;
+  sandboxes: SandboxDirectory;
+  /** Milliseconds since the epoch; `Date.now` unless a test pins it. */
+  now?: () => number;
+}
+
+/**
+ * Providers in the state store as the Provider message's JSON, credentials included (the database
+ * file is 0600). The store's resource_version column is the authoritative version, and its checks
+ * also hold against another process sharing the state directory.
+ */
+class StoredProviders implements ProviderRepository {
+  constructor(private readonly store: LocalStateStore) {}
+
+  get(name: string, workspace: string): Provider | undefined {
+    const row = this.store.getProvider<JsonValue>(workspace, name);
+    return row === undefined ? undefined : parse(row.record, row.resourceVersion);
+  }
+
+  list(workspace: string | undefined): Provider[] {
+    return this.store
+      .listProviders<JsonValue>(workspace)
+      .map((row) => parse(row.record, row.resourceVersion));
+  }
+
+  create(provider: Provider): void {
+    this.put(provider, 0n);
+  }
+
+  replace(provider: Provider, expectedVersion: bigint): void {
+    this.put(provider, expectedVersion);
+  }
+
+  delete(name: string, workspace: string): boolean {
+    return this.store.deleteProvider(workspace, name);
+  }
+
+  private put(provider: Provider, expectedVersion: bigint): void {
+    const { name = "", workspace = "" } = provider.metadata ?? {};
+    let version: number;
+    try {
+      const record = toJson(ProviderSchema, provider);
+      version = this.store.putProvider(workspace, name, record, Number(expectedVersion));
+    } catch (error) {
+      // The store's AlreadyExistsError and ConflictError: ALREADY_EXISTS and ABORTED on the wire.
+      throw toConnectError(error);
+    }
+    if (provider.metadata) provider.metadata.resourceVersion = BigInt(version);
+  }
+}
+
+function parse(record: JsonValue, resourceVersion: number): Provider {
+  const provider = fromJson(ProviderSchema, record);
+  if (provider.metadata) provider.metadata.resourceVersion = BigInt(resourceVersion);
+  return provider;
+}
+
+/** The provider calls of the local gateway, kept in its state store (see `providerService`). */
+export function providerHandlers({
+  store,
+  sandboxes,
+  now = Date.now,
+}: LocalHandlerDeps): Partial<ServiceImpl<typeof OpenShell>> {
+  return providerService(new StoredProviders(store), sandboxes, now);
+}

@@ -1,0 +1,97 @@
+import { randomBytes } from "node:crypto";
+import { clone } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { type OpenShell, SandboxPhase, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
+import { failedPrecondition, invalidArgument } from "../protocol/gateway-errors.js";
+import {
+  checkSandboxName,
+  checkSandboxSpec,
+  checkWorkspaceScope,
+  matchesLabels,
+  page,
+  paging,
+  parseLabelSelector,
+  workspaceOf,
+} from "../protocol/validation.js";
+import type { LiveSandbox } from "../sandboxes/live-sandbox.js";
+import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
+import type { LocalStateStore } from "../state/state-store.js";
+
+type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
+
+export interface SandboxHandlerDeps {
+  sandboxes: SandboxManager;
+  store: LocalStateStore;
+  /** Records the policy a sandbox was created with as its first revision. */
+  recordInitialPolicy: (sandbox: LiveSandbox) => void;
+}
+
+/** Create, get, list, delete, stop and start, with the gateway's names, limits and codes. */
+export function sandboxHandlers({ sandboxes, store, recordInitialPolicy }: SandboxHandlerDeps): Handlers {
+  return {
+    async createSandbox(req) {
+      if (!req.spec) throw invalidArgument("spec is required");
+      const workspace = workspaceOf(req.workspace);
+      // Generated names stay within the 19-character limit: "sandbox-" + 10 hex.
+      const name = req.name === "" ? `sandbox-${randomBytes(5).toString("hex")}` : req.name;
+      checkSandboxName(name);
+      const spec = clone(SandboxSpecSchema, req.spec);
+      checkSandboxSpec(spec);
+      for (const provider of spec.providers) {
+        if (!store.getProvider(workspace, provider)) {
+          throw failedPrecondition(`provider "${provider}" not found in workspace "${workspace}"`);
+        }
+      }
+      const sandbox = sandboxes.create({
+        name,
+        workspace,
+        labels: { ...req.labels },
+        annotations: { ...req.annotations },
+        spec,
+      });
+      recordInitialPolicy(sandbox);
+      return { sandbox: sandbox.toProto() };
+    },
+
+    async getSandbox(req) {
+      return { sandbox: sandboxes.byName(req.name, workspaceOf(req.workspace)).toProto() };
+    },
+
+    async listSandboxes(req) {
+      checkWorkspaceScope(req.workspace, req.allWorkspaces);
+      const selector = parseLabelSelector(req.labelSelector);
+      const matching = sandboxes
+        .all(req.allWorkspaces ? undefined : workspaceOf(req.workspace))
+        .filter((s) => matchesLabels(s.record.labels, selector));
+      return { sandboxes: page(matching, req.limit, req.offset, paging.sandboxes).map((s) => s.toProto()) };
+    },
+
+    async deleteSandbox(req) {
+      await sandboxes.delete(sandboxes.byName(req.name, workspaceOf(req.workspace)));
+      return { deleted: true };
+    },
+
+    async stopSandbox(req) {
+      const sandbox = sandboxes.byName(req.name, workspaceOf(req.workspace));
+      if (sandbox.phase !== SandboxPhase.READY && sandbox.phase !== SandboxPhase.STOPPING) {
+        throw failedPrecondition(
+          `sandbox "${sandbox.name}" is ${SandboxPhase[sandbox.phase]}; only a READY or STOPPING sandbox can be stopped`,
+        );
+      }
+      await sandboxes.stop(sandbox);
+      return { sandbox: sandbox.toProto() };
+    },
+
+    async startSandbox(req) {
+      const sandbox = sandboxes.byName(req.name, workspaceOf(req.workspace));
+      // ERROR stays until an explicit lifecycle call: start is that call.
+      if (sandbox.phase !== SandboxPhase.STOPPED && sandbox.phase !== SandboxPhase.ERROR) {
+        throw failedPrecondition(
+          `sandbox "${sandbox.name}" is ${SandboxPhase[sandbox.phase]}; only a STOPPED or ERROR sandbox can be started`,
+        );
+      }
+      await sandboxes.startAgain(sandbox);
+      return { sandbox: sandbox.toProto() };
+    },
+  };
+}

@@ -1,0 +1,286 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type ConnectRouter,
+  createRouterTransport,
+  type Interceptor,
+  type Transport,
+} from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Inference } from "../gen/openshell/inference/v1/inference_pb.js";
+import { OpenShell as OpenShellService } from "../gen/openshell/v1/openshell_pb.js";
+import type { Capability } from "../runtime/capabilities.js";
+import type { ContainerRuntime } from "../runtime/container-runtime.js";
+import { type CreateRuntimeOptions, createRuntime } from "../runtime/create-runtime.js";
+import type { RuntimeKind } from "../runtime/runtime-info.js";
+import { GATEWAY_LABEL, gatewayIdOf } from "./gateway-identity.js";
+import { gatewayRoutes } from "./gateway-routes.js";
+import { ensureGatewayCertificates, type GatewayCertificates } from "./listen/gateway-certificates.js";
+import { listenWithMtls } from "./listen/loopback-listener.js";
+import { type GatewayRegistration, registerGateway } from "./listen/register-gateway.js";
+import { gatewayErrorInterceptor } from "./protocol/gateway-error-interceptor.js";
+import type { Reconciliation, SandboxManager } from "./sandboxes/sandbox-manager.js";
+import { defaultStateDir } from "./state/state-dir.js";
+import { LocalStateStore } from "./state/state-store.js";
+
+/**
+ * What local mode needs from a runtime before it creates anything: containers it can exec into, a
+ * network of its own, and a way to reach a port inside a sandbox from this host for `forward`.
+ */
+export const LOCAL_MODE_CAPABILITIES: readonly Capability[] = [
+  "exec",
+  "networks",
+  "container-address",
+  "log-timestamps",
+];
+
+export interface LocalGatewayOptions {
+  /**
+   * The container runtime: a name (`docker`, `podman`, `apple-container`), `"auto"` (the default:
+   * `OPENSHELL_RUNTIME`, then detection), or a runtime you made with `createRuntime`.
+   */
+  runtime?: RuntimeKind | "auto" | ContainerRuntime;
+  /** Options for `createRuntime` when `runtime` is not an instance (endpoint, env, platform). */
+  runtimeOptions?: Omit<CreateRuntimeOptions, "runtime" | "sessionId" | "reapOnExit">;
+  /**
+   * Where records, providers, policy revisions, routes and logs are kept. Default:
+   * `$XDG_STATE_HOME/openshell/local` (`~/.local/state/openshell/local`).
+   */
+  stateDir?: string;
+  /**
+   * Everything this gateway makes is removed when it closes or its process dies (even by SIGKILL),
+   * and its state lives in a temporary directory. For tests and one-off scripts. Default false:
+   * sandboxes outlive the process and a later gateway with the same state directory takes them over.
+   */
+  ephemeral?: boolean;
+  /** Image for sandboxes created without `template.image`. */
+  defaultImage?: string;
+  /** Seconds a stopping sandbox gets before it is killed. Default 10. */
+  stopTimeoutSeconds?: number;
+  signal?: AbortSignal;
+}
+
+export interface ListenOptions {
+  /** Default 127.0.0.1. A non-loopback address also needs `allowNonLoopback`. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  allowNonLoopback?: boolean;
+  /** Register the gateway under this name in the OpenShell config root (removed again on close). */
+  register?: string;
+  /** Config root to register in. Default: the user's (`$XDG_CONFIG_HOME/openshell`). */
+  configRoot?: string;
+  /** Also make it the active gateway, so a bare `OpenShell.connect()` finds it. */
+  makeActive?: boolean;
+}
+
+export interface LocalListener {
+  /** `https://127.0.0.1:<port>`. */
+  endpoint: string;
+  port: number;
+  /** The CA and a client certificate that the listener accepts (PEM), for clients you configure yourself. */
+  certificates: GatewayCertificates;
+  /** The registered name, when `register` was given. */
+  gatewayName: string | undefined;
+  /** Stops listening and removes the registration. */
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded OpenShell gateway: the gateway protocol served over a local container runtime, with
+ * durable state in a state directory. Reach it in-process through {@link transport} (what
+ * `OpenShell.local()` does) or from other processes through `listen()`.
+ */
+export class LocalGateway implements AsyncDisposable {
+  private closed: Promise<void> | undefined;
+  private readonly listeners = new Set<() => Promise<void>>();
+
+  private constructor(
+    readonly runtime: ContainerRuntime,
+    readonly stateDir: string,
+    readonly gatewayId: string,
+    /** The network every sandbox joins. */
+    readonly network: string,
+    /** What the start found: sandboxes running again, sandboxes whose container vanished, orphans. */
+    readonly reconciliation: Reconciliation,
+    private readonly store: LocalStateStore,
+    private readonly sandboxes: SandboxManager,
+    private readonly routes: (router: ConnectRouter) => void,
+    private readonly interceptors: Interceptor[],
+    /** Where forwards say the gateway is: the in-memory transport has no address until `listen()`. */
+    private readonly endpoint: { current: URL },
+    private readonly ownsRuntime: boolean,
+    private readonly ephemeral: boolean,
+  ) {}
+
+  /**
+   * Selects and checks the runtime, opens the state directory, makes the gateway's network if it is
+   * missing, and reconciles stored sandboxes with the runtime's containers.
+   *
+   * @throws RuntimeNotFoundError when no runtime answers (saying what was probed and what to install).
+   * @throws CapabilityError naming what the runtime lacks for local mode.
+   */
+  static async start(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
+    const ephemeral = options.ephemeral ?? false;
+    const stateDir =
+      options.stateDir ?? (ephemeral ? mkdtempSync(join(tmpdir(), "openshell-local-")) : defaultStateDir());
+    const store = LocalStateStore.open(stateDir);
+    const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
+    try {
+      const gatewayId = gatewayIdOf(stateDir);
+      const given = typeof options.runtime === "object" ? options.runtime : undefined;
+      const kind =
+        typeof options.runtime === "string" && options.runtime !== "auto" ? options.runtime : undefined;
+      const runtime =
+        given ??
+        (await createRuntime({
+          ...options.runtimeOptions,
+          ...(kind === undefined ? {} : { runtime: kind }),
+          // The gateway's id is the runtime session: with `ephemeral`, the reaper removes exactly
+          // what this gateway made when the process dies.
+          sessionId: gatewayId,
+          reapOnExit: ephemeral,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        }));
+      if (!given) cleanups.push(() => runtime.close());
+      runtime.require(LOCAL_MODE_CAPABILITIES);
+      const gatewayLabels = { [GATEWAY_LABEL]: gatewayId };
+      const network = await ensureNetwork(runtime, `openshell-local-${gatewayId}`, gatewayLabels);
+      const endpoint = { current: new URL("https://127.0.0.1:0") };
+      const runtimeInfo = await runtime.info();
+      const { routes, sandboxes } = gatewayRoutes({
+        runtime,
+        runtimeVersion: runtimeInfo.version,
+        endpoint: () => endpoint.current,
+        store,
+        network,
+        gatewayLabels,
+        ...(options.defaultImage === undefined ? {} : { defaultImage: options.defaultImage }),
+        ...(options.stopTimeoutSeconds === undefined
+          ? {}
+          : { stopTimeoutSeconds: options.stopTimeoutSeconds }),
+      });
+      const reconciliation = await sandboxes.start();
+      return new LocalGateway(
+        runtime,
+        stateDir,
+        gatewayId,
+        network,
+        reconciliation,
+        store,
+        sandboxes,
+        routes,
+        [gatewayErrorInterceptor()],
+        endpoint,
+        !given,
+        ephemeral,
+      );
+    } catch (error) {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+      if (ephemeral && options.stateDir === undefined) rmSync(stateDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** An in-memory transport to this gateway: no sockets, no TLS, the whole protocol. */
+  transport(): Transport {
+    return createRouterTransport(this.routes, { router: { interceptors: this.interceptors } });
+  }
+
+  /**
+   * Serves this gateway to other processes over HTTP/2 with mutual TLS, on loopback unless
+   * `allowNonLoopback` says otherwise (there is no plaintext option). Certificates are made once in
+   * `<stateDir>/tls` (keys 0600). With `register`, the gateway is written under the OpenShell config
+   * root as that name, so `OpenShell.connect({ gateway: name })` and other OpenShell clients reach it.
+   */
+  async listen(options: ListenOptions = {}): Promise<LocalListener> {
+    const certificates = await ensureGatewayCertificates(join(this.stateDir, "tls"));
+    const listener = await listenWithMtls(this.nodeHandler(), {
+      certificates,
+      ...(options.host === undefined ? {} : { host: options.host }),
+      ...(options.port === undefined ? {} : { port: options.port }),
+      ...(options.allowNonLoopback === undefined ? {} : { allowNonLoopback: options.allowNonLoopback }),
+    });
+    this.endpoint.current = new URL(listener.endpoint);
+    let registration: GatewayRegistration | undefined;
+    try {
+      if (options.register !== undefined) {
+        registration = await registerGateway({
+          name: options.register,
+          endpoint: listener.endpoint,
+          certificates,
+          ...(options.configRoot === undefined ? {} : { configRoot: options.configRoot }),
+          ...(options.makeActive === undefined ? {} : { makeActive: options.makeActive }),
+        });
+      }
+    } catch (error) {
+      await listener.close();
+      throw error;
+    }
+    const close = async () => {
+      await registration?.unregister();
+      await listener.close();
+    };
+    this.listeners.add(close);
+    return {
+      endpoint: listener.endpoint,
+      port: listener.port,
+      certificates,
+      gatewayName: registration?.name,
+      close: async () => {
+        this.listeners.delete(close);
+        await close();
+      },
+    };
+  }
+
+  /** A Node request handler serving the gateway over HTTP/2 (gRPC, gRPC-web and Connect). */
+  nodeHandler(): ReturnType<typeof connectNodeAdapter> {
+    return connectNodeAdapter({ routes: this.routes, interceptors: this.interceptors });
+  }
+
+  /**
+   * Stops watching the runtime and closes the state store. Sandboxes keep running unless the gateway
+   * is ephemeral (or `removeSandboxes` is set): then every container and the network it made are removed.
+   */
+  close(options: { removeSandboxes?: boolean } = {}): Promise<void> {
+    this.closed ??= (async () => {
+      for (const close of this.listeners) await close();
+      await this.sandboxes.close();
+      if (this.ephemeral || options.removeSandboxes) {
+        await removeEverything(this.runtime, { [GATEWAY_LABEL]: this.gatewayId }, this.network);
+      }
+      this.store.close();
+      if (this.ownsRuntime) await this.runtime.close();
+      if (this.ephemeral) rmSync(this.stateDir, { recursive: true, force: true });
+    })();
+    return this.closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+async function ensureNetwork(
+  runtime: ContainerRuntime,
+  name: string,
+  labels: Record<string, string>,
+): Promise<string> {
+  const existing = await runtime.listNetworks({ labels });
+  if (existing.some((n) => n.name === name)) return name;
+  try {
+    await runtime.createNetwork({ name, labels });
+  } catch (error) {
+    // Another process sharing the state directory made it first.
+    if (!(await runtime.listNetworks({ labels })).some((n) => n.name === name)) throw error;
+  }
+  return name;
+}
+
+async function removeEverything(runtime: ContainerRuntime, labels: Record<string, string>, network: string) {
+  const containers = await runtime.listContainers({ labels });
+  await Promise.allSettled(containers.map((c) => runtime.removeContainer(c.id, { force: true })));
+  await runtime.removeNetwork(network).catch(() => undefined);
+}

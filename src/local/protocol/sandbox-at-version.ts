@@ -1,0 +1,22 @@
+import type { SandboxDirectory, SandboxView } from "../sandboxes/sandbox-directory.js";
+import { checkResourceVersion, workspaceOf } from "./validation.js";
+
+/** A sandbox's `metadata.resource_version`, which expected_resource_version is compared with. */
+export function resourceVersionOf(sandbox: SandboxView): bigint {
+  return sandbox.toProto().metadata?.resourceVersion ?? 0n;
+}
+
+/**
+ * Looks a sandbox up by name (NOT_FOUND when missing) and checks the caller's expected resource
+ * version, 0 skipping the check: ABORTED when the sandbox changed since the caller read it.
+ */
+export function sandboxAtVersion(
+  sandboxes: SandboxDirectory,
+  name: string,
+  workspace: string,
+  expected: bigint,
+): SandboxView {
+  const sandbox = sandboxes.byName(name, workspaceOf(workspace));
+  checkResourceVersion(`sandbox "${sandbox.name}"`, expected, resourceVersionOf(sandbox));
+  return sandbox;
+}

@@ -1,0 +1,65 @@
+import type { ContainerRuntime } from "../../runtime/container-runtime.js";
+import type { LocalStateStore, StoredLogLine } from "../state/state-store.js";
+import { type LiveSandbox, logLine } from "./live-sandbox.js";
+
+/** Lines are written to the store in batches: one transaction per flush, not per line. */
+const FLUSH_INTERVAL_MS = 100;
+const FLUSH_LINES = 500;
+
+/** The main process's output as log lines: stdout is INFO, stderr WARN (as the gateway labels them). */
+const LEVEL = { stdout: "INFO", stderr: "WARN" } as const;
+
+/**
+ * Follows a sandbox container's output into the sandbox's log (source `sandbox`) until the container
+ * stops or `signal` aborts: watchers see each line at once, the state store gets them in batches.
+ * Lines at or before `sinceMs` were stored by an earlier pump (the engines' `since` has only second
+ * precision) and are skipped. Resolves with the timestamp of the last line it saw.
+ */
+export async function pumpContainerLogs(
+  runtime: ContainerRuntime,
+  store: LocalStateStore,
+  sandbox: LiveSandbox,
+  containerId: string,
+  sinceMs: number,
+  signal: AbortSignal,
+): Promise<number> {
+  let pending: Omit<StoredLogLine, "sandboxId" | "seq">[] = [];
+  let lastMs = sinceMs;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const lines = pending;
+    pending = [];
+    if (lines.length > 0) store.appendLogs(sandbox.id, lines);
+    sandbox.unflushedLogs.splice(0, lines.length);
+  };
+  try {
+    const lines = runtime.logs(containerId, {
+      follow: true,
+      timestamps: true,
+      ...(sinceMs > 0 ? { since: new Date(sinceMs) } : {}),
+      signal,
+    });
+    for await (const line of lines) {
+      const timestampMs = line.timestamp?.getTime() ?? Date.now();
+      if (timestampMs <= sinceMs) continue;
+      lastMs = Math.max(lastMs, timestampMs);
+      const level = LEVEL[line.stream];
+      const text = line.text.replace(/\r?\n$/, "");
+      pending.push({ timestampMs, level, source: "sandbox", target: "main_process", message: text });
+      const wire = logLine(sandbox.id, "sandbox", level, "main_process", text, timestampMs);
+      sandbox.unflushedLogs.push(wire);
+      sandbox.emitLog(wire);
+      if (pending.length >= FLUSH_LINES) flush();
+      else timer ??= setTimeout(flush, FLUSH_INTERVAL_MS);
+    }
+  } catch (error) {
+    // An aborted pump is the gateway closing or the sandbox going away; anything else (the engine
+    // restarting, the container removed) ends the pump too, and the caller re-reads the container.
+    if (!signal.aborted) throw error;
+  } finally {
+    flush();
+  }
+  return lastMs;
+}

@@ -1,0 +1,23 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { gatewayIdOf } from "../../../src/local/gateway-identity.js";
+
+describe("gatewayIdOf", () => {
+  it("makes an id once per state directory and returns it again after", () => {
+    const dir = mkdtempSync(join(tmpdir(), "openshell-id-"));
+    const id = gatewayIdOf(dir);
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
+    expect(gatewayIdOf(dir)).toBe(id);
+    expect(statSync(join(dir, "gateway-id")).mode & 0o777).toBe(0o600);
+    expect(gatewayIdOf(mkdtempSync(join(tmpdir(), "openshell-id-")))).not.toBe(id);
+  });
+
+  it("refuses a damaged id file and says what to do", () => {
+    const dir = mkdtempSync(join(tmpdir(), "openshell-id-"));
+    writeFileSync(join(dir, "gateway-id"), "not an id\n");
+    expect(() => gatewayIdOf(dir)).toThrow(/remove it to make a new one/);
+    expect(readFileSync(join(dir, "gateway-id"), "utf8")).toBe("not an id\n");
+  });
+});
