@@ -30,7 +30,7 @@ try {
   const gateway = os.localGateway;
   const info = await gateway.runtime.info();
   console.log(
-    `    runtime ${info.name} ${info.version} (${gateway.runtime.endpoint}), state in ${gateway.stateDir}`,
+    `    runtime ${info.kind} ${info.version} (${gateway.runtime.endpoint}), state in ${gateway.stateDir}`,
   );
 
   await step("build the image", () =>
@@ -45,7 +45,7 @@ try {
   );
   console.log(`    ${image} from ${base}`);
 
-  // The main process serves HTTP on port 8080 and logs every request (httpd -v).
+    // The main process serves HTTP on port 8080 and logs every response it sends (httpd -v).
   const sb = await step("create sandbox", () =>
     os.sandboxes.create({
       image,
@@ -90,9 +90,10 @@ try {
     console.log(`    ${fwd.url} answered: ${page.trim()}`);
 
     await step("follow logs until the request", async () => {
-      for await (const line of sb.logs({ follow: true })) {
+      // A deadline, so a server that never logs cannot hang the demo.
+      for await (const line of sb.logs({ follow: true, signal: AbortSignal.timeout(30_000) })) {
         console.log(`    [${line.source}] ${line.message}`);
-        if (line.source === "sandbox" && line.message.includes("GET /")) break;
+        if (line.source === "sandbox" && line.message.includes("response:200")) break;
       }
     });
     await fwd.close();

@@ -277,6 +277,46 @@ describe("npm package", () => {
     expect(status).toBe(404);
   });
 
+  it("runs OpenShell.local() from the package over the real Docker engine, from ESM and CommonJS, and loads SQLite only then", async () => {
+    const endpoint = process.env.OPENSHELL_TEST_DOCKER_HOST ?? "unix:///var/run/docker.sock";
+    const image = process.env.OPENSHELL_TEST_BUSYBOX_IMAGE ?? "openshell-test/busybox:1";
+    // Which native modules are loaded, before and after local mode starts: a client-only user must
+    // not need better-sqlite3 to import the package.
+    const body = (load: string) =>
+      [
+        load,
+        "const sqliteLoaded = () => Object.keys(require.cache ?? {}).some((k) => k.includes('better-sqlite3'));",
+        "(async () => {",
+        "  const before = sqliteLoaded();",
+        `  const os = await OpenShell.local({ runtime: "docker", runtimeOptions: { endpoint: { kind: "unix", socketPath: ${JSON.stringify(endpoint.replace(/^unix:\/\//, ""))} } }, ephemeral: true });`,
+        "  try {",
+        `    const sb = await os.sandboxes.create({ image: ${JSON.stringify(image)}, command: ["sleep", "60"] });`,
+        "    await sb.ready({ timeoutMs: 60_000 });",
+        '    const res = await sb.exec(["echo", "from the package"]);',
+        "    await sb.delete();",
+        "    console.log(JSON.stringify({ before, after: sqliteLoaded(), stdout: res.stdout, kind: os.localGateway.runtime.kind }));",
+        "  } finally {",
+        "    await os.close();",
+        "  }",
+        "})().catch((e) => { console.error(e); process.exit(1); });",
+      ].join("\n");
+    const cjs = await run(process.execPath, ["-e", body('const { OpenShell } = require("openshell");')], consumerDir);
+    const esm = await run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        body(
+          'import { createRequire } from "node:module"; const require = createRequire(import.meta.url); import { OpenShell } from "openshell";',
+        ),
+      ],
+      consumerDir,
+    );
+    for (const out of [cjs.stdout, esm.stdout]) {
+      expect(JSON.parse(out)).toEqual({ before: false, after: true, stdout: "from the package\n", kind: "docker" });
+    }
+  });
+
   it("passes publint with no errors, warnings or suggestions", async () => {
     const { stdout, stderr } = await run(bin("publint"), ["run", "--strict", tarball], repoRoot);
     const output = `${stdout}\n${stderr}`;
