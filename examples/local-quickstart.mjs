@@ -45,7 +45,7 @@ try {
   );
   console.log(`    ${image} from ${base}`);
 
-    // The main process serves HTTP on port 8080 and logs every response it sends (httpd -v).
+  // The main process serves HTTP on port 8080 and logs every response it sends (httpd -v).
   const sb = await step("create sandbox", () =>
     os.sandboxes.create({
       image,
