@@ -300,7 +300,11 @@ describe("npm package", () => {
         "  }",
         "})().catch((e) => { console.error(e); process.exit(1); });",
       ].join("\n");
-    const cjs = await run(process.execPath, ["-e", body('const { OpenShell } = require("openshell");')], consumerDir);
+    const cjs = await run(
+      process.execPath,
+      ["-e", body('const { OpenShell } = require("openshell");')],
+      consumerDir,
+    );
     const esm = await run(
       process.execPath,
       [
@@ -313,7 +317,12 @@ describe("npm package", () => {
       consumerDir,
     );
     for (const out of [cjs.stdout, esm.stdout]) {
-      expect(JSON.parse(out)).toEqual({ before: false, after: true, stdout: "from the package\n", kind: "docker" });
+      expect(JSON.parse(out)).toEqual({
+        before: false,
+        after: true,
+        stdout: "from the package\n",
+        kind: "docker",
+      });
     }
   });
 

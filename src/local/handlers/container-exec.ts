@@ -1,23 +1,20 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CanceledError } from "../../errors.js";
-import {
-  type ExecSandboxEvent,
-  ExecSandboxEventSchema,
-  SandboxPhase,
-} from "../../gen/openshell/v1/openshell_pb.js";
+import type { ExecSandboxEvent } from "../../gen/openshell/v1/openshell_pb.js";
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { ExecProcess, TerminalSize } from "../../runtime/exec-types.js";
+import {
+  EXEC_OUTPUT_HIGH_WATER,
+  exitEvent,
+  outputEvent,
+  TIMEOUT_EXIT_CODE,
+} from "../protocol/exec-events.js";
 import { toConnectError } from "../protocol/gateway-errors.js";
+import { requireReady } from "../protocol/ready-sandbox.js";
 import { checkExecCommand } from "../protocol/validation.js";
 import type { LiveSandbox } from "../sandboxes/live-sandbox.js";
 import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
 import { AsyncQueue } from "../streams/async-queue.js";
-
-/** Exit code of a command stopped at its timeout, as `timeout(1)` reports it. */
-export const TIMEOUT_EXIT_CODE = 124;
-/** Output chunks buffered before the exec's output is no longer read until the client catches up. */
-const HIGH_WATER = 64;
 
 export interface ExecRequest {
   sandboxId: string;
@@ -41,11 +38,11 @@ export function readyContainer(
   sandboxes: SandboxManager,
   sandboxId: string,
 ): { sandbox: LiveSandbox; containerId: string } {
-  const sandbox = sandboxes.byId(sandboxId);
+  const sandbox = requireReady(sandboxes.byId(sandboxId));
   const containerId = sandbox.record.containerId;
-  if (sandbox.phase !== SandboxPhase.READY || containerId === undefined) {
-    throw new ConnectError("sandbox is not ready", Code.FailedPrecondition);
-  }
+  // A READY sandbox has a container (its phase comes from it); this is for the type, and for a
+  // record that lost its id, which cannot run anything either.
+  if (containerId === undefined) throw new ConnectError("sandbox is not ready", Code.FailedPrecondition);
   return { sandbox, containerId };
 }
 
@@ -103,27 +100,25 @@ export async function startContainerExec(
   const events: AsyncQueue<ExecSandboxEvent> = new AsyncQueue<ExecSandboxEvent>(() => {
     if (!reading) void pump();
   });
-  const push = (event: MessageInitShape<typeof ExecSandboxEventSchema>["payload"]) =>
-    events.push(create(ExecSandboxEventSchema, { payload: event }));
   const finish = (exitCode: number) => {
     clearTimeout(timer);
     detach();
-    push({ case: "exit", value: { exitCode } });
+    events.push(exitEvent(exitCode));
     events.end();
   };
-  // Output is read only while the client keeps up: beyond HIGH_WATER chunks the pump pauses and the
-  // queue's drain callback resumes it, so a slow client slows the command instead of filling memory.
+  // Output is read only while the client keeps up: beyond the high water mark the pump pauses and the
+  // queue's drain callback resumes it.
   const pump = async (): Promise<void> => {
     reading = true;
     try {
-      while (events.size <= HIGH_WATER) {
+      while (events.size <= EXEC_OUTPUT_HIGH_WATER) {
         const next = await output.next();
         if (next.done) {
           const { exitCode } = await process.wait();
           finish(exitCode);
           return;
         }
-        push({ case: next.value.stream, value: { data: next.value.data } });
+        events.push(outputEvent(next.value.stream, next.value.data));
       }
     } catch (error) {
       if (timedOut) finish(TIMEOUT_EXIT_CODE);

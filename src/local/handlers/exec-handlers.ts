@@ -1,8 +1,9 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { ExecSandboxInput, OpenShell } from "../../gen/openshell/v1/openshell_pb.js";
+import type { OpenShell } from "../../gen/openshell/v1/openshell_pb.js";
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
-import { invalidArgument as invalid } from "../protocol/gateway-errors.js";
 import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
+import { pumpExecInput } from "../streams/exec-input-pump.js";
+import { openingFrame } from "../streams/opening-frame.js";
 import { startContainerExec } from "./container-exec.js";
 
 type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
@@ -10,6 +11,7 @@ type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
 /** The gateway's default terminal when start leaves cols/rows at 0. */
 const DEFAULT_SIZE = { columns: 80, rows: 24 };
 
+/** ExecSandbox and ExecSandboxInteractive, as execs in the sandbox's container. */
 export function execHandlers(runtime: ContainerRuntime, sandboxes: SandboxManager): Handlers {
   return {
     async *execSandbox(req, ctx) {
@@ -40,12 +42,7 @@ export function execHandlers(runtime: ContainerRuntime, sandboxes: SandboxManage
     },
 
     async *execSandboxInteractive(inputs, ctx) {
-      const frames = inputs[Symbol.asyncIterator]();
-      const first = await frames.next();
-      if (first.done || first.value.payload.case !== "start") {
-        throw invalid("the first ExecSandboxInput frame must be start");
-      }
-      const start = first.value.payload.value;
+      const { value: start, rest } = await openingFrame(inputs, "start", "ExecSandboxInput frame");
       const run = await startContainerExec(
         runtime,
         sandboxes,
@@ -61,35 +58,21 @@ export function execHandlers(runtime: ContainerRuntime, sandboxes: SandboxManage
         ctx.signal,
       );
       const stdin = run.process.stdin;
+      // The command may exit without reading its stdin; that EPIPE is not the client's problem.
       stdin?.on("error", () => undefined);
-      if (start.stdin.length > 0) stdin?.write(Buffer.from(start.stdin));
-
-      // Client frames are pumped alongside the output; an empty stdin frame or the client's
-      // half-close ends the command's stdin.
-      void (async () => {
-        try {
-          for (let next = await frames.next(); !next.done; next = await frames.next()) {
-            const frame: ExecSandboxInput = next.value;
-            if (frame.payload.case === "stdin") {
-              if (frame.payload.value.length === 0) stdin?.end();
-              else if (stdin?.writable && !stdin.write(Buffer.from(frame.payload.value))) {
-                await new Promise((resolve) => stdin.once("drain", resolve));
-              }
-            } else if (frame.payload.case === "resize") {
-              const { cols, rows } = frame.payload.value;
-              if (start.tty && cols > 0 && rows > 0)
-                await run.process.resize({ columns: cols, rows }).catch(() => undefined);
-            } else if (frame.payload.case === "start") {
-              run.events.fail(invalid("start may only be sent once, as the first frame"));
-              run.cancel("a second start frame");
-              return;
-            }
-          }
-        } catch {
-          // The request stream broke (client gone); the output side notices through ctx.signal.
-        }
-        stdin?.end();
-      })();
+      pumpExecInput(start.stdin, rest, {
+        stdin,
+        // Only a terminal has a size, and a resize to nothing is ignored rather than sent to the
+        // runtime; one that races the command's exit fails harmlessly.
+        async resize({ cols, rows }) {
+          if (start.tty && cols > 0 && rows > 0)
+            await run.process.resize({ columns: cols, rows }).catch(() => undefined);
+        },
+        reject(error) {
+          run.events.fail(error);
+          run.cancel("a second start frame");
+        },
+      });
 
       try {
         yield* run.events;

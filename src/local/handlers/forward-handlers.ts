@@ -9,6 +9,7 @@ import {
 } from "../../gen/openshell/v1/openshell_pb.js";
 import { invalidArgument as invalid } from "../protocol/gateway-errors.js";
 import { AsyncQueue } from "../streams/async-queue.js";
+import { openingFrame } from "../streams/opening-frame.js";
 
 type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
 
@@ -30,18 +31,24 @@ export interface ForwardTarget {
 export interface ForwardBackend {
   /** The sandbox (NOT_FOUND when missing). */
   sandbox(sandboxId: string): ForwardTarget;
-  /** Where to dial for `port` on the sandbox's loopback; FAILED_PRECONDITION when it is not READY. */
-  address(sandboxId: string, port: number): { host: string; port: number };
+  /**
+   * Where to dial for `port` on the sandbox's loopback; FAILED_PRECONDITION when it is not READY.
+   * `host` is the loopback name the client asked for (already checked), for a sandbox that shares
+   * the gateway's own loopback.
+   */
+  address(sandboxId: string, port: number, host: string): { host: string; port: number };
   /** The gateway's own endpoint, returned with each session. */
   endpoint(): URL;
   /** Aborted when the gateway closes. */
   shutdown: AbortSignal;
 }
 
-interface ForwardSession {
+/** A token from CreateSshSession. */
+export interface SshSession {
   sandboxId: string;
   expiresAtMs: number;
   revoked: boolean;
+  /** Open ForwardTcp streams on this token, for the per-token limit. */
   forwards: number;
 }
 
@@ -52,9 +59,16 @@ function isLoopback(host: string): boolean {
   return bare === "::1" || bare === "0:0:0:0:0:0:0:1";
 }
 
-/** CreateSshSession / RevokeSshSession tokens and ForwardTcp streams, over any ForwardBackend. */
-export function forwardHandlers(backend: ForwardBackend): Handlers {
-  const sessions = new Map<string, ForwardSession>();
+/**
+ * CreateSshSession / RevokeSshSession tokens and ForwardTcp streams, over any ForwardBackend.
+ *
+ * @param sessions the tokens, by token. A gateway that passes its own map can drop a deleted sandbox's
+ *   tokens from it; by default the handlers keep them (a deleted sandbox's forwards fail NOT_FOUND).
+ */
+export function forwardHandlers(
+  backend: ForwardBackend,
+  sessions: Map<string, SshSession> = new Map(),
+): Handlers {
   return {
     async createSshSession(req) {
       const sandbox = backend.sandbox(req.sandboxId);
@@ -81,12 +95,7 @@ export function forwardHandlers(backend: ForwardBackend): Handlers {
     },
 
     async *forwardTcp(frames, ctx) {
-      const iterator = frames[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      if (first.done || first.value.payload.case !== "init") {
-        throw invalid("the first TcpForwardFrame must be init");
-      }
-      const init = first.value.payload.value;
+      const { value: init, rest: iterator } = await openingFrame(frames, "init", "TcpForwardFrame");
       const session = sessions.get(init.authorizationToken);
       if (init.authorizationToken === "" || !session || session.revoked || session.expiresAtMs < Date.now()) {
         throw new ConnectError(
@@ -114,7 +123,7 @@ export function forwardHandlers(backend: ForwardBackend): Handlers {
       if (!isLoopback(host)) {
         throw new ConnectError(`tcp.host "${host}" is not a loopback address`, Code.PermissionDenied);
       }
-      const target = backend.address(sandbox.id, port);
+      const target = backend.address(sandbox.id, port, host);
       if (session.forwards >= FORWARD_LIMITS.perToken) {
         throw new ConnectError(
           `at most ${FORWARD_LIMITS.perToken} concurrent forwards per token`,

@@ -1,10 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { clone } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { type OpenShell, SandboxPhase, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
-import { failedPrecondition, invalidArgument } from "../protocol/gateway-errors.js";
+import { type OpenShell, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
+import { invalidArgument } from "../protocol/gateway-errors.js";
+import { checkLifecycleCall } from "../protocol/lifecycle-calls.js";
+import { unknownProvider } from "../protocol/providers.js";
+import { sandboxNameFor } from "../protocol/sandbox-name.js";
 import {
-  checkSandboxName,
   checkSandboxSpec,
   checkWorkspaceScope,
   matchesLabels,
@@ -32,15 +33,11 @@ export function sandboxHandlers({ sandboxes, store, recordInitialPolicy }: Sandb
     async createSandbox(req) {
       if (!req.spec) throw invalidArgument("spec is required");
       const workspace = workspaceOf(req.workspace);
-      // Generated names stay within the 19-character limit: "sandbox-" + 10 hex.
-      const name = req.name === "" ? `sandbox-${randomBytes(5).toString("hex")}` : req.name;
-      checkSandboxName(name);
+      const name = sandboxNameFor(req.name);
       const spec = clone(SandboxSpecSchema, req.spec);
       checkSandboxSpec(spec);
       for (const provider of spec.providers) {
-        if (!store.getProvider(workspace, provider)) {
-          throw failedPrecondition(`provider "${provider}" not found in workspace "${workspace}"`);
-        }
+        if (!store.getProvider(workspace, provider)) throw unknownProvider(provider, workspace);
       }
       const sandbox = sandboxes.create({
         name,
@@ -73,23 +70,14 @@ export function sandboxHandlers({ sandboxes, store, recordInitialPolicy }: Sandb
 
     async stopSandbox(req) {
       const sandbox = sandboxes.byName(req.name, workspaceOf(req.workspace));
-      if (sandbox.phase !== SandboxPhase.READY && sandbox.phase !== SandboxPhase.STOPPING) {
-        throw failedPrecondition(
-          `sandbox "${sandbox.name}" is ${SandboxPhase[sandbox.phase]}; only a READY or STOPPING sandbox can be stopped`,
-        );
-      }
+      checkLifecycleCall("stop", sandbox);
       await sandboxes.stop(sandbox);
       return { sandbox: sandbox.toProto() };
     },
 
     async startSandbox(req) {
       const sandbox = sandboxes.byName(req.name, workspaceOf(req.workspace));
-      // ERROR stays until an explicit lifecycle call: start is that call.
-      if (sandbox.phase !== SandboxPhase.STOPPED && sandbox.phase !== SandboxPhase.ERROR) {
-        throw failedPrecondition(
-          `sandbox "${sandbox.name}" is ${SandboxPhase[sandbox.phase]}; only a STOPPED or ERROR sandbox can be started`,
-        );
-      }
+      checkLifecycleCall("start", sandbox);
       await sandboxes.startAgain(sandbox);
       return { sandbox: sandbox.toProto() };
     },

@@ -1,24 +1,15 @@
-import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import {
-  type OpenShell,
-  type SandboxLogLine,
-  SandboxPhase,
-  type SandboxStreamEvent,
-  SandboxStreamEventSchema,
-} from "../../gen/openshell/v1/openshell_pb.js";
+import type { OpenShell, SandboxLogLine } from "../../gen/openshell/v1/openshell_pb.js";
 import { notFound } from "../protocol/gateway-errors.js";
 import { type LogFilter, logFilter, matches } from "../protocol/log-filter.js";
-import { logLine, type SandboxListener } from "../sandboxes/live-sandbox.js";
+import { logLine } from "../sandboxes/live-sandbox.js";
 import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
 import type { LocalStateStore } from "../state/state-store.js";
-import { AsyncQueue } from "../streams/async-queue.js";
+import { type WatchSource, watchSandbox } from "../streams/watch-sandbox.js";
 
 type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
 
-/** Defaults when the request leaves a count at 0 (SEMANTICS.md sections 3 and 5). */
-const DEFAULT_LOG_TAIL = 200;
-const DEFAULT_EVENT_TAIL = 50;
+/** GetSandboxLogs' default when the request leaves `lines` at 0 (SEMANTICS.md section 5). */
 const DEFAULT_LOG_LINES = 2000;
 
 /**
@@ -48,72 +39,17 @@ function logTail(
   return { lines: picked.reverse(), total: total + unflushed.length };
 }
 
+/** WatchSandbox over a live sandbox and GetSandboxLogs, with the logs in the state store. */
 export function watchHandlers(sandboxes: SandboxManager, store: LocalStateStore): Handlers {
   return {
     async *watchSandbox(req, ctx) {
       const sandbox = sandboxes.byId(req.id);
-      const filter = logFilter(req.logSinceMs, req.logSources, req.logMinLevel);
-      const queue = new AsyncQueue<SandboxStreamEvent>();
-      const push = (payload: SandboxStreamEvent["payload"]) =>
-        queue.push(create(SandboxStreamEventSchema, { payload }));
-
-      // Snapshot and subscription happen in one tick, so no change falls between them.
-      const snapshot = sandbox.toProto();
-      push({ case: "sandbox", value: snapshot });
-      // Kept as the gateway does it: stop_on_terminal ends the stream on READY only (not ERROR).
-      const endsOn = (phase: SandboxPhase | undefined) => req.stopOnTerminal && phase === SandboxPhase.READY;
-      if (endsOn(snapshot.status?.phase)) queue.end();
-      if (req.followLogs) {
-        const tail = logTail(
-          store,
-          sandbox.id,
-          sandbox.unflushedLogs,
-          req.logTailLines || DEFAULT_LOG_TAIL,
-          filter,
-        );
-        for (const line of tail.lines) {
-          push({ case: "log", value: line });
-        }
-      }
-      if (req.followEvents) {
-        for (const event of sandbox.events.slice(-(req.eventTail || DEFAULT_EVENT_TAIL))) {
-          push({ case: "event", value: event });
-        }
-      }
-      if (!req.followStatus && !req.followLogs && !req.followEvents) queue.end();
-
-      const listener: SandboxListener = {
-        sandbox(next) {
-          if (!req.followStatus) return;
-          push({ case: "sandbox", value: next });
-          if (endsOn(next.status?.phase)) queue.end();
-        },
-        log(line) {
-          if (req.followLogs && matches(line, filter)) push({ case: "log", value: line });
-        },
-        event(event) {
-          if (req.followEvents) push({ case: "event", value: event });
-        },
-        // The gateway ends the stream without a word when the sandbox is deleted.
-        gone: () => queue.end(),
+      const source: WatchSource = {
+        sandbox,
+        logTail: (count, filter) => logTail(store, sandbox.id, sandbox.unflushedLogs, count, filter).lines,
+        shutdown: sandboxes.shutdown,
       };
-      const onShutdown = () => queue.fail(sandboxes.shutdown.reason);
-      const onClientGone = () => queue.end();
-      if (!queue.closed) {
-        sandbox.listeners.add(listener);
-        sandboxes.shutdown.addEventListener("abort", onShutdown);
-        ctx.signal.addEventListener("abort", onClientGone);
-      }
-      try {
-        for await (const event of queue) {
-          if (ctx.signal.aborted) return;
-          yield event;
-        }
-      } finally {
-        sandbox.listeners.delete(listener);
-        sandboxes.shutdown.removeEventListener("abort", onShutdown);
-        ctx.signal.removeEventListener("abort", onClientGone);
-      }
+      yield* watchSandbox(req, source, ctx.signal);
     },
 
     async getSandboxLogs(req) {

@@ -63,7 +63,9 @@ export function providerExists(name: string, workspace: string): ConnectError {
 
 /** A sandbox naming a provider that does not exist (create, attach, inference route). */
 export function unknownProvider(name: string, workspace: string): ConnectError {
-  return failedPrecondition(`provider "${name}" not found in workspace "${workspaceOf(workspace)}"`);
+  return failedPrecondition(
+    `provider "${name}" not found in workspace "${workspaceOf(workspace)}"; create it first (providers.create) or check the name`,
+  );
 }
 
 export function providerInUse(name: string, sandboxNames: string[]): ConnectError {

@@ -1,7 +1,5 @@
 import { create, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import {
-  type PlatformEvent,
-  PlatformEventSchema,
   type Sandbox,
   type SandboxCondition,
   SandboxConditionSchema,
@@ -14,6 +12,7 @@ import {
 } from "../../gen/openshell/v1/openshell_pb.js";
 import type { ContainerInfo } from "../../runtime/container-info.js";
 import type { LogSource } from "../protocol/log-filter.js";
+import { WatchableSandbox } from "../streams/watchable-sandbox.js";
 import type { GatewayLogLevel, SandboxView } from "./sandbox-directory.js";
 import { type DerivedPhase, deriveSandboxPhase, type SandboxIntent } from "./sandbox-phase.js";
 
@@ -29,32 +28,22 @@ export interface StoredSandboxRecord {
   containerId?: string;
   /** When the last start was asked for: an exit before it is the old run's, not the new one's. */
   startRequestedMs?: number;
-  /** Timestamp of the last main-process log line stored, so a new log pump does not repeat lines. */
-  logCursorMs?: number;
+  /**
+   * The phase clients were last told, and since when. A restarted gateway starts from it, so finding
+   * the container as it was is no transition (no new resource version, log line or event).
+   */
+  status?: DerivedPhase & { since: string };
   /** Set when the sandbox could not be provisioned (no image, runtime refused the container). */
   failure?: { reason: string; message: string };
 }
 
-/** What a watcher hears about one sandbox; every callback is optional. */
-export interface SandboxListener {
-  sandbox?(sandbox: Sandbox): void;
-  log?(line: SandboxLogLine): void;
-  event?(event: PlatformEvent): void;
-  /** The sandbox was deleted: the gateway ends watch streams silently at this point. */
-  gone?(): void;
-}
-
-/** Platform events kept in memory for `event_tail`. */
-const EVENTS_KEPT = 200;
-
 /**
  * One sandbox as the gateway holds it while it runs: the stored record, the last container state the
  * runtime reported, and the watchers. Its phase is always derived from the container (see
- * deriveSandboxPhase), so what a restarted gateway reports is what this one reported.
+ * deriveSandboxPhase), so what a restarted gateway reports is what this one reported. Watchers and
+ * platform events are WatchableSandbox's.
  */
-export class LiveSandbox implements SandboxView {
-  readonly listeners = new Set<SandboxListener>();
-  readonly events: PlatformEvent[] = [];
+export class LiveSandbox extends WatchableSandbox implements SandboxView {
   /** Main-process lines watchers have seen that the log pump has not written to the store yet. */
   readonly unflushedLogs: SandboxLogLine[] = [];
   /** Open ForwardTcp streams, for the per-sandbox limit. */
@@ -66,15 +55,18 @@ export class LiveSandbox implements SandboxView {
   private lastTransition = new Date().toISOString();
 
   constructor(
-    readonly id: string,
+    id: string,
     readonly name: string,
     readonly workspace: string,
     readonly createdMs: number,
     public record: StoredSandboxRecord,
     private readonly policyVersion: (sandboxId: string) => number,
   ) {
+    super(id);
     this.spec_ = fromJson(SandboxSpecSchema, record.spec, { ignoreUnknownFields: true });
-    this.lastPhase = this.derive();
+    const { since, ...told } = record.status ?? { ...this.derive(), since: this.lastTransition };
+    this.lastPhase = told;
+    this.lastTransition = since;
   }
 
   static encodeSpec(spec: SandboxSpec): JsonValue {
@@ -137,7 +129,10 @@ export class LiveSandbox implements SandboxView {
     return deriveSandboxPhase(container, this.record.intent);
   }
 
-  /** Re-derives the phase; true (and a new resource version) when anything a client sees changed. */
+  /**
+   * Re-derives the phase; true when anything a client sees changed. The new phase goes into the
+   * record, for the caller to persist with the new resource version.
+   */
   rederive(): boolean {
     const next = this.derive();
     const prev = this.lastPhase;
@@ -145,6 +140,7 @@ export class LiveSandbox implements SandboxView {
       return false;
     this.lastPhase = next;
     this.lastTransition = new Date().toISOString();
+    this.record = { ...this.record, status: { ...next, since: this.lastTransition } };
     return true;
   }
 
@@ -152,7 +148,7 @@ export class LiveSandbox implements SandboxView {
     this.record = { ...this.record, resourceVersion: String(this.resourceVersion + 1n) };
   }
 
-  toProto(): Sandbox {
+  override toProto(): Sandbox {
     const status = this.lastPhase;
     return create(SandboxSchema, {
       metadata: {
@@ -178,35 +174,6 @@ export class LiveSandbox implements SandboxView {
         exitCode: status.exitCode,
       },
     });
-  }
-
-  /** Tells every watcher the sandbox as it is now. */
-  announce(): void {
-    const snapshot = this.toProto();
-    for (const listener of this.listeners) listener.sandbox?.(snapshot);
-  }
-
-  emitLog(line: SandboxLogLine): void {
-    for (const listener of this.listeners) listener.log?.(line);
-  }
-
-  addEvent(type: "Normal" | "Warning", reason: string, message: string): void {
-    const event = create(PlatformEventSchema, {
-      timestampMs: BigInt(Date.now()),
-      source: "gateway",
-      type,
-      reason,
-      message,
-      metadata: { sandbox_id: this.id },
-    });
-    this.events.push(event);
-    if (this.events.length > EVENTS_KEPT) this.events.shift();
-    for (const listener of this.listeners) listener.event?.(event);
-  }
-
-  gone(): void {
-    for (const listener of [...this.listeners]) listener.gone?.();
-    this.listeners.clear();
   }
 }
 

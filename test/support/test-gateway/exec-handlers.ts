@@ -1,7 +1,9 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { ExecSandboxInput, OpenShell } from "../../../src/gen/openshell/v1/openshell_pb.js";
-import { invalid } from "../../../src/local/protocol/validation.js";
-import { readySandbox, startExec } from "./exec-process.js";
+import type { OpenShell } from "../../../src/gen/openshell/v1/openshell_pb.js";
+import { requireReady } from "../../../src/local/protocol/ready-sandbox.js";
+import { pumpExecInput } from "../../../src/local/streams/exec-input-pump.js";
+import { openingFrame } from "../../../src/local/streams/opening-frame.js";
+import { startExec } from "./exec-process.js";
 import type { GatewayState, TerminalSize } from "./gateway-state.js";
 import { killGroup } from "./processes.js";
 
@@ -10,10 +12,11 @@ type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
 /** Upstream's default terminal when start leaves cols/rows at 0. */
 const defaultSize: TerminalSize = { cols: 80, rows: 24 };
 
+/** ExecSandbox and ExecSandboxInteractive, as host processes in the sandbox's folder. */
 export function execHandlers(state: GatewayState): Handlers {
   return {
     async *execSandbox(req, ctx) {
-      const record = readySandbox(state, req.sandboxId);
+      const record = requireReady(state.sandboxById(req.sandboxId));
       const run = startExec(state, record, req, ctx.signal);
       // stdin is one shot: everything the client sent, then end of input.
       run.child.stdin?.end(Buffer.from(req.stdin));
@@ -25,14 +28,10 @@ export function execHandlers(state: GatewayState): Handlers {
     },
 
     async *execSandboxInteractive(inputs, ctx) {
-      const frames = inputs[Symbol.asyncIterator]();
-      const first = await frames.next();
-      if (first.done || first.value.payload.case !== "start") {
-        throw invalid("the first ExecSandboxInput frame must be start");
-      }
-      const start = first.value.payload.value;
-      const record = readySandbox(state, start.sandboxId);
+      const { value: start, rest } = await openingFrame(inputs, "start", "ExecSandboxInput frame");
+      const record = requireReady(state.sandboxById(start.sandboxId));
       const size = { cols: start.cols || defaultSize.cols, rows: start.rows || defaultSize.rows };
+      // Every size the client sets is recorded, so tests can see what it sent.
       const setSize = (next: TerminalSize) => {
         state.terminalSizes.set(record.id, next);
         state.lastTerminalSize = next;
@@ -43,33 +42,14 @@ export function execHandlers(state: GatewayState): Handlers {
         COLUMNS: String(size.cols),
         LINES: String(size.rows),
       });
-      const stdin = run.child.stdin;
-      if (start.stdin.length > 0) stdin?.write(Buffer.from(start.stdin));
-
-      // Client frames are pumped alongside the output; an empty stdin frame or the client's
-      // half-close ends the child's stdin.
-      void (async () => {
-        try {
-          for (let next = await frames.next(); !next.done; next = await frames.next()) {
-            const frame: ExecSandboxInput = next.value;
-            if (frame.payload.case === "stdin") {
-              if (frame.payload.value.length === 0) stdin?.end();
-              else if (stdin?.writable && !stdin.write(Buffer.from(frame.payload.value))) {
-                await new Promise((resolve) => stdin.once("drain", resolve));
-              }
-            } else if (frame.payload.case === "resize") {
-              setSize({ cols: frame.payload.value.cols, rows: frame.payload.value.rows });
-            } else if (frame.payload.case === "start") {
-              run.events.fail(invalid("start may only be sent once, as the first frame"));
-              killGroup(run.child, "SIGKILL");
-              return;
-            }
-          }
-        } catch {
-          // The request stream broke (client gone); the output side notices through ctx.signal.
-        }
-        stdin?.end();
-      })();
+      pumpExecInput(start.stdin, rest, {
+        stdin: run.child.stdin,
+        resize: setSize,
+        reject(error) {
+          run.events.fail(error);
+          killGroup(run.child, "SIGKILL");
+        },
+      });
 
       try {
         yield* run.events;

@@ -1,14 +1,13 @@
 import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { ExecSandboxEvent, ExecSandboxRequest } from "../../../src/gen/openshell/v1/openshell_pb.js";
 import {
-  type ExecSandboxEvent,
-  ExecSandboxEventSchema,
-  type ExecSandboxRequest,
-  SandboxPhase,
-} from "../../../src/gen/openshell/v1/openshell_pb.js";
+  EXEC_OUTPUT_HIGH_WATER,
+  exitEvent,
+  outputEvent,
+  TIMEOUT_EXIT_CODE,
+} from "../../../src/local/protocol/exec-events.js";
 import { checkExecCommand, invalid } from "../../../src/local/protocol/validation.js";
 import { AsyncQueue } from "./async-queue.js";
 import type { GatewayState } from "./gateway-state.js";
@@ -16,26 +15,11 @@ import { sandboxEnvironment } from "./lifecycle.js";
 import { exitCodeOf, killGroup, spawnGroup } from "./processes.js";
 import type { SandboxRecord } from "./sandbox-record.js";
 
-/** Exit code of a command killed at its timeout, as `timeout(1)` reports it. */
-export const timeoutExitCode = 124;
-
-/** Output chunks buffered before the child's pipes are paused until the client catches up. */
-const highWater = 64;
-
 export interface RunningExec {
   child: ChildProcess;
   events: AsyncQueue<ExecSandboxEvent>;
   /** True once the exit event was queued. */
   finished(): boolean;
-}
-
-/** Exec needs a READY sandbox; the message is upstream's, word for word. */
-export function readySandbox(state: GatewayState, sandboxId: string): SandboxRecord {
-  const record = state.sandboxById(sandboxId);
-  if (record.phase !== SandboxPhase.READY) {
-    throw new ConnectError("sandbox is not ready", Code.FailedPrecondition);
-  }
-  return record;
 }
 
 function workdirOf(record: SandboxRecord, workdir: string): string {
@@ -72,9 +56,10 @@ export function startExec(
   let done = false;
   let timedOut = false;
 
+  // Beyond the high water mark both pipes pause until the client catches up (the queue's drain resumes).
   const forward = (stream: "stdout" | "stderr") => (data: Buffer) => {
-    events.push(create(ExecSandboxEventSchema, { payload: { case: stream, value: { data } } }));
-    if (events.size > highWater) {
+    events.push(outputEvent(stream, data));
+    if (events.size > EXEC_OUTPUT_HIGH_WATER) {
       child.stdout?.pause();
       child.stderr?.pause();
     }
@@ -109,21 +94,14 @@ export function startExec(
     clearTimeout(timer);
     state.shutdown.signal.removeEventListener("abort", onShutdown);
     clientSignal.removeEventListener("abort", onClientGone);
-    events.push(create(ExecSandboxEventSchema, { payload: { case: "exit", value: { exitCode } } }));
+    events.push(exitEvent(exitCode));
     events.end();
   };
   // "close" (not "exit") waits until stdout and stderr are drained, so the exit event comes last.
-  child.once("close", (code, signal) => finish(timedOut ? timeoutExitCode : exitCodeOf(code, signal)));
+  child.once("close", (code, signal) => finish(timedOut ? TIMEOUT_EXIT_CODE : exitCodeOf(code, signal)));
   child.once("error", (err) => {
     // A command that does not exist: what a shell in the sandbox would say, and its exit code.
-    events.push(
-      create(ExecSandboxEventSchema, {
-        payload: {
-          case: "stderr",
-          value: { data: Buffer.from(`exec: ${req.command[0]}: ${err.message}\n`) },
-        },
-      }),
-    );
+    events.push(outputEvent("stderr", Buffer.from(`exec: ${req.command[0]}: ${err.message}\n`)));
     finish(127);
   });
   return { child, events, finished: () => done };

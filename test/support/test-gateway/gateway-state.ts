@@ -4,18 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Provider } from "../../../src/gen/openshell/datamodel/v1/datamodel_pb.js";
+import type { SshSession } from "../../../src/local/handlers/forward-handlers.js";
 import type { InferenceRoute } from "../../../src/local/protocol/inference-routes.js";
 import { workspaceOf } from "../../../src/local/protocol/validation.js";
 import { killGroup } from "./processes.js";
 import type { SandboxRecord } from "./sandbox-record.js";
-
-export interface SshSessionRecord {
-  sandboxId: string;
-  expiresAtMs: number;
-  revoked: boolean;
-  /** Open ForwardTcp streams on this token, for the per-token limit. */
-  forwards: number;
-}
 
 export interface TerminalSize {
   cols: number;
@@ -38,7 +31,8 @@ export class GatewayState {
   readonly providers = new Map<string, Provider>();
   /** Keyed by `workspace/route_name`. */
   readonly routes = new Map<string, InferenceRoute>();
-  readonly sshSessions = new Map<string, SshSessionRecord>();
+  /** CreateSshSession tokens; a deleted sandbox's are dropped with it. */
+  readonly sshSessions = new Map<string, SshSession>();
   /** Last terminal size of each interactive exec, by sandbox id (start frame, then resizes). */
   readonly terminalSizes = new Map<string, TerminalSize>();
   lastTerminalSize: TerminalSize | undefined;

@@ -9,6 +9,7 @@ import type { TLSSocket } from "node:tls";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Inference } from "../../../src/gen/openshell/inference/v1/inference_pb.js";
 import { OpenShell } from "../../../src/gen/openshell/v1/openshell_pb.js";
+import { forwardHandlers } from "../../../src/local/handlers/forward-handlers.js";
 import {
   type CertificateAndKey,
   type CertificateAuthority,
@@ -18,7 +19,7 @@ import {
 } from "../certs.js";
 import { authInterceptor, type GatewayAuth } from "./auth-interceptor.js";
 import { execHandlers } from "./exec-handlers.js";
-import { forwardHandlers } from "./forward-handlers.js";
+import { hostForwardBackend } from "./forward-backend.js";
 import { FrontDoor } from "./front-door.js";
 import { gatewayInfoHandlers } from "./gateway-info-handlers.js";
 import { GatewayState } from "./gateway-state.js";
@@ -115,7 +116,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         ...sandboxHandlers(state),
         ...watchHandlers(state),
         ...execHandlers(state),
-        ...forwardHandlers(state, () => endpointUrl),
+        ...forwardHandlers(
+          hostForwardBackend(state, () => endpointUrl),
+          state.sshSessions,
+        ),
         ...providerHandlers(state),
         ...policyHandlers(state),
       });

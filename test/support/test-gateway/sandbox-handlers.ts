@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { clone } from "@bufbuild/protobuf";
@@ -8,10 +8,10 @@ import {
   SandboxPhase,
   SandboxSpecSchema,
 } from "../../../src/gen/openshell/v1/openshell_pb.js";
-import { failedPrecondition } from "../../../src/local/protocol/gateway-errors.js";
+import { checkLifecycleCall } from "../../../src/local/protocol/lifecycle-calls.js";
 import { unknownProvider } from "../../../src/local/protocol/providers.js";
+import { sandboxNameFor } from "../../../src/local/protocol/sandbox-name.js";
 import {
-  checkSandboxName,
   checkSandboxSpec,
   checkWorkspaceScope,
   invalid,
@@ -33,9 +33,7 @@ export function sandboxHandlers(state: GatewayState): Handlers {
     async createSandbox(req) {
       if (!req.spec) throw invalid("spec is required");
       const workspace = workspaceOf(req.workspace);
-      // Generated names stay within the 19-character limit: "sandbox-" + 10 hex.
-      const name = req.name === "" ? `sandbox-${randomBytes(5).toString("hex")}` : req.name;
-      checkSandboxName(name);
+      const name = sandboxNameFor(req.name);
       for (const record of state.sandboxes.values()) {
         if (record.name === name && record.workspace === workspace) {
           throw new ConnectError(
@@ -90,23 +88,14 @@ export function sandboxHandlers(state: GatewayState): Handlers {
 
     async stopSandbox(req) {
       const record = state.sandboxByName(req.name, req.workspace);
-      if (record.phase !== SandboxPhase.READY && record.phase !== SandboxPhase.STOPPING) {
-        throw failedPrecondition(
-          `sandbox "${record.name}" is ${SandboxPhase[record.phase]}; only a READY or STOPPING sandbox can be stopped`,
-        );
-      }
+      checkLifecycleCall("stop", record);
       stop(state, record);
       return { sandbox: record.toProto() };
     },
 
     async startSandbox(req) {
       const record = state.sandboxByName(req.name, req.workspace);
-      // ERROR stays until an explicit lifecycle call: start is that call.
-      if (record.phase !== SandboxPhase.STOPPED && record.phase !== SandboxPhase.ERROR) {
-        throw failedPrecondition(
-          `sandbox "${record.name}" is ${SandboxPhase[record.phase]}; only a STOPPED or ERROR sandbox can be started`,
-        );
-      }
+      checkLifecycleCall("start", record);
       start(state, record);
       return { sandbox: record.toProto() };
     },

@@ -2,28 +2,17 @@ import type { ChildProcess } from "node:child_process";
 import { create } from "@bufbuild/protobuf";
 import type { SettingValue } from "../../../src/gen/openshell/sandbox/v1/sandbox_pb.js";
 import {
-  type PlatformEvent,
-  PlatformEventSchema,
   PolicyStatus,
   type Sandbox,
   type SandboxCondition,
   SandboxConditionSchema,
-  type SandboxLogLine,
   SandboxPhase,
   type SandboxPolicyRevision,
   SandboxSchema,
   type SandboxSpec,
 } from "../../../src/gen/openshell/v1/openshell_pb.js";
+import { WatchableSandbox } from "../../../src/local/streams/watchable-sandbox.js";
 import { LogBuffer } from "./log-buffer.js";
-
-/** What a watcher hears about one sandbox; every callback is optional. */
-export interface SandboxListener {
-  sandbox?(sandbox: Sandbox): void;
-  log?(line: SandboxLogLine): void;
-  event?(event: PlatformEvent): void;
-  /** The sandbox was deleted: upstream ends watch streams silently at this point. */
-  gone?(): void;
-}
 
 export interface SandboxInit {
   id: string;
@@ -35,12 +24,11 @@ export interface SandboxInit {
   dir: string;
 }
 
-/** Platform events kept for `event_tail`. */
-const eventCapacity = 200;
-
-/** Everything the gateway knows about one sandbox, plus the host process that plays its container. */
-export class SandboxRecord {
-  readonly id: string;
+/**
+ * Everything the gateway knows about one sandbox, plus the host process that plays its container.
+ * Watchers and platform events are WatchableSandbox's, as for the local gateway's sandboxes.
+ */
+export class SandboxRecord extends WatchableSandbox {
   readonly name: string;
   readonly workspace: string;
   readonly labels: Record<string, string>;
@@ -50,8 +38,6 @@ export class SandboxRecord {
   readonly dir: string;
   readonly createdAtMs = BigInt(Date.now());
   readonly logs: LogBuffer;
-  readonly events: PlatformEvent[] = [];
-  readonly listeners = new Set<SandboxListener>();
   /** Policy history, oldest first; the last LOADED one is active. */
   readonly revisions: SandboxPolicyRevision[] = [];
   readonly settings = new Map<string, SettingValue>();
@@ -69,7 +55,7 @@ export class SandboxRecord {
   forwards = 0;
 
   constructor(init: SandboxInit) {
-    this.id = init.id;
+    super(init.id);
     this.name = init.name;
     this.workspace = init.workspace;
     this.labels = init.labels;
@@ -88,7 +74,7 @@ export class SandboxRecord {
     return 0;
   }
 
-  toProto(): Sandbox {
+  override toProto(): Sandbox {
     return create(SandboxSchema, {
       metadata: {
         id: this.id,
@@ -130,8 +116,7 @@ export class SandboxRecord {
   /** Any other change to the object (providers, policy): bump the version and tell watchers. */
   touch(): void {
     this.resourceVersion++;
-    const snapshot = this.toProto();
-    for (const listener of this.listeners) listener.sandbox?.(snapshot);
+    this.announce();
   }
 
   gatewayLog(level: string, message: string): void {
@@ -140,29 +125,6 @@ export class SandboxRecord {
 
   sandboxLog(level: string, message: string): void {
     this.emitLog(this.logs.append("sandbox", level, "main_process", message));
-  }
-
-  private emitLog(line: SandboxLogLine): void {
-    for (const listener of this.listeners) listener.log?.(line);
-  }
-
-  private addEvent(type: string, reason: string, message: string): void {
-    const event = create(PlatformEventSchema, {
-      timestampMs: BigInt(Date.now()),
-      source: "gateway",
-      type,
-      reason,
-      message,
-      metadata: { sandbox_id: this.id },
-    });
-    this.events.push(event);
-    if (this.events.length > eventCapacity) this.events.shift();
-    for (const listener of this.listeners) listener.event?.(event);
-  }
-
-  gone(): void {
-    for (const listener of [...this.listeners]) listener.gone?.();
-    this.listeners.clear();
   }
 }
 

@@ -1,0 +1,93 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  type SandboxLogLine,
+  SandboxPhase,
+  type SandboxStreamEvent,
+  SandboxStreamEventSchema,
+  type WatchSandboxRequest,
+} from "../../gen/openshell/v1/openshell_pb.js";
+import { type LogFilter, logFilter, matches } from "../protocol/log-filter.js";
+import { AsyncQueue } from "./async-queue.js";
+import type { SandboxListener, WatchableSandbox } from "./watchable-sandbox.js";
+
+/** Defaults when the request leaves a count at 0 (SEMANTICS.md section 3). */
+const DEFAULT_LOG_TAIL = 200;
+const DEFAULT_EVENT_TAIL = 50;
+
+/** One sandbox as a WatchSandbox stream follows it; each gateway keeps its logs its own way. */
+export interface WatchSource {
+  sandbox: Pick<WatchableSandbox, "toProto" | "events" | "listeners">;
+  /** The newest `count` log lines that pass `filter`, oldest first. */
+  logTail(count: number, filter: LogFilter): readonly SandboxLogLine[];
+  /** Aborted when the gateway closes: the stream then fails with the abort reason. */
+  shutdown: AbortSignal;
+}
+
+/**
+ * The WatchSandbox stream: a snapshot, the requested log and event tails, then every change until the
+ * sandbox is deleted (a silent end), the gateway closes (the shutdown reason) or the client goes away.
+ */
+export async function* watchSandbox(
+  req: WatchSandboxRequest,
+  source: WatchSource,
+  clientSignal: AbortSignal,
+): AsyncGenerator<SandboxStreamEvent> {
+  const { sandbox, shutdown } = source;
+  const filter = logFilter(req.logSinceMs, req.logSources, req.logMinLevel);
+  const queue = new AsyncQueue<SandboxStreamEvent>();
+  const push = (payload: SandboxStreamEvent["payload"]) =>
+    queue.push(create(SandboxStreamEventSchema, { payload }));
+
+  // Snapshot and subscription happen in one tick, so no change falls between them.
+  const snapshot = sandbox.toProto();
+  push({ case: "sandbox", value: snapshot });
+  // Kept as the gateway does it: stop_on_terminal ends the stream on READY only (not ERROR).
+  const endsOn = (phase: SandboxPhase | undefined) => req.stopOnTerminal && phase === SandboxPhase.READY;
+  if (endsOn(snapshot.status?.phase)) queue.end();
+  if (req.followLogs) {
+    for (const line of source.logTail(req.logTailLines || DEFAULT_LOG_TAIL, filter)) {
+      push({ case: "log", value: line });
+    }
+  }
+  if (req.followEvents) {
+    for (const event of sandbox.events.slice(-(req.eventTail || DEFAULT_EVENT_TAIL))) {
+      push({ case: "event", value: event });
+    }
+  }
+  if (!req.followStatus && !req.followLogs && !req.followEvents) queue.end();
+
+  const listener: SandboxListener = {
+    sandbox(next) {
+      if (!req.followStatus) return;
+      push({ case: "sandbox", value: next });
+      if (endsOn(next.status?.phase)) queue.end();
+    },
+    log(line) {
+      if (req.followLogs && matches(line, filter)) push({ case: "log", value: line });
+    },
+    event(event) {
+      if (req.followEvents) push({ case: "event", value: event });
+    },
+    // The gateway ends the stream without a word when the sandbox is deleted.
+    gone: () => queue.end(),
+  };
+  const onShutdown = () => queue.fail(shutdown.reason);
+  // A client that goes away must not leave a listener behind on a long-lived sandbox.
+  const onClientGone = () => queue.end();
+  // A stream that already ended (snapshot only, or READY with stop_on_terminal) subscribes to nothing.
+  if (!queue.closed) {
+    sandbox.listeners.add(listener);
+    shutdown.addEventListener("abort", onShutdown);
+    clientSignal.addEventListener("abort", onClientGone);
+  }
+  try {
+    for await (const event of queue) {
+      if (clientSignal.aborted) return;
+      yield event;
+    }
+  } finally {
+    sandbox.listeners.delete(listener);
+    shutdown.removeEventListener("abort", onShutdown);
+    clientSignal.removeEventListener("abort", onClientGone);
+  }
+}
