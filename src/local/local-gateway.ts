@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -8,13 +8,12 @@ import {
   type Transport,
 } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { Inference } from "../gen/openshell/inference/v1/inference_pb.js";
-import { OpenShell as OpenShellService } from "../gen/openshell/v1/openshell_pb.js";
 import type { Capability } from "../runtime/capabilities.js";
+import type { ContainerSummary } from "../runtime/container-info.js";
 import type { ContainerRuntime } from "../runtime/container-runtime.js";
 import { type CreateRuntimeOptions, createRuntime } from "../runtime/create-runtime.js";
 import type { RuntimeKind } from "../runtime/runtime-info.js";
-import { GATEWAY_LABEL, gatewayIdOf } from "./gateway-identity.js";
+import { GATEWAY_LABEL, gatewayIdOf, newGatewayId, readGatewayId } from "./gateway-identity.js";
 import { gatewayRoutes } from "./gateway-routes.js";
 import { ensureGatewayCertificates, type GatewayCertificates } from "./listen/gateway-certificates.js";
 import { listenWithMtls } from "./listen/loopback-listener.js";
@@ -123,12 +122,17 @@ export class LocalGateway implements AsyncDisposable {
    */
   static async start(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
     const ephemeral = options.ephemeral ?? false;
+    const madeTemp = ephemeral && options.stateDir === undefined;
     const stateDir =
-      options.stateDir ?? (ephemeral ? mkdtempSync(join(tmpdir(), "openshell-local-")) : defaultStateDir());
-    const store = LocalStateStore.open(stateDir);
-    const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
+      options.stateDir ?? (madeTemp ? mkdtempSync(join(tmpdir(), "openshell-local-")) : defaultStateDir());
+    const cleanups: (() => Promise<void> | void)[] = [];
+    // The first directory of the state path this start made, removed again if the start fails.
+    let madeDir: string | undefined;
     try {
-      const gatewayId = gatewayIdOf(stateDir);
+      // The runtime first: a runtime that is not there, or cannot do what local mode needs, must
+      // leave nothing behind, not even a state directory. Its session is the gateway's id, so with
+      // `ephemeral` the reaper removes exactly what this gateway made when the process dies.
+      const proposedId = readGatewayId(stateDir) ?? newGatewayId();
       const given = typeof options.runtime === "object" ? options.runtime : undefined;
       const kind =
         typeof options.runtime === "string" && options.runtime !== "auto" ? options.runtime : undefined;
@@ -137,18 +141,22 @@ export class LocalGateway implements AsyncDisposable {
         (await createRuntime({
           ...options.runtimeOptions,
           ...(kind === undefined ? {} : { runtime: kind }),
-          // The gateway's id is the runtime session: with `ephemeral`, the reaper removes exactly
-          // what this gateway made when the process dies.
-          sessionId: gatewayId,
+          sessionId: proposedId,
           reapOnExit: ephemeral,
           ...(options.signal === undefined ? {} : { signal: options.signal }),
         }));
       if (!given) cleanups.push(() => runtime.close());
       runtime.require(LOCAL_MODE_CAPABILITIES);
+      const runtimeInfo = await runtime.info();
+
+      madeDir = mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      const store = LocalStateStore.open(stateDir);
+      cleanups.push(() => store.close());
+      // Another process sharing the directory may have written its id first: that one is the id.
+      const gatewayId = gatewayIdOf(stateDir, proposedId);
       const gatewayLabels = { [GATEWAY_LABEL]: gatewayId };
       const network = await ensureNetwork(runtime, `openshell-local-${gatewayId}`, gatewayLabels);
       const endpoint = { current: new URL("https://127.0.0.1:0") };
-      const runtimeInfo = await runtime.info();
       const { routes, sandboxes } = gatewayRoutes({
         runtime,
         runtimeVersion: runtimeInfo.version,
@@ -178,7 +186,8 @@ export class LocalGateway implements AsyncDisposable {
       );
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup();
-      if (ephemeral && options.stateDir === undefined) rmSync(stateDir, { recursive: true, force: true });
+      if (madeTemp) rmSync(stateDir, { recursive: true, force: true });
+      else if (madeDir !== undefined) rmSync(madeDir, { recursive: true, force: true });
       throw error;
     }
   }
@@ -249,7 +258,9 @@ export class LocalGateway implements AsyncDisposable {
       for (const close of this.listeners) await close();
       await this.sandboxes.close();
       if (this.ephemeral || options.removeSandboxes) {
-        await removeEverything(this.runtime, { [GATEWAY_LABEL]: this.gatewayId }, this.network);
+        const left = await removeEverything(this.runtime, { [GATEWAY_LABEL]: this.gatewayId }, this.network);
+        // Their records go too, so the next start neither reports them missing nor keeps their names.
+        this.sandboxes.retireAll(left);
       }
       this.store.close();
       if (this.ownsRuntime) await this.runtime.close();
@@ -279,8 +290,17 @@ async function ensureNetwork(
   return name;
 }
 
-async function removeEverything(runtime: ContainerRuntime, labels: Record<string, string>, network: string) {
+/**
+ * Removes every container of the gateway and its network; resolves with the containers that are
+ * still there afterwards (a removal the engine refused), by id.
+ */
+async function removeEverything(
+  runtime: ContainerRuntime,
+  labels: Record<string, string>,
+  network: string,
+): Promise<ContainerSummary[]> {
   const containers = await runtime.listContainers({ labels });
   await Promise.allSettled(containers.map((c) => runtime.removeContainer(c.id, { force: true })));
   await runtime.removeNetwork(network).catch(() => undefined);
+  return runtime.listContainers({ labels }).catch(() => containers);
 }

@@ -1,4 +1,4 @@
-import { ContainerRuntimeError, NotFoundError, OpenShellError } from "../../errors.js";
+import { InvalidArgumentError, NotFoundError } from "../../errors.js";
 
 export interface ProvisionFailure {
   /** Machine-readable, as the sandbox's Ready condition carries it. */
@@ -7,26 +7,56 @@ export interface ProvisionFailure {
   message: string;
 }
 
+/** Where provisioning was when it failed: getting the image, creating the container, starting it. */
+export type ProvisionStep = "image" | "create" | "start";
+
+export interface ProvisionAttempt {
+  step: ProvisionStep;
+  image: string;
+  /** The sandbox's command (empty: local mode's keep-alive loop). */
+  command: readonly string[];
+}
+
+/** How engines and OCI runtimes say that the process to start does not exist in the image. */
+const COMMAND_NOT_FOUND =
+  /executable file not found|no such file or directory|not found in \$PATH|command was not found/i;
+
 /**
- * Why a sandbox could not be brought up, in the words a user can act on: a missing image says how to
- * get one, a command the image does not have says so, anything else carries the runtime's message.
+ * Why a sandbox could not be brought up, in the words a user can act on: which step failed (the
+ * image, the container, its command) and what to do about it, with the runtime's own words after.
  */
-export function provisionFailure(error: unknown, image: string): ProvisionFailure {
+export function provisionFailure(error: unknown, attempt: ProvisionAttempt): ProvisionFailure {
   const detail = error instanceof Error ? error.message : String(error);
-  if (error instanceof NotFoundError) {
+  const { image } = attempt;
+  if (attempt.step === "image") {
+    if (error instanceof NotFoundError) {
+      return {
+        reason: "ImageNotFound",
+        message: `image ${image} is not in the runtime and its registry does not have it (${detail}); build or load it first, or check the name and tag`,
+      };
+    }
+    if (error instanceof InvalidArgumentError) {
+      return {
+        reason: "InvalidImageName",
+        message: `image ${image} is not a valid image reference (${detail}); use a name like registry/repository:tag`,
+      };
+    }
     return {
-      reason: "ImageNotFound",
-      message: `image ${image} is not in the runtime and could not be pulled (${detail}); build or load it first, or check the name`,
+      reason: "ImagePullFailed",
+      message: `image ${image} is not in the runtime and pulling it failed (${detail}); build or load it first, or check the name and that its registry is reachable`,
     };
   }
-  if (/executable file not found|no such file or directory|not found in \$PATH/i.test(detail)) {
+  if (attempt.step === "start" && COMMAND_NOT_FOUND.test(detail)) {
+    const command = attempt.command[0];
+    const what = command === undefined ? "the sandbox's command" : `command ${JSON.stringify(command)}`;
     return {
       reason: "CommandNotFound",
-      message: `the sandbox's command could not be started in image ${image}: ${detail}`,
+      message: `${what} was not found in image ${image}; use a command the image has (an absolute path, or one on its PATH), or build the image with it (${detail})`,
     };
   }
-  if (error instanceof ContainerRuntimeError || error instanceof OpenShellError) {
-    return { reason: "ContainerStartFailed", message: `the runtime could not start the sandbox: ${detail}` };
-  }
-  return { reason: "ProvisioningFailed", message: `provisioning failed: ${detail}` };
+  const doing = attempt.step === "create" ? "create" : "start";
+  return {
+    reason: attempt.step === "create" ? "ContainerCreateFailed" : "ContainerStartFailed",
+    message: `the runtime could not ${doing} the sandbox's container from image ${image}: ${detail}`,
+  };
 }

@@ -12,19 +12,24 @@ const LEVEL = { stdout: "INFO", stderr: "WARN" } as const;
 /**
  * Follows a sandbox container's output into the sandbox's log (source `sandbox`) until the container
  * stops or `signal` aborts: watchers see each line at once, the state store gets them in batches.
- * Lines at or before `sinceMs` were stored by an earlier pump (the engines' `since` has only second
- * precision) and are skipped. Resolves with the timestamp of the last line it saw.
+ *
+ * It resumes after the last line already stored, wherever that line came from (an earlier pump, a
+ * gateway that was killed): the store itself is the cursor, so no line is stored twice and none is
+ * lost. A timestamp alone cannot be the cursor: Podman's compat API reports whole seconds, so lines
+ * written in the same second as the last stored one would be skipped. The cursor is that timestamp
+ * and how many stored lines carry it; the engine replays a log in the order it wrote it, so the first
+ * that many lines with that timestamp are the stored ones.
  */
 export async function pumpContainerLogs(
   runtime: ContainerRuntime,
   store: LocalStateStore,
   sandbox: LiveSandbox,
   containerId: string,
-  sinceMs: number,
   signal: AbortSignal,
-): Promise<number> {
+): Promise<void> {
+  const cursor = store.lastLogPosition(sandbox.id, "sandbox");
+  let skipAtCursor = cursor?.count ?? 0;
   let pending: Omit<StoredLogLine, "sandboxId" | "seq">[] = [];
-  let lastMs = sinceMs;
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
     if (timer) clearTimeout(timer);
@@ -38,13 +43,17 @@ export async function pumpContainerLogs(
     const lines = runtime.logs(containerId, {
       follow: true,
       timestamps: true,
-      ...(sinceMs > 0 ? { since: new Date(sinceMs) } : {}),
+      // The engines' `since` is whole seconds at best: ask from the cursor's second, skip the rest here.
+      ...(cursor ? { since: new Date(Math.floor(cursor.timestampMs / 1000) * 1000) } : {}),
       signal,
     });
     for await (const line of lines) {
       const timestampMs = line.timestamp?.getTime() ?? Date.now();
-      if (timestampMs <= sinceMs) continue;
-      lastMs = Math.max(lastMs, timestampMs);
+      if (cursor && timestampMs < cursor.timestampMs) continue;
+      if (cursor && timestampMs === cursor.timestampMs && skipAtCursor > 0) {
+        skipAtCursor -= 1;
+        continue;
+      }
       const level = LEVEL[line.stream];
       const text = line.text.replace(/\r?\n$/, "");
       pending.push({ timestampMs, level, source: "sandbox", target: "main_process", message: text });
@@ -61,5 +70,4 @@ export async function pumpContainerLogs(
   } finally {
     flush();
   }
-  return lastMs;
 }

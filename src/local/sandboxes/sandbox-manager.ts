@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import { clone } from "@bufbuild/protobuf";
 import { NotFoundError } from "../../errors.js";
 import { SandboxPhase, type SandboxSpec, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
+import type { ContainerSummary } from "../../runtime/container-info.js";
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import { notFound } from "../protocol/gateway-errors.js";
 import type { LocalStateStore, StoredSandbox } from "../state/state-store.js";
 import { LiveSandbox, logLine, type StoredSandboxRecord } from "./live-sandbox.js";
-import { provisionFailure } from "./provision-failure.js";
+import { type ProvisionStep, provisionFailure } from "./provision-failure.js";
 import { SANDBOX_ID_LABEL } from "./sandbox-container.js";
 import { sandboxContainerSpec } from "./sandbox-container-spec.js";
 import type { GatewayLogLevel, SandboxDirectory } from "./sandbox-directory.js";
@@ -82,6 +83,11 @@ export class SandboxManager implements SandboxDirectory {
     const owned = new Set<string>();
     for (const stored of this.store.listSandboxes<StoredSandboxRecord>()) {
       const sandbox = this.adopt(stored);
+      if (sandbox.record.containerId === undefined && sandbox.record.intent !== "delete") {
+        // The engine made the container but the gateway died before recording it: it is this one's.
+        const made = containers.find((c) => c.labels[SANDBOX_ID_LABEL] === sandbox.id);
+        if (made) this.change(sandbox, (r) => ({ ...r, containerId: made.id }));
+      }
       if (sandbox.record.containerId) owned.add(sandbox.record.containerId);
       if (sandbox.record.intent === "delete") {
         this.background(this.finishDelete(sandbox));
@@ -93,14 +99,28 @@ export class SandboxManager implements SandboxDirectory {
         continue;
       }
       await this.refresh(sandbox);
-      if (sandbox.container === undefined) result.missing.push(sandbox.name);
-      else if (sandbox.container.running) result.running.push(sandbox.name);
+      const container = sandbox.container;
+      if (container === undefined) {
+        result.missing.push(sandbox.name);
+      } else if (container.running) {
+        result.running.push(sandbox.name);
+        // Still READY is no transition, so refresh() starts no pump: pick its output up here.
+        this.followLogs(sandbox);
+      } else if (
+        container.state === "created" &&
+        sandbox.record.intent === "run" &&
+        !sandbox.record.failure
+      ) {
+        // The gateway stopped between creating the container and starting it: start it now.
+        this.provision(sandbox);
+      }
     }
+    // Every container carrying this gateway's labels is a sandbox's; one that no record owns (a lost
+    // record, a container made by hand with the labels) is reported, never adopted or removed.
     for (const container of containers) {
       const sandboxId = container.labels[SANDBOX_ID_LABEL];
-      if (sandboxId && !owned.has(container.id) && !this.byIdLive.has(sandboxId)) {
-        result.orphans.push({ containerId: container.id, name: container.name });
-      }
+      if (owned.has(container.id) || (sandboxId !== undefined && this.byIdLive.has(sandboxId))) continue;
+      result.orphans.push({ containerId: container.id, name: container.name });
     }
     this.background(this.watchRuntime());
     return result;
@@ -242,29 +262,46 @@ export class SandboxManager implements SandboxDirectory {
     };
   }
 
-  /** Image, container, start: in the background, each step checked against a delete racing it. */
+  /**
+   * Image, container, start: in the background, each step checked against a delete or close racing
+   * it. A sandbox whose container exists already (the gateway stopped before starting it) only starts.
+   */
   private provision(sandbox: LiveSandbox): void {
     const controller = this.beginWork(sandbox);
     const signal = controller.signal;
     const run = (async () => {
       const spec = sandboxContainerSpec(sandbox.spec, sandbox, this.containerOptions());
       const labels = { ...spec.labels, ...this.options.gatewayLabels };
+      let step: ProvisionStep = "image";
       try {
-        if (!(await this.runtime.hasImage(spec.image, { signal }))) {
-          this.gatewayLog(sandbox.id, "INFO", `pulling image ${spec.image}`);
-          await this.runtime.pullImage(spec.image, { signal });
+        let containerId = sandbox.record.containerId;
+        if (containerId === undefined) {
+          if (!(await this.runtime.hasImage(spec.image, { signal }))) {
+            this.gatewayLog(sandbox.id, "INFO", `pulling image ${spec.image}`);
+            await this.runtime.pullImage(spec.image, { signal });
+          }
+          signal.throwIfAborted();
+          step = "create";
+          // Not aborted midway: an engine may still make a container after its client gave up on the
+          // request, and such a container would be recorded nowhere. Once it is recorded, a delete
+          // or a close with removeSandboxes finds it.
+          containerId = (await this.runtime.createContainer({ ...spec, labels })).id;
+          const created = containerId;
+          this.change(sandbox, (r) => ({ ...r, containerId: created }));
+          signal.throwIfAborted();
         }
-        signal.throwIfAborted();
-        const { id } = await this.runtime.createContainer({ ...spec, labels }, { signal });
-        this.change(sandbox, (r) => ({ ...r, containerId: id }));
-        signal.throwIfAborted();
-        await this.runtime.startContainer(id, { signal });
-        this.gatewayLog(sandbox.id, "INFO", `container ${id.slice(0, 12)} started from ${spec.image}`);
+        step = "start";
+        await this.runtime.startContainer(containerId);
+        this.gatewayLog(
+          sandbox.id,
+          "INFO",
+          `container ${containerId.slice(0, 12)} started from ${spec.image}`,
+        );
         this.followLogs(sandbox);
         await this.refresh(sandbox);
       } catch (error) {
         if (signal.aborted) return;
-        const failure = provisionFailure(error, spec.image);
+        const failure = provisionFailure(error, { step, image: spec.image, command: sandbox.spec.command });
         this.gatewayLog(sandbox.id, "ERROR", failure.message);
         this.change(sandbox, (r) => ({ ...r, failure }));
         await this.refresh(sandbox).catch(() => undefined);
@@ -328,7 +365,11 @@ export class SandboxManager implements SandboxDirectory {
         .then(() => this.followLogs(sandbox))
         .catch((error: unknown) => {
           if (controller.signal.aborted) return;
-          const failure = provisionFailure(error, sandbox.container?.image ?? "");
+          const failure = provisionFailure(error, {
+            step: "start",
+            image: sandbox.container?.image ?? "",
+            command: sandbox.spec.command,
+          });
           this.gatewayLog(sandbox.id, "ERROR", failure.message);
           this.change(sandbox, (r) => ({ ...r, failure }));
         })
@@ -414,24 +455,13 @@ export class SandboxManager implements SandboxDirectory {
   private followLogs(sandbox: LiveSandbox): void {
     const containerId = sandbox.record.containerId;
     if (!containerId || this.pumps.has(sandbox.id) || this.closing.signal.aborted) return;
-    const pump = (async () => {
-      const sinceMs = sandbox.record.logCursorMs ?? 0;
-      const lastMs = await pumpContainerLogs(
-        this.runtime,
-        this.store,
-        sandbox,
-        containerId,
-        sinceMs,
-        this.closing.signal,
-      ).catch(() => sinceMs);
-      if (lastMs > sinceMs && this.byIdLive.has(sandbox.id) && sandbox.record.intent !== "delete") {
-        this.change(sandbox, (r) => ({ ...r, logCursorMs: lastMs }));
-      }
-    })().finally(() => {
-      this.pumps.delete(sandbox.id);
-      if (!this.closing.signal.aborted && this.byIdLive.has(sandbox.id))
-        void this.refresh(sandbox).catch(() => undefined);
-    });
+    const pump = pumpContainerLogs(this.runtime, this.store, sandbox, containerId, this.closing.signal)
+      .catch(() => undefined)
+      .finally(() => {
+        this.pumps.delete(sandbox.id);
+        if (!this.closing.signal.aborted && this.byIdLive.has(sandbox.id))
+          void this.refresh(sandbox).catch(() => undefined);
+      });
     this.pumps.set(sandbox.id, pump);
   }
 
@@ -462,6 +492,24 @@ export class SandboxManager implements SandboxDirectory {
   private background(work: Promise<unknown>): void {
     const tracked = work.catch(() => undefined).finally(() => this.tasks.delete(tracked));
     this.tasks.add(tracked);
+  }
+
+  /**
+   * After the gateway removed its containers (close with `removeSandboxes`, or an ephemeral gateway):
+   * every stored sandbox whose container is gone is deleted from the records, as a delete would, so a
+   * later start neither reports it missing nor keeps its name taken. `left` are the containers the
+   * runtime still holds; their sandboxes stay. Call after close().
+   */
+  retireAll(left: readonly ContainerSummary[]): void {
+    const remaining = new Set(left.flatMap((c) => [c.id, c.labels[SANDBOX_ID_LABEL] ?? ""]));
+    for (const stored of this.store.listSandboxes<StoredSandboxRecord>()) {
+      const containerId = stored.record.containerId;
+      if (remaining.has(stored.id) || (containerId !== undefined && remaining.has(containerId))) continue;
+      this.gatewayLog(stored.id, "INFO", `sandbox "${stored.name}" removed with the gateway`);
+      this.store.markSandboxDeleted(stored.id, Date.now());
+      this.byIdLive.get(stored.id)?.gone();
+      this.byIdLive.delete(stored.id);
+    }
   }
 
   /** Stops watching and pumping; sandboxes keep running in the runtime. */

@@ -364,6 +364,29 @@ export class LocalStateStore {
       .immediate();
   }
 
+  /**
+   * Where a sandbox's log of one source ends: the timestamp of its last stored line and how many
+   * stored lines of that source carry that timestamp. Undefined when it has none.
+   */
+  lastLogPosition(sandboxId: string, source: string): { timestampMs: number; count: number } | undefined {
+    return this.db
+      .transaction(() => {
+        const last = this.db
+          .prepare(
+            "SELECT timestamp_ms AS t FROM sandbox_logs WHERE sandbox_id = ? AND source = ? ORDER BY seq DESC LIMIT 1",
+          )
+          .get(sandboxId, source) as { t: number } | undefined;
+        if (last === undefined) return undefined;
+        const { n } = this.db
+          .prepare(
+            "SELECT COUNT(*) AS n FROM sandbox_logs WHERE sandbox_id = ? AND source = ? AND timestamp_ms = ?",
+          )
+          .get(sandboxId, source, last.t) as { n: number };
+        return { timestampMs: last.t, count: n };
+      })
+      .deferred();
+  }
+
   /** The newest `lines` lines at or after `sinceMs`, oldest first, and how many the sandbox has in all. */
   readLogs(sandboxId: string, lines: number, sinceMs = 0): { lines: StoredLogLine[]; total: number } {
     const rows = this.db

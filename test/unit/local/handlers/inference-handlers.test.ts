@@ -73,7 +73,8 @@ describe("inference handlers", () => {
     );
     expect(await outcome(h.inference.setInferenceRoute({ providerName: "nope", modelId: "m" }))).toEqual({
       code: "FailedPrecondition",
-      message: 'provider "nope" not found in workspace "default"',
+      message:
+        'provider "nope" not found in workspace "default"; create it first (providers.create) or check the name',
     });
     expect(
       (

@@ -157,7 +157,8 @@ describe("provider handlers", () => {
       await outcome(h.client.attachSandboxProvider({ sandboxName: "web", providerName: "nope" })),
     ).toEqual({
       code: "FailedPrecondition",
-      message: 'provider "nope" not found in workspace "default"',
+      message:
+        'provider "nope" not found in workspace "default"; create it first (providers.create) or check the name',
     });
     expect(
       await outcome(

@@ -1,34 +1,67 @@
 import { describe, expect, it } from "vitest";
-import { ContainerRuntimeError, NotFoundError } from "../../../../src/errors.js";
+import { ContainerRuntimeError, InvalidArgumentError, NotFoundError } from "../../../../src/errors.js";
 import { provisionFailure } from "../../../../src/local/sandboxes/provision-failure.js";
 
 describe("provisionFailure", () => {
   it("tells the user how to get a missing image", () => {
-    const failure = provisionFailure(new NotFoundError("manifest unknown"), "example/missing:1");
+    const failure = provisionFailure(new NotFoundError("manifest unknown"), {
+      step: "image",
+      image: "example/missing:1",
+      command: [],
+    });
     expect(failure.reason).toBe("ImageNotFound");
     expect(failure.message).toContain("example/missing:1");
     expect(failure.message).toContain("build or load it");
   });
 
-  it("names a command the image does not have", () => {
+  it("calls any other failure to get the image a pull failure, not a container failure", () => {
+    const unreachable = new ContainerRuntimeError("dial tcp: lookup registry-1.docker.io: no such host", {
+      runtime: "docker",
+      statusCode: 500,
+    });
+    const failure = provisionFailure(unreachable, { step: "image", image: "example/x:1", command: [] });
+    expect(failure.reason).toBe("ImagePullFailed");
+    expect(failure.message).toMatch(/example\/x:1.*no such host.*registry is reachable/);
+    const invalid = provisionFailure(new InvalidArgumentError("invalid reference format"), {
+      step: "image",
+      image: "Bad Image",
+      command: [],
+    });
+    expect(invalid.reason).toBe("InvalidImageName");
+  });
+
+  it("names a command the image does not have, and says what to do", () => {
     const error = new ContainerRuntimeError(
       'OCI runtime create failed: exec: "nope": executable file not found in $PATH',
       { runtime: "docker", statusCode: 400 },
     );
-    const failure = provisionFailure(error, "busybox");
+    const failure = provisionFailure(error, { step: "start", image: "busybox", command: ["nope", "-x"] });
     expect(failure.reason).toBe("CommandNotFound");
-    expect(failure.message).toContain('"nope"');
+    expect(failure.message).toMatch(
+      /^command "nope" was not found in image busybox; use a command the image has/,
+    );
+  });
+
+  it("does not take a missing file at create for a missing command", () => {
+    const error = new ContainerRuntimeError("open /etc/x: no such file or directory", { runtime: "podman" });
+    expect(provisionFailure(error, { step: "create", image: "busybox", command: ["sh"] }).reason).toBe(
+      "ContainerCreateFailed",
+    );
   });
 
   it("keeps the runtime's words for anything else", () => {
     const failure = provisionFailure(
       new ContainerRuntimeError("port is already allocated", { runtime: "podman" }),
-      "busybox",
+      {
+        step: "start",
+        image: "busybox",
+        command: [],
+      },
     );
     expect(failure).toEqual({
       reason: "ContainerStartFailed",
-      message: "the runtime could not start the sandbox: port is already allocated",
+      message:
+        "the runtime could not start the sandbox's container from image busybox: port is already allocated",
     });
-    expect(provisionFailure(new Error("boom"), "x").reason).toBe("ProvisioningFailed");
   });
 });

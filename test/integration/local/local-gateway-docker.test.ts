@@ -1,0 +1,6 @@
+import { describe } from "vitest";
+import { describeLocalGateway } from "./local-gateway.suite.js";
+
+describe("the local gateway over Docker", () => {
+  describeLocalGateway("docker");
+});
