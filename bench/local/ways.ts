@@ -1,0 +1,108 @@
+/**
+ * The ways a round is done. A round is what an agent does with a sandbox it needs for one command:
+ * create it from the busybox image, wait until it is ready, run `true` in it, delete it and wait
+ * until it is gone. Each phase is timed so a slow round can be pinned on one step.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { OpenShell } from "../../src/index.js";
+import type { ContainerRuntime } from "../../src/runtime/container-runtime.js";
+import type { ContainerSpec } from "../../src/runtime/container-spec.js";
+import { runExec } from "../../src/runtime/run-exec.js";
+import { BENCH_LABELS, IMAGE } from "./engine.js";
+
+export type Phase = "create" | "ready" | "exec" | "delete";
+export const PHASES: readonly Phase[] = ["create", "ready", "exec", "delete"];
+export type PhaseTimes = Record<Phase, number>;
+
+export interface Way {
+  readonly name: string;
+  /** One full round; resolves with each phase's wall time in ms. */
+  round(): Promise<PhaseTimes>;
+}
+
+/** Times each phase in turn; `phase` returns what the next phase needs. */
+class PhaseClock {
+  private last = performance.now();
+  readonly times: PhaseTimes = { create: 0, ready: 0, exec: 0, delete: 0 };
+
+  async phase<T>(name: Phase, run: () => Promise<T>): Promise<T> {
+    const value = await run();
+    const now = performance.now();
+    this.times[name] = now - this.last;
+    this.last = now;
+    return value;
+  }
+}
+
+/** A short unique suffix per run, so two runs on one engine never collide on a name. */
+const RUN_ID = Math.random().toString(36).slice(2, 8);
+let counter = 0;
+const nextName = (prefix: string) => `${prefix}-${RUN_ID}-${(counter++).toString(36)}`;
+
+/**
+ * What local mode runs when a sandbox has no command (its KEEP_ALIVE_COMMAND), written out here as a
+ * user would: a shell loop that sleeps and exits at once on SIGTERM.
+ */
+const KEEP_ALIVE = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"];
+
+/**
+ * The bare runtime driver, as a user writes the same round by hand: the same container local mode
+ * makes for a sandbox without a command (the keep-alive loop, a network of its own, the host alias,
+ * a name so create needs no inspect), started, inspected until it runs, `true` run to its exit code,
+ * removed by force.
+ */
+export function bareWay(runtime: ContainerRuntime, network: string): Way {
+  return {
+    name: "bare driver",
+    async round() {
+      const clock = new PhaseClock();
+      const spec: ContainerSpec = {
+        name: nextName("openshell-bench-bare"),
+        image: IMAGE,
+        entrypoint: [KEEP_ALIVE[0] as string],
+        command: KEEP_ALIVE.slice(1),
+        labels: BENCH_LABELS,
+        network,
+        extraHosts: [{ host: "host.openshell.internal", ip: "host-gateway" }],
+      };
+      const { id } = await clock.phase("create", () => runtime.createContainer(spec));
+      await clock.phase("ready", async () => {
+        await runtime.startContainer(id);
+        for (;;) {
+          const info = await runtime.inspectContainer(id);
+          if (info.running) return;
+          if (info.exitCode !== null) throw new Error(`bare: the container exited ${info.exitCode}`);
+          await sleep(10);
+        }
+      });
+      const result = await clock.phase("exec", () => runExec(runtime, id, { command: ["true"] }));
+      if (result.exitCode !== 0) throw new Error(`bare: exec true exited ${result.exitCode}`);
+      await clock.phase("delete", () => runtime.removeContainer(id, { force: true }));
+      return clock.times;
+    },
+  };
+}
+
+/**
+ * Local mode through a client (`OpenShell.local()` in-process, or `OpenShell.connect()` to its mTLS
+ * listener), exactly as the README shows it: create, `ready()`, `exec`, `delete()` then `deleted()`.
+ */
+export function localWay(name: string, os: OpenShell): Way {
+  return {
+    name,
+    async round() {
+      const clock = new PhaseClock();
+      const sb = await clock.phase("create", () =>
+        os.sandboxes.create({ name: nextName("b"), image: IMAGE, containerLabels: BENCH_LABELS }),
+      );
+      await clock.phase("ready", () => sb.ready({ timeoutMs: 60_000 }));
+      const result = await clock.phase("exec", () => sb.exec(["true"]));
+      if (result.exitCode !== 0) throw new Error(`${name}: exec true exited ${result.exitCode}`);
+      await clock.phase("delete", async () => {
+        await sb.delete();
+        await sb.deleted({ timeoutMs: 60_000 });
+      });
+      return clock.times;
+    },
+  };
+}
