@@ -23,6 +23,11 @@ export interface ExecRequest {
   environment: Record<string, string>;
   timeoutSeconds: number;
   tty: boolean;
+  /**
+   * Attach stdin. Only when there is input: without it the command reads end of file at once, and
+   * the engines answer a stdin-less exec's end faster (no half-open input to settle).
+   */
+  stdin: boolean;
   size?: TerminalSize;
 }
 
@@ -77,7 +82,7 @@ export async function startContainerExec(
       env: req.environment,
       ...(req.workdir === "" ? {} : { workdir: req.workdir }),
       tty: req.tty,
-      stdin: true,
+      stdin: req.stdin,
       ...(req.size === undefined ? {} : { terminalSize: req.size }),
       signal: controller.signal,
     });

@@ -25,6 +25,7 @@ export function execHandlers(runtime: ContainerRuntime, sandboxes: SandboxManage
           environment: req.environment,
           timeoutSeconds: req.timeoutSeconds,
           tty: req.tty,
+          stdin: req.stdin.length > 0,
           ...(req.tty
             ? { size: { columns: req.cols || DEFAULT_SIZE.columns, rows: req.rows || DEFAULT_SIZE.rows } }
             : {}),
@@ -53,6 +54,7 @@ export function execHandlers(runtime: ContainerRuntime, sandboxes: SandboxManage
           environment: start.environment,
           timeoutSeconds: start.timeoutSeconds,
           tty: start.tty,
+          stdin: true,
           size: { columns: start.cols || DEFAULT_SIZE.columns, rows: start.rows || DEFAULT_SIZE.rows },
         },
         ctx.signal,

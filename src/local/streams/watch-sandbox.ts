@@ -71,9 +71,19 @@ export async function* watchSandbox(
     // The gateway ends the stream without a word when the sandbox is deleted.
     gone: () => queue.end(),
   };
+  const unsubscribe = () => {
+    sandbox.listeners.delete(listener);
+    shutdown.removeEventListener("abort", onShutdown);
+    clientSignal.removeEventListener("abort", onClientGone);
+  };
   const onShutdown = () => queue.fail(shutdown.reason);
-  // A client that goes away must not leave a listener behind on a long-lived sandbox.
-  const onClientGone = () => queue.end();
+  // A client that goes away must not leave a listener behind on a long-lived sandbox. Unsubscribe
+  // here, not only in `finally`: over an in-memory transport a consumer that stops reading never
+  // resumes this generator, so its `finally` may never run.
+  const onClientGone = () => {
+    unsubscribe();
+    queue.end();
+  };
   // A stream that already ended (snapshot only, or READY with stop_on_terminal) subscribes to nothing.
   if (!queue.closed) {
     sandbox.listeners.add(listener);
@@ -86,8 +96,6 @@ export async function* watchSandbox(
       yield event;
     }
   } finally {
-    sandbox.listeners.delete(listener);
-    shutdown.removeEventListener("abort", onShutdown);
-    clientSignal.removeEventListener("abort", onClientGone);
+    unsubscribe();
   }
 }
