@@ -8,6 +8,7 @@ import {
   type Transport,
 } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { NotFoundError } from "../errors.js";
 import type { Capability } from "../runtime/capabilities.js";
 import type { ContainerSummary } from "../runtime/container-info.js";
 import type { ContainerRuntime } from "../runtime/container-runtime.js";
@@ -301,6 +302,31 @@ async function removeEverything(
 ): Promise<ContainerSummary[]> {
   const containers = await runtime.listContainers({ labels });
   await Promise.allSettled(containers.map((c) => runtime.removeContainer(c.id, { force: true })));
-  await runtime.removeNetwork(network).catch(() => undefined);
+  await removeNetworkPatiently(runtime, network);
   return runtime.listContainers({ labels }).catch(() => containers);
+}
+
+/**
+ * Docker 20.10 sometimes refuses to remove a network right after many containers left it ("has
+ * active endpoints") although none remain: it settles within a few seconds, so retry for a while.
+ * A network that is already gone is fine; one that stays is worth a warning, not a failed close.
+ */
+async function removeNetworkPatiently(runtime: ContainerRuntime, network: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await runtime.removeNetwork(network);
+      return;
+    } catch (error) {
+      if (error instanceof NotFoundError) return;
+      if (attempt >= 6) {
+        process.emitWarning(
+          `openshell: could not remove the local gateway's network ${network} (${(error as Error).message}); ` +
+            `remove it with \`${runtime.kind === "podman" ? "podman" : "docker"} network rm ${network}\``,
+          { code: "OPENSHELL_NETWORK_LEFT" },
+        );
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
+  }
 }

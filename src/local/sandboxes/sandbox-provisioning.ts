@@ -1,0 +1,94 @@
+import type { SandboxSpec } from "../../gen/openshell/v1/openshell_pb.js";
+import type { ContainerSpec } from "../../runtime/container-spec.js";
+import type { LiveSandbox } from "./live-sandbox.js";
+import { type ProvisionAttempt, type ProvisionStep, provisionFailure } from "./provision-failure.js";
+import type { SandboxIdentity } from "./sandbox-container.js";
+import { type SandboxContainerOptions, sandboxContainerSpec } from "./sandbox-container-spec.js";
+import type { SandboxKeeper } from "./sandbox-keeper.js";
+
+/**
+ * Brings sandboxes up: the image (pulled when the runtime lacks it), the container, its start. A step
+ * that fails leaves the sandbox ERROR with a failure that says which step and what to do about it.
+ */
+export class SandboxProvisioner {
+  /** Provisioning in flight per sandbox: a delete waits it out before it looks for containers. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly keeper: SandboxKeeper,
+    private readonly containers: SandboxContainerOptions,
+  ) {}
+
+  /** The sandbox's container; throws for a spec local mode cannot run (no image, say). */
+  containerSpec(spec: SandboxSpec, sandbox: SandboxIdentity): ContainerSpec {
+    return sandboxContainerSpec(spec, sandbox, this.containers);
+  }
+
+  /** Settles when the sandbox's provisioning in flight has ended; undefined when none is. */
+  settled(sandboxId: string): Promise<void> | undefined {
+    return this.inFlight.get(sandboxId);
+  }
+
+  /**
+   * Image, container, start: in the background, each step checked against a delete or close racing
+   * it. A sandbox whose container exists already (the gateway stopped before starting it) only starts.
+   */
+  provision(sandbox: LiveSandbox): void {
+    const keeper = this.keeper;
+    const controller = keeper.beginWork(sandbox);
+    const signal = controller.signal;
+    const run = (async () => {
+      const spec = this.containerSpec(sandbox.spec, sandbox);
+      const labels = { ...spec.labels, ...keeper.gatewayLabels };
+      let step: ProvisionStep = "image";
+      try {
+        let containerId = sandbox.record.containerId;
+        if (containerId === undefined) {
+          if (!(await keeper.runtime.hasImage(spec.image, { signal }))) {
+            keeper.gatewayLog(sandbox.id, "INFO", `pulling image ${spec.image}`);
+            await keeper.runtime.pullImage(spec.image, { signal });
+          }
+          signal.throwIfAborted();
+          step = "create";
+          // Not aborted midway: an engine may still make a container after its client gave up on the
+          // request, and such a container would be recorded nowhere. Once it is recorded, a delete
+          // or a close with removeSandboxes finds it.
+          containerId = (await keeper.runtime.createContainer({ ...spec, labels })).id;
+          const created = containerId;
+          keeper.change(sandbox, (r) => ({ ...r, containerId: created }));
+          signal.throwIfAborted();
+        }
+        step = "start";
+        await keeper.runtime.startContainer(containerId);
+        keeper.gatewayLog(
+          sandbox.id,
+          "INFO",
+          `container ${containerId.slice(0, 12)} started from ${spec.image}`,
+        );
+        keeper.followLogs(sandbox);
+        await keeper.refresh(sandbox);
+      } catch (error) {
+        if (signal.aborted) return;
+        this.fail(sandbox, error, { step, image: spec.image, command: sandbox.spec.command });
+        await keeper.refresh(sandbox).catch(() => undefined);
+      } finally {
+        keeper.endWork(sandbox, controller);
+      }
+    })();
+    const tracked = run.finally(() => {
+      if (this.inFlight.get(sandbox.id) === tracked) this.inFlight.delete(sandbox.id);
+    });
+    this.inFlight.set(sandbox.id, tracked);
+    keeper.background(tracked);
+  }
+
+  /**
+   * Records why bringing the sandbox up failed, on its log and in its record (the phase derived from
+   * it is ERROR); the caller refreshes. The failure stays until the sandbox is started again.
+   */
+  fail(sandbox: LiveSandbox, error: unknown, attempt: ProvisionAttempt): void {
+    const failure = provisionFailure(error, attempt);
+    this.keeper.gatewayLog(sandbox.id, "ERROR", failure.message);
+    this.keeper.change(sandbox, (r) => ({ ...r, failure }));
+  }
+}

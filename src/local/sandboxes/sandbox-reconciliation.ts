@@ -1,0 +1,90 @@
+import type { StoredSandboxRecord } from "./live-sandbox.js";
+import { SANDBOX_ID_LABEL } from "./sandbox-container.js";
+import type { SandboxKeeper } from "./sandbox-keeper.js";
+import type { SandboxProvisioner } from "./sandbox-provisioning.js";
+import { finishDelete } from "./sandbox-removal.js";
+
+/** What a start found in the runtime against what the state store remembered. */
+export interface Reconciliation {
+  /** Sandboxes whose container is running again under the same id. */
+  running: string[];
+  /** Sandboxes whose container is gone: they are now ERROR (`ContainerMissing`). */
+  missing: string[];
+  /** Containers of this gateway that no stored sandbox owns (left running; remove them yourself). */
+  orphans: { containerId: string; name: string }[];
+}
+
+/**
+ * Loads the stored sandboxes and reads each one's container: running ones come back READY with
+ * their ids, vanished ones become ERROR, interrupted deletes finish, half-provisioned sandboxes carry
+ * on. Containers of this gateway that no sandbox owns are reported. Then watches the runtime.
+ */
+export async function reconcile(
+  keeper: SandboxKeeper,
+  provisioner: SandboxProvisioner,
+): Promise<Reconciliation> {
+  const result: Reconciliation = { running: [], missing: [], orphans: [] };
+  const containers = await keeper.runtime.listContainers({ labels: keeper.gatewayLabels });
+  const owned = new Set<string>();
+  for (const stored of keeper.store.listSandboxes<StoredSandboxRecord>()) {
+    const sandbox = keeper.adopt(stored);
+    if (sandbox.record.containerId === undefined && sandbox.record.intent !== "delete") {
+      // The engine made the container but the gateway died before recording it: it is this one's.
+      const made = containers.find((c) => c.labels[SANDBOX_ID_LABEL] === sandbox.id);
+      if (made) keeper.change(sandbox, (r) => ({ ...r, containerId: made.id }));
+    }
+    if (sandbox.record.containerId) owned.add(sandbox.record.containerId);
+    if (sandbox.record.intent === "delete") {
+      keeper.background(finishDelete(keeper, provisioner, sandbox));
+      continue;
+    }
+    if (sandbox.record.containerId === undefined) {
+      // The gateway stopped while preparing it: carry on where it was.
+      if (!sandbox.record.failure) provisioner.provision(sandbox);
+      continue;
+    }
+    await keeper.refresh(sandbox);
+    const container = sandbox.container;
+    if (container === undefined) {
+      result.missing.push(sandbox.name);
+    } else if (container.running) {
+      result.running.push(sandbox.name);
+      // Still READY is no transition, so refresh() starts no pump: pick its output up here.
+      keeper.followLogs(sandbox);
+    } else if (container.state === "created" && sandbox.record.intent === "run" && !sandbox.record.failure) {
+      // The gateway stopped between creating the container and starting it: start it now.
+      provisioner.provision(sandbox);
+    }
+  }
+  // Every container carrying this gateway's labels is a sandbox's; one that no record owns (a lost
+  // record, a container made by hand with the labels) is reported, never adopted or removed.
+  for (const container of containers) {
+    const sandboxId = container.labels[SANDBOX_ID_LABEL];
+    if (owned.has(container.id) || (sandboxId !== undefined && keeper.has(sandboxId))) continue;
+    result.orphans.push({ containerId: container.id, name: container.name });
+  }
+  keeper.background(watchRuntime(keeper));
+  return result;
+}
+
+/** Container events re-read the sandbox they belong to; a broken watch is re-opened. */
+async function watchRuntime(keeper: SandboxKeeper): Promise<void> {
+  const signal = keeper.shutdown;
+  for (let attempt = 0; !signal.aborted; attempt++) {
+    try {
+      for await (const event of keeper.runtime.watchContainers({ labels: keeper.gatewayLabels, signal })) {
+        attempt = 0;
+        // Exec events never change a sandbox's phase; re-reading the container for each would cost
+        // an inspect per exec.
+        if (event.action.startsWith("exec")) continue;
+        const sandbox = keeper.get(event.labels[SANDBOX_ID_LABEL] ?? "");
+        if (sandbox) void keeper.refresh(sandbox).catch(() => undefined);
+      }
+    } catch {
+      // The engine went away or restarted: re-read everything once it answers again.
+    }
+    if (signal.aborted) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)).unref());
+    for (const sandbox of keeper.values()) void keeper.refresh(sandbox).catch(() => undefined);
+  }
+}
