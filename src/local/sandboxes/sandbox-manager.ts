@@ -69,18 +69,32 @@ export class SandboxManager implements SandboxDirectory {
 
   byId(id: string): LiveSandbox {
     const sandbox =
-      this.keeper.get(id) ?? this.loadFromStore(this.keeper.store.getSandbox<StoredSandboxRecord>(id));
+      this.current(this.keeper.get(id)) ??
+      this.loadFromStore(this.keeper.store.getSandbox<StoredSandboxRecord>(id));
     if (!sandbox) throw notFound(`sandbox ${id} not found`);
     return sandbox;
   }
 
   byName(name: string, workspace: string): LiveSandbox {
     for (const sandbox of this.keeper.values()) {
-      if (sandbox.name === name && sandbox.workspace === workspace) return sandbox;
+      if (sandbox.name === name && sandbox.workspace === workspace && this.current(sandbox)) return sandbox;
     }
     const sandbox = this.loadFromStore(this.keeper.store.findSandbox<StoredSandboxRecord>(workspace, name));
     if (!sandbox) throw notFound(`sandbox "${name}" not found in workspace "${workspace}"`);
     return sandbox;
+  }
+
+  /**
+   * The state directory may be shared with another process's gateway: the store, not this process's
+   * copy, says whether a sandbox still exists. A sandbox the other process deleted is let go here.
+   */
+  private current(sandbox: LiveSandbox | undefined): LiveSandbox | undefined {
+    if (sandbox === undefined) return undefined;
+    const stored = this.keeper.store.getSandbox<StoredSandboxRecord>(sandbox.id);
+    if (stored !== undefined && stored.deletedMs === null) return sandbox;
+    this.keeper.forget(sandbox.id);
+    sandbox.gone();
+    return undefined;
   }
 
   /** A sandbox another process sharing the state directory created. */
@@ -96,10 +110,22 @@ export class SandboxManager implements SandboxDirectory {
     return this.keeper.get(id);
   }
 
+  /** Live sandboxes as the store lists them, so those another process created are included. */
   all(workspace?: string): LiveSandbox[] {
-    return [...this.keeper.values()]
-      .filter((s) => workspace === undefined || s.workspace === workspace)
-      .sort((a, b) => a.createdMs - b.createdMs || a.name.localeCompare(b.name));
+    const listed = new Set<string>();
+    const sandboxes: LiveSandbox[] = [];
+    for (const stored of this.keeper.store.listSandboxes<StoredSandboxRecord>(workspace)) {
+      const sandbox = this.keeper.get(stored.id) ?? this.loadFromStore(stored);
+      if (sandbox) sandboxes.push(sandbox);
+      listed.add(stored.id);
+    }
+    // Held here but gone from the store: deleted by another process.
+    for (const sandbox of [...this.keeper.values()]) {
+      if (!listed.has(sandbox.id) && (workspace === undefined || sandbox.workspace === workspace)) {
+        this.current(sandbox);
+      }
+    }
+    return sandboxes.sort((a, b) => a.createdMs - b.createdMs || a.name.localeCompare(b.name));
   }
 
   updateSpec(id: string, change: (spec: SandboxSpec) => void): LiveSandbox {
