@@ -52,7 +52,7 @@ export function gatewayRoutes(options: GatewayRoutesOptions): {
       }),
       ...watchHandlers(sandboxes, store),
       ...execHandlers(runtime, sandboxes),
-      ...forwardHandlers(sandboxForwardBackend(sandboxes, options.network, options.endpoint)),
+      ...forwardHandlers(sandboxForwardBackend(sandboxes, runtime, options.network, options.endpoint)),
       ...providerHandlers(deps),
       ...policyHandlers(deps),
     });

@@ -26,14 +26,11 @@ import { LocalStateStore } from "./state/state-store.js";
 
 /**
  * What local mode needs from a runtime before it creates anything: containers it can exec into, a
- * network of its own, and a way to reach a port inside a sandbox from this host for `forward`.
+ * network of its own, and timestamped logs. `container-address` (for `forward`) is not required:
+ * without it (rootless engines, Docker Desktop's VM) everything else works and `forward` answers
+ * FAILED_PRECONDITION saying why.
  */
-export const LOCAL_MODE_CAPABILITIES: readonly Capability[] = [
-  "exec",
-  "networks",
-  "container-address",
-  "log-timestamps",
-];
+export const LOCAL_MODE_CAPABILITIES: readonly Capability[] = ["exec", "networks", "log-timestamps"];
 
 export interface LocalGatewayOptions {
   /**

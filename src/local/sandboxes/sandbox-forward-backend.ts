@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { SandboxPhase } from "../../gen/openshell/v1/openshell_pb.js";
+import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { ForwardBackend } from "../handlers/forward-handlers.js";
 import type { SandboxManager } from "./sandbox-manager.js";
 
@@ -10,6 +11,7 @@ import type { SandboxManager } from "./sandbox-manager.js";
  */
 export function sandboxForwardBackend(
   sandboxes: SandboxManager,
+  runtime: Pick<ContainerRuntime, "kind" | "capabilities">,
   network: string,
   endpoint: () => URL,
 ): ForwardBackend {
@@ -17,6 +19,14 @@ export function sandboxForwardBackend(
     sandbox: (sandboxId) => sandboxes.byId(sandboxId),
     address(sandboxId, port) {
       const sandbox = sandboxes.byId(sandboxId);
+      if (!runtime.capabilities.has("container-address")) {
+        throw new ConnectError(
+          `forward needs the sandbox's container address to be reachable from this host, and ${runtime.kind} here ` +
+            "does not route to it (a rootless engine, Docker Desktop's VM, or a remote engine); run local mode on a " +
+            "rootful engine on this Linux machine to forward ports",
+          Code.FailedPrecondition,
+        );
+      }
       if (sandbox.phase !== SandboxPhase.READY)
         throw new ConnectError("sandbox is not ready", Code.FailedPrecondition);
       const address = sandbox.container?.addresses.find((a) => a.network === network)?.ipv4;
