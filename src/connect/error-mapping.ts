@@ -16,6 +16,7 @@ import {
   UnauthenticatedError,
   UnavailableError,
 } from "../errors.js";
+import { closedAfterHandshakeCode } from "./handshake-rejection.js";
 
 /** Node/OpenSSL error codes of a failed TLS handshake, with what the user should do about each. */
 const tlsProblems: Record<string, string> = {
@@ -49,6 +50,10 @@ const tlsProblems: Record<string, string> = {
     "the endpoint does not speak TLS; if the gateway serves plaintext, use an http:// endpoint",
 };
 
+/** A gateway that dropped the connection after the handshake instead of sending a TLS alert. */
+const closedAfterHandshakeProblem =
+  "most likely it rejected the client certificate (issued by another CA, or expired); check that mtls/tls.crt and mtls/tls.key (or tls.cert and tls.key) were issued by this gateway's CA (mtls/ca.crt) and have not expired";
+
 /** Finds a Node error code anywhere in an error's cause chain. */
 function nodeErrorCodes(err: unknown): string[] {
   const codes: string[] = [];
@@ -65,7 +70,7 @@ function nodeErrorCodes(err: unknown): string[] {
 
 /** True when the failure was a TLS handshake problem: retrying would fail the same way. */
 export function isTlsFailure(err: unknown): boolean {
-  return nodeErrorCodes(err).some((code) => code in tlsProblems);
+  return nodeErrorCodes(err).some((code) => code in tlsProblems || code === closedAfterHandshakeCode);
 }
 
 /** Where a failure happened, for messages: `get sandbox "demo"`. */
@@ -80,8 +85,15 @@ export interface ErrorContext {
  */
 export function toOpenShellError(err: unknown, context: ErrorContext): OpenShellError {
   if (err instanceof OpenShellError) return err;
-  const tlsCode = nodeErrorCodes(err).find((code) => code in tlsProblems);
+  const codes = nodeErrorCodes(err);
+  const tlsCode = codes.find((code) => code in tlsProblems);
   const where = context.endpoint ? ` (${context.endpoint})` : "";
+  if (codes.includes(closedAfterHandshakeCode)) {
+    return new TlsError(
+      `${context.operation}: the gateway${where} closed the connection right after the TLS handshake, without a TLS alert or an HTTP/2 response: ${closedAfterHandshakeProblem} [${closedAfterHandshakeCode}]`,
+      { cause: err },
+    );
+  }
   if (tlsCode) {
     return new TlsError(
       `${context.operation}: TLS handshake with the gateway${where} failed: ${tlsProblems[tlsCode]} [${tlsCode}]`,

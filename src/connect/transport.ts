@@ -3,7 +3,9 @@ import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { authInterceptor } from "./auth-interceptor.js";
+import { isTlsFailure } from "./error-mapping.js";
 import type { GatewayTarget } from "./gateway-target.js";
+import { rejectionAfterHandshake } from "./handshake-rejection.js";
 import { type RetryOptions, retryInterceptor } from "./retry-interceptor.js";
 import type { StreamTimeouts } from "./stream-timeouts.js";
 
@@ -24,7 +26,10 @@ export interface GatewayTransport {
   connect(): Promise<"open" | "idle" | "error">;
   /** True while a connection is up, so a call can skip waiting for one. */
   isConnected(): boolean;
-  /** Why the connection failed, while it is in the failed state. */
+  /**
+   * Why the connection failed, while it is in the failed state; or that the gateway closed the last
+   * one right after the TLS handshake without speaking HTTP/2 (a rejected client certificate).
+   */
   connectionError(): unknown;
   /** Closes the HTTP/2 connection and every stream still open on it. */
   close(): void;
@@ -45,6 +50,7 @@ export function createGatewayTransport(target: GatewayTarget, settings: Transpor
       idleConnectionTimeoutMs: 5 * 60_000,
     },
     tlsSessionOptions(target),
+    target.tls?.cert !== undefined,
   );
   const transport = createGrpcTransport({
     baseUrl: target.endpoint,
@@ -63,7 +69,9 @@ export function createGatewayTransport(target: GatewayTarget, settings: Transpor
       const state = sessionManager.state();
       return state === "open" || state === "idle";
     },
-    connectionError: () => (sessionManager.state() === "error" ? sessionManager.error() : undefined),
+    connectionError: () =>
+      sessionManager.rejectedAfterHandshake() ??
+      (sessionManager.state() === "error" ? sessionManager.error() : undefined),
     close: () => sessionManager.abort(),
   };
 }
@@ -73,9 +81,25 @@ export function createGatewayTransport(target: GatewayTarget, settings: Transpor
  * can emit that session's final "error" later (a PING timeout on a frozen peer is delivered once the
  * socket finally closes). With no listener left, that late error would crash the process. The streams
  * on the session have already failed with it, so a listener that ignores it loses nothing.
+ *
+ * It also notices a gateway that closes a connection right after the TLS handshake without speaking
+ * HTTP/2 (see handshake-rejection.ts): the streams on it fail as "canceled", and the connection's
+ * state says only "closed", so the reason is kept here for the call to report.
  */
 class GuardedSessionManager extends Http2SessionManager {
   private readonly guarded = new WeakSet<ClientHttp2Session>();
+  /** Watched sessions that are open and that the SDK has not closed itself. */
+  private readonly live = new Set<ClientHttp2Session>();
+  private rejected: Error | undefined;
+
+  constructor(
+    url: string,
+    pingOptions: ConstructorParameters<typeof Http2SessionManager>[1],
+    sessionOptions: ConstructorParameters<typeof Http2SessionManager>[2],
+    private readonly clientCertificate: boolean,
+  ) {
+    super(url, pingOptions, sessionOptions);
+  }
 
   override async request(...args: Parameters<Http2SessionManager["request"]>): Promise<ClientHttp2Stream> {
     const stream = await super.request(...args);
@@ -83,8 +107,44 @@ class GuardedSessionManager extends Http2SessionManager {
     if (session && !this.guarded.has(session)) {
       this.guarded.add(session);
       session.on("error", ignoreLateSessionError);
+      this.watch(session);
     }
     return stream;
+  }
+
+  override abort(reason?: Error): void {
+    this.live.clear();
+    super.abort(reason);
+  }
+
+  /** Set after the gateway closed a connection right after the TLS handshake, until one speaks HTTP/2. */
+  rejectedAfterHandshake(): Error | undefined {
+    return this.rejected;
+  }
+
+  private watch(session: ClientHttp2Session): void {
+    this.live.add(session);
+    // Every HTTP/2 server acknowledges the client's SETTINGS at once; one that did is no rejection.
+    if (!session.pendingSettingsAck) {
+      this.rejected = undefined;
+    } else {
+      session.once("localSettings", () => {
+        this.rejected = undefined;
+      });
+    }
+    let failure: unknown;
+    session.once("error", (err: unknown) => {
+      failure = err;
+    });
+    session.once("close", () => {
+      const rejected = rejectionAfterHandshake({
+        closedByClient: !this.live.delete(session),
+        settingsAcknowledged: !session.pendingSettingsAck,
+        clientCertificate: this.clientCertificate && session.encrypted === true,
+        tlsError: isTlsFailure(failure),
+      });
+      if (rejected) this.rejected = rejected;
+    });
   }
 }
 
