@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OpenShell } from "../../src/index.js";
 import { createRuntime } from "../../src/runtime/create-runtime.js";
-import { type RequestCounts, startCountingProxy } from "../runtime/counting-proxy.js";
+import { type RequestCounts, startEngineProxy } from "../../test/support/engine-proxy.js";
 import {
   BENCH_LABELS,
   type BenchEngine,
@@ -170,7 +170,7 @@ interface RequestProfile {
  * sit idle.
  */
 async function profileRequests(engine: BenchEngine): Promise<RequestProfile> {
-  const proxy = await startCountingProxy(engine.socketPath);
+  const proxy = await startEngineProxy(engine.socketPath);
   const endpoint = { kind: "unix" as const, socketPath: proxy.socketPath };
   const bare = await createRuntime({ runtime: engine.kind, endpoint });
   const network = `openshell-bench-local-${bare.sessionId}`;

@@ -10,7 +10,7 @@
  * start and at the end, failure or Ctrl-C included.
  */
 import Docker from "dockerode";
-import { type CountingProxy, startCountingProxy } from "./counting-proxy.js";
+import { type EngineProxy, startEngineProxy } from "../../test/support/engine-proxy.js";
 import {
   bareStats,
   cliWay,
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   const bareInspects = { ...bareStats };
 
   // Profile: the same rounds through a proxy that counts the engine requests each way makes.
-  const proxy = await startCountingProxy(SOCKET);
+  const proxy = await startEngineProxy(SOCKET);
   const profile = await profileRequests(proxy);
   await proxy.close();
 
@@ -134,7 +134,7 @@ interface Profile {
   requests: Map<string, number>;
 }
 
-async function profileRequests(proxy: CountingProxy): Promise<Profile[]> {
+async function profileRequests(proxy: EngineProxy): Promise<Profile[]> {
   const ways = [await driverWay(proxy.socketPath), dockerodeWay(proxy.socketPath), cliWay(proxy.socketPath)];
   proxy.take(); // the driver's connect (one info call) is not part of a round
   const out: Profile[] = [];

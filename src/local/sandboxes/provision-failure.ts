@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NotFoundError } from "../../errors.js";
+import { InvalidArgumentError, NotFoundError, UnavailableError } from "../../errors.js";
 
 export interface ProvisionFailure {
   /** Machine-readable, as the sandbox's Ready condition carries it. */
@@ -17,6 +17,13 @@ export interface ProvisionAttempt {
   command: readonly string[];
 }
 
+/** Each step, as "while ..." words. */
+const DOING: Record<ProvisionStep, string> = {
+  image: "looking for the sandbox's image",
+  create: "creating the sandbox's container",
+  start: "starting the sandbox's container",
+};
+
 /** How engines and OCI runtimes say that the process to start does not exist in the image. */
 const COMMAND_NOT_FOUND =
   /executable file not found|no such file or directory|not found in \$PATH|command was not found/i;
@@ -28,6 +35,14 @@ const COMMAND_NOT_FOUND =
 export function provisionFailure(error: unknown, attempt: ProvisionAttempt): ProvisionFailure {
   const detail = error instanceof Error ? error.message : String(error);
   const { image } = attempt;
+  if (error instanceof UnavailableError) {
+    // The engine went away (or never answered): nothing is wrong with the image or the command, and
+    // blaming them ("pulling it failed; build or load it") sends the user the wrong way.
+    return {
+      reason: "RuntimeUnavailable",
+      message: `the container runtime could not be reached while ${DOING[attempt.step]} (${detail}); once it answers again, start the sandbox again or delete it`,
+    };
+  }
   if (attempt.step === "image") {
     if (error instanceof NotFoundError) {
       return {

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { NotFoundError } from "../../errors.js";
 import type { SandboxSpec } from "../../gen/openshell/v1/openshell_pb.js";
 import type { ContainerSpec } from "../../runtime/container-spec.js";
 import type { LiveSandbox } from "./live-sandbox.js";
 import { type ProvisionAttempt, type ProvisionStep, provisionFailure } from "./provision-failure.js";
-import type { SandboxIdentity } from "./sandbox-container.js";
+import { SANDBOX_ID_LABEL, type SandboxIdentity } from "./sandbox-container.js";
 import { type SandboxContainerOptions, sandboxContainerSpec } from "./sandbox-container-spec.js";
 import type { SandboxKeeper } from "./sandbox-keeper.js";
 
@@ -13,6 +15,12 @@ import type { SandboxKeeper } from "./sandbox-keeper.js";
 export class SandboxProvisioner {
   /** Provisioning in flight per sandbox: a delete waits it out before it looks for containers. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /**
+   * Sandboxes whose container create failed without a definite answer: the engine may have made the
+   * container and died (or lost the connection) before saying so. Such a container is recorded
+   * nowhere; it is removed as soon as the engine answers again, and before the sandbox's next create.
+   */
+  private readonly unrecorded = new Set<string>();
 
   constructor(
     private readonly keeper: SandboxKeeper,
@@ -50,6 +58,7 @@ export class SandboxProvisioner {
           }
           signal.throwIfAborted();
           step = "create";
+          if (this.unrecorded.has(sandbox.id)) await this.removeUnrecorded(sandbox);
           // Not aborted midway: an engine may still make a container after its client gave up on the
           // request, and such a container would be recorded nowhere. Once it is recorded, a delete
           // or a close with removeSandboxes finds it.
@@ -68,6 +77,12 @@ export class SandboxProvisioner {
         keeper.followLogs(sandbox);
         await keeper.refresh(sandbox);
       } catch (error) {
+        // Whatever the error, look: one list call per failed create is cheap, and telling an engine's
+        // definite "no" from a lost answer by the error alone is guesswork. One retry loop a sandbox.
+        if (step === "create" && !this.unrecorded.has(sandbox.id)) {
+          this.unrecorded.add(sandbox.id);
+          keeper.background(this.removeUnrecordedWhenBack(sandbox));
+        }
         if (signal.aborted) return;
         this.fail(sandbox, error, { step, image: spec.image, command: sandbox.spec.command });
         await keeper.refresh(sandbox).catch(() => undefined);
@@ -80,6 +95,42 @@ export class SandboxProvisioner {
     });
     this.inFlight.set(sandbox.id, tracked);
     keeper.background(tracked);
+  }
+
+  /** Retries removeUnrecorded until it has been done, the sandbox is being deleted or the gateway closes. */
+  private async removeUnrecordedWhenBack(sandbox: LiveSandbox): Promise<void> {
+    const closing = this.keeper.shutdown;
+    for (let attempt = 0; this.unrecorded.has(sandbox.id); attempt++) {
+      if (closing.aborted) return;
+      if (sandbox.record.intent === "delete") {
+        // A delete removes every container carrying the sandbox's id itself.
+        this.unrecorded.delete(sandbox.id);
+        return;
+      }
+      try {
+        await this.removeUnrecorded(sandbox);
+      } catch {
+        await sleep(Math.min(5000, 250 * 2 ** attempt), undefined, { signal: closing }).catch(
+          () => undefined,
+        );
+      }
+    }
+  }
+
+  /** Removes the containers carrying the sandbox's id that its record does not hold. */
+  private async removeUnrecorded(sandbox: LiveSandbox): Promise<void> {
+    const runtime = this.keeper.runtime;
+    const made = await runtime.listContainers({ labels: { [SANDBOX_ID_LABEL]: sandbox.id } });
+    // Done meanwhile (by the retry or the next provisioning): what is listed now may be a new
+    // create's container, not the lost one.
+    if (!this.unrecorded.has(sandbox.id)) return;
+    for (const container of made) {
+      if (container.id === sandbox.record.containerId) continue;
+      await runtime.removeContainer(container.id, { force: true }).catch((error: unknown) => {
+        if (!(error instanceof NotFoundError)) throw error;
+      });
+    }
+    this.unrecorded.delete(sandbox.id);
   }
 
   /**

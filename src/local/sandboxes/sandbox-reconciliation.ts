@@ -1,3 +1,4 @@
+import { SandboxPhase } from "../../gen/openshell/v1/openshell_pb.js";
 import type { StoredSandboxRecord } from "./live-sandbox.js";
 import { SANDBOX_ID_LABEL } from "./sandbox-container.js";
 import type { SandboxKeeper } from "./sandbox-keeper.js";
@@ -70,9 +71,18 @@ export async function reconcile(
 /** Container events re-read the sandbox they belong to; a broken watch is re-opened. */
 async function watchRuntime(keeper: SandboxKeeper): Promise<void> {
   const signal = keeper.shutdown;
+  let broken = false;
   for (let attempt = 0; !signal.aborted; attempt++) {
     try {
-      for await (const event of keeper.runtime.watchContainers({ labels: keeper.gatewayLabels, signal })) {
+      const events = keeper.runtime.watchContainers({ labels: keeper.gatewayLabels, signal });
+      const iterator = events[Symbol.asyncIterator]();
+      // The first next() opens the engine's event stream. Once a watch has broken, everything is
+      // re-read after that, not before: a re-read while the engine was still away failed, and a
+      // container that changed before the new stream opened would otherwise never be seen.
+      const first = iterator.next();
+      if (broken) rereadAll(keeper);
+      for (let next = await first; !next.done; next = await iterator.next()) {
+        const event = next.value;
         attempt = 0;
         // Exec events never change a sandbox's phase; re-reading the container for each would cost
         // an inspect per exec.
@@ -83,8 +93,24 @@ async function watchRuntime(keeper: SandboxKeeper): Promise<void> {
     } catch {
       // The engine went away or restarted: re-read everything once it answers again.
     }
+    broken = true;
     if (signal.aborted) return;
     await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)).unref());
-    for (const sandbox of keeper.values()) void keeper.refresh(sandbox).catch(() => undefined);
+  }
+}
+
+/**
+ * Re-reads every sandbox after the watch broke. A log pump that ended while the engine was away
+ * (its stream was cut) is started again for a sandbox that is still READY: being no transition,
+ * the re-read alone would not start it, and the sandbox's output would stop reaching its log.
+ */
+function rereadAll(keeper: SandboxKeeper): void {
+  for (const sandbox of keeper.values()) {
+    void keeper
+      .refresh(sandbox)
+      .then(() => {
+        if (sandbox.status.phase === SandboxPhase.READY) keeper.followLogs(sandbox);
+      })
+      .catch(() => undefined);
   }
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ContainerRuntimeError, InvalidArgumentError, NotFoundError } from "../../../../src/errors.js";
+import {
+  ContainerRuntimeError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
+} from "../../../../src/errors.js";
 import { provisionFailure } from "../../../../src/local/sandboxes/provision-failure.js";
 
 describe("provisionFailure", () => {
@@ -28,6 +33,19 @@ describe("provisionFailure", () => {
       command: [],
     });
     expect(invalid.reason).toBe("InvalidImageName");
+  });
+
+  it("blames an engine it could not reach, not the image or the command, at every step", () => {
+    const gone = new UnavailableError(
+      "inspect image busybox: cannot reach the docker engine at unix:///var/run/docker.sock (ECONNREFUSED). Is it running?",
+    );
+    for (const step of ["image", "create", "start"] as const) {
+      const failure = provisionFailure(gone, { step, image: "busybox", command: ["nope"] });
+      expect(failure.reason).toBe("RuntimeUnavailable");
+      expect(failure.message).toMatch(/could not be reached .*cannot reach the docker engine/);
+      expect(failure.message).toMatch(/start the sandbox again/);
+      expect(failure.message).not.toMatch(/pull|build or load|not found/);
+    }
   });
 
   it("names a command the image does not have, and says what to do", () => {
