@@ -5,6 +5,7 @@
  *
  *   npm run bench:client            (BENCH_QUICK=1 for a short smoke run)
  */
+
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
@@ -24,6 +25,7 @@ import {
   issueClientCertificate,
   issueServerCertificate,
 } from "../../test/support/certs.js";
+import { median, percentile } from "../shared/rounds.js";
 import { startBenchGateway } from "./bench-gateway.js";
 
 const quick = process.env.BENCH_QUICK === "1";
@@ -212,15 +214,6 @@ async function echoThrough(port: number, bytes: number): Promise<void> {
     socket.on("error", reject);
     socket.write(payload);
   });
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-function median(values: number[]): number {
-  return percentile(values, 50);
 }
 
 function latencyRow(s: Sample): string {

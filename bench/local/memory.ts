@@ -7,8 +7,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Sandbox } from "../../src/client/sandboxes/sandbox.js";
 import { OpenShell } from "../../src/index.js";
+import { inFlight } from "../shared/rounds.js";
 import { BENCH_LABELS, type BenchEngine, IMAGE } from "./engine.js";
-import { inFlight } from "./stats.js";
 import { localWay } from "./ways.js";
 
 export interface MemorySnapshot {

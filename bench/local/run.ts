@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { OpenShell } from "../../src/index.js";
 import { createRuntime } from "../../src/runtime/create-runtime.js";
 import { type RequestCounts, startEngineProxy } from "../../test/support/engine-proxy.js";
+import { inFlight, median, mib, ms, percentile, ratio, runSchedule } from "../shared/rounds.js";
 import {
   BENCH_LABELS,
   type BenchEngine,
@@ -29,7 +30,6 @@ import {
   removeNetwork,
 } from "./engine.js";
 import { type MemoryReport, type MemorySnapshot, measureMemory } from "./memory.js";
-import { inFlight, median, mib, ms, percentile, ratio, rotate } from "./stats.js";
 import { bareWay, localWay, PHASES, type PhaseTimes, type Way } from "./ways.js";
 
 const quick = process.env.BENCH_QUICK === "1";
@@ -102,26 +102,14 @@ async function main(): Promise<void> {
   });
 
   const ways: Way[] = [bareWay(bare, network), localWay(IN_PROCESS, os), localWay(MTLS, remote)];
-  const names = ways.map((w) => w.name);
-  for (const way of ways) for (let i = 0; i < WARMUP_ROUNDS; i++) await way.round();
-
-  // Sequential: each sample is one round's wall time, with its phases.
-  const sequential = new Map<string, PhaseTimes[]>(names.map((n) => [n, []]));
-  for (let batch = 0; batch * SEQ_BATCH < SEQ_ROUNDS; batch++) {
-    for (const way of rotate(ways, batch)) {
-      for (let i = 0; i < SEQ_BATCH; i++) sequential.get(way.name)?.push(await way.round());
-    }
-  }
-
-  // Parallel: PAR_ROUNDS rounds with PAR_IN_FLIGHT at once; each sample is the batch's wall time.
-  const parallel = new Map<string, number[]>(names.map((n) => [n, []]));
-  for (let batch = 0; batch < PAR_BATCHES; batch++) {
-    for (const way of rotate(ways, batch)) {
-      const t = performance.now();
-      await inFlight(PAR_ROUNDS, PAR_IN_FLIGHT, () => way.round());
-      parallel.get(way.name)?.push(performance.now() - t);
-    }
-  }
+  const { sequential, parallel } = await runSchedule(ways, {
+    warmupRounds: WARMUP_ROUNDS,
+    seqRounds: SEQ_ROUNDS,
+    seqBatch: SEQ_BATCH,
+    parBatches: PAR_BATCHES,
+    parRounds: PAR_ROUNDS,
+    parInFlight: PAR_IN_FLIGHT,
+  });
 
   await closers.shift()?.(); // the mTLS client and listener
   await closers.shift()?.(); // the in-process gateway

@@ -3,36 +3,20 @@
  * create it from the busybox image, wait until it is ready, run `true` in it, delete it and wait
  * until it is gone. Each phase is timed so a slow round can be pinned on one step.
  */
+
 import { setTimeout as sleep } from "node:timers/promises";
 import type { OpenShell } from "../../src/index.js";
 import type { ContainerRuntime } from "../../src/runtime/container-runtime.js";
 import type { ContainerSpec } from "../../src/runtime/container-spec.js";
 import { runExec } from "../../src/runtime/run-exec.js";
+import { PhaseClock, type Way as SharedWay } from "../shared/rounds.js";
 import { BENCH_LABELS, IMAGE } from "./engine.js";
 
 export type Phase = "create" | "ready" | "exec" | "delete";
 export const PHASES: readonly Phase[] = ["create", "ready", "exec", "delete"];
 export type PhaseTimes = Record<Phase, number>;
 
-export interface Way {
-  readonly name: string;
-  /** One full round; resolves with each phase's wall time in ms. */
-  round(): Promise<PhaseTimes>;
-}
-
-/** Times each phase in turn; `phase` returns what the next phase needs. */
-class PhaseClock {
-  private last = performance.now();
-  readonly times: PhaseTimes = { create: 0, ready: 0, exec: 0, delete: 0 };
-
-  async phase<T>(name: Phase, run: () => Promise<T>): Promise<T> {
-    const value = await run();
-    const now = performance.now();
-    this.times[name] = now - this.last;
-    this.last = now;
-    return value;
-  }
-}
+export type Way = SharedWay<Phase>;
 
 /** A short unique suffix per run, so two runs on one engine never collide on a name. */
 const RUN_ID = Math.random().toString(36).slice(2, 8);
@@ -55,7 +39,7 @@ export function bareWay(runtime: ContainerRuntime, network: string): Way {
   return {
     name: "bare driver",
     async round() {
-      const clock = new PhaseClock();
+      const clock = new PhaseClock(PHASES);
       const spec: ContainerSpec = {
         name: nextName("openshell-bench-bare"),
         image: IMAGE,
@@ -91,7 +75,7 @@ export function localWay(name: string, os: OpenShell): Way {
   return {
     name,
     async round() {
-      const clock = new PhaseClock();
+      const clock = new PhaseClock(PHASES);
       const sb = await clock.phase("create", () =>
         os.sandboxes.create({ name: nextName("b"), image: IMAGE, containerLabels: BENCH_LABELS }),
       );

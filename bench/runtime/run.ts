@@ -11,6 +11,7 @@
  */
 import Docker from "dockerode";
 import { type EngineProxy, startEngineProxy } from "../../test/support/engine-proxy.js";
+import { median, ms, percentile, ratio, runSchedule } from "../shared/rounds.js";
 import {
   bareStats,
   cliWay,
@@ -56,27 +57,18 @@ async function main(): Promise<void> {
   const ways: Way[] = [await driverWay(SOCKET), dockerodeWay(SOCKET), cliWay(SOCKET)];
   const names = ways.map((w) => w.name);
 
-  for (const way of ways) for (let i = 0; i < WARMUP_ROUNDS; i++) await way.round();
-  bareStats.inspects = 0;
-  bareStats.stillRunning = 0;
-
-  // Sequential: each sample is one round's wall time, with its phases.
-  const sequential = new Map<string, PhaseTimes[]>(names.map((n) => [n, []]));
-  for (let batch = 0; batch * SEQ_BATCH < SEQ_ROUNDS; batch++) {
-    for (const way of rotate(ways, batch)) {
-      for (let i = 0; i < SEQ_BATCH; i++) sequential.get(way.name)?.push(await way.round());
-    }
-  }
-
-  // Parallel: PAR_ROUNDS rounds with PAR_IN_FLIGHT at once; each sample is the batch's wall time.
-  const parallel = new Map<string, number[]>(names.map((n) => [n, []]));
-  for (let batch = 0; batch < PAR_BATCHES; batch++) {
-    for (const way of rotate(ways, batch)) {
-      const t = performance.now();
-      await inFlight(PAR_ROUNDS, PAR_IN_FLIGHT, () => way.round());
-      parallel.get(way.name)?.push(performance.now() - t);
-    }
-  }
+  const { sequential, parallel } = await runSchedule(ways, {
+    warmupRounds: WARMUP_ROUNDS,
+    seqRounds: SEQ_ROUNDS,
+    seqBatch: SEQ_BATCH,
+    parBatches: PAR_BATCHES,
+    parRounds: PAR_ROUNDS,
+    parInFlight: PAR_IN_FLIGHT,
+    afterWarmup: () => {
+      bareStats.inspects = 0;
+      bareStats.stillRunning = 0;
+    },
+  });
   const bareInspects = { ...bareStats };
 
   // Profile: the same rounds through a proxy that counts the engine requests each way makes.
@@ -102,32 +94,6 @@ async function main(): Promise<void> {
   );
 }
 
-/** The ways in a different order each batch, so none always goes first. */
-function rotate<T>(items: readonly T[], by: number): T[] {
-  const k = by % items.length;
-  return [...items.slice(k), ...items.slice(0, k)];
-}
-
-/** Runs `total` calls, `concurrency` at a time; after a failure starts no more, and lets those in flight finish (so cleanup sees every container) before throwing. */
-async function inFlight(total: number, concurrency: number, fn: () => Promise<unknown>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const results = await Promise.allSettled(
-    Array.from({ length: concurrency }, async () => {
-      while (!failed && next++ < total) {
-        try {
-          await fn();
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
-      }
-    }),
-  );
-  const failure = results.find((r) => r.status === "rejected");
-  if (failure !== undefined) throw failure.reason;
-}
-
 interface Profile {
   name: string;
   connections: number;
@@ -147,15 +113,6 @@ async function profileRequests(proxy: EngineProxy): Promise<Profile[]> {
   }
   return out;
 }
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-const median = (values: number[]) => percentile(values, 50);
-const ms = (v: number) => v.toFixed(1);
-const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
 function printSequential(samples: Map<string, PhaseTimes[]>): void {
   const total = (t: PhaseTimes) => PHASES.reduce((sum, p) => sum + t[p], 0);

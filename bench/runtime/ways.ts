@@ -3,6 +3,7 @@
  * hand, and the docker CLI. A round creates a busybox container, starts it, runs `true` in it to its
  * exit code, and removes it by force. Each phase is timed so a slow round can be pinned on one call.
  */
+
 import { execFile } from "node:child_process";
 import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -10,6 +11,7 @@ import { promisify } from "node:util";
 import Docker from "dockerode";
 import { DockerRuntime } from "../../src/runtime/drivers/docker/docker-runtime.js";
 import { runExec } from "../../src/runtime/run-exec.js";
+import { PhaseClock, type Way as SharedWay } from "../shared/rounds.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -22,25 +24,7 @@ export type Phase = "create" | "start" | "exec" | "remove";
 export const PHASES: readonly Phase[] = ["create", "start", "exec", "remove"];
 export type PhaseTimes = Record<Phase, number>;
 
-export interface Way {
-  readonly name: string;
-  /** One full round; resolves with each phase's wall time in ms. */
-  round(): Promise<PhaseTimes>;
-}
-
-/** Times each phase in turn; `phase` returns what the next phase needs. */
-class PhaseClock {
-  private last = performance.now();
-  readonly times: PhaseTimes = { create: 0, start: 0, exec: 0, remove: 0 };
-
-  async phase<T>(name: Phase, run: () => Promise<T>): Promise<T> {
-    const value = await run();
-    const now = performance.now();
-    this.times[name] = now - this.last;
-    this.last = now;
-    return value;
-  }
-}
+export type Way = SharedWay<Phase>;
 
 /** 1. The SDK: the Docker driver and runExec, exactly as the docs show them. */
 export async function driverWay(socketPath: string): Promise<Way> {
@@ -48,7 +32,7 @@ export async function driverWay(socketPath: string): Promise<Way> {
   return {
     name: "driver",
     async round() {
-      const clock = new PhaseClock();
+      const clock = new PhaseClock(PHASES);
       const { id } = await clock.phase("create", () =>
         runtime.createContainer({ image: IMAGE, command: COMMAND, labels: BENCH_LABELS }),
       );
@@ -70,7 +54,7 @@ export function dockerodeWay(socketPath: string): Way {
   return {
     name: "dockerode",
     async round() {
-      const clock = new PhaseClock();
+      const clock = new PhaseClock(PHASES);
       const container = await clock.phase("create", () =>
         docker.createContainer({ Image: IMAGE, Cmd: COMMAND, Labels: BENCH_LABELS }),
       );
@@ -104,7 +88,7 @@ export function cliWay(socketPath: string): Way {
   return {
     name: "CLI",
     async round() {
-      const clock = new PhaseClock();
+      const clock = new PhaseClock(PHASES);
       const { stdout } = await clock.phase("create", () =>
         docker("create", "--label", `${BENCH_LABEL_KEY}=1`, IMAGE, ...COMMAND),
       );
