@@ -4,7 +4,11 @@ import { describeEndpoint, type EngineEndpoint } from "../../engine-endpoint.js"
 import type { CallOptions, RuntimeInfo } from "../../runtime-info.js";
 import { engineClient, signalAware } from "../engine/engine-client.js";
 import { EngineContext } from "../engine/engine-context.js";
-import { ENGINE_BASE_CAPABILITIES, EngineRuntime } from "../engine/engine-runtime.js";
+import {
+  containerAddressesReachable,
+  ENGINE_BASE_CAPABILITIES,
+  EngineRuntime,
+} from "../engine/engine-runtime.js";
 
 export interface DockerRuntimeOptions extends CallOptions {
   /** Where the engine is; `/var/run/docker.sock` when absent. Detection (`createRuntime`) finds it for you. */
@@ -40,11 +44,7 @@ export class DockerRuntime extends EngineRuntime {
     const info = (await probe.call("connect", () => signalAware(docker).info(signal))) as DockerInfo;
     const capabilities = new Set<Capability>(ENGINE_BASE_CAPABILITIES);
     if (Object.keys(info.Runtimes ?? {}).some((name) => name.includes("nvidia"))) capabilities.add("gpus");
-    // Container addresses are routable from the host only when the engine shares this Linux
-    // machine's network (not Docker Desktop's VM, not rootless's namespace, not a remote engine).
-    if (endpoint.kind === "unix" && process.platform === "linux" && !isRootless(info)) {
-      capabilities.add("container-address");
-    }
+    if (containerAddressesReachable(endpoint, isRootless(info))) capabilities.add("container-address");
     return new DockerRuntime(endpoint, docker, capabilities, options.sessionId);
   }
 

@@ -61,6 +61,15 @@ export const ENGINE_BASE_CAPABILITIES: readonly Capability[] = CAPABILITIES.filt
   (capability) => capability !== "gpus" && capability !== "container-address",
 );
 
+/**
+ * Whether container addresses are routable from this host: only when the engine shares this Linux
+ * machine's network (not Docker Desktop's VM, not a rootless engine's user namespace, not a remote
+ * engine). Both engine drivers declare `container-address` by this one rule.
+ */
+export function containerAddressesReachable(endpoint: EngineEndpoint, rootless: boolean): boolean {
+  return endpoint.kind === "unix" && process.platform === "linux" && !rootless;
+}
+
 const signalOption = (options?: CallOptions) =>
   options?.signal === undefined ? {} : { abortSignal: options.signal };
 

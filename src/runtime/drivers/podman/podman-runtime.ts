@@ -6,7 +6,11 @@ import type { LogOptions } from "../../log-types.js";
 import type { CallOptions, RuntimeInfo } from "../../runtime-info.js";
 import { dial, engineClient } from "../engine/engine-client.js";
 import { EngineContext } from "../engine/engine-context.js";
-import { ENGINE_BASE_CAPABILITIES, EngineRuntime } from "../engine/engine-runtime.js";
+import {
+  containerAddressesReachable,
+  ENGINE_BASE_CAPABILITIES,
+  EngineRuntime,
+} from "../engine/engine-runtime.js";
 
 export interface PodmanRuntimeOptions extends CallOptions {
   /** Where the API service listens; `/run/podman/podman.sock` when absent. */
@@ -47,8 +51,7 @@ export class PodmanRuntime extends EngineRuntime {
       libpod<LibpodInfo>(docker, "GET", "/info", options.signal),
     );
     const capabilities = new Set<Capability>(ENGINE_BASE_CAPABILITIES);
-    // Rootless Podman puts containers in a user network namespace the host cannot route into.
-    if (endpoint.kind === "unix" && process.platform === "linux" && !info.host.security?.rootless) {
+    if (containerAddressesReachable(endpoint, info.host.security?.rootless ?? false)) {
       capabilities.add("container-address");
     }
     return new PodmanRuntime(endpoint, docker, capabilities, options.sessionId);
