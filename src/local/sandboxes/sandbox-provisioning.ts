@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { NotFoundError } from "../../errors.js";
 import type { SandboxSpec } from "../../gen/openshell/v1/openshell_pb.js";
 import type { ContainerSpec } from "../../runtime/container-spec.js";
 import type { LiveSandbox } from "./live-sandbox.js";
 import { type ProvisionAttempt, type ProvisionStep, provisionFailure } from "./provision-failure.js";
-import { SANDBOX_ID_LABEL, type SandboxIdentity } from "./sandbox-container.js";
+import type { SandboxIdentity } from "./sandbox-container.js";
 import { type SandboxContainerOptions, sandboxContainerSpec } from "./sandbox-container-spec.js";
 import type { SandboxKeeper } from "./sandbox-keeper.js";
+import { removeSandboxContainers } from "./sandbox-removal.js";
 
 /**
  * Brings sandboxes up: the image (pulled when the runtime lacks it), the container, its start. A step
@@ -119,17 +119,12 @@ export class SandboxProvisioner {
 
   /** Removes the containers carrying the sandbox's id that its record does not hold. */
   private async removeUnrecorded(sandbox: LiveSandbox): Promise<void> {
-    const runtime = this.keeper.runtime;
-    const made = await runtime.listContainers({ labels: { [SANDBOX_ID_LABEL]: sandbox.id } });
-    // Done meanwhile (by the retry or the next provisioning): what is listed now may be a new
-    // create's container, not the lost one.
-    if (!this.unrecorded.has(sandbox.id)) return;
-    for (const container of made) {
-      if (container.id === sandbox.record.containerId) continue;
-      await runtime.removeContainer(container.id, { force: true }).catch((error: unknown) => {
-        if (!(error instanceof NotFoundError)) throw error;
-      });
-    }
+    await removeSandboxContainers(this.keeper.runtime, sandbox.id, {
+      keep: sandbox.record.containerId,
+      // Done meanwhile (by the retry or the next provisioning): what is listed now may be a new
+      // create's container, not the lost one.
+      stillWanted: () => this.unrecorded.has(sandbox.id),
+    });
     this.unrecorded.delete(sandbox.id);
   }
 

@@ -1,5 +1,6 @@
 import { NotFoundError } from "../../errors.js";
 import type { ContainerSummary } from "../../runtime/container-info.js";
+import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { LiveSandbox, StoredSandboxRecord } from "./live-sandbox.js";
 import { SANDBOX_ID_LABEL } from "./sandbox-container.js";
 import type { SandboxKeeper } from "./sandbox-keeper.js";
@@ -20,14 +21,7 @@ export async function finishDelete(
   await provisioner.settled(sandbox.id);
   for (let attempt = 0; ; attempt++) {
     try {
-      const ids = new Set<string>(sandbox.record.containerId ? [sandbox.record.containerId] : []);
-      const labelled = await keeper.runtime.listContainers({ labels: { [SANDBOX_ID_LABEL]: sandbox.id } });
-      for (const container of labelled) ids.add(container.id);
-      for (const id of ids) {
-        await keeper.runtime.removeContainer(id, { force: true }).catch((error: unknown) => {
-          if (!(error instanceof NotFoundError)) throw error;
-        });
-      }
+      await removeSandboxContainers(keeper.runtime, sandbox.id, { also: sandbox.record.containerId });
       break;
     } catch (error) {
       if (error instanceof NotFoundError) break;
@@ -42,6 +36,30 @@ export async function finishDelete(
   keeper.store.markSandboxDeleted(sandbox.id, Date.now());
   keeper.forget(sandbox.id);
   sandbox.gone();
+}
+
+/**
+ * Removes every container labelled with the sandbox's id, plus `also` (its recorded container, in
+ * case its labels were lost), except `keep`. A container already gone counts as removed.
+ * `stillWanted`, asked after the listing, can call the removal off (what was listed may have become
+ * someone else's container meanwhile).
+ */
+export async function removeSandboxContainers(
+  runtime: ContainerRuntime,
+  sandboxId: string,
+  options: { also?: string | undefined; keep?: string | undefined; stillWanted?: () => boolean } = {},
+): Promise<void> {
+  const ids = new Set<string>(options.also ? [options.also] : []);
+  for (const container of await runtime.listContainers({ labels: { [SANDBOX_ID_LABEL]: sandboxId } })) {
+    ids.add(container.id);
+  }
+  if (options.stillWanted && !options.stillWanted()) return;
+  if (options.keep) ids.delete(options.keep);
+  for (const id of ids) {
+    await runtime.removeContainer(id, { force: true }).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+  }
 }
 
 /**
