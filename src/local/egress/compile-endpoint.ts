@@ -1,0 +1,218 @@
+import type { L7Allow, L7DenyRule, NetworkEndpoint } from "../../gen/openshell/sandbox/v1/sandbox_pb.js";
+import { type AddressRanges, compileAllowedIps, isLoopbackAddress } from "./address-ranges.js";
+import { EgressPolicyError } from "./egress-policy-error.js";
+import { compileHostPattern, type HostPattern, isLoopbackName, normalizeHost } from "./host-pattern.js";
+import { compilePathPattern } from "./path-pattern.js";
+
+export type Access = "read-only" | "read-write" | "full";
+
+/** One `rules[].allow` or `deny_rules[]` entry: method and path. */
+export interface L7Matcher {
+  /** Upper case; undefined for any method ("" or "*"). */
+  readonly method: string | undefined;
+  /** Undefined for any path. */
+  readonly path: RegExp | undefined;
+  /** `METHOD path` as written, for reasons. */
+  readonly text: string;
+}
+
+/** An endpoint, validated and ready to match. */
+export interface CompiledEndpoint {
+  /** The network_policies key of its rule. */
+  readonly rule: string;
+  readonly index: number;
+  readonly host: HostPattern;
+  readonly ports: ReadonlySet<number>;
+  readonly audit: boolean;
+  readonly access: Access | undefined;
+  /** `rules`, or undefined when the endpoint has none. */
+  readonly allows: readonly L7Matcher[] | undefined;
+  readonly denies: readonly L7Matcher[];
+  readonly allowedIps: AddressRanges | undefined;
+  readonly allowedIpsText: readonly string[];
+  /** Whether requests are limited by method or path, which only plain HTTP lets the proxy see. */
+  readonly l7: boolean;
+  /** Whether some rule looks at the path (then it must be in a form rules can check). */
+  readonly pathRules: boolean;
+}
+
+const protocols = new Set(["", "tcp", "rest", "http", "websocket"]);
+const accessValues = new Set(["read-only", "read-write", "full"]);
+
+const notSupported = "is not supported in local mode";
+const credentialsHint =
+  `${notSupported}: the egress proxy forwards requests as the sandbox sent them and adds or signs no ` +
+  "credentials; remove it (inference.local is the way to reach a provider with gateway-held credentials)";
+const inspectionHint = `${notSupported}: the egress proxy checks only the method and path of plain HTTP requests; remove it`;
+
+/** Endpoint fields the proxy cannot honour, when set: refused rather than silently ignored. */
+const unsupportedFields: readonly (readonly [string, (e: NetworkEndpoint) => boolean, string])[] = [
+  ["path", (e) => e.path !== "", `${notSupported}; put the path in rules[].allow.path instead`],
+  [
+    "allow_encoded_slash",
+    (e) => e.allowEncodedSlash,
+    `${notSupported}: paths with %2F are refused where path rules apply`,
+  ],
+  ["persisted_queries", (e) => e.persistedQueries !== "", inspectionHint],
+  ["graphql_persisted_queries", (e) => Object.keys(e.graphqlPersistedQueries).length > 0, inspectionHint],
+  ["graphql_max_body_bytes", (e) => e.graphqlMaxBodyBytes !== 0, inspectionHint],
+  ["json_rpc_max_body_bytes", (e) => e.jsonRpcMaxBodyBytes !== 0, inspectionHint],
+  ["mcp", (e) => e.mcp !== undefined, inspectionHint],
+  ["credential_binding", (e) => e.credentialBinding !== undefined, credentialsHint],
+  ["credential_signing", (e) => e.credentialSigning !== "", credentialsHint],
+  ["signing_service", (e) => e.signingService !== "", credentialsHint],
+  ["signing_region", (e) => e.signingRegion !== "", credentialsHint],
+  ["provider_credentialed", (e) => e.providerCredentialed, credentialsHint],
+  ["websocket_credential_rewrite", (e) => e.websocketCredentialRewrite, credentialsHint],
+  ["request_body_credential_rewrite", (e) => e.requestBodyCredentialRewrite, credentialsHint],
+];
+
+/** Rule matcher fields beyond method and path (query, GraphQL, JSON-RPC, MCP): refused when set. */
+const unsupportedMatcherFields: readonly (readonly [string, (m: L7Allow | L7DenyRule) => boolean])[] = [
+  ["command", (m) => m.command !== ""],
+  ["query", (m) => Object.keys(m.query).length > 0],
+  ["params", (m) => Object.keys(m.params).length > 0],
+  ["operation_type", (m) => m.operationType !== ""],
+  ["operation_name", (m) => m.operationName !== ""],
+  ["fields", (m) => m.fields.length > 0],
+];
+
+function compileMatcher(m: L7Allow | L7DenyRule, field: string): L7Matcher {
+  for (const [name, isSet] of unsupportedMatcherFields) {
+    if (isSet(m)) {
+      throw new EgressPolicyError(
+        `${field}.${name}`,
+        `${notSupported}: rules match only method and path of plain HTTP requests; remove it`,
+      );
+    }
+  }
+  const method = m.method.trim().toUpperCase();
+  const path = compilePathPattern(m.path, `${field}.path`);
+  return {
+    method: method === "" || method === "*" ? undefined : method,
+    path,
+    text: `${method || "*"} ${m.path || "**"}`,
+  };
+}
+
+function compilePorts(endpoint: NetworkEndpoint, field: string): Set<number> {
+  const ports = new Set<number>();
+  for (const [i, port] of [endpoint.port, ...endpoint.ports].entries()) {
+    if (i === 0 && port === 0) continue; // `port` unset; `ports` entries must be real
+    const name = i === 0 ? `${field}.port` : `${field}.ports[${i - 1}]`;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new EgressPolicyError(name, `${port} is not a TCP port (1-65535)`);
+    }
+    ports.add(port);
+  }
+  if (ports.size === 0) {
+    // Upstream has no default port either: an endpoint names its port(s).
+    throw new EgressPolicyError(`${field}.port`, "no port: set port or ports (there is no default port)");
+  }
+  return ports;
+}
+
+function checkLoopback(endpoint: NetworkEndpoint, host: HostPattern, field: string): void {
+  const name = normalizeHost(endpoint.host.trim());
+  if (host.ip ? isLoopbackAddress(name) : isLoopbackName(name)) {
+    throw new EgressPolicyError(
+      `${field}.host`,
+      `${JSON.stringify(endpoint.host)} is loopback, which the egress proxy never connects to: it runs on ` +
+        "the gateway host, so it would be the host's loopback, not the sandbox's; a sandbox reaches its own " +
+        "loopback without the proxy",
+    );
+  }
+}
+
+/** Validates and compiles `network_policies[rule].endpoints[index]`. */
+export function compileEndpoint(
+  rule: string,
+  index: number,
+  endpoint: NetworkEndpoint,
+  field: string,
+): CompiledEndpoint {
+  for (const [name, isSet, hint] of unsupportedFields) {
+    if (isSet(endpoint)) throw new EgressPolicyError(`${field}.${name}`, hint);
+  }
+  const protocol = endpoint.protocol.trim().toLowerCase();
+  if (!protocols.has(protocol)) {
+    throw new EgressPolicyError(
+      `${field}.protocol`,
+      `protocol ${JSON.stringify(endpoint.protocol)} ${notSupported}: use "rest", "http", "websocket", "tcp" or leave it empty`,
+    );
+  }
+  const tls = endpoint.tls.trim().toLowerCase();
+  if (tls === "terminate") {
+    throw new EgressPolicyError(
+      `${field}.tls`,
+      `"terminate" ${notSupported}: the egress proxy does not decrypt TLS. Leave tls empty or "passthrough" ` +
+        "(L7 rules then apply only to plain http:// requests), or reach the host over plain http",
+    );
+  }
+  if (tls !== "" && tls !== "passthrough") {
+    throw new EgressPolicyError(
+      `${field}.tls`,
+      `unknown value ${JSON.stringify(endpoint.tls)}: leave it empty or "passthrough"`,
+    );
+  }
+  const enforcement = endpoint.enforcement.trim().toLowerCase();
+  if (enforcement !== "" && enforcement !== "enforce" && enforcement !== "audit") {
+    throw new EgressPolicyError(
+      `${field}.enforcement`,
+      `unknown value ${JSON.stringify(endpoint.enforcement)}: use "enforce", "audit" or leave it empty (enforce)`,
+    );
+  }
+  const access = endpoint.access.trim().toLowerCase();
+  if (access !== "" && !accessValues.has(access)) {
+    throw new EgressPolicyError(
+      `${field}.access`,
+      `unknown value ${JSON.stringify(endpoint.access)}: use "read-only", "read-write" or "full"`,
+    );
+  }
+  if (access !== "" && endpoint.rules.length > 0) {
+    throw new EgressPolicyError(
+      `${field}.rules`,
+      "set access or rules, not both (SEMANTICS §8: access or rules)",
+    );
+  }
+  if (protocol === "tcp" && (access !== "" || endpoint.rules.length > 0 || endpoint.denyRules.length > 0)) {
+    throw new EgressPolicyError(
+      `${field}.protocol`,
+      `"tcp" endpoints take no access, rules or deny_rules; use "rest" (or leave protocol empty) for L7 rules`,
+    );
+  }
+
+  const host = compileHostPattern(endpoint.host, `${field}.host`);
+  checkLoopback(endpoint, host, field);
+  const allowedIps = compileAllowedIps(endpoint.allowedIps, `${field}.allowed_ips`);
+  if (endpoint.host.trim() === "" && allowedIps === undefined) {
+    throw new EgressPolicyError(
+      `${field}.host`,
+      "no host: set host, or allowed_ips for an endpoint matched by address alone",
+    );
+  }
+
+  const allows =
+    endpoint.rules.length === 0
+      ? undefined
+      : endpoint.rules.map((r, i) => {
+          if (!r.allow) throw new EgressPolicyError(`${field}.rules[${i}].allow`, "is required");
+          return compileMatcher(r.allow, `${field}.rules[${i}].allow`);
+        });
+  const denies = endpoint.denyRules.map((d, i) => compileMatcher(d, `${field}.deny_rules[${i}]`));
+  const typedAccess = access === "" ? undefined : (access as Access);
+  return {
+    rule,
+    index,
+    host,
+    ports: compilePorts(endpoint, field),
+    audit: enforcement === "audit",
+    access: typedAccess,
+    allows,
+    denies,
+    allowedIps,
+    allowedIpsText: endpoint.allowedIps.map((ip) => ip.trim()),
+    l7: (typedAccess !== undefined && typedAccess !== "full") || allows !== undefined || denies.length > 0,
+    pathRules: [...(allows ?? []), ...denies].some((m) => m.path !== undefined),
+  };
+}

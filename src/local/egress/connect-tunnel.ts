@@ -1,0 +1,51 @@
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
+import type { EgressRequest } from "./egress-policy.js";
+import { event, type ProxyContext } from "./proxy-context.js";
+import { respondRaw, upstreamFailure } from "./proxy-responses.js";
+import { passGate } from "./request-gate.js";
+import { tunnelTarget } from "./request-target.js";
+import { adoptClientSocket, dial, relay } from "./socket-relay.js";
+
+const established = "HTTP/1.1 200 Connection Established\r\n\r\n";
+
+/**
+ * A CONNECT: decided on host and port alone (the tunnel is opaque), then either a TCP connection
+ * to the checked address relayed both ways, or a local service served over the tunnel, or a 403
+ * saying why and the connection closed. `head` is what the client sent after its request head.
+ */
+export async function openTunnel(ctx: ProxyContext, req: IncomingMessage, socket: Socket, head: Buffer) {
+  const parsed = tunnelTarget(req.url);
+  if (!parsed.ok) return respondRaw(socket, 400, parsed.message);
+  const { host, port } = parsed.value;
+  const request: EgressRequest = { host, port, kind: "connect" };
+
+  const gate = await passGate(ctx, socket, request);
+  if (gate.to === "refusal") return respondRaw(socket, gate.status, gate.message, gate.denied);
+  if (gate.to === "local") {
+    adoptClientSocket(socket);
+    if (head.length > 0) socket.unshift(head);
+    socket.write(established);
+    ctx.serveLocal(socket, gate.who.client, gate.service);
+    return;
+  }
+  if (socket.destroyed) return;
+  let upstream: Socket;
+  try {
+    upstream = await dial(gate.address, port, ctx.connectTimeoutMs);
+  } catch (error) {
+    const failure = upstreamFailure(`${host}:${port}`, error);
+    ctx.emit(event(gate.who, request, gate.decision, failure.outcome));
+    return respondRaw(socket, failure.status, failure.message);
+  }
+  ctx.track(upstream);
+  ctx.emit(event(gate.who, request, gate.decision, "tunnel open"));
+  if (socket.destroyed) {
+    upstream.destroy();
+    return;
+  }
+  adoptClientSocket(socket);
+  socket.write(established);
+  if (head.length > 0) upstream.write(head);
+  relay(socket, upstream);
+}

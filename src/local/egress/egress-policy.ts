@@ -1,0 +1,200 @@
+import type { NetworkPolicyRule } from "../../gen/openshell/sandbox/v1/sandbox_pb.js";
+import { isPrivateAddress } from "./address-ranges.js";
+import { type CompiledEndpoint, compileEndpoint } from "./compile-endpoint.js";
+import { EgressPolicyError, ruleField } from "./egress-policy-error.js";
+import { endpointVerdict, type L7Request, rulePath } from "./endpoint-verdict.js";
+import { normalizeHost } from "./host-pattern.js";
+
+export { EgressPolicyError } from "./egress-policy-error.js";
+
+/** A connection or request a sandbox asks the egress proxy for. */
+export interface EgressRequest {
+  host: string;
+  port: number;
+  /** A plain HTTP request (absolute URI), or a CONNECT tunnel (opaque: only host and port are seen). */
+  kind: "http" | "connect";
+  /** For kind "http"; default GET. */
+  method?: string;
+  /**
+   * For kind "http": the request target's path; a query is allowed and ignored by the rules.
+   * Default "/". The proxy passes the path alone, so its events never carry query strings.
+   */
+  path?: string;
+  /** For kind "http": a websocket upgrade (whose messages the proxy relays unread). */
+  websocket?: boolean;
+}
+
+export interface EgressDecision {
+  allowed: boolean;
+  /** true when allowed only because the matched endpoint is enforcement "audit" */
+  audited: boolean;
+  /** the network_policies key of the rule that decided, when one did */
+  rule?: string;
+  /** one line saying why, e.g. `no endpoint of any rule matches evil.test:80` or `rule "github": method DELETE not allowed by access read-only` */
+  reason: string;
+}
+
+/** An endpoint named by rule and position, with what it matches. */
+export interface EgressEndpointRef {
+  rule: string;
+  index: number;
+  host: string;
+  ports: readonly number[];
+}
+
+/** `network_policies`, compiled: immutable, and safe to share between connections. */
+export interface EgressPolicy {
+  /**
+   * Decides a request. Call it first without `address`, before resolving the host (so a denied
+   * host is never looked up), then with each resolved address before connecting to it: that second
+   * call also applies `allowed_ips`, and lets an endpoint whose host is a glob (or absent) reach a
+   * private address only through its `allowed_ips`, as upstream does. Address failures are never
+   * audited: they are denied whatever the enforcement. (Loopback, link-local and other addresses
+   * the proxy never connects to are the proxy's own check, see `EgressProxyOptions.resolve`.)
+   */
+  decide(request: EgressRequest, address?: string): EgressDecision;
+  /**
+   * Endpoints (enforce or audit) with L7 rules, which only plain `http://` requests can satisfy: a
+   * CONNECT to them is denied (or, for audit, allowed and audited), since local mode does not
+   * terminate TLS. For the gateway to tell the user when it loads the policy.
+   */
+  readonly needsPlainHttp: readonly EgressEndpointRef[];
+}
+
+/**
+ * Compiles a sandbox policy's `network_policies` for the local egress proxy.
+ *
+ * Matching: `host` exact (case-insensitive, trailing dot ignored), an IP address (only itself),
+ * `*.example.com` (one label in front), `**.example.com` (one or more), or empty with `allowed_ips`
+ * (any host whose address is in them); `port` and `ports` (their union; one is required, there is
+ * no default). Endpoints naming a loopback host (`localhost`, 127.0.0.0/8, ::1) are refused: seen
+ * from the proxy, that is the gateway host. `enforcement` "" is enforce. L7 rules (`access`,
+ * `rules`, `deny_rules`) apply to plain HTTP requests, to the decoded path without the query.
+ *
+ * When several endpoints match one request: a deny rule of an enforced endpoint denies it; else any
+ * endpoint that allows it allows it; else an audit endpoint allows it, audited; else it is denied
+ * with the first endpoint's reason.
+ *
+ * @throws EgressPolicyError naming the field, for anything the proxy cannot enforce: `tls:
+ *   terminate`, `binaries` on an enforced rule (local mode cannot see which process connects),
+ *   protocols other than "", tcp, rest, http and websocket, and GraphQL, JSON-RPC, MCP, query,
+ *   credential and signing fields.
+ */
+export function compileEgressPolicy(networkPolicies: Record<string, NetworkPolicyRule>): EgressPolicy {
+  const endpoints: CompiledEndpoint[] = [];
+  for (const [key, rule] of Object.entries(networkPolicies)) {
+    const field = ruleField(key);
+    const compiled = rule.endpoints.map((endpoint, i) =>
+      compileEndpoint(key, i, endpoint, `${field}.endpoints[${i}]`),
+    );
+    const enforced = compiled.find((e) => !e.audit);
+    if (rule.binaries.length > 0 && enforced !== undefined) {
+      throw new EgressPolicyError(
+        `${field}.binaries`,
+        `local mode cannot see which binary in the sandbox opens a connection, so endpoints[${enforced.index}] ` +
+          "cannot be limited to these binaries: remove binaries (the rule then applies to every process in the " +
+          'sandbox), or set enforcement: "audit" on every endpoint of the rule to keep it as a record',
+      );
+    }
+    endpoints.push(...compiled);
+  }
+  return new CompiledEgressPolicy(endpoints);
+}
+
+class CompiledEgressPolicy implements EgressPolicy {
+  readonly needsPlainHttp: readonly EgressEndpointRef[];
+
+  constructor(private readonly endpoints: readonly CompiledEndpoint[]) {
+    this.needsPlainHttp = Object.freeze(
+      endpoints
+        .filter((e) => e.l7)
+        .map((e) => Object.freeze({ rule: e.rule, index: e.index, host: e.host.text, ports: [...e.ports] })),
+    );
+    Object.freeze(this);
+  }
+
+  decide(request: EgressRequest, address?: string): EgressDecision {
+    const host = normalizeHost(request.host);
+    const target = `${host.includes(":") ? `[${host}]` : host}:${request.port}`;
+    let candidates = this.endpoints.filter((e) => e.ports.has(request.port) && e.host.matches(host));
+    if (candidates.length === 0) return denied(`no endpoint of any rule matches ${target}`);
+
+    if (address !== undefined) {
+      const reached = candidates.filter((e) => addressProblem(e, address) === undefined);
+      if (reached.length === 0) {
+        const first = candidates[0] as CompiledEndpoint;
+        return denied(
+          `${target} resolves to ${address}, which ${addressProblem(first, address)}`,
+          first.rule,
+        );
+      }
+      candidates = reached;
+    }
+
+    const l7: L7Request = {
+      kind: request.kind,
+      method: (request.method ?? "GET").toUpperCase(),
+      path: rulePath(request.path),
+      rawPath: (request.path ?? "/").split("?")[0] || "/",
+      websocket: request.websocket === true,
+      target,
+    };
+    let firstFailure: { endpoint: CompiledEndpoint; why: string } | undefined;
+    let audited: { endpoint: CompiledEndpoint; why: string } | undefined;
+    let passed: CompiledEndpoint | undefined;
+    for (const endpoint of candidates) {
+      const verdict = endpointVerdict(endpoint, l7);
+      if (verdict.pass) {
+        passed ??= endpoint;
+        continue;
+      }
+      if (verdict.denyRule && !endpoint.audit)
+        return denied(`rule ${q(endpoint.rule)}: ${verdict.why}`, endpoint.rule);
+      firstFailure ??= { endpoint, why: verdict.why };
+      if (endpoint.audit) audited ??= { endpoint, why: verdict.why };
+    }
+    if (passed !== undefined) {
+      return {
+        allowed: true,
+        audited: false,
+        rule: passed.rule,
+        reason: `allowed by rule ${q(passed.rule)}`,
+      };
+    }
+    if (audited !== undefined) {
+      const rule = audited.endpoint.rule;
+      return {
+        allowed: true,
+        audited: true,
+        rule,
+        reason: `audit only, rule ${q(rule)} would deny: ${audited.why}`,
+      };
+    }
+    const failure = firstFailure as { endpoint: CompiledEndpoint; why: string };
+    return denied(`rule ${q(failure.endpoint.rule)}: ${failure.why}`, failure.endpoint.rule);
+  }
+}
+
+const q = (s: string) => JSON.stringify(s);
+
+function denied(reason: string, rule?: string): EgressDecision {
+  return rule === undefined
+    ? { allowed: false, audited: false, reason }
+    : { allowed: false, audited: false, rule, reason };
+}
+
+/** Why `endpoint` does not reach `address` (completing "which ..."), or undefined when it does. */
+function addressProblem(endpoint: CompiledEndpoint, address: string): string | undefined {
+  if (endpoint.allowedIps !== undefined) {
+    return endpoint.allowedIps.has(address)
+      ? undefined
+      : `is not in allowed_ips (${endpoint.allowedIpsText.join(", ")}) of rule ${q(endpoint.rule)}`;
+  }
+  if (endpoint.host.broad && isPrivateAddress(address)) {
+    return (
+      `is private, and rule ${q(endpoint.rule)} names the host by a glob: ` +
+      "list the address in the endpoint's allowed_ips to allow it"
+    );
+  }
+  return undefined;
+}

@@ -1,0 +1,52 @@
+import type { Agent } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { EgressDecision, EgressRequest } from "./egress-policy.js";
+import type { EgressClient, EgressEvent, LocalService } from "./egress-types.js";
+import type { AdmissionContext } from "./upstream-admission.js";
+
+/** Who a connection is: a sandbox, or why it is refused. */
+export type Identified =
+  | { client: EgressClient; remoteAddress: string }
+  | { client: undefined; remoteAddress: string; status: 403 | 503; reason: string };
+
+/** A connection identified as a sandbox's. */
+export type Sandbox = Extract<Identified, { client: EgressClient }>;
+
+/** What the request, CONNECT and upgrade handlers share with the proxy that runs them. */
+export interface ProxyContext extends AdmissionContext {
+  /** Keep-alive pool for plain HTTP upstreams. */
+  readonly agent: Agent;
+  readonly connectTimeoutMs: number;
+  /** Keyed by lower-case host name. */
+  readonly localServices: ReadonlyMap<string, LocalService> | undefined;
+  identify(socket: Socket): Promise<Identified>;
+  emit(event: EgressEvent): void;
+  /** Destroyed by close(): upstream sockets of tunnels and upgrades. */
+  track(socket: Duplex): void;
+  /** Serves the HTTP requests of a CONNECT to a local service (`stream` is plain or decrypted). */
+  serveLocal(stream: Duplex, client: EgressClient, service: LocalService): void;
+}
+
+/** The decision a local service's host gets: always allowed, before any policy. */
+export function localServiceDecision(host: string): EgressDecision {
+  return { allowed: true, audited: false, reason: `${host} is answered by the gateway itself` };
+}
+
+/** The decision an unidentified connection gets. */
+export function unidentifiedDecision(reason: string): EgressDecision {
+  return { allowed: false, audited: false, reason };
+}
+
+export function event(
+  who: Identified,
+  request: EgressRequest,
+  decision: EgressDecision,
+  outcome?: string,
+): EgressEvent {
+  // Built without spreads: one of these is made for every request.
+  const made: EgressEvent = { remoteAddress: who.remoteAddress, request, decision };
+  if (who.client !== undefined) made.client = who.client;
+  if (outcome !== undefined) made.outcome = outcome;
+  return made;
+}

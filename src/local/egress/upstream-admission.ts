@@ -1,0 +1,100 @@
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { blockedAddressClass } from "./address-ranges.js";
+import type { EgressDecision, EgressRequest } from "./egress-policy.js";
+import type { EgressClient } from "./egress-types.js";
+
+/** Resolves a host name to addresses; `undefined` from the caller's resolver falls back to DNS. */
+export type Resolve = (hostname: string) => Promise<string | undefined> | string | undefined;
+
+export type Admission =
+  | { ok: true; address: string; decision: EgressDecision }
+  | {
+      ok: false;
+      status: 403 | 502;
+      decision: EgressDecision;
+      /** The line the sandbox is answered with. */
+      message: string;
+      /** For the event, when the policy allowed but the lookup failed. */
+      outcome?: string;
+    };
+
+export interface AdmissionContext {
+  resolve: Resolve | undefined;
+  /** The proxy's own listening address, which no request may loop back to. */
+  self(): { host: string; port: number };
+}
+
+/**
+ * The addresses `host` may be reached at. `trusted` when they come from the gateway's own resolver
+ * (an embedder's mapping may rightly point at a service on the gateway host), not from DNS or an IP
+ * literal the sandbox sent.
+ */
+async function addressesOf(
+  resolve: Resolve | undefined,
+  host: string,
+): Promise<{ list: string[]; trusted: boolean }> {
+  if (isIP(host) !== 0) return { list: [host], trusted: false };
+  const mapped = await resolve?.(host);
+  if (mapped !== undefined) return { list: [mapped], trusted: true };
+  // IPv4 first: a gateway host without an IPv6 route would otherwise fail on names that have both.
+  const found = await lookup(host, { all: true, verbatim: false });
+  return { list: found.map((a) => a.address), trusted: false };
+}
+
+/**
+ * The policy's decision on `request` and, when it allows, the address to connect to: the first
+ * resolved address the policy also allows (allowed_ips), and that is not loopback, link-local,
+ * unspecified or multicast unless the gateway's own resolver gave it. The host is resolved
+ * only after the policy allowed the name, so a denied host is never looked up, and the proxy then
+ * connects to the very address it checked (no second lookup for DNS rebinding to slip through).
+ */
+export async function admit(
+  ctx: AdmissionContext,
+  client: EgressClient,
+  request: EgressRequest,
+): Promise<Admission> {
+  const policy = client.policy;
+  const decision = policy.decide(request);
+  if (!decision.allowed) return { ok: false, status: 403, decision, message: decision.reason };
+  let addresses: { list: string[]; trusted: boolean };
+  try {
+    addresses = await addressesOf(ctx.resolve, request.host);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    return {
+      ok: false,
+      status: 502,
+      decision,
+      message: `cannot resolve ${request.host}: ${code}`,
+      outcome: `lookup failed: ${code}`,
+    };
+  }
+  let first: EgressDecision | undefined;
+  const self = ctx.self();
+  for (const address of addresses.list) {
+    const blocked = addresses.trusted ? undefined : blockedAddressClass(address);
+    if (blocked !== undefined) {
+      const what = address === request.host ? address : `${request.host} resolves to ${address}, which`;
+      first ??= {
+        allowed: false,
+        audited: false,
+        reason: `${what} is a ${blocked} address, which the egress proxy never connects to`,
+      };
+      continue;
+    }
+    const checked = policy.decide(request, address);
+    if (checked.allowed && address === self.host && request.port === self.port) {
+      first ??= {
+        allowed: false,
+        audited: false,
+        reason: `${request.host}:${request.port} is this egress proxy itself`,
+      };
+      continue;
+    }
+    if (checked.allowed) return { ok: true, address, decision: checked };
+    first ??= checked;
+  }
+  const denied = first ?? { allowed: false, audited: false, reason: `${request.host} has no address` };
+  return { ok: false, status: 403, decision: denied, message: denied.reason };
+}
