@@ -7,7 +7,11 @@ const image = process.env.OPENSHELL_DEMO_BASE_IMAGE ?? "busybox:1.36";
 const os = await OpenShell.local({ ephemeral: true });
 try {
   // No command: local mode keeps the sandbox alive with a sleeping shell loop, ready for exec.
-  const sb = await os.sandboxes.create({ image });
+  // busybox runs as root, which sandboxes never do: the policy names a non-root user instead.
+  const sb = await os.sandboxes.create({
+    image,
+    policy: { process: { runAsUser: "1000", runAsGroup: "1000" } },
+  });
   await sb.ready({ timeoutMs: 60_000 });
 
   // Buffered: the whole output once the command has exited.

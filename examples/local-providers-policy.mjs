@@ -16,7 +16,12 @@ try {
     `provider ${provider.name}: credential keys ${provider.credentialKeys.join(", ")} (values never returned)`,
   );
 
-  const sb = await os.sandboxes.create({ image, providers: ["openai"] });
+  // busybox runs as root, which sandboxes never do: the policy names a non-root user instead.
+  const sb = await os.sandboxes.create({
+    image,
+    providers: ["openai"],
+    policy: { process: { runAsUser: "1000", runAsGroup: "1000" } },
+  });
   await sb.ready({ timeoutMs: 60_000 });
   console.log(
     "attached:",

@@ -36,9 +36,13 @@ try {
   await step("build the image", () =>
     gateway.runtime.buildImage({
       tag: image,
+      // A sandbox never runs as root: the image says which user it runs as (a numeric one needs no
+      // /etc/passwd entry). The build itself runs as root, whatever the base image's user is.
       dockerfileText: [
         `FROM ${base}`,
+        "USER root",
         "RUN mkdir -p /srv/www && echo 'hello from inside the sandbox' > /srv/www/index.html",
+        "USER 1000:1000",
         'CMD ["httpd", "-f", "-v", "-p", "0.0.0.0:8080", "-h", "/srv/www"]',
       ].join("\n"),
     }),

@@ -22,7 +22,11 @@ try {
   const child = `
     import { OpenShell } from "openshell";
     const os = await OpenShell.connect({ gateway: "local-example" });
-    const sb = await os.sandboxes.create({ image: ${JSON.stringify(image)} });
+    // busybox runs as root, which sandboxes never do: the policy names a non-root user instead.
+    const sb = await os.sandboxes.create({
+      image: ${JSON.stringify(image)},
+      policy: { process: { runAsUser: "1000", runAsGroup: "1000" } },
+    });
     await sb.ready({ timeoutMs: 60_000 });
     console.log((await sb.exec(["echo", "hello from the other process"])).stdout.trim());
     await sb.delete();

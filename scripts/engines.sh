@@ -10,12 +10,17 @@
 #   OPENSHELL_TEST_DOCKER_HOST   unix socket of the Docker engine
 #   OPENSHELL_TEST_PODMAN_HOST   unix socket of the Podman API service
 #   OPENSHELL_TEST_BUSYBOX_IMAGE, OPENSHELL_TEST_DEBIAN_IMAGE
+#   OPENSHELL_TEST_CURL_IMAGE     Debian with curl and CA certificates (egress tests)
+#   OPENSHELL_TEST_SANDBOX_IMAGE  the busybox rootfs with a non-root USER (1000:1000) and WORKDIR
+#                                 /sandbox, as local-mode sandboxes need (the gateway refuses root)
 #   OPENSHELL_TEST_REGISTRY      host:port of a local plain-http registry (for real pulls)
 
 OPENSHELL_DOCKER_SOCKET="${OPENSHELL_DOCKER_SOCKET:-/var/run/docker.sock}"
 OPENSHELL_PODMAN_SOCKET_PATH="${OPENSHELL_PODMAN_SOCKET_PATH:-/run/podman/podman.sock}"
 OPENSHELL_TEST_BUSYBOX_IMAGE="${OPENSHELL_TEST_BUSYBOX_IMAGE:-openshell-test/busybox:1}"
 OPENSHELL_TEST_DEBIAN_IMAGE="${OPENSHELL_TEST_DEBIAN_IMAGE:-openshell-test/debian:bookworm}"
+OPENSHELL_TEST_SANDBOX_IMAGE="${OPENSHELL_TEST_SANDBOX_IMAGE:-openshell-test/sandbox:1}"
+OPENSHELL_TEST_CURL_IMAGE="${OPENSHELL_TEST_CURL_IMAGE:-openshell-test/curl:1}"
 # The debootstrap tarball is the slow part (about 25 s and 200 MB); keep it outside the checkout so
 # every clone on the machine shares it.
 OPENSHELL_IMAGE_CACHE="${OPENSHELL_IMAGE_CACHE:-/var/cache/openshell-test}"
@@ -132,19 +137,62 @@ make_debian_tar() {
 }
 
 # Imports a cached rootfs tarball into one engine unless the engine already has the tag.
-# $1 engine CLI (docker|podman), $2 image, $3 tarball, $4 default command.
+# $1 engine CLI (docker|podman), $2 image, $3 tarball, $4 default command, then any further
+# Dockerfile instructions for the image's config (`USER 1000:1000`, `WORKDIR /sandbox`).
 import_image() {
   local cli=$1 image=$2 tarball=$3 cmd=$4
-  local host_flag=()
+  shift 4
+  local host_flag=() changes=() change
   [[ "$cli" == docker ]] && host_flag=(-H "unix://${OPENSHELL_DOCKER_SOCKET}")
   if "$cli" "${host_flag[@]}" image inspect "$image" >/dev/null 2>&1; then
     echo "$cli: $image present (reusing it)"
     return 0
   fi
+  for change in "$@"; do changes+=(--change "$change"); done
   "$cli" "${host_flag[@]}" import \
-    --change "CMD [\"$cmd\"]" --change 'LABEL openshell.ai/test-image=true' \
+    --change "CMD [\"$cmd\"]" --change 'LABEL openshell.ai/test-image=true' "${changes[@]}" \
     "$tarball" "$image" >/dev/null
   echo "$cli: imported $image"
+}
+
+# The image local-mode sandboxes run from: busybox as the non-root user its rootfs has (sandbox,
+# 1000:1000), in /sandbox (which the engines create when a container starts). $1 engine CLI.
+import_sandbox_image() {
+  import_image "$1" "$OPENSHELL_TEST_SANDBOX_IMAGE" "$OPENSHELL_IMAGE_CACHE/busybox-rootfs.tar" /bin/sh \
+    'USER 1000:1000' 'WORKDIR /sandbox'
+}
+
+# Debian with curl and CA certificates: a TLS client that checks certificates and speaks CONNECT,
+# for the local-mode egress tests (busybox wget does neither). Built once per machine with Docker
+# (apt-get from deb.debian.org), kept as an archive, and loaded into both engines from it.
+ensure_curl_image() {
+  local archive="$OPENSHELL_IMAGE_CACHE/debian-curl.tar"
+  local docker=(docker -H "unix://${OPENSHELL_DOCKER_SOCKET}")
+  local image=$OPENSHELL_TEST_CURL_IMAGE
+  if [[ ! -s "$archive" ]]; then
+    if ! "${docker[@]}" image inspect "$image" >/dev/null 2>&1; then
+      echo "curl image: apt-get install curl on ${OPENSHELL_TEST_DEBIAN_IMAGE} (once per machine)"
+      local log="${ENGINE_LOG_DIR}/curl-image.log"
+      if ! printf '%s\n' "FROM ${OPENSHELL_TEST_DEBIAN_IMAGE}" \
+        'RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates && rm -rf /var/lib/apt/lists/*' \
+        'LABEL openshell.ai/test-image=true' 'CMD ["/bin/bash"]' |
+        "${docker[@]}" build -q -t "$image" - >"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        die "building ${image} failed (log above)"
+      fi
+    fi
+    "${docker[@]}" save -o "$archive.partial" "$image" && mv "$archive.partial" "$archive"
+  fi
+  if "${docker[@]}" image inspect "$image" >/dev/null 2>&1; then
+    echo "docker: $image present (reusing it)"
+  else
+    "${docker[@]}" load -q -i "$archive" >/dev/null && echo "docker: loaded $image"
+  fi
+  if podman image inspect "$image" >/dev/null 2>&1; then
+    echo "podman: $image present (reusing it)"
+  else
+    podman load -q -i "$archive" >/dev/null && echo "podman: loaded $image"
+  fi
 }
 
 ensure_test_images() {
@@ -156,8 +204,10 @@ ensure_test_images() {
   local cli
   for cli in docker podman; do
     import_image "$cli" "$OPENSHELL_TEST_BUSYBOX_IMAGE" "$busybox_tar" /bin/sh
+    import_sandbox_image "$cli"
     import_image "$cli" "$OPENSHELL_TEST_DEBIAN_IMAGE" "$debian_tar" /bin/bash
   done
+  ensure_curl_image
 }
 
 # A local image registry, so pullImage is tested against a real one (no public registry is
@@ -255,7 +305,7 @@ ensure_engines() {
   ensure_test_registry
   export OPENSHELL_TEST_DOCKER_HOST="unix://${OPENSHELL_DOCKER_SOCKET}"
   export OPENSHELL_TEST_PODMAN_HOST="unix://${OPENSHELL_PODMAN_SOCKET_PATH}"
-  export OPENSHELL_TEST_BUSYBOX_IMAGE OPENSHELL_TEST_DEBIAN_IMAGE
+  export OPENSHELL_TEST_BUSYBOX_IMAGE OPENSHELL_TEST_DEBIAN_IMAGE OPENSHELL_TEST_SANDBOX_IMAGE OPENSHELL_TEST_CURL_IMAGE
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

@@ -6,7 +6,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { ContainerRuntime } from "../../src/runtime/container-runtime.js";
 import type { EngineEndpoint } from "../../src/runtime/engine-endpoint.js";
 
-export const IMAGE = process.env.OPENSHELL_TEST_BUSYBOX_IMAGE ?? "openshell-test/busybox:1";
+/** busybox with a non-root USER and WORKDIR: local mode refuses an image that runs as root. */
+export const IMAGE = process.env.OPENSHELL_TEST_SANDBOX_IMAGE ?? "openshell-test/sandbox:1";
 /** On every container and network the benchmark makes, whichever way makes it. */
 export const BENCH_LABEL_KEY = "openshell.ai/bench";
 export const BENCH_LABELS: Record<string, string> = { [BENCH_LABEL_KEY]: "local" };

@@ -32,8 +32,9 @@ const KEEP_ALIVE = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 
 /**
  * The bare runtime driver, as a user writes the same round by hand: the same container local mode
  * makes for a sandbox without a command (the keep-alive loop, a network of its own, the host alias,
- * a name so create needs no inspect), started, inspected until it runs, `true` run to its exit code,
- * removed by force.
+ * a name so create needs no inspect, and the default policy's hardening: read-only root with the
+ * workdir and /tmp on tmpfs, no capabilities, no-new-privileges, a PID limit), started, inspected
+ * until it runs, `true` run to its exit code, removed by force.
  */
 export function bareWay(runtime: ContainerRuntime, network: string): Way {
   return {
@@ -48,6 +49,19 @@ export function bareWay(runtime: ContainerRuntime, network: string): Way {
         labels: BENCH_LABELS,
         network,
         extraHosts: [{ host: "host.openshell.internal", ip: "host-gateway" }],
+        user: "1000:1000",
+        workdir: "/sandbox",
+        readOnlyRoot: true,
+        mounts: ["/sandbox", "/tmp"].map((target) => ({
+          type: "tmpfs" as const,
+          target,
+          mode: 0o1777,
+          exec: true,
+          userOwned: true,
+        })),
+        capDrop: ["ALL"],
+        noNewPrivileges: true,
+        resources: { pidsLimit: 1024 },
       };
       const { id } = await clock.phase("create", () => runtime.createContainer(spec));
       await clock.phase("ready", async () => {

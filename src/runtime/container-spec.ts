@@ -3,11 +3,25 @@
  * own request (a Docker create body, a libpod spec, `container create` flags).
  */
 
-/** A host folder, a named volume or a tmpfs mounted into the container. */
+/** A host folder, a named volume or a tmpfs (empty: what the image has at its target is hidden). */
 export type MountSpec =
   | { type: "bind"; source: string; target: string; readOnly?: boolean }
   | { type: "volume"; source: string; target: string; readOnly?: boolean }
-  | { type: "tmpfs"; target: string; sizeMiB?: number; mode?: number };
+  | {
+      type: "tmpfs";
+      target: string;
+      sizeMiB?: number;
+      mode?: number;
+      /** Programs on it may run (`exec`) or not (`noexec`); the engine's default when absent. */
+      exec?: boolean;
+      /**
+       * Owned by the container's `user` rather than root. OCI runtimes before runc 1.1.8 give a tmpfs
+       * mounted over a directory the image has that directory's mode, whatever `mode` says, so only
+       * the owner may write to it. Podman resolves any user; Docker only a numeric one (`1000:1000`),
+       * and leaves a named user's tmpfs to root.
+       */
+      userOwned?: boolean;
+    };
 
 /** A container port published on the host. */
 export interface PortSpec {

@@ -8,6 +8,10 @@ export interface ImageInfo {
   architecture: string;
   sizeBytes: number;
   labels: Readonly<Record<string, string>>;
+  /** The image's `USER` (`name`, `uid`, `uid:gid`); "" when it sets none, so it runs as root. */
+  user: string;
+  /** The image's `WORKDIR`; "" when it sets none. */
+  workdir: string;
 }
 
 /** One progress message of a pull, build or load, as the engine sent it. */

@@ -3,6 +3,12 @@ export interface NetworkSpec {
   /** No route out of the network: containers on it reach each other and nothing else. */
   internal?: boolean;
   labels?: Readonly<Record<string, string>>;
+  /**
+   * Name of the Linux bridge the engine makes for the network on its host (at most 15 characters),
+   * so host tools (a firewall) can name its traffic. Engines without host bridges (Apple
+   * `container`) ignore it.
+   */
+  bridgeName?: string;
 }
 
 export interface NetworkInfo {
@@ -10,6 +16,12 @@ export interface NetworkInfo {
   name: string;
   internal: boolean;
   labels: Readonly<Record<string, string>>;
+  /** The network's IPv4 subnet (CIDR), when the engine says. */
+  subnet?: string;
+  /** The gateway address the engine assigned on the subnet, when it assigned one. */
+  gateway?: string;
+  /** The Linux bridge of the network on the engine's host, for bridge networks. */
+  bridge?: string;
 }
 
 export interface VolumeSpec {

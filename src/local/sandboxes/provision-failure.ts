@@ -1,4 +1,5 @@
 import { InvalidArgumentError, NotFoundError, UnavailableError } from "../../errors.js";
+import { ImagePolicyRefusal } from "./static-policy.js";
 
 export interface ProvisionFailure {
   /** Machine-readable, as the sandbox's Ready condition carries it. */
@@ -24,6 +25,9 @@ const DOING: Record<ProvisionStep, string> = {
   start: "starting the sandbox's container",
 };
 
+/** How engines say that the user or group to run as is not in the image's /etc/passwd or /etc/group. */
+const USER_NOT_FOUND = /unable to find (user|group) (\S+): no matching entries/i;
+
 /** How engines and OCI runtimes say that the process to start does not exist in the image. */
 const COMMAND_NOT_FOUND =
   /executable file not found|no such file or directory|not found in \$PATH|command was not found/i;
@@ -35,6 +39,10 @@ const COMMAND_NOT_FOUND =
 export function provisionFailure(error: unknown, attempt: ProvisionAttempt): ProvisionFailure {
   const detail = error instanceof Error ? error.message : String(error);
   const { image } = attempt;
+  if (error instanceof ImagePolicyRefusal) {
+    // Root (RootUser), or a policy the image's workdir makes unenforceable: already in the user's words.
+    return { reason: error.reason, message: error.message };
+  }
   if (error instanceof UnavailableError) {
     // The engine went away (or never answered): nothing is wrong with the image or the command, and
     // blaming them ("pulling it failed; build or load it") sends the user the wrong way.
@@ -59,6 +67,14 @@ export function provisionFailure(error: unknown, attempt: ProvisionAttempt): Pro
     return {
       reason: "ImagePullFailed",
       message: `image ${image} is not in the runtime and pulling it failed (${detail}); build or load it first, or check the name and that its registry is reachable`,
+    };
+  }
+  const unknownUser = USER_NOT_FOUND.exec(detail);
+  if (unknownUser) {
+    const [, kind, name] = unknownUser;
+    return {
+      reason: "UserNotFound",
+      message: `image ${image} has no ${kind} ${JSON.stringify(name)} in /etc/${kind === "user" ? "passwd" : "group"}; set policy.process.run_as_user and run_as_group to a numeric UID and GID (or to names the image has), or add the ${kind} to the image (${detail})`,
     };
   }
   if (attempt.step === "start" && COMMAND_NOT_FOUND.test(detail)) {

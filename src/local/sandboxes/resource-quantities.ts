@@ -50,6 +50,8 @@ export function parseQuantity(value: unknown, field: string): number {
 export interface ContainerLimits {
   cpus?: number;
   memoryMiB?: number;
+  /** `limits.pids`: not a Kubernetes resource, local mode's own (the container's PID limit). */
+  pidsLimit?: number;
 }
 
 /**
@@ -76,11 +78,24 @@ export function limitsFromResources(resources: unknown): ContainerLimits {
   };
   const cpu = pick("cpu");
   const memory = pick("memory");
+  const pids = limits?.pids;
   return {
+    ...(pids === undefined ? {} : { pidsLimit: parsePids(pids) }),
     ...(cpu === undefined ? {} : { cpus: parseQuantity(cpu.value, cpu.field) }),
     // Whole MiB, rounded up: the engines take bytes, but a limit below what was asked would surprise.
     ...(memory === undefined
       ? {}
       : { memoryMiB: Math.ceil(parseQuantity(memory.value, memory.field) / 2 ** 20) }),
   };
+}
+
+function parsePids(value: unknown): number {
+  const pids = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof pids !== "number" || !Number.isSafeInteger(pids) || pids <= 0) {
+    throw new InvalidArgumentError(
+      `template.resources.limits.pids: ${JSON.stringify(value)} must be a whole number of processes above zero`,
+      { field: "template.resources.limits.pids" },
+    );
+  }
+  return pids;
 }

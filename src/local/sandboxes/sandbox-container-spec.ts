@@ -1,8 +1,9 @@
 import { InvalidArgumentError } from "../../errors.js";
 import type { SandboxSpec } from "../../gen/openshell/v1/openshell_pb.js";
-import type { ContainerSpec } from "../../runtime/container-spec.js";
+import type { ContainerSpec, MountSpec } from "../../runtime/container-spec.js";
 import { limitsFromResources } from "./resource-quantities.js";
 import { type SandboxIdentity, sandboxContainerLabels, sandboxContainerName } from "./sandbox-container.js";
+import { type ImageConfig, type PolicyRuntime, staticEnforcement } from "./static-policy.js";
 
 /**
  * What runs when a sandbox is created without a command. The real gateway runs a login shell under
@@ -24,43 +25,67 @@ export interface SandboxContainerOptions {
   network: string;
   /** Image for a spec without `template.image`; local mode has none unless one is configured. */
   defaultImage?: string;
+  /** Set in every container after the template's and the spec's variables, so these win (HTTP_PROXY, ...). */
+  egressEnv?: Readonly<Record<string, string>>;
+  /** Mounted into every container after the policy's own mounts. */
+  extraMounts?: readonly MountSpec[];
+}
+
+/** A sandbox's container, and what of its policy the runtime cannot enforce (to be logged). */
+export interface SandboxContainer {
+  spec: ContainerSpec;
+  notEnforced: readonly string[];
 }
 
 /**
- * The container for a sandbox. The sandbox's command is the container's whole argv (entrypoint
- * included), as the gateway's supervisor runs it, so an image's ENTRYPOINT does not wrap it.
+ * The container for a sandbox on `runtime`. The sandbox's command is the container's whole argv
+ * (entrypoint included), as the gateway's supervisor runs it, so an image's ENTRYPOINT does not wrap
+ * it. The policy's static sections become the container's user, mounts and limits (static-policy.ts);
+ * without `image` (its config, before provisioning has looked at it) they are only checked.
  */
-export function sandboxContainerSpec(
+export function sandboxContainer(
   spec: SandboxSpec,
   sandbox: SandboxIdentity,
   options: SandboxContainerOptions,
-): ContainerSpec {
+  runtime: PolicyRuntime,
+  image?: ImageConfig,
+): SandboxContainer {
   const template = spec.template;
-  const image = template?.image || options.defaultImage;
-  if (!image) {
+  const imageRef = template?.image || options.defaultImage;
+  if (!imageRef) {
     throw new InvalidArgumentError(
       "spec.template.image: local mode has no default image; set template.image, or pass defaultImage to OpenShell.local()",
       { field: "spec.template.image" },
     );
   }
   const argv = spec.command.length > 0 ? spec.command : KEEP_ALIVE_COMMAND;
-  const user = spec.policy?.process?.runAsUser;
-  const group = spec.policy?.process?.runAsGroup;
+  const { pidsLimit: templatePids, ...limits } = limitsFromResources(template?.resources);
+  const { notEnforced, pidsLimit, mounts, ...enforced } = staticEnforcement(spec.policy, {
+    runtime,
+    imageRef,
+    ...(image === undefined ? {} : { image }),
+    ...(templatePids === undefined ? {} : { pidsLimit: templatePids }),
+  });
   const gpu = spec.resourceRequirements?.gpu;
+  const allMounts = [...mounts, ...(options.extraMounts ?? [])];
   return {
-    name: sandboxContainerName(sandbox),
-    image,
-    entrypoint: [argv[0] as string],
-    command: argv.slice(1),
-    // The spec's environment overrides the template's, as on the gateway.
-    env: { ...template?.environment, ...spec.environment },
-    labels: { ...template?.labels, ...sandboxContainerLabels(sandbox) },
-    ...(user ? { user: group ? `${user}:${group}` : user } : {}),
-    resources: limitsFromResources(template?.resources),
-    // A GPU requirement without a count asks for one GPU.
-    ...(gpu === undefined ? {} : { gpus: gpu.count ?? 1 }),
-    network: options.network,
-    extraHosts: [{ host: HOST_ALIAS, ip: "host-gateway" }],
-    tty: spec.command.length > 0 ? spec.tty : false,
+    spec: {
+      name: sandboxContainerName(sandbox),
+      image: imageRef,
+      entrypoint: [argv[0] as string],
+      command: argv.slice(1),
+      // The spec's environment overrides the template's, as on the gateway; the gateway's own wins.
+      env: { ...template?.environment, ...spec.environment, ...options.egressEnv },
+      labels: { ...template?.labels, ...sandboxContainerLabels(sandbox) },
+      ...enforced,
+      ...(allMounts.length === 0 ? {} : { mounts: allMounts }),
+      resources: { ...limits, ...(pidsLimit === undefined ? {} : { pidsLimit }) },
+      // A GPU requirement without a count asks for one GPU.
+      ...(gpu === undefined ? {} : { gpus: gpu.count ?? 1 }),
+      network: options.network,
+      extraHosts: [{ host: HOST_ALIAS, ip: "host-gateway" }],
+      tty: spec.command.length > 0 ? spec.tty : false,
+    },
+    notEnforced,
   };
 }

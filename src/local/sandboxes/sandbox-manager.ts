@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { clone } from "@bufbuild/protobuf";
 import { type SandboxSpec, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
 import type { ContainerSummary } from "../../runtime/container-info.js";
+import type { MountSpec } from "../../runtime/container-spec.js";
 import { notFound } from "../protocol/gateway-errors.js";
 import type { StoredSandbox } from "../state/state-store.js";
 import { LiveSandbox, type StoredSandboxRecord } from "./live-sandbox.js";
@@ -18,6 +19,10 @@ export interface SandboxManagerOptions extends SandboxKeeperOptions {
   /** The network every sandbox joins. */
   network: string;
   defaultImage?: string;
+  /** The egress proxy's variables (HTTP_PROXY and friends), set in every container. */
+  egressEnv?: Readonly<Record<string, string>>;
+  /** Mounts every container gets (the egress CA folder). */
+  extraMounts?: readonly MountSpec[];
   /** Seconds a stopping container gets before it is killed. */
   stopTimeoutSeconds?: number;
 }
@@ -48,6 +53,8 @@ export class SandboxManager implements SandboxDirectory {
     this.provisioner = new SandboxProvisioner(this.keeper, {
       network: options.network,
       ...(options.defaultImage === undefined ? {} : { defaultImage: options.defaultImage }),
+      ...(options.egressEnv === undefined ? {} : { egressEnv: options.egressEnv }),
+      ...(options.extraMounts === undefined ? {} : { extraMounts: options.extraMounts }),
     });
   }
 

@@ -1,12 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { NotFoundError } from "../../errors.js";
 import type { SandboxSpec } from "../../gen/openshell/v1/openshell_pb.js";
 import type { ContainerSpec } from "../../runtime/container-spec.js";
+import type { ImageInfo } from "../../runtime/image-types.js";
 import type { LiveSandbox } from "./live-sandbox.js";
 import { type ProvisionAttempt, type ProvisionStep, provisionFailure } from "./provision-failure.js";
 import type { SandboxIdentity } from "./sandbox-container.js";
-import { type SandboxContainerOptions, sandboxContainerSpec } from "./sandbox-container-spec.js";
+import {
+  type SandboxContainer,
+  type SandboxContainerOptions,
+  sandboxContainer,
+} from "./sandbox-container-spec.js";
 import type { SandboxKeeper } from "./sandbox-keeper.js";
 import { removeSandboxContainers } from "./sandbox-removal.js";
+import type { ImageConfig } from "./static-policy.js";
 
 /**
  * Brings sandboxes up: the image (pulled when the runtime lacks it), the container, its start. A step
@@ -27,9 +34,29 @@ export class SandboxProvisioner {
     private readonly containers: SandboxContainerOptions,
   ) {}
 
-  /** The sandbox's container; throws for a spec local mode cannot run (no image, say). */
+  /**
+   * The sandbox's container as far as it is known before the image has been looked at: throws for a
+   * spec local mode cannot run (no image, a policy it cannot enforce). The policy is checked here and
+   * applied once provisioning has read the image's user and workdir.
+   */
   containerSpec(spec: SandboxSpec, sandbox: SandboxIdentity): ContainerSpec {
-    return sandboxContainerSpec(spec, sandbox, this.containers);
+    return this.container(spec, sandbox).spec;
+  }
+
+  private container(spec: SandboxSpec, sandbox: SandboxIdentity, image?: ImageConfig): SandboxContainer {
+    return sandboxContainer(spec, sandbox, this.containers, this.keeper.runtime, image);
+  }
+
+  /** The image's config, pulled first when the runtime lacks it. */
+  private async image(ref: string, sandboxId: string, signal: AbortSignal): Promise<ImageInfo> {
+    const runtime = this.keeper.runtime;
+    try {
+      return await runtime.inspectImage(ref, { signal });
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    this.keeper.gatewayLog(sandboxId, "INFO", `pulling image ${ref}`);
+    return runtime.pullImage(ref, { signal });
   }
 
   /** Settles when the sandbox's provisioning in flight has ended; undefined when none is. */
@@ -46,17 +73,17 @@ export class SandboxProvisioner {
     const controller = keeper.beginWork(sandbox);
     const signal = controller.signal;
     const run = (async () => {
-      const spec = this.containerSpec(sandbox.spec, sandbox);
-      const labels = { ...spec.labels, ...keeper.gatewayLabels };
+      // The image's name; its user and workdir are known once it is here.
+      let spec = this.containerSpec(sandbox.spec, sandbox);
       let step: ProvisionStep = "image";
       try {
         let containerId = sandbox.record.containerId;
         if (containerId === undefined) {
-          if (!(await keeper.runtime.hasImage(spec.image, { signal }))) {
-            keeper.gatewayLog(sandbox.id, "INFO", `pulling image ${spec.image}`);
-            await keeper.runtime.pullImage(spec.image, { signal });
-          }
+          const image = await this.image(spec.image, sandbox.id, signal);
           signal.throwIfAborted();
+          const container = this.container(sandbox.spec, sandbox, image);
+          spec = container.spec;
+          const labels = { ...spec.labels, ...keeper.gatewayLabels };
           step = "create";
           if (this.unrecorded.has(sandbox.id)) await this.removeUnrecorded(sandbox);
           // Not aborted midway: an engine may still make a container after its client gave up on the
@@ -65,6 +92,7 @@ export class SandboxProvisioner {
           containerId = (await keeper.runtime.createContainer({ ...spec, labels })).id;
           const created = containerId;
           keeper.change(sandbox, (r) => ({ ...r, containerId: created }));
+          for (const gap of container.notEnforced) keeper.gatewayLog(sandbox.id, "WARN", gap);
           signal.throwIfAborted();
         }
         step = "start";

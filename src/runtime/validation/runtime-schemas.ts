@@ -40,6 +40,8 @@ const mountSchema = z.discriminatedUnion("type", [
     target: absolutePath,
     sizeMiB: z.number().int().positive().optional(),
     mode: z.number().int().min(0).max(0o7777).optional(),
+    exec: z.boolean().optional(),
+    userOwned: z.boolean().optional(),
   }),
 ]);
 
@@ -100,6 +102,10 @@ export const networkSpecSchema = z.object({
   name: containerNameSchema,
   internal: z.boolean().optional(),
   labels: labels.optional(),
+  bridgeName: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, "a Linux interface name: 1-15 letters, digits, _ . -")
+    .optional(),
 });
 
 export const volumeSpecSchema = z.object({ name: containerNameSchema, labels: labels.optional() });

@@ -20,7 +20,7 @@ export function localTarget(kind: "docker" | "podman"): () => Promise<E2eTarget>
     let os: OpenShell | undefined;
     return {
       name: `local gateway on ${kind}`,
-      image: testImages.busybox,
+      image: testImages.sandbox,
       // A registry that answers (scripts/engines.sh runs it) and has no such image: a fast, real failure.
       failingImage: `${process.env.OPENSHELL_TEST_REGISTRY ?? "127.0.0.1:5000"}/openshell-test/missing:1`,
       // A bare `sleep` as PID 1 ignores SIGTERM, so every stop would wait out the engine's grace period.

@@ -52,7 +52,7 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
     /** What a raw CreateSandbox answers (the gateway's own validation, without the client's). */
     async function rawCreate(name: string, spec: Record<string, unknown>): Promise<ConnectError> {
       const error = await os.raw.openshell
-        .createSandbox({ name, spec: { template: { image: testImages.busybox }, ...spec } })
+        .createSandbox({ name, spec: { template: { image: testImages.sandbox }, ...spec } })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConnectError);
       return error as ConnectError;
@@ -60,7 +60,7 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
 
     it("refuses names that are not DNS-1123 labels of at most 19 characters", async () => {
       for (const name of ["Upper", "a".repeat(20), "a--b", "-lead", "trail-", "under_score"]) {
-        const error = await os.sandboxes.create({ name, image: testImages.busybox }).catch((e: unknown) => e);
+        const error = await os.sandboxes.create({ name, image: testImages.sandbox }).catch((e: unknown) => e);
         expect(error, name).toBeInstanceOf(InvalidArgumentError);
         expect((error as InvalidArgumentError).field).toBe("name");
 
@@ -79,12 +79,12 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
       const many = Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`K${i}`, "v"]));
       const name = uniqueName("limits");
       const tooMany = await os.sandboxes
-        .create({ name, image: testImages.busybox, env: many })
+        .create({ name, image: testImages.sandbox, env: many })
         .catch((e: unknown) => e);
       expect(tooMany).toBeInstanceOf(InvalidArgumentError);
       expect((tooMany as Error).message).toMatch(/128/);
       const tooLong = await os.sandboxes
-        .create({ name, image: testImages.busybox, env: { BIG: "x".repeat(8 * 1024 + 1) } })
+        .create({ name, image: testImages.sandbox, env: { BIG: "x".repeat(8 * 1024 + 1) } })
         .catch((e: unknown) => e);
       expect(tooLong).toBeInstanceOf(InvalidArgumentError);
       expect((tooLong as Error).message).toMatch(/8 KiB/);
@@ -93,7 +93,7 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
         [{ environment: many }, /spec\.environment has 129 entries, more than 128/],
         [{ environment: { ["K".repeat(257)]: "v" } }, /spec\.environment key .* longer than 256 bytes/],
         [
-          { template: { image: testImages.busybox, environment: { BIG: "x".repeat(8193) } } },
+          { template: { image: testImages.sandbox, environment: { BIG: "x".repeat(8193) } } },
           /spec\.template\.environment\["BIG"\] is longer than 8192 bytes/,
         ],
         [
@@ -113,7 +113,7 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
     it("refuses an unknown provider with FailedPreconditionError, saying how to make it", async () => {
       const name = uniqueName("noprov");
       const error = await os.sandboxes
-        .create({ name, image: testImages.busybox, providers: ["no-such-provider"] })
+        .create({ name, image: testImages.sandbox, providers: ["no-such-provider"] })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(FailedPreconditionError);
       expect((error as Error).message).toMatch(/provider "no-such-provider" not found/);
@@ -163,14 +163,14 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
       for (const command of [["no-such-command-xyz", "--flag"], ["/opt/nothing/here"]]) {
         const sb = await os.sandboxes.create({
           name: uniqueName("nocmd"),
-          image: testImages.busybox,
+          image: testImages.sandbox,
           command,
         });
         const error = await sb.ready({ timeoutMs: 30_000 }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(SandboxFailedError);
         expect(error).toMatchObject({ phase: "error", reason: "CommandNotFound" });
         expect((error as Error).message).toContain(`"${command[0]}"`);
-        expect((error as Error).message).toContain(testImages.busybox);
+        expect((error as Error).message).toContain(testImages.sandbox);
         expect((await sb.refresh()).phase).toBe("error");
         await sb.delete();
         await sb.deleted({ timeoutMs: 10_000 });
@@ -182,7 +182,7 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
       const name = uniqueName("race");
       const results = await Promise.allSettled(
         Array.from({ length: 4 }, () =>
-          os.sandboxes.create({ name, image: testImages.busybox, command: IDLE }),
+          os.sandboxes.create({ name, image: testImages.sandbox, command: IDLE }),
         ),
       );
       const won = results.filter((r) => r.status === "fulfilled");
@@ -208,7 +208,7 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
       const names = Array.from({ length: 3 }, () => uniqueName("hasty"));
       await Promise.all(
         names.map(async (name) => {
-          const sb = await os.sandboxes.create({ name, image: testImages.busybox, command: IDLE });
+          const sb = await os.sandboxes.create({ name, image: testImages.sandbox, command: IDLE });
           await sb.delete();
           await sb.deleted({ timeoutMs: 20_000 });
         }),
@@ -217,7 +217,7 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
     });
 
     it("refuses exec on a stopped sandbox with FailedPreconditionError", async () => {
-      const sb = await os.sandboxes.create({ name: uniqueName("stopped"), image: testImages.busybox });
+      const sb = await os.sandboxes.create({ name: uniqueName("stopped"), image: testImages.sandbox });
       await sb.ready({ timeoutMs: 30_000 });
       await sb.stop();
       await until("the sandbox to stop", async () =>
@@ -235,7 +235,7 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
     it("ends an exec whose container is killed under it, and reports the sandbox ERROR", async () => {
       const sb = await os.sandboxes.create({
         name: uniqueName("killed"),
-        image: testImages.busybox,
+        image: testImages.sandbox,
         command: IDLE,
       });
       await sb.ready({ timeoutMs: 30_000 });

@@ -40,7 +40,7 @@ export function describeLocalGatewayListen(context: LocalSuiteContext): void {
         const body = `served by ${gatewayName}`;
         const sb = await remote.sandboxes.create({
           name: uniqueName("remote"),
-          image: testImages.busybox,
+          image: testImages.sandbox,
           command: [
             "sh",
             "-c",

@@ -91,7 +91,7 @@ export function describeLocalGateway(kind: LocalKind): void {
       const first = await start();
       const sb = await first.sandboxes.create({
         name,
-        image: testImages.busybox,
+        image: testImages.sandbox,
         command: ["sh", "-c", `echo first-out; echo first-err >&2; ${IDLE[2]}`],
       });
       sandboxId = sb.info?.id ?? "";
@@ -170,10 +170,10 @@ export function describeLocalGateway(kind: LocalKind): void {
       const gateway = await start();
       const names = [uniqueName("half"), uniqueName("half"), uniqueName("half")];
       // Each at another step (record, image, container, start) when the gateway closes.
-      await gateway.sandboxes.create({ name: names[0], image: testImages.busybox, command: IDLE });
-      await gateway.sandboxes.create({ name: names[1], image: testImages.busybox, command: IDLE });
+      await gateway.sandboxes.create({ name: names[0], image: testImages.sandbox, command: IDLE });
+      await gateway.sandboxes.create({ name: names[1], image: testImages.sandbox, command: IDLE });
       await new Promise((resolve) => setTimeout(resolve, 50));
-      await gateway.sandboxes.create({ name: names[2], image: testImages.busybox, command: IDLE });
+      await gateway.sandboxes.create({ name: names[2], image: testImages.sandbox, command: IDLE });
       await stop();
 
       const next = await start();
@@ -194,14 +194,14 @@ export function describeLocalGateway(kind: LocalKind): void {
       await stop();
       const orphan = await runtime.createContainer({
         name: uniqueName("orphan"),
-        image: testImages.busybox,
+        image: testImages.sandbox,
         entrypoint: IDLE.slice(0, 1),
         command: IDLE.slice(1),
         labels: { [GATEWAY_LABEL]: gatewayId, [SANDBOX_ID_LABEL]: crypto.randomUUID() },
       });
       const stray = await runtime.createContainer({
         name: uniqueName("stray"),
-        image: testImages.busybox,
+        image: testImages.sandbox,
         entrypoint: IDLE.slice(0, 1),
         command: IDLE.slice(1),
         labels: { [GATEWAY_LABEL]: gatewayId },
@@ -218,7 +218,7 @@ export function describeLocalGateway(kind: LocalKind): void {
 
     it("removes every sandbox and orphan on close({ removeSandboxes }), and forgets them", async () => {
       const gateway = os?.localGateway;
-      const sb = await os?.sandboxes.create({ name: uniqueName("gone"), image: testImages.busybox });
+      const sb = await os?.sandboxes.create({ name: uniqueName("gone"), image: testImages.sandbox });
       await sb?.ready({ timeoutMs: 30_000 });
       await gateway?.close({ removeSandboxes: true });
       await stop();
@@ -229,7 +229,7 @@ export function describeLocalGateway(kind: LocalKind): void {
       expect(await fifth.sandboxes.list()).toEqual([]);
       await expect(fifth.sandboxes.get(sb?.name ?? "")).rejects.toMatchObject({ code: "not_found" });
       // The name is free again.
-      const reused = await fifth.sandboxes.create({ name: sb?.name ?? "", image: testImages.busybox });
+      const reused = await fifth.sandboxes.create({ name: sb?.name ?? "", image: testImages.sandbox });
       await reused.ready({ timeoutMs: 30_000 });
       await fifth.localGateway?.close({ removeSandboxes: true });
       await stop();
@@ -248,12 +248,12 @@ export function describeLocalGateway(kind: LocalKind): void {
       expect(existsSync(gateway.stateDir)).toBe(true);
       const sandboxes: Sandbox[] = await Promise.all(
         ["one", "two"].map((prefix) =>
-          os.sandboxes.create({ name: uniqueName(prefix), image: testImages.busybox, command: IDLE }),
+          os.sandboxes.create({ name: uniqueName(prefix), image: testImages.sandbox, command: IDLE }),
         ),
       );
       await Promise.all(sandboxes.map((sb) => sb.ready({ timeoutMs: 30_000 })));
       // One still provisioning when the gateway closes.
-      await os.sandboxes.create({ name: uniqueName("three"), image: testImages.busybox });
+      await os.sandboxes.create({ name: uniqueName("three"), image: testImages.sandbox });
       expect((await containersOf(runtime, gateway.gatewayId)).length).toBeGreaterThanOrEqual(2);
 
       await os.close();

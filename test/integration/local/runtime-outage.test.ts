@@ -53,7 +53,7 @@ function describeRuntimeOutage(kind: LocalKind): void {
     gatewayId = os.localGateway?.gatewayId ?? "";
     ticker = await os.sandboxes.create({
       name: uniqueName("ticker"),
-      image: testImages.busybox,
+      image: testImages.sandbox,
       command: TICKER,
     });
     await ticker.ready({ timeoutMs: 20_000 });
@@ -105,7 +105,7 @@ function describeRuntimeOutage(kind: LocalKind): void {
     await proxy.cut();
     const sb = await os.sandboxes.create({
       name: uniqueName("nowhere"),
-      image: testImages.busybox,
+      image: testImages.sandbox,
       command: IDLE,
     });
     const error = await sb.ready({ timeoutMs: 15_000 }).catch((e: unknown) => e);
@@ -130,7 +130,7 @@ function describeRuntimeOutage(kind: LocalKind): void {
     const lost = proxy.loseAnswerTo(/^POST \/(libpod\/)?containers\/create$/);
     const sb = await os.sandboxes.create({
       name: uniqueName("halfmade"),
-      image: testImages.busybox,
+      image: testImages.sandbox,
       command: IDLE,
     });
     // The engine made the container, then went away before it could say so.
@@ -165,7 +165,7 @@ function describeRuntimeOutage(kind: LocalKind): void {
 
     const sb = await os.sandboxes.create({
       name: uniqueName("after"),
-      image: testImages.busybox,
+      image: testImages.sandbox,
       command: IDLE,
     });
     await sb.ready({ timeoutMs: 20_000 });

@@ -31,14 +31,14 @@ describe("two local gateways sharing a state directory", () => {
     expect(b.localGateway?.gatewayId).toBe(a.localGateway?.gatewayId);
 
     const name = uniqueName("shared");
-    const created = await a.sandboxes.create({ name, image: testImages.busybox, command: IDLE });
+    const created = await a.sandboxes.create({ name, image: testImages.sandbox, command: IDLE });
     await created.ready({ timeoutMs: 60_000 });
 
     const seen = await b.sandboxes.get(name);
     expect(seen.info?.id).toBe(created.info?.id);
     expect((await b.sandboxes.list()).map((s) => s.name)).toContain(name);
     expect((await seen.exec(["echo", "from b"])).stdout).toBe("from b\n");
-    await expect(b.sandboxes.create({ name, image: testImages.busybox, command: IDLE })).rejects.toThrow(
+    await expect(b.sandboxes.create({ name, image: testImages.sandbox, command: IDLE })).rejects.toThrow(
       /already exists/,
     );
 

@@ -13,12 +13,14 @@ const descriptorSchema = z.looseObject({ digest: z.string(), size: z.number().nu
 const variantSchema = z.looseObject({
   platform: z.looseObject({ os: z.string().nullish(), architecture: z.string().nullish() }).nullish(),
   size: z.number().nullish(),
-  /** The OCI image config: `config.Labels` holds the image's labels. */
+  /** The OCI image config: `config.Labels`, `config.User` and `config.WorkingDir` as the image sets them. */
   config: z
     .looseObject({
       os: z.string().nullish(),
       architecture: z.string().nullish(),
-      config: z.looseObject({ Labels: labelsSchema }).nullish(),
+      config: z
+        .looseObject({ Labels: labelsSchema, User: z.string().nullish(), WorkingDir: z.string().nullish() })
+        .nullish(),
     })
     .nullish(),
 });
@@ -83,6 +85,8 @@ function toImageInfo(image: ImageRecord, hostArch: string): ImageInfo {
     architecture: variant?.platform?.architecture ?? variant?.config?.architecture ?? "unknown",
     sizeBytes: variant?.size ?? descriptor?.size ?? 0,
     labels: variant?.config?.config?.Labels ?? {},
+    user: variant?.config?.config?.User ?? "",
+    workdir: variant?.config?.config?.WorkingDir ?? "",
   };
 }
 

@@ -59,6 +59,8 @@ export interface DialOptions {
   /** Ends with `?` when `query` is given: the modem appends the query there (and drops a lone `?`). */
   path: string;
   query?: Record<string, string | number | boolean>;
+  /** A JSON body (POST only; `path` must not end with `?`). */
+  body?: object;
   /** Which HTTP statuses are success; the others reject with dockerode's error (statusCode, json). */
   okStatuses: readonly number[];
   /** Resolve with the response stream instead of the parsed body. */
@@ -77,6 +79,7 @@ export function dial<T>(docker: Docker, options: DialOptions): Promise<T> {
         path: options.path,
         method: options.method,
         ...(options.query === undefined ? {} : { options: options.query }),
+        ...(options.body === undefined ? {} : { options: options.body }),
         ...(options.stream ? { isStream: true } : {}),
         statusCodes: Object.fromEntries(options.okStatuses.map((status) => [status, true])),
         ...(options.signal === undefined ? {} : { abortSignal: options.signal }),

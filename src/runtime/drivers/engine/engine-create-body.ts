@@ -1,33 +1,42 @@
 import type Docker from "dockerode";
-import type { ContainerSpec, PortSpec } from "../../container-spec.js";
+import type { ContainerSpec, MountSpec, PortSpec } from "../../container-spec.js";
 
 const BYTES_PER_MIB = 1024 * 1024;
+
+/** Which engine the body is for: Podman's compat API takes Docker's body, with the differences below. */
+export type EngineFlavor = "docker" | "podman";
+
+/**
+ * Where Podman mounts a writable tmpfs of its own in a read-only container (its `--read-only-tmpfs`,
+ * which its compat API always turns on): a read-only tmpfs at each (holding a copy of what the image
+ * has there) keeps the root read-only.
+ */
+const PODMAN_READ_ONLY_TMPFS = ["/run", "/tmp", "/var/tmp"];
 
 /** The Docker API create body for a spec (Podman's compat API takes the same). */
 export function engineCreateBody(
   spec: ContainerSpec,
   labels: Record<string, string>,
+  flavor: EngineFlavor = "docker",
 ): Docker.ContainerCreateOptions {
   const ports = spec.ports ?? [];
+  const mounts = spec.mounts ?? [];
+  const tmpfs = tmpfsMounts(spec, flavor);
   const hostConfig: Docker.HostConfig = {
-    Mounts: (spec.mounts ?? []).map((mount): Docker.MountSettings => {
-      if (mount.type === "tmpfs") {
-        return {
-          Type: "tmpfs",
-          Target: mount.target,
-          TmpfsOptions: {
-            ...(mount.sizeMiB === undefined ? {} : { SizeBytes: mount.sizeMiB * BYTES_PER_MIB }),
-            ...(mount.mode === undefined ? {} : { Mode: mount.mode }),
-          },
-        } as Docker.MountSettings;
-      }
-      return {
-        Type: mount.type,
-        Source: mount.source,
-        Target: mount.target,
-        ReadOnly: mount.readOnly ?? false,
-      };
-    }),
+    Mounts: mounts.flatMap((mount): Docker.MountSettings[] =>
+      mount.type === "tmpfs"
+        ? []
+        : [
+            {
+              Type: mount.type,
+              Source: mount.source,
+              Target: mount.target,
+              ReadOnly: mount.readOnly ?? false,
+            },
+          ],
+    ),
+    // As HostConfig.Tmpfs, not Mounts: only its option string takes exec and an owner on every API version.
+    ...(Object.keys(tmpfs).length === 0 ? {} : { Tmpfs: tmpfs }),
     ReadonlyRootfs: spec.readOnlyRoot ?? false,
     Privileged: spec.privileged ?? false,
     ...(spec.capAdd === undefined ? {} : { CapAdd: [...spec.capAdd] }),
@@ -63,6 +72,42 @@ export function engineCreateBody(
     ...(ports.length === 0 ? {} : { ExposedPorts: Object.fromEntries(ports.map((p) => [portKey(p), {}])) }),
     HostConfig: hostConfig,
   };
+}
+
+/** HostConfig.Tmpfs: each tmpfs mount's target and mount options. */
+function tmpfsMounts(spec: ContainerSpec, flavor: EngineFlavor): Record<string, string> {
+  const tmpfs: Record<string, string> = {};
+  for (const mount of spec.mounts ?? []) {
+    if (mount.type === "tmpfs") tmpfs[mount.target] = tmpfsOptions(mount, spec.user, flavor).join(",");
+  }
+  if (flavor === "podman" && spec.readOnlyRoot) {
+    const taken = new Set((spec.mounts ?? []).map((mount) => mount.target));
+    for (const target of PODMAN_READ_ONLY_TMPFS) if (!taken.has(target)) tmpfs[target] = "ro";
+  }
+  return tmpfs;
+}
+
+function tmpfsOptions(
+  mount: Extract<MountSpec, { type: "tmpfs" }>,
+  user: string | undefined,
+  flavor: EngineFlavor,
+): string[] {
+  // Podman copies what the image has at the target into a tmpfs; Docker cannot. Empty on both.
+  const options: string[] = flavor === "podman" ? ["notmpcopyup"] : [];
+  if (mount.exec !== undefined) options.push(mount.exec ? "exec" : "noexec");
+  if (mount.sizeMiB !== undefined) options.push(`size=${mount.sizeMiB}m`);
+  if (mount.mode !== undefined) options.push(`mode=${mount.mode.toString(8)}`);
+  if (mount.userOwned) {
+    if (flavor === "podman") {
+      // Podman chowns the mount to the container's user itself, named or numeric.
+      options.push("U");
+    } else {
+      const numeric = /^(\d+)(?::(\d+))?$/.exec(user ?? "");
+      if (numeric)
+        options.push(`uid=${numeric[1]}`, ...(numeric[2] === undefined ? [] : [`gid=${numeric[2]}`]));
+    }
+  }
+  return options;
 }
 
 function portKey(port: PortSpec): string {

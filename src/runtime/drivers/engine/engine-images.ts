@@ -16,6 +16,8 @@ export function toImageInfo(raw: Docker.ImageInspectInfo): ImageInfo {
     architecture: raw.Architecture,
     sizeBytes: raw.Size,
     labels: raw.Config?.Labels ?? {},
+    user: raw.Config?.User ?? "",
+    workdir: raw.Config?.WorkingDir ?? "",
   };
 }
 

@@ -157,7 +157,10 @@ export abstract class EngineRuntime implements ContainerRuntime {
     const labels = withSessionLabels(spec.labels, this.sessionId);
     const what = `create container${spec.name === undefined ? "" : ` ${spec.name}`} from ${spec.image}`;
     const container = await this.engine.call(what, () =>
-      this.docker.createContainer({ ...engineCreateBody(spec, labels), ...signalOption(options) }),
+      this.docker.createContainer({
+        ...engineCreateBody(spec, labels, this.kind === "podman" ? "podman" : "docker"),
+        ...signalOption(options),
+      }),
     );
     const name = spec.name ?? (await this.inspectContainer(container.id, options)).name;
     return { id: container.id, name };
@@ -275,16 +278,29 @@ export abstract class EngineRuntime implements ContainerRuntime {
     if (spec.internal)
       assertCapabilities(this.kind, this.capabilities, ["internal-networks"], "network spec");
     const labels = withSessionLabels(spec.labels, this.sessionId);
-    const network = await this.engine.call(`create network ${spec.name}`, () =>
+    await this.createEngineNetwork(spec, labels, options);
+    const made = (await this.listNetworks({ labels, ...signalOption(options) })).find(
+      (n) => n.name === spec.name,
+    );
+    return made ?? { id: spec.name, name: spec.name, internal: spec.internal ?? false, labels };
+  }
+
+  /** Makes the network; `labels` already hold the session's. */
+  protected async createEngineNetwork(
+    spec: NetworkSpec,
+    labels: Record<string, string>,
+    options?: CallOptions,
+  ): Promise<void> {
+    await this.engine.call(`create network ${spec.name}`, () =>
       this.docker.createNetwork({
         Name: spec.name,
         Internal: spec.internal ?? false,
         Labels: labels,
         CheckDuplicate: true,
+        ...(spec.bridgeName === undefined ? {} : { Options: { [BRIDGE_NAME_OPTION]: spec.bridgeName } }),
         ...signalOption(options),
       }),
     );
-    return { id: network.id, name: spec.name, internal: spec.internal ?? false, labels };
   }
 
   async removeNetwork(idOrName: string, options?: CallOptions): Promise<void> {
@@ -301,9 +317,7 @@ export abstract class EngineRuntime implements ContainerRuntime {
         ...signalOption(options),
       }),
     );
-    return list
-      .map((n) => ({ id: n.Id, name: n.Name, internal: n.Internal ?? false, labels: n.Labels ?? {} }))
-      .filter((n) => matchesLabels(n.labels, options?.labels));
+    return list.map(engineNetworkInfo).filter((n) => matchesLabels(n.labels, options?.labels));
   }
 
   async createVolume(spec: VolumeSpec, options?: CallOptions): Promise<VolumeInfo> {
@@ -355,4 +369,29 @@ export abstract class EngineRuntime implements ContainerRuntime {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** The Docker network option naming a bridge network's Linux bridge. */
+const BRIDGE_NAME_OPTION = "com.docker.network.bridge.name";
+
+/** A network as the Docker API lists it; a bridge network's bridge is `br-<id prefix>` unless named. */
+function engineNetworkInfo(network: Docker.NetworkInspectInfo): NetworkInfo {
+  const ipv4 = (network.IPAM?.Config ?? []).find((c) => c.Subnet !== undefined && !c.Subnet.includes(":"));
+  const bridge =
+    network.Driver !== "bridge"
+      ? undefined
+      : (network.Options?.[BRIDGE_NAME_OPTION] ??
+        (network.Name === "bridge" ? "docker0" : `br-${network.Id.slice(0, 12)}`));
+  return {
+    id: network.Id,
+    name: network.Name,
+    internal: network.Internal ?? false,
+    labels: network.Labels ?? {},
+    ...(ipv4?.Subnet === undefined ? {} : { subnet: ipv4.Subnet }),
+    // Podman's compat API writes a missing gateway as "<nil>".
+    ...(ipv4?.Gateway === undefined || ipv4.Gateway === "" || ipv4.Gateway === "<nil>"
+      ? {}
+      : { gateway: ipv4.Gateway }),
+    ...(bridge === undefined ? {} : { bridge }),
+  };
 }

@@ -1,10 +1,14 @@
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { Capability } from "../../capabilities.js";
+import type { ListOptions } from "../../container-runtime.js";
 import { describeEndpoint, type EngineEndpoint } from "../../engine-endpoint.js";
+import { matchesLabels } from "../../labels.js";
 import type { LogOptions } from "../../log-types.js";
+import type { NetworkInfo, NetworkSpec } from "../../network-types.js";
 import type { CallOptions, RuntimeInfo } from "../../runtime-info.js";
 import { dial, engineClient } from "../engine/engine-client.js";
+import { labelFilter } from "../engine/engine-container-info.js";
 import { EngineContext } from "../engine/engine-context.js";
 import {
   containerAddressesReachable,
@@ -21,6 +25,16 @@ export interface PodmanRuntimeOptions extends CallOptions {
 const DEFAULT_ENDPOINT: EngineEndpoint = { kind: "unix", socketPath: "/run/podman/podman.sock" };
 /** libpod's API is versioned separately from the compat API; v4 paths are served by Podman 4 and 5. */
 const LIBPOD = "/v4.0.0/libpod";
+
+interface LibpodNetwork {
+  name: string;
+  id: string;
+  driver: string;
+  network_interface?: string;
+  subnets?: { subnet: string; gateway?: string }[] | null;
+  internal?: boolean;
+  labels?: Record<string, string> | null;
+}
 
 interface LibpodInfo {
   host: { arch: string; os: string; security?: { rootless?: boolean } };
@@ -71,6 +85,45 @@ export class PodmanRuntime extends EngineRuntime {
     };
   }
 
+  /**
+   * libpod, not the compat API: only libpod names the network's bridge (`network_interface`) on
+   * create and says which bridge a network has.
+   */
+  protected override async createEngineNetwork(
+    spec: NetworkSpec,
+    labels: Record<string, string>,
+    options?: CallOptions,
+  ): Promise<void> {
+    await this.engine.call(`create network ${spec.name}`, () =>
+      dial(this.docker, {
+        method: "POST",
+        path: `${LIBPOD}/networks/create`,
+        body: {
+          name: spec.name,
+          driver: "bridge",
+          internal: spec.internal ?? false,
+          labels,
+          ...(spec.bridgeName === undefined ? {} : { network_interface: spec.bridgeName }),
+        },
+        okStatuses: [200, 201],
+        ...(options?.signal === undefined ? {} : { signal: options.signal }),
+      }),
+    );
+  }
+
+  override async listNetworks(options?: ListOptions): Promise<NetworkInfo[]> {
+    const list = await this.engine.call("list networks", () =>
+      dial<LibpodNetwork[]>(this.docker, {
+        method: "GET",
+        path: `${LIBPOD}/networks/json?`,
+        query: { filters: JSON.stringify({ label: labelFilter(options?.labels) }) },
+        okStatuses: [200],
+        ...(options?.signal === undefined ? {} : { signal: options.signal }),
+      }),
+    );
+    return list.map(libpodNetworkInfo).filter((n) => matchesLabels(n.labels, options?.labels));
+  }
+
   /** libpod's logs always carry frame headers, TTY or not: no inspect needed to know. */
   protected override async openLogStream(
     id: string,
@@ -118,4 +171,19 @@ function libpodStream(
     okStatuses: [200],
     ...(signal === undefined ? {} : { signal }),
   });
+}
+
+function libpodNetworkInfo(network: LibpodNetwork): NetworkInfo {
+  const ipv4 = (network.subnets ?? []).find((s) => !s.subnet.includes(":"));
+  return {
+    id: network.id,
+    name: network.name,
+    internal: network.internal ?? false,
+    labels: network.labels ?? {},
+    ...(ipv4 === undefined ? {} : { subnet: ipv4.subnet }),
+    ...(ipv4?.gateway ? { gateway: ipv4.gateway } : {}),
+    ...(network.driver === "bridge" && network.network_interface
+      ? { bridge: network.network_interface }
+      : {}),
+  };
 }

@@ -6,6 +6,7 @@ import {
   UnavailableError,
 } from "../../../../src/errors.js";
 import { provisionFailure } from "../../../../src/local/sandboxes/provision-failure.js";
+import { ImagePolicyRefusal } from "../../../../src/local/sandboxes/static-policy.js";
 
 describe("provisionFailure", () => {
   it("tells the user how to get a missing image", () => {
@@ -64,6 +65,35 @@ describe("provisionFailure", () => {
     const error = new ContainerRuntimeError("open /etc/x: no such file or directory", { runtime: "podman" });
     expect(provisionFailure(error, { step: "create", image: "busybox", command: ["sh"] }).reason).toBe(
       "ContainerCreateFailed",
+    );
+  });
+
+  it("passes a policy refusal found at the image on with its own reason and words", () => {
+    const refusal = new ImagePolicyRefusal(
+      "RootUser",
+      "image busybox sets no USER, so the sandbox would run as root",
+    );
+    expect(provisionFailure(refusal, { step: "image", image: "busybox", command: [] })).toEqual({
+      reason: "RootUser",
+      message: "image busybox sets no USER, so the sandbox would run as root",
+    });
+  });
+
+  it("names a user or group the image does not have, and what to do", () => {
+    const error = new ContainerRuntimeError("unable to find user agent: no matching entries in passwd file", {
+      runtime: "docker",
+      statusCode: 500,
+    });
+    const failure = provisionFailure(error, { step: "start", image: "busybox", command: [] });
+    expect(failure.reason).toBe("UserNotFound");
+    expect(failure.message).toMatch(
+      /^image busybox has no user "agent" in \/etc\/passwd; set policy\.process\.run_as_user and run_as_group to a numeric UID and GID/,
+    );
+    const group = new ContainerRuntimeError("unable to find group staff: no matching entries in group file", {
+      runtime: "podman",
+    });
+    expect(provisionFailure(group, { step: "create", image: "busybox", command: [] }).message).toMatch(
+      /no group "staff" in \/etc\/group/,
     );
   });
 

@@ -50,4 +50,14 @@ describe("limitsFromResources", () => {
   it("refuses a resources value that is not an object", () => {
     expect(() => limitsFromResources("2Gi")).toThrow(InvalidArgumentError);
   });
+
+  it("takes limits.pids as the PID limit: a whole number above zero", () => {
+    expect(limitsFromResources({ limits: { pids: 256 } })).toEqual({ pidsLimit: 256 });
+    expect(limitsFromResources({ limits: { pids: "64" } })).toEqual({ pidsLimit: 64 });
+    for (const pids of [0, -1, 1.5, "many", "1e3"]) {
+      expect(() => limitsFromResources({ limits: { pids } }), String(pids)).toThrow(
+        /^template\.resources\.limits\.pids: .* must be a whole number of processes above zero$/,
+      );
+    }
+  });
 });

@@ -4,13 +4,27 @@ import { InvalidArgumentError } from "../../../../src/errors.js";
 import { SandboxSpecSchema } from "../../../../src/gen/openshell/v1/openshell_pb.js";
 import {
   KEEP_ALIVE_COMMAND,
-  sandboxContainerSpec,
+  type SandboxContainerOptions,
+  sandboxContainer,
 } from "../../../../src/local/sandboxes/sandbox-container-spec.js";
+import type { ImageConfig } from "../../../../src/local/sandboxes/static-policy.js";
+import { CAPABILITIES, type Capability } from "../../../../src/runtime/capabilities.js";
 
 const sandbox = { id: "0b5f3c1e-8a4e-4a8c-9d2b-2f1f5f0b7c11", name: "web", workspace: "default" };
 const options = { network: "openshell-local" };
+const docker = { kind: "docker", capabilities: new Set<Capability>(CAPABILITIES) };
+const nonRootImage: ImageConfig = { user: "1000:1000", workdir: "/sandbox" };
 
-describe("sandboxContainerSpec", () => {
+/** The container spec on Docker, for an image with a non-root USER. */
+function sandboxContainerSpec(
+  spec: Parameters<typeof sandboxContainer>[0],
+  identity: typeof sandbox,
+  containerOptions: SandboxContainerOptions,
+) {
+  return sandboxContainer(spec, identity, containerOptions, docker, nonRootImage).spec;
+}
+
+describe("sandboxContainer", () => {
   it("runs the sandbox's command as the container's whole argv, with env, labels, user and limits", () => {
     const spec = create(SandboxSpecSchema, {
       command: ["python3", "-m", "http.server"],
@@ -39,7 +53,15 @@ describe("sandboxContainerSpec", () => {
         "openshell.ai/sandbox-workspace": "default",
       },
       user: "sandbox:sandbox",
-      resources: { cpus: 0.5, memoryMiB: 256 },
+      workdir: "/sandbox",
+      readOnlyRoot: true,
+      mounts: [
+        { type: "tmpfs", target: "/sandbox", mode: 0o1777, exec: true, userOwned: true },
+        { type: "tmpfs", target: "/tmp", mode: 0o1777, exec: true, userOwned: true },
+      ],
+      capDrop: ["ALL"],
+      noNewPrivileges: true,
+      resources: { cpus: 0.5, memoryMiB: 256, pidsLimit: 1024 },
       gpus: 1,
       network: "openshell-local",
       extraHosts: [{ host: "host.openshell.internal", ip: "host-gateway" }],
@@ -55,8 +77,29 @@ describe("sandboxContainerSpec", () => {
     );
     expect([...(result.entrypoint ?? []), ...(result.command ?? [])]).toEqual(KEEP_ALIVE_COMMAND);
     expect(result.tty).toBe(false);
-    expect(result.user).toBeUndefined();
+    expect(result.user).toBe("1000:1000");
     expect(result.gpus).toBeUndefined();
+  });
+
+  it("sets the egress variables after the template's and the spec's, and appends the extra mounts", () => {
+    const spec = create(SandboxSpecSchema, {
+      environment: { HTTP_PROXY: "spec", KEEP: "1" },
+      template: { image: "busybox", environment: { HTTP_PROXY: "template" } },
+    });
+    const result = sandboxContainerSpec(spec, sandbox, {
+      ...options,
+      egressEnv: { HTTP_PROXY: "http://gateway:3128" },
+      extraMounts: [{ type: "bind", source: "/host/ca.pem", target: "/etc/ssl/ca.pem", readOnly: true }],
+    });
+    expect(result.env).toEqual({ HTTP_PROXY: "http://gateway:3128", KEEP: "1" });
+    expect(result.mounts?.map((m) => m.target)).toEqual(["/sandbox", "/tmp", "/etc/ssl/ca.pem"]);
+  });
+
+  it("takes the template's limits.pids as the PID limit", () => {
+    const spec = create(SandboxSpecSchema, {
+      template: { image: "busybox", resources: { limits: { pids: 64 } } },
+    });
+    expect(sandboxContainerSpec(spec, sandbox, options).resources).toEqual({ pidsLimit: 64 });
   });
 
   it("uses the configured default image, and without one names the field to set", () => {

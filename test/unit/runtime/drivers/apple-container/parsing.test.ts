@@ -147,6 +147,9 @@ describe("images", () => {
       architecture: "arm64",
       sizeBytes: 4090339,
       labels: { "org.opencontainers.image.title": "alpine", "org.opencontainers.image.version": "3.20.3" },
+      // No USER or WORKDIR in the image config: it runs as root, in /.
+      user: "",
+      workdir: "",
     });
     const [amd] = parseImages(fixture("image-inspect.json"), "container image inspect alpine", "amd64");
     expect(amd).toMatchObject({ architecture: "amd64", sizeBytes: 3623807 });
@@ -155,7 +158,7 @@ describe("images", () => {
     expect(other).toMatchObject({ architecture: "amd64" });
   });
 
-  it("reads `image inspect` from 1.0 (null labels included)", () => {
+  it("reads `image inspect` from 1.0 (null labels, USER and WORKDIR included)", () => {
     const [python] = parseImages(
       fixture("image-inspect-1.x.json"),
       "container image inspect python",
@@ -168,6 +171,8 @@ describe("images", () => {
       architecture: "arm64",
       sizeBytes: 52428800,
       labels: {},
+      user: "1000:1000",
+      workdir: "/app",
     });
   });
 

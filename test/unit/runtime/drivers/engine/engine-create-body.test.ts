@@ -58,9 +58,8 @@ describe("engineCreateBody", () => {
         Mounts: [
           { Type: "bind", Source: "/home/me/src", Target: "/src", ReadOnly: true },
           { Type: "volume", Source: "cache", Target: "/cache", ReadOnly: false },
-          { Type: "tmpfs", Target: "/tmp", TmpfsOptions: { SizeBytes: 64 * 1024 * 1024, Mode: 0o1777 } },
-          { Type: "tmpfs", Target: "/run", TmpfsOptions: {} },
         ],
+        Tmpfs: { "/tmp": "size=64m,mode=1777", "/run": "" },
         ReadonlyRootfs: true,
         Privileged: false,
         CapAdd: ["NET_ADMIN"],
@@ -93,6 +92,47 @@ describe("engineCreateBody", () => {
       OpenStdin: false,
       HostConfig: { Mounts: [], ReadonlyRootfs: false, Privileged: false },
     });
+  });
+
+  it("gives a tmpfs exec and the container's user as owner (uid/gid on Docker, U on Podman), empty on both", () => {
+    const spec: ContainerSpec = {
+      image: "a",
+      user: "1000:1001",
+      mounts: [
+        { type: "tmpfs", target: "/sandbox", mode: 0o1777, exec: true, userOwned: true },
+        { type: "tmpfs", target: "/scratch", exec: false },
+      ],
+    };
+    expect(engineCreateBody(spec, labels).HostConfig?.Tmpfs).toEqual({
+      "/sandbox": "exec,mode=1777,uid=1000,gid=1001",
+      "/scratch": "noexec",
+    });
+    expect(engineCreateBody(spec, labels, "podman").HostConfig?.Tmpfs).toEqual({
+      "/sandbox": "notmpcopyup,exec,mode=1777,U",
+      "/scratch": "notmpcopyup,noexec",
+    });
+    // Docker cannot resolve a name for a tmpfs owner: the uid alone, or none.
+    const named = (user: string) =>
+      engineCreateBody({ ...spec, user }, labels).HostConfig?.Tmpfs?.["/sandbox"] as string;
+    expect(named("1000")).toBe("exec,mode=1777,uid=1000");
+    expect(named("sandbox")).toBe("exec,mode=1777");
+  });
+
+  it("keeps a read-only root read-only on Podman, whose compat API adds writable /run, /tmp and /var/tmp", () => {
+    const spec: ContainerSpec = {
+      image: "a",
+      readOnlyRoot: true,
+      mounts: [
+        { type: "tmpfs", target: "/tmp", mode: 0o1777 },
+        { type: "bind", source: "/srv/run", target: "/run" },
+      ],
+    };
+    expect(engineCreateBody(spec, labels, "podman").HostConfig?.Tmpfs).toEqual({
+      "/tmp": "notmpcopyup,mode=1777",
+      "/var/tmp": "ro",
+    });
+    expect(engineCreateBody(spec, labels, "docker").HostConfig?.Tmpfs).toEqual({ "/tmp": "mode=1777" });
+    expect(engineCreateBody({ image: "a" }, labels, "podman").HostConfig).not.toHaveProperty("Tmpfs");
   });
 
   it("passes a GPU count through as Count", () => {
