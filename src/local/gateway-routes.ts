@@ -2,14 +2,21 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { Inference } from "../gen/openshell/inference/v1/inference_pb.js";
 import { OpenShell as OpenShellService } from "../gen/openshell/v1/openshell_pb.js";
 import type { ContainerRuntime } from "../runtime/container-runtime.js";
+import type { MountSpec } from "../runtime/container-spec.js";
 import { execHandlers } from "./handlers/exec-handlers.js";
 import { forwardHandlers } from "./handlers/forward-handlers.js";
 import { gatewayInfoHandlers } from "./handlers/gateway-info-handlers.js";
 import { inferenceHandlers } from "./handlers/inference-handlers.js";
-import { activePolicyVersionOf, policyHandlers, recordInitialPolicy } from "./handlers/policy-handlers.js";
+import {
+  activePolicyVersionOf,
+  type PolicyLoader,
+  policyHandlers,
+  recordInitialPolicy,
+} from "./handlers/policy-handlers.js";
 import { providerHandlers } from "./handlers/provider-handlers.js";
 import { sandboxHandlers } from "./handlers/sandbox-handlers.js";
 import { watchHandlers } from "./handlers/watch-handlers.js";
+import { invalidArgument } from "./protocol/gateway-errors.js";
 import { sandboxForwardBackend } from "./sandboxes/sandbox-forward-backend.js";
 import { SandboxManager } from "./sandboxes/sandbox-manager.js";
 import type { LocalStateStore } from "./state/state-store.js";
@@ -24,6 +31,16 @@ export interface GatewayRoutesOptions {
   endpoint: () => URL;
   defaultImage?: string;
   stopTimeoutSeconds?: number;
+  /** The egress proxy's variables, set in every sandbox container. */
+  egressEnv?: Readonly<Record<string, string>>;
+  /** Mounts every sandbox container gets (the egress CA folder). */
+  extraMounts?: readonly MountSpec[];
+  /** Throws when the gateway cannot enforce a policy (refused at create, FAILED at update). */
+  checkPolicy?: PolicyLoader;
+  /** A revision of the sandbox was loaded. */
+  onPolicyLoaded?: (sandboxId: string) => void;
+  /** Written on each new sandbox's gateway log: what this gateway does not enforce here. */
+  sandboxWarning?: string;
 }
 
 /** Every service of the gateway protocol, over one sandbox manager and one state store. */
@@ -40,7 +57,10 @@ export function gatewayRoutes(options: GatewayRoutesOptions): {
     policyVersion: (sandboxId) => activePolicyVersionOf(store, sandboxId),
     ...(options.defaultImage === undefined ? {} : { defaultImage: options.defaultImage }),
     ...(options.stopTimeoutSeconds === undefined ? {} : { stopTimeoutSeconds: options.stopTimeoutSeconds }),
+    ...(options.egressEnv === undefined ? {} : { egressEnv: options.egressEnv }),
+    ...(options.extraMounts === undefined ? {} : { extraMounts: options.extraMounts }),
   });
+  const checkPolicy = options.checkPolicy;
   const deps = { store, sandboxes };
   const routes = (router: ConnectRouter) => {
     router.service(OpenShellService, {
@@ -48,13 +68,33 @@ export function gatewayRoutes(options: GatewayRoutesOptions): {
       ...sandboxHandlers({
         sandboxes,
         store,
-        recordInitialPolicy: (sandbox) => recordInitialPolicy(store, sandbox),
+        recordInitialPolicy: (sandbox) => {
+          recordInitialPolicy(store, sandbox);
+          if (options.sandboxWarning !== undefined)
+            sandboxes.gatewayLog(sandbox.id, "WARN", options.sandboxWarning);
+        },
+        ...(checkPolicy === undefined
+          ? {}
+          : {
+              checkPolicy: (policy) => {
+                if (policy === undefined) return;
+                try {
+                  checkPolicy(policy);
+                } catch (error) {
+                  throw invalidArgument(`spec.policy cannot be enforced: ${(error as Error).message}`);
+                }
+              },
+            }),
       }),
       ...watchHandlers(sandboxes, store),
       ...execHandlers(runtime, sandboxes),
       ...forwardHandlers(sandboxForwardBackend(sandboxes, runtime, options.network, options.endpoint)),
       ...providerHandlers(deps),
-      ...policyHandlers(deps),
+      ...policyHandlers({
+        ...deps,
+        ...(checkPolicy === undefined ? {} : { loadPolicy: checkPolicy }),
+        ...(options.onPolicyLoaded === undefined ? {} : { onPolicyLoaded: options.onPolicyLoaded }),
+      }),
     });
     router.service(Inference, inferenceHandlers(deps));
   };

@@ -14,11 +14,22 @@ import type { ContainerSummary } from "../runtime/container-info.js";
 import type { ContainerRuntime } from "../runtime/container-runtime.js";
 import { type CreateRuntimeOptions, createRuntime } from "../runtime/create-runtime.js";
 import type { RuntimeKind } from "../runtime/runtime-info.js";
+import { compileEgressPolicy } from "./egress/egress-policy.js";
 import { GATEWAY_LABEL, gatewayIdOf, newGatewayId, readGatewayId } from "./gateway-identity.js";
 import { gatewayRoutes } from "./gateway-routes.js";
 import { ensureGatewayCertificates, type GatewayCertificates } from "./listen/gateway-certificates.js";
 import { listenWithMtls } from "./listen/loopback-listener.js";
 import { type GatewayRegistration, registerGateway } from "./listen/register-gateway.js";
+import { ensureEgressTls } from "./network/egress-certificates.js";
+import {
+  assertHostIsolation,
+  type EgressIsolation,
+  type HostIsolation,
+  prepareEgressIsolation,
+} from "./network/egress-isolation.js";
+import { INFERENCE_HOST, inferenceLocalService } from "./network/inference-service.js";
+import { SandboxEgress } from "./network/sandbox-egress.js";
+import { ensureSandboxNetwork } from "./network/sandbox-network.js";
 import { gatewayErrorInterceptor } from "./protocol/gateway-error-interceptor.js";
 import type { Reconciliation, SandboxManager } from "./sandboxes/sandbox-manager.js";
 import { defaultStateDir } from "./state/state-dir.js";
@@ -55,6 +66,18 @@ export interface LocalGatewayOptions {
   defaultImage?: string;
   /** Seconds a stopping sandbox gets before it is killed. Default 10. */
   stopTimeoutSeconds?: number;
+  /**
+   * Sandboxes must not reach this host's own services except through the egress proxy: the gateway
+   * sets host firewall rules for its sandbox bridge, which needs root and iptables. `require` (the
+   * default) refuses to start without them; `best-effort` starts anyway, warns, and writes the
+   * limitation on every sandbox's gateway log.
+   */
+  hostIsolation?: HostIsolation;
+  /**
+   * Host names the egress proxy resolves itself before DNS, like an /etc/hosts of the sandboxes'
+   * egress: `{ "api.internal.test": "127.0.0.1" }`. The policy still decides who may connect.
+   */
+  egressHosts?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
 }
 
@@ -109,6 +132,8 @@ export class LocalGateway implements AsyncDisposable {
     private readonly endpoint: { current: URL },
     private readonly ownsRuntime: boolean,
     private readonly ephemeral: boolean,
+    private readonly egress: SandboxEgress,
+    private readonly isolation: EgressIsolation,
   ) {}
 
   /**
@@ -153,26 +178,56 @@ export class LocalGateway implements AsyncDisposable {
       // Another process sharing the directory may have written its id first: that one is the id.
       const gatewayId = gatewayIdOf(stateDir, proposedId);
       const gatewayLabels = { [GATEWAY_LABEL]: gatewayId };
-      const network = await ensureNetwork(runtime, `openshell-local-${gatewayId}`, gatewayLabels);
+      const network = await ensureSandboxNetwork(runtime, gatewayId, gatewayLabels);
+      const isolation = await prepareEgressIsolation(runtime, network, gatewayId);
+      const tls = isolation.attachment === undefined ? undefined : await ensureEgressTls(stateDir);
+      let manager: SandboxManager | undefined;
+      const inference = inferenceLocalService({
+        store,
+        sandboxes: () => manager,
+        ...(tls === undefined ? {} : { tls: tls.inference }),
+      });
+      const egress = await SandboxEgress.start({
+        isolation,
+        stateDir,
+        store,
+        runtime,
+        network: network.name,
+        localServices: new Map([[INFERENCE_HOST, inference]]),
+        ...(tls === undefined ? {} : { tls }),
+        ...(options.egressHosts === undefined ? {} : { hosts: lowerCaseKeys(options.egressHosts) }),
+      });
+      cleanups.push(() => egress.close());
+      assertHostIsolation(isolation, options.hostIsolation ?? "require", runtime.kind);
+      if (isolation.limitation !== undefined) {
+        process.emitWarning(`openshell: ${isolation.limitation}`, { code: "OPENSHELL_EGRESS_LIMITED" });
+      }
       const endpoint = { current: new URL("https://127.0.0.1:0") };
       const { routes, sandboxes } = gatewayRoutes({
         runtime,
         runtimeVersion: runtimeInfo.version,
         endpoint: () => endpoint.current,
         store,
-        network,
+        network: network.name,
         gatewayLabels,
+        egressEnv: egress.env(),
+        extraMounts: egress.mounts(),
+        checkPolicy: (policy) => void compileEgressPolicy(policy.networkPolicies),
+        onPolicyLoaded: (sandboxId) => egress.policyChanged(sandboxId),
+        ...(isolation.limitation === undefined ? {} : { sandboxWarning: isolation.limitation }),
         ...(options.defaultImage === undefined ? {} : { defaultImage: options.defaultImage }),
         ...(options.stopTimeoutSeconds === undefined
           ? {}
           : { stopTimeoutSeconds: options.stopTimeoutSeconds }),
       });
+      manager = sandboxes;
+      egress.serve(sandboxes);
       const reconciliation = await sandboxes.start();
       return new LocalGateway(
         runtime,
         stateDir,
         gatewayId,
-        network,
+        network.name,
         reconciliation,
         store,
         sandboxes,
@@ -181,6 +236,8 @@ export class LocalGateway implements AsyncDisposable {
         endpoint,
         !given,
         ephemeral,
+        egress,
+        isolation,
       );
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup();
@@ -254,9 +311,12 @@ export class LocalGateway implements AsyncDisposable {
   close(options: { removeSandboxes?: boolean } = {}): Promise<void> {
     this.closed ??= (async () => {
       for (const close of this.listeners) await close();
+      await this.egress.close();
       await this.sandboxes.close();
       if (this.ephemeral || options.removeSandboxes) {
         const left = await removeEverything(this.runtime, { [GATEWAY_LABEL]: this.gatewayId }, this.network);
+        // The firewall stays while sandboxes may run (they would reach the host without it).
+        if (left.length === 0) await this.isolation.remove().catch(() => undefined);
         // Their records go too, so the next start neither reports them missing nor keeps their names.
         this.sandboxes.retireAll(left);
       }
@@ -270,22 +330,6 @@ export class LocalGateway implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-async function ensureNetwork(
-  runtime: ContainerRuntime,
-  name: string,
-  labels: Record<string, string>,
-): Promise<string> {
-  const existing = await runtime.listNetworks({ labels });
-  if (existing.some((n) => n.name === name)) return name;
-  try {
-    await runtime.createNetwork({ name, labels });
-  } catch (error) {
-    // Another process sharing the state directory made it first.
-    if (!(await runtime.listNetworks({ labels })).some((n) => n.name === name)) throw error;
-  }
-  return name;
 }
 
 /**
@@ -326,4 +370,8 @@ async function removeNetworkPatiently(runtime: ContainerRuntime, network: string
       await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
     }
   }
+}
+
+function lowerCaseKeys(hosts: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(hosts).map(([host, address]) => [host.toLowerCase(), address]));
 }

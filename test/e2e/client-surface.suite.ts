@@ -326,8 +326,8 @@ export function describeClientSurface(makeTarget: () => Promise<E2eTarget>): voi
         networkPolicies: {
           pypi: {
             name: "pypi",
+            // No `binaries`: local mode cannot attribute a connection to a program and refuses them.
             endpoints: [{ host: "pypi.org", port: 443 }],
-            binaries: [{ path: "/usr/bin/pip" }],
           },
         },
         wait: { timeoutMs: 30_000 },

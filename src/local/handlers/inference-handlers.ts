@@ -9,7 +9,7 @@ import type { LocalStateStore } from "../state/state-store.js";
 import type { LocalHandlerDeps } from "./provider-handlers.js";
 
 /** Routes in the state store as GetInferenceRouteResponse JSON (64-bit fields as strings). */
-function storedRoutes(store: LocalStateStore): RouteRepository {
+export function storedRoutes(store: LocalStateStore): RouteRepository {
   return {
     get(workspace, routeName) {
       const record = store.getRoute<JsonValue>(workspace, routeName);

@@ -10,6 +10,7 @@ import {
 import { type PolicyRepository, policyService, type SandboxSettings } from "../protocol/policy-service.js";
 import {
   applyLoad,
+  applyLoadFailure,
   initialPolicyRevision,
   pendingPolicyRevision,
   supersedeIfPending,
@@ -17,6 +18,12 @@ import {
 import type { SandboxDirectory, SandboxView } from "../sandboxes/sandbox-directory.js";
 import type { LocalStateStore } from "../state/state-store.js";
 import type { LocalHandlerDeps } from "./provider-handlers.js";
+
+/**
+ * Checks that the gateway can enforce a policy revision; throws with the reason it cannot (the
+ * revision is then FAILED with that reason).
+ */
+export type PolicyLoader = (policy: SandboxPolicy) => void;
 
 /** A sandbox's settings as stored: SettingValue JSON by key, the revision as a decimal string. */
 interface SettingsRecord {
@@ -85,12 +92,25 @@ export function activePolicyVersionOf(store: LocalStateStore, sandboxId: string)
   }
 }
 
+/** The sandbox's active (newest LOADED) revision; undefined when none is. */
+export function activePolicyRevisionOf(
+  store: LocalStateStore,
+  sandboxId: string,
+): SandboxPolicyRevision | undefined {
+  const version = activePolicyVersionOf(store, sandboxId);
+  if (version === 0) return undefined;
+  const record = store.getPolicyRevision<JsonValue>(sandboxId, version);
+  return record === undefined ? undefined : fromRecord(record);
+}
+
 /** Revisions (as SandboxPolicyRevision JSON) and settings in the state store. */
 class StoredPolicies implements PolicyRepository {
   constructor(
     private readonly store: LocalStateStore,
     private readonly sandboxes: SandboxDirectory,
     private readonly now: () => number,
+    private readonly load: PolicyLoader,
+    private readonly loaded: (sandboxId: string) => void,
   ) {}
 
   revisions(sandbox: SandboxView): SandboxPolicyRevision[] {
@@ -99,10 +119,11 @@ class StoredPolicies implements PolicyRepository {
   }
 
   /**
-   * Local mode has no in-sandbox supervisor to report a load, and policy enforcement by the gateway
-   * comes later: for now a revision is LOADED as soon as the gateway has recorded it. It still goes
-   * PENDING -> LOADED (two writes), so clients that wait for LOADED work unchanged, and so enforcement
-   * can later move the load step to the moment the policy really applies.
+   * Local mode has no in-sandbox supervisor: the gateway enforces the network policy itself (its
+   * egress proxy reads the sandbox's active revision on every connection), so loading a revision is
+   * checking that the gateway can enforce it. A revision goes PENDING -> LOADED, which the running
+   * sandbox's next connection sees without a restart, or PENDING -> FAILED with the reason, and the
+   * revision active before it stays in force.
    */
   record(sandbox: SandboxView, policy: SandboxPolicy): SandboxPolicyRevision {
     const nowMs = this.now();
@@ -112,8 +133,21 @@ class StoredPolicies implements PolicyRepository {
     this.rewrite(sandbox.id, (revision) => revision.version < version && supersedeIfPending(revision));
     this.sandboxes.gatewayLog(sandbox.id, "INFO", `policy version ${version} stored (pending)`);
 
-    this.rewrite(sandbox.id, (revision) => applyLoad(revision, version, nowMs));
-    this.sandboxes.gatewayLog(sandbox.id, "INFO", `policy version ${version} loaded`);
+    let failure: string | undefined;
+    try {
+      this.load(policy);
+    } catch (error) {
+      failure = (error as Error).message;
+    }
+    if (failure === undefined) {
+      this.rewrite(sandbox.id, (revision) => applyLoad(revision, version, this.now()));
+      this.sandboxes.gatewayLog(sandbox.id, "INFO", `policy version ${version} loaded`);
+      this.loaded(sandbox.id);
+    } else {
+      const reason = failure;
+      this.rewrite(sandbox.id, (revision) => applyLoadFailure(revision, version, reason));
+      this.sandboxes.gatewayLog(sandbox.id, "ERROR", `policy version ${version} failed to load: ${reason}`);
+    }
     return fromRecord(this.store.getPolicyRevision<JsonValue>(sandbox.id, version) ?? null);
   }
 
@@ -148,6 +182,15 @@ export function policyHandlers({
   store,
   sandboxes,
   now = Date.now,
-}: LocalHandlerDeps): Partial<ServiceImpl<typeof OpenShell>> {
-  return policyService(new StoredPolicies(store, sandboxes, now), sandboxes, "local gateway");
+  loadPolicy = () => undefined,
+  onPolicyLoaded = () => undefined,
+}: LocalHandlerDeps & {
+  loadPolicy?: PolicyLoader;
+  onPolicyLoaded?: (sandboxId: string) => void;
+}): Partial<ServiceImpl<typeof OpenShell>> {
+  return policyService(
+    new StoredPolicies(store, sandboxes, now, loadPolicy, onPolicyLoaded),
+    sandboxes,
+    "local gateway",
+  );
 }

@@ -60,6 +60,16 @@ class StoredProviders implements ProviderRepository {
   }
 }
 
+/** A provider as stored, credentials included: for the gateway's own use, never for an answer. */
+export function storedProvider(
+  store: LocalStateStore,
+  workspace: string,
+  name: string,
+): Provider | undefined {
+  const row = store.getProvider<JsonValue>(workspace, name);
+  return row === undefined ? undefined : parse(row.record, row.resourceVersion);
+}
+
 function parse(record: JsonValue, resourceVersion: number): Provider {
   const provider = fromJson(ProviderSchema, record);
   if (provider.metadata) provider.metadata.resourceVersion = BigInt(resourceVersion);

@@ -1,6 +1,6 @@
 import { clone } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { type OpenShell, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
+import { type OpenShell, type SandboxSpec, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
 import { invalidArgument } from "../protocol/gateway-errors.js";
 import { checkLifecycleCall } from "../protocol/lifecycle-calls.js";
 import { unknownProvider } from "../protocol/providers.js";
@@ -25,10 +25,17 @@ export interface SandboxHandlerDeps {
   store: LocalStateStore;
   /** Records the policy a sandbox was created with as its first revision. */
   recordInitialPolicy: (sandbox: LiveSandbox) => void;
+  /** Refuses, before anything is made, a policy the gateway cannot enforce (INVALID_ARGUMENT). */
+  checkPolicy?: (policy: SandboxSpec["policy"]) => void;
 }
 
 /** Create, get, list, delete, stop and start, with the gateway's names, limits and codes. */
-export function sandboxHandlers({ sandboxes, store, recordInitialPolicy }: SandboxHandlerDeps): Handlers {
+export function sandboxHandlers({
+  sandboxes,
+  store,
+  recordInitialPolicy,
+  checkPolicy,
+}: SandboxHandlerDeps): Handlers {
   return {
     async createSandbox(req) {
       if (!req.spec) throw invalidArgument("spec is required");
@@ -36,6 +43,7 @@ export function sandboxHandlers({ sandboxes, store, recordInitialPolicy }: Sandb
       const name = sandboxNameFor(req.name);
       const spec = clone(SandboxSpecSchema, req.spec);
       checkSandboxSpec(spec);
+      checkPolicy?.(spec.policy);
       for (const provider of spec.providers) {
         if (!store.getProvider(workspace, provider)) throw unknownProvider(provider, workspace);
       }

@@ -105,6 +105,22 @@ export async function createCertificateAuthority(
   };
 }
 
+/** A CA made earlier, from its PEM certificate and PKCS#8 key, ready to issue again. */
+export async function importCertificateAuthority(cert: string, key: string): Promise<CertificateAuthority> {
+  const x509 = await loadX509();
+  const certificate = new x509.X509Certificate(cert);
+  const privateKey = await webcrypto.subtle.importKey(
+    "pkcs8",
+    x509.PemConverter.decodeFirst(key),
+    keyAlgorithm,
+    true,
+    ["sign"],
+  );
+  const publicKey = await certificate.publicKey.export(keyAlgorithm, ["verify"], webcrypto);
+  const name = certificate.subject.replace(/^CN=/, "");
+  return { name, cert, key, keys: { privateKey, publicKey }, certificate };
+}
+
 /** A leaf certificate signed by `ca` for one TLS role, with a fresh key pair. */
 export async function issueCertificate(
   ca: CertificateAuthority,

@@ -88,6 +88,17 @@ export function applyLoad(revision: SandboxPolicyRevision, loaded: number, nowMs
   return true;
 }
 
+/**
+ * Applied to each revision when version `failed` could not be loaded: it becomes FAILED with the
+ * reason, and the revision active before it stays active. Returns whether `revision` changed.
+ */
+export function applyLoadFailure(revision: SandboxPolicyRevision, failed: number, reason: string): boolean {
+  if (revision.version !== failed || revision.status !== PolicyStatus.PENDING) return false;
+  revision.status = PolicyStatus.FAILED;
+  revision.loadError = reason;
+  return true;
+}
+
 /** The version the sandbox runs: the newest LOADED revision, 0 when none is. */
 export function activePolicyVersion(revisions: Iterable<SandboxPolicyRevision>): number {
   let active = 0;

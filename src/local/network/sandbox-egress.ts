@@ -1,0 +1,230 @@
+import type { ContainerRuntime } from "../../runtime/container-runtime.js";
+import type { MountSpec } from "../../runtime/container-spec.js";
+import { compileEgressPolicy, type EgressPolicy } from "../egress/egress-policy.js";
+import {
+  type EgressClient,
+  type EgressEvent,
+  EgressProxy,
+  type LocalService,
+} from "../egress/egress-proxy.js";
+import { activePolicyRevisionOf } from "../handlers/policy-handlers.js";
+import type { LiveSandbox } from "../sandboxes/live-sandbox.js";
+import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
+import type { LocalStateStore } from "../state/state-store.js";
+import { type EgressTls, SANDBOX_TLS_DIR } from "./egress-certificates.js";
+import type { EgressIsolation } from "./egress-isolation.js";
+import { readProxyPort, writeProxyPort } from "./proxy-port.js";
+
+export interface SandboxEgressOptions {
+  isolation: EgressIsolation;
+  stateDir: string;
+  store: LocalStateStore;
+  runtime: Pick<ContainerRuntime, "kind">;
+  /** The sandbox network's name (container addresses are looked up on it). */
+  network: string;
+  /** Names the proxy resolves itself, before DNS. */
+  hosts?: Readonly<Record<string, string>>;
+  /** Hosts the gateway answers itself (`inference.local`). */
+  localServices?: ReadonlyMap<string, LocalService>;
+  /** The egress CA: sandboxes get its folder mounted and the variables that make their tools trust it. */
+  tls?: EgressTls;
+}
+
+/** How long a sandbox's compiled policy is trusted before the store is asked again (another process may share it). */
+const POLICY_RECHECK_MS = 2000;
+
+interface CachedPolicy {
+  version: number;
+  policy: EgressPolicy;
+  checkedAt: number;
+}
+
+/**
+ * The gateway's egress: the proxy on this host's address on the sandbox network, which tells
+ * sandboxes apart by their container address, applies each one's active policy revision, and writes
+ * every decision on that sandbox's gateway log. Sandboxes find it through HTTP_PROXY and friends
+ * ({@link env}); the host firewall closes every other way out.
+ */
+export class SandboxEgress {
+  private readonly policies = new Map<string, CachedPolicy>();
+  private readonly byAddress = new Map<string, string>();
+  /** Set by {@link serve}: until then no connection is told apart, so every one is refused. */
+  private sandboxes: SandboxManager | undefined;
+
+  private constructor(
+    private readonly options: SandboxEgressOptions,
+    private readonly proxy: EgressProxy | undefined,
+    /** Where sandboxes reach the proxy (this gateway's, or another's on the same state directory). */
+    private readonly port: number | undefined,
+    /** Why this gateway runs no proxy although sandboxes could reach one. */
+    readonly note: string | undefined,
+  ) {}
+
+  static async start(options: SandboxEgressOptions): Promise<SandboxEgress> {
+    const attachment = options.isolation.attachment;
+    if (attachment === undefined) return new SandboxEgress(options, undefined, undefined, undefined);
+    const stored = readProxyPort(options.stateDir);
+    let egress: SandboxEgress | undefined;
+    const listen = (port: number) =>
+      EgressProxy.listen({
+        host: attachment.address,
+        port,
+        identify: (remote) => egress?.identify(remote),
+        ...(options.hosts === undefined
+          ? {}
+          : { resolve: (host: string) => options.hosts?.[host.toLowerCase()] }),
+        ...(options.localServices === undefined ? {} : { localServices: options.localServices }),
+        onEvent: (event) => egress?.record(event),
+      });
+    let proxy: EgressProxy | undefined;
+    let note: string | undefined;
+    try {
+      proxy = await listen(stored ?? 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || stored === undefined) throw error;
+      // Another gateway process on this state directory serves the same sandboxes there.
+      note = `egress proxy port ${attachment.address}:${stored} is taken, presumably by another gateway on this state directory`;
+    }
+    if (proxy !== undefined && stored === undefined) writeProxyPort(options.stateDir, proxy.port);
+    const port = proxy?.port ?? (stored as number);
+    await options.isolation.guard([port]);
+    egress = new SandboxEgress(options, proxy, port, note);
+    return egress;
+  }
+
+  /** The proxy's URL as sandboxes reach it; undefined when they have no egress. */
+  get proxyUrl(): string | undefined {
+    const address = this.options.isolation.attachment?.address;
+    return address === undefined || this.port === undefined ? undefined : `http://${address}:${this.port}`;
+  }
+
+  /**
+   * What a sandbox's environment says about the proxy. Both spellings, since tools disagree on
+   * which they read; NO_PROXY keeps the sandbox's own loopback direct.
+   */
+  env(): Record<string, string> {
+    const url = this.proxyUrl;
+    if (url === undefined) return {};
+    const noProxy = "localhost,127.0.0.1,::1";
+    const env: Record<string, string> = {
+      HTTP_PROXY: url,
+      HTTPS_PROXY: url,
+      http_proxy: url,
+      https_proxy: url,
+      NO_PROXY: noProxy,
+      no_proxy: noProxy,
+    };
+    const tls = this.options.tls;
+    if (tls !== undefined) {
+      env.NODE_EXTRA_CA_CERTS = `${SANDBOX_TLS_DIR}/ca.crt`;
+      // Replacing a tool's whole trust store is only right when the bundle still holds the usual roots.
+      if (tls.bundleHasSystemRoots) {
+        const bundle = `${SANDBOX_TLS_DIR}/ca-bundle.crt`;
+        Object.assign(env, { SSL_CERT_FILE: bundle, REQUESTS_CA_BUNDLE: bundle, CURL_CA_BUNDLE: bundle });
+      }
+    }
+    return env;
+  }
+
+  /** The egress CA folder, read-only, for every sandbox that can reach the proxy. */
+  mounts(): MountSpec[] {
+    const tls = this.options.tls;
+    if (tls === undefined || this.proxyUrl === undefined) return [];
+    return [{ type: "bind", source: tls.publicDir, target: SANDBOX_TLS_DIR, readOnly: true }];
+  }
+
+  /** Starts telling connections apart by the sandboxes of `sandboxes`. */
+  serve(sandboxes: SandboxManager): void {
+    this.sandboxes = sandboxes;
+  }
+
+  /** A new revision was loaded for the sandbox: its next connection uses it. */
+  policyChanged(sandboxId: string): void {
+    this.policies.delete(sandboxId);
+  }
+
+  async close(): Promise<void> {
+    await this.proxy?.close();
+  }
+
+  private async identify(remoteAddress: string): Promise<EgressClient | undefined> {
+    if (this.sandboxes === undefined) return undefined;
+    const address = remoteAddress.replace(/^::ffff:/, "");
+    let sandbox = this.sandboxAt(address);
+    if (sandbox === undefined) {
+      // A container that started a moment ago may not have been inspected yet.
+      await this.refreshAddresses();
+      sandbox = this.sandboxAt(address);
+    }
+    if (sandbox === undefined) return undefined;
+    return { sandboxId: sandbox.id, sandboxName: sandbox.name, policy: this.policyOf(sandbox.id) };
+  }
+
+  private addressOf(sandbox: LiveSandbox): string | undefined {
+    return sandbox.container?.addresses.find((a) => a.network === this.options.network)?.ipv4 || undefined;
+  }
+
+  private sandboxAt(address: string): LiveSandbox | undefined {
+    const known = this.byAddress.get(address);
+    const sandboxes = this.sandboxes as SandboxManager;
+    const cached = known === undefined ? undefined : sandboxes.live(known);
+    if (cached !== undefined && this.addressOf(cached) === address) return cached;
+    this.byAddress.clear();
+    for (const sandbox of sandboxes.all()) {
+      const own = this.addressOf(sandbox);
+      if (own !== undefined) this.byAddress.set(own, sandbox.id);
+    }
+    const id = this.byAddress.get(address);
+    return id === undefined ? undefined : sandboxes.live(id);
+  }
+
+  private async refreshAddresses(): Promise<void> {
+    const sandboxes = this.sandboxes as SandboxManager;
+    const unaddressed = sandboxes
+      .all()
+      .filter((s) => s.record.containerId !== undefined && this.addressOf(s) === undefined);
+    await Promise.allSettled(unaddressed.map((s) => sandboxes.refresh(s)));
+  }
+
+  /** The sandbox's active policy, compiled; a policy that does not compile denies everything. */
+  private policyOf(sandboxId: string): EgressPolicy {
+    const now = Date.now();
+    const cached = this.policies.get(sandboxId);
+    if (cached !== undefined && now - cached.checkedAt < POLICY_RECHECK_MS) return cached.policy;
+    const revision = activePolicyRevisionOf(this.options.store, sandboxId);
+    const version = revision?.version ?? 0;
+    if (cached !== undefined && cached.version === version) {
+      cached.checkedAt = now;
+      return cached.policy;
+    }
+    let policy: EgressPolicy;
+    try {
+      policy = compileEgressPolicy(revision?.policy?.networkPolicies ?? {});
+    } catch (error) {
+      // Revisions are checked when they load; one stored by an older version may still not compile.
+      const reason = `policy version ${version} cannot be enforced (${(error as Error).message})`;
+      policy = { decide: () => ({ allowed: false, audited: false, reason }) } as unknown as EgressPolicy;
+    }
+    this.policies.set(sandboxId, { version, policy, checkedAt: now });
+    return policy;
+  }
+
+  /** One gateway log line per decision, on the sandbox's log; never headers, bodies or query strings. */
+  private record(event: EgressEvent): void {
+    const client = event.client;
+    if (client === undefined) return;
+    const { request, decision } = event;
+    const target =
+      request.kind === "connect"
+        ? `CONNECT ${request.host}:${request.port}`
+        : `${request.method ?? "GET"} http://${request.host}:${request.port}${(request.path ?? "/").split("?")[0]}`;
+    const rule = decision.rule === undefined ? "no rule" : `rule "${decision.rule}"`;
+    const verdict = !decision.allowed ? "denied" : decision.audited ? "allowed (audit)" : "allowed";
+    const outcome = event.outcome === undefined ? "" : ` -> ${event.outcome}`;
+    this.sandboxes?.gatewayLog(
+      client.sandboxId,
+      decision.allowed && !decision.audited ? "INFO" : "WARN",
+      `egress ${verdict} for sandbox "${client.sandboxName}": ${target} (${rule}): ${decision.reason}${outcome}`,
+    );
+  }
+}

@@ -1,0 +1,6 @@
+import { describe } from "vitest";
+import { describeEgress } from "./egress.suite.js";
+
+describe("egress through the local gateway's proxy on Podman", () => {
+  describeEgress("podman");
+});
