@@ -3,7 +3,7 @@ import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { NetworkInfo } from "../../runtime/network-types.js";
 import { ensureHostAttachment, type HostAttachment, hostAttachmentOf } from "./host-address.js";
 import { type HostCommand, runHostCommand } from "./host-command.js";
-import { HostFirewall } from "./host-firewall.js";
+import { HostFirewall, sweepStaleFirewallChains } from "./host-firewall.js";
 
 /**
  * `require` (the default): a gateway that cannot keep its sandboxes off this host's own addresses
@@ -72,6 +72,10 @@ export async function prepareEgressIsolation(
     isolation.attachment = undefined;
     isolation.limitation = `sandboxes have no network egress: this host could not take its address ${attachment.address} on bridge ${attachment.bridge} (${(error as Error).message}); run the gateway as root`;
   }
+  // After the attachment, so this gateway's own bridge exists and its chain is never taken for stale.
+  // Best effort: what a sweep cannot remove only clutters the tables, and guard() reports a firewall
+  // that cannot be set.
+  await sweepStaleFirewallChains(run).catch(() => undefined);
   return isolation;
 }
 

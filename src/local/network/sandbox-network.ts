@@ -8,7 +8,7 @@ export function sandboxNetworkNames(gatewayId: string): { name: string; bridgeNa
 }
 
 /**
- * The gateway's sandbox network, made when missing: internal, so the engine forwards nothing from it
+ * The gateway's sandbox network, made when missing (`created` says whether this call made it): internal, so the engine forwards nothing from it
  * beyond the host, with a bridge named after the gateway so the host firewall can name its traffic.
  *
  * @throws Error when a network of that name exists but is not internal: an older gateway made it
@@ -18,13 +18,15 @@ export async function ensureSandboxNetwork(
   runtime: ContainerRuntime,
   gatewayId: string,
   labels: Readonly<Record<string, string>>,
-): Promise<NetworkInfo> {
+): Promise<{ network: NetworkInfo; created: boolean }> {
   const { name, bridgeName } = sandboxNetworkNames(gatewayId);
+  let created = false;
   const find = async () => (await runtime.listNetworks({ labels })).find((n) => n.name === name);
   let network = await find();
   if (network === undefined) {
     try {
       network = await runtime.createNetwork({ name, internal: true, labels, bridgeName });
+      created = true;
     } catch (error) {
       // Another process sharing the state directory made it first.
       network = await find();
@@ -38,5 +40,5 @@ export async function ensureSandboxNetwork(
         `delete this gateway's sandboxes and remove it (\`${cli} network rm ${name}\`), then start again`,
     );
   }
-  return network;
+  return { network, created };
 }

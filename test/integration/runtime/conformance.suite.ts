@@ -359,6 +359,40 @@ export function describeRuntimeConformance(target: RuntimeTarget): void {
       );
     });
 
+    it("says an internal network's subnet and names its bridge as asked; refuses a bridge name Linux would not take", async () => {
+      for (const bridgeName of ["os-0123456789abc", "os bridge"]) {
+        const name = uniqueName("badbridge");
+        const bad = await runtime
+          .createNetwork({ name, internal: true, bridgeName })
+          .catch((e: unknown) => e);
+        expect(bad).toBeInstanceOf(InvalidArgumentError);
+        expect((bad as InvalidArgumentError).field).toBe("bridgeName");
+        expect((bad as Error).message).toMatch(/spec\.bridgeName/);
+        // Refused before the engine was asked: no network of that name exists.
+        expect((await runtime.listNetworks()).map((n) => n.name)).not.toContain(name);
+      }
+      await ifCapable(
+        ["internal-networks"],
+        async () => {
+          const bridgeName = `osct${randomBytes(4).toString("hex")}`;
+          const made = await runtime.createNetwork({
+            name: uniqueName("bridged"),
+            internal: true,
+            bridgeName,
+          });
+          expect(made).toMatchObject({ internal: true, bridge: bridgeName });
+          expect(made.subnet).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+          // Podman's CNI backend assigns an internal network no gateway; Docker always does.
+          if (target.name === "docker") expect(made.gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+          const listed = (await runtime.listNetworks({ labels: runtime.sessionLabels })).find(
+            (n) => n.name === made.name,
+          );
+          expect(listed).toEqual(made);
+        },
+        () => runtime.createNetwork({ name: uniqueName("bridged"), internal: true, bridgeName: "osct0" }),
+      );
+    });
+
     it("mounts a host folder read-only, a volume shared between containers, and tmpfs", async () => {
       await ifCapable(
         ["bind-mounts", "volumes", "tmpfs"],

@@ -1,0 +1,100 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { EgressTls } from "../../../../src/local/network/egress-certificates.js";
+import type { EgressIsolation } from "../../../../src/local/network/egress-isolation.js";
+import { readProxyPort } from "../../../../src/local/network/proxy-port.js";
+import { SandboxEgress } from "../../../../src/local/network/sandbox-egress.js";
+import type { LocalStateStore } from "../../../../src/local/state/state-store.js";
+
+/** The proxy really listens, on loopback standing in for the host's address on the sandbox network. */
+const isolation = (onHost = true): EgressIsolation => ({
+  attachment: onHost ? { bridge: "lo", address: "127.0.0.1", prefixLength: 8 } : undefined,
+  limitation: undefined,
+  guard: vi.fn(async () => undefined),
+  remove: async () => undefined,
+});
+const tls: EgressTls = {
+  inference: { cert: "", key: "" },
+  caCert: "",
+  publicDir: "/state/egress-tls/public",
+  bundleHasSystemRoots: true,
+};
+
+const started: SandboxEgress[] = [];
+const start = async (options: { isolation?: EgressIsolation; tls?: EgressTls; stateDir?: string } = {}) => {
+  const egress = await SandboxEgress.start({
+    isolation: options.isolation ?? isolation(),
+    stateDir: options.stateDir ?? mkdtempSync(join(tmpdir(), "openshell-egress-")),
+    store: {} as LocalStateStore,
+    runtime: { kind: "docker" },
+    network: "openshell-local-0123456789abcdef",
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+  });
+  started.push(egress);
+  return egress;
+};
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((egress) => egress.close()));
+});
+
+describe("SandboxEgress", () => {
+  it("points sandboxes at the proxy in both spellings, keeps loopback direct and opens the port in the firewall", async () => {
+    const guarded = isolation();
+    const stateDir = mkdtempSync(join(tmpdir(), "openshell-egress-"));
+    const egress = await start({ isolation: guarded, stateDir });
+    const port = readProxyPort(stateDir);
+    const url = `http://127.0.0.1:${port}`;
+    expect(egress.proxyUrl).toBe(url);
+    expect(guarded.guard).toHaveBeenCalledWith([port]);
+    expect(egress.env()).toEqual({
+      HTTP_PROXY: url,
+      HTTPS_PROXY: url,
+      http_proxy: url,
+      https_proxy: url,
+      NO_PROXY: "localhost,127.0.0.1,::1",
+      no_proxy: "localhost,127.0.0.1,::1",
+    });
+    expect(egress.mounts()).toEqual([]);
+    expect(egress.note).toBeUndefined();
+  });
+
+  it("listens where the state directory says after a restart", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "openshell-egress-"));
+    const first = await start({ stateDir });
+    const url = first.proxyUrl;
+    await first.close();
+    expect((await start({ stateDir })).proxyUrl).toBe(url);
+  });
+
+  it("mounts the egress CA read-only and names it for every tool that reads a variable", async () => {
+    const egress = await start({ tls });
+    expect(egress.env()).toMatchObject({
+      NODE_EXTRA_CA_CERTS: "/etc/openshell/tls/ca.crt",
+      SSL_CERT_FILE: "/etc/openshell/tls/ca-bundle.crt",
+      REQUESTS_CA_BUNDLE: "/etc/openshell/tls/ca-bundle.crt",
+      CURL_CA_BUNDLE: "/etc/openshell/tls/ca-bundle.crt",
+    });
+    expect(egress.mounts()).toEqual([
+      { type: "bind", source: "/state/egress-tls/public", target: "/etc/openshell/tls", readOnly: true },
+    ]);
+  });
+
+  it("replaces no trust store with a bundle that lacks the system roots", async () => {
+    const env = (await start({ tls: { ...tls, bundleHasSystemRoots: false } })).env();
+    expect(env.NODE_EXTRA_CA_CERTS).toBe("/etc/openshell/tls/ca.crt");
+    for (const name of ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+      expect(env).not.toHaveProperty(name);
+  });
+
+  it("gives sandboxes no proxy, CA or mount when they cannot reach this host", async () => {
+    const off = isolation(false);
+    const egress = await start({ isolation: off, tls });
+    expect(egress.proxyUrl).toBeUndefined();
+    expect(egress.env()).toEqual({});
+    expect(egress.mounts()).toEqual([]);
+    expect(off.guard).not.toHaveBeenCalled();
+  });
+});
