@@ -31,17 +31,23 @@ import { INFERENCE_HOST, inferenceLocalService } from "./network/inference-servi
 import { SandboxEgress } from "./network/sandbox-egress.js";
 import { ensureSandboxNetwork } from "./network/sandbox-network.js";
 import { gatewayErrorInterceptor } from "./protocol/gateway-error-interceptor.js";
+import { HOST_ALIAS } from "./sandboxes/sandbox-container-spec.js";
 import type { Reconciliation, SandboxManager } from "./sandboxes/sandbox-manager.js";
 import { defaultStateDir } from "./state/state-dir.js";
 import { LocalStateStore } from "./state/state-store.js";
 
 /**
- * What local mode needs from a runtime before it creates anything: containers it can exec into, a
- * network of its own, and timestamped logs. `container-address` (for `forward`) is not required:
- * without it (rootless engines, Docker Desktop's VM) everything else works and `forward` answers
- * FAILED_PRECONDITION saying why.
+ * What local mode needs from a runtime before it creates anything: containers it can exec into, an
+ * internal network of its own (the sandboxes' only way out is the gateway's egress proxy), and
+ * timestamped logs. `container-address` is not required: without it (rootless engines, Docker
+ * Desktop's VM) sandboxes run without egress and `forward` answers FAILED_PRECONDITION saying why.
  */
-export const LOCAL_MODE_CAPABILITIES: readonly Capability[] = ["exec", "networks", "log-timestamps"];
+export const LOCAL_MODE_CAPABILITIES: readonly Capability[] = [
+  "exec",
+  "networks",
+  "internal-networks",
+  "log-timestamps",
+];
 
 export interface LocalGatewayOptions {
   /**
@@ -76,6 +82,7 @@ export interface LocalGatewayOptions {
   /**
    * Host names the egress proxy resolves itself before DNS, like an /etc/hosts of the sandboxes'
    * egress: `{ "api.internal.test": "127.0.0.1" }`. The policy still decides who may connect.
+   * `host.openshell.internal` is this host's loopback unless given here.
    */
   egressHosts?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
@@ -178,8 +185,11 @@ export class LocalGateway implements AsyncDisposable {
       // Another process sharing the directory may have written its id first: that one is the id.
       const gatewayId = gatewayIdOf(stateDir, proposedId);
       const gatewayLabels = { [GATEWAY_LABEL]: gatewayId };
-      const network = await ensureSandboxNetwork(runtime, gatewayId, gatewayLabels);
+      const { network, created } = await ensureSandboxNetwork(runtime, gatewayId, gatewayLabels);
+      // A start that fails leaves no network (and no firewall) it made: nothing runs on them yet.
+      if (created) cleanups.push(() => runtime.removeNetwork(network.name).catch(() => undefined));
       const isolation = await prepareEgressIsolation(runtime, network, gatewayId);
+      if (created) cleanups.push(() => isolation.remove().catch(() => undefined));
       const tls = isolation.attachment === undefined ? undefined : await ensureEgressTls(stateDir);
       let manager: SandboxManager | undefined;
       const inference = inferenceLocalService({
@@ -195,7 +205,8 @@ export class LocalGateway implements AsyncDisposable {
         network: network.name,
         localServices: new Map([[INFERENCE_HOST, inference]]),
         ...(tls === undefined ? {} : { tls }),
-        ...(options.egressHosts === undefined ? {} : { hosts: lowerCaseKeys(options.egressHosts) }),
+        // The host alias names this host (its loopback, seen from the proxy) for rules that allow it.
+        hosts: { [HOST_ALIAS]: "127.0.0.1", ...lowerCaseKeys(options.egressHosts ?? {}) },
       });
       cleanups.push(() => egress.close());
       assertHostIsolation(isolation, options.hostIsolation ?? "require", runtime.kind);

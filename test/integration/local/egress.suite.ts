@@ -1,6 +1,8 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { networkInterfaces } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidArgumentError, OpenShell, PolicyLoadError, type Sandbox } from "../../../src/index.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
@@ -312,5 +314,37 @@ export function describeEgress(kind: LocalKind): void {
       expect(untrusted.stdout).toMatch(/certificate|SSL/i);
       expect(untrusted.stdout).not.toContain("exit=0");
     });
+  });
+
+  it("keeps egress working for a sandbox across a gateway restart, and names this host as host.openshell.internal", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "openshell-egress-restart-"));
+    const options = { runtime: kind, runtimeOptions: { endpoint }, stateDir };
+    try {
+      const first = await OpenShell.local(options);
+      const name = uniqueName("restart");
+      const kept = await first.sandboxes.create({
+        name,
+        image: testImages.sandbox,
+        command: IDLE,
+        policy: { networkPolicies: { host: { endpoints: [{ host: "host.openshell.internal", port }] } } },
+      });
+      await kept.ready({ timeoutMs: 60_000 });
+      const url = `http://host.openshell.internal:${port}/restart`;
+      expect((await kept.exec(["wget", "-q", "-O", "-", url])).exitCode).toBe(0);
+      await first.close();
+
+      // The sandbox ran on without a gateway: its proxy address is the same after the restart.
+      const second = await OpenShell.local(options);
+      try {
+        const again = await second.sandboxes.get(name);
+        const result = await again.exec(["wget", "-q", "-O", "-", url]);
+        expect(result).toMatchObject({ exitCode: 0, stdout: `hello from host.openshell.internal:${port}\n` });
+      } finally {
+        await second.localGateway?.close({ removeSandboxes: true });
+        await second.close();
+      }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 }
