@@ -1,5 +1,6 @@
 // Providers (credentials kept by the gateway, never printed), policy revisions and the inference
-// route, on a local gateway. Network policy is recorded but not yet enforced in local mode (README).
+// route, on a local gateway. The gateway's egress proxy enforces the network policy (README,
+// "Policy and egress in local mode"; examples/local-egress-inference.mjs shows it at work).
 //
 //   OPENSHELL_DEMO_BASE_IMAGE=busybox:1.36 node examples/local-providers-policy.mjs
 import { OpenShell } from "openshell";
