@@ -279,7 +279,8 @@ describe("npm package", () => {
 
   it("runs OpenShell.local() from the package over the real Docker engine, from ESM and CommonJS, and loads SQLite only then", async () => {
     const endpoint = process.env.OPENSHELL_TEST_DOCKER_HOST ?? "unix:///var/run/docker.sock";
-    const image = process.env.OPENSHELL_TEST_BUSYBOX_IMAGE ?? "openshell-test/busybox:1";
+    // Non-root (USER 1000:1000): local mode refuses an image that would run as root.
+    const image = process.env.OPENSHELL_TEST_SANDBOX_IMAGE ?? "openshell-test/sandbox:1";
     // Which native modules are loaded, before and after local mode starts: a client-only user must
     // not need better-sqlite3 to import the package.
     const body = (load: string) =>
