@@ -206,7 +206,7 @@ export class LocalGateway implements AsyncDisposable {
         localServices: new Map([[INFERENCE_HOST, inference]]),
         ...(tls === undefined ? {} : { tls }),
         // The host alias names this host (its loopback, seen from the proxy) for rules that allow it.
-        hosts: { [HOST_ALIAS]: "127.0.0.1", ...lowerCaseKeys(options.egressHosts ?? {}) },
+        hosts: { [HOST_ALIAS]: "127.0.0.1", ...options.egressHosts },
       });
       cleanups.push(() => egress.close());
       assertHostIsolation(isolation, options.hostIsolation ?? "require", runtime.kind);
@@ -381,8 +381,4 @@ async function removeNetworkPatiently(runtime: ContainerRuntime, network: string
       await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
     }
   }
-}
-
-function lowerCaseKeys(hosts: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(hosts).map(([host, address]) => [host.toLowerCase(), address]));
 }

@@ -101,6 +101,17 @@ export function compileEgressPolicy(networkPolicies: Record<string, NetworkPolic
   return new CompiledEgressPolicy(endpoints);
 }
 
+/**
+ * A policy that denies every request with `reason`: for a sandbox whose stored policy cannot be
+ * compiled (one stored before the checks it now fails), so it fails closed and says why.
+ */
+export function denyAllEgressPolicy(reason: string): EgressPolicy {
+  return Object.freeze({
+    decide: (): EgressDecision => ({ allowed: false, audited: false, reason }),
+    needsPlainHttp: Object.freeze([]),
+  });
+}
+
 class CompiledEgressPolicy implements EgressPolicy {
   readonly needsPlainHttp: readonly EgressEndpointRef[];
 

@@ -1,23 +1,11 @@
 import type { IncomingMessage, RequestOptions } from "node:http";
+import { connectionListedHeaders, HOP_BY_HOP_HEADERS } from "./hop-by-hop.js";
 import type { Target } from "./request-target.js";
 
 /**
  * Header lists as Node gives them (`rawHeaders`: name, value, name, value, ...), filtered for the
  * next hop. Raw lists keep repeated headers and their order, and skip building objects per request.
  */
-
-/** Headers that describe one connection (RFC 9110 §7.6.1), plus the proxy's own. */
-const hopByHop = new Set([
-  "connection",
-  "proxy-connection",
-  "keep-alive",
-  "proxy-authorization",
-  "proxy-authenticate",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
 
 /**
  * `raw` without hop-by-hop headers, without the headers a Connection (or Proxy-Connection) header
@@ -33,14 +21,11 @@ export function endToEndHeaders(
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     const lower = name.toLowerCase();
-    if (hopByHop.has(lower)) {
+    if (HOP_BY_HOP_HEADERS.has(lower)) {
       if (lower === "connection" || lower === "proxy-connection") {
-        for (const token of (raw[i + 1] as string).split(",")) {
-          const t = token.trim().toLowerCase();
-          // "keep-alive", "close", "upgrade": options or names already dropped, not extra headers.
-          if (t === "" || t === "close" || hopByHop.has(t)) continue;
+        for (const name of connectionListedHeaders(raw[i + 1] as string)) {
           listed ??= new Set();
-          listed.add(t);
+          listed.add(name);
         }
       }
       continue;

@@ -1,19 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
+import { connectionListedHeaders, HOP_BY_HOP_HEADERS } from "../egress/hop-by-hop.js";
 import type { ProviderEndpoint } from "./provider-endpoint.js";
 import { containsSecret } from "./secret-redaction.js";
-
-/** Headers about one connection, not the message (RFC 9110 §7.6.1): never forwarded either way. */
-const hopByHop = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
 
 /**
  * Request headers the sandbox may not pass on: its own credentials (whatever key an agent was given
@@ -37,13 +25,7 @@ const dropFromResponse = new Set(["set-cookie"]);
 /** Names listed in a `connection` header are hop-by-hop for that message too. */
 function connectionListed(headers: IncomingHttpHeaders): Set<string> {
   const value = headers.connection;
-  const listed = Array.isArray(value) ? value.join(",") : (value ?? "");
-  return new Set(
-    listed
-      .split(",")
-      .map((name) => name.trim().toLowerCase())
-      .filter((name) => name !== ""),
-  );
+  return new Set(connectionListedHeaders(Array.isArray(value) ? value.join(",") : (value ?? "")));
 }
 
 /**
@@ -58,7 +40,8 @@ export function upstreamRequestHeaders(
   const listed = connectionListed(headers);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || hopByHop.has(name) || listed.has(name) || dropFromRequest.has(name)) continue;
+    if (value === undefined || HOP_BY_HOP_HEADERS.has(name) || listed.has(name) || dropFromRequest.has(name))
+      continue;
     if (Object.hasOwn(endpoint.headers, name)) continue;
     out[name] = value;
   }
@@ -89,7 +72,8 @@ export function downstreamResponseHeaders(
   const listed = connectionListed(headers);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || hopByHop.has(name) || listed.has(name) || dropFromResponse.has(name)) continue;
+    if (value === undefined || HOP_BY_HOP_HEADERS.has(name) || listed.has(name) || dropFromResponse.has(name))
+      continue;
     const values = Array.isArray(value) ? value : [value];
     if (values.some((v) => containsSecret(v, secrets))) continue;
     out[name] = value;

@@ -1,12 +1,13 @@
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { MountSpec } from "../../runtime/container-spec.js";
-import { compileEgressPolicy, type EgressPolicy } from "../egress/egress-policy.js";
+import { compileEgressPolicy, denyAllEgressPolicy, type EgressPolicy } from "../egress/egress-policy.js";
 import {
   type EgressClient,
   type EgressEvent,
   EgressProxy,
   type LocalService,
 } from "../egress/egress-proxy.js";
+import { normalizeHost } from "../egress/host-pattern.js";
 import { activePolicyRevisionOf } from "../handlers/policy-handlers.js";
 import type { LiveSandbox } from "../sandboxes/live-sandbox.js";
 import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
@@ -22,7 +23,7 @@ export interface SandboxEgressOptions {
   runtime: Pick<ContainerRuntime, "kind">;
   /** The sandbox network's name (container addresses are looked up on it). */
   network: string;
-  /** Names the proxy resolves itself, before DNS. */
+  /** Names the proxy resolves itself, before DNS; a later spelling of the same name wins. */
   hosts?: Readonly<Record<string, string>>;
   /** Hosts the gateway answers itself (`inference.local`). */
   localServices?: ReadonlyMap<string, LocalService>;
@@ -64,15 +65,15 @@ export class SandboxEgress {
     const attachment = options.isolation.attachment;
     if (attachment === undefined) return new SandboxEgress(options, undefined, undefined, undefined);
     const stored = readProxyPort(options.stateDir);
+    // Compared the way the policy compares hosts: case, a trailing dot and IPv6 spelling do not matter.
+    const hosts = new Map(Object.entries(options.hosts ?? {}).map(([host, to]) => [normalizeHost(host), to]));
     let egress: SandboxEgress | undefined;
     const listen = (port: number) =>
       EgressProxy.listen({
         host: attachment.address,
         port,
         identify: (remote) => egress?.identify(remote),
-        ...(options.hosts === undefined
-          ? {}
-          : { resolve: (host: string) => options.hosts?.[host.toLowerCase()] }),
+        ...(hosts.size === 0 ? {} : { resolve: (host: string) => hosts.get(normalizeHost(host)) }),
         ...(options.localServices === undefined ? {} : { localServices: options.localServices }),
         onEvent: (event) => egress?.record(event),
       });
@@ -203,7 +204,7 @@ export class SandboxEgress {
     } catch (error) {
       // Revisions are checked when they load; one stored by an older version may still not compile.
       const reason = `policy version ${version} cannot be enforced (${(error as Error).message})`;
-      policy = { decide: () => ({ allowed: false, audited: false, reason }) } as unknown as EgressPolicy;
+      policy = denyAllEgressPolicy(reason);
     }
     this.policies.set(sandboxId, { version, policy, checkedAt: now });
     return policy;
