@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { STATE_ENTRIES } from "./state/state-dir.js";
 
 /** Marks the containers and network of one local gateway (one state directory) in the runtime. */
 export const GATEWAY_LABEL = "openshell.ai/local-gateway";
 
-const ID_FILE = "gateway-id";
+const ID_FILE = STATE_ENTRIES.gatewayId;
 const ID_PATTERN = /^[0-9a-f]{16}$/;
 
 /** A new gateway id: 16 hex digits. */

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   type ConnectRouter,
@@ -33,7 +32,14 @@ import { ensureSandboxNetwork } from "./network/sandbox-network.js";
 import { gatewayErrorInterceptor } from "./protocol/gateway-error-interceptor.js";
 import { HOST_ALIAS } from "./sandboxes/sandbox-container-spec.js";
 import type { Reconciliation, SandboxManager } from "./sandboxes/sandbox-manager.js";
-import { defaultStateDir } from "./state/state-dir.js";
+import {
+  claimStateDir,
+  claimTemporaryStateDir,
+  defaultStateDir,
+  releaseStateDir,
+  STATE_ENTRIES,
+  type StateDirClaim,
+} from "./state/state-dir.js";
 import { LocalStateStore } from "./state/state-store.js";
 
 /**
@@ -59,13 +65,20 @@ export interface LocalGatewayOptions {
   runtimeOptions?: Omit<CreateRuntimeOptions, "runtime" | "sessionId" | "reapOnExit">;
   /**
    * Where records, providers, policy revisions, routes and logs are kept. Default:
-   * `$XDG_STATE_HOME/openshell/local` (`~/.local/state/openshell/local`).
+   * `$XDG_STATE_HOME/openshell/local` (`~/.local/state/openshell/local`); with `ephemeral`, a new
+   * temporary directory. Missing directories are made (0700). The gateway writes only these entries
+   * in it: `state.db` (with `state.db-wal`, `state.db-shm`), `gateway-id`, `egress-port`,
+   * `egress-tls/` and `tls/`; anything else there is left alone.
    */
   stateDir?: string;
   /**
-   * Everything this gateway makes is removed when it closes or its process dies (even by SIGKILL),
-   * and its state lives in a temporary directory. For tests and one-off scripts. Default false:
-   * sandboxes outlive the process and a later gateway with the same state directory takes them over.
+   * Everything this gateway makes is removed when it closes: its sandboxes, their network and
+   * firewall rules (these also when its process dies, even by SIGKILL), and its state. Of the state
+   * it removes only what it made: a temporary directory of its own whole; in a `stateDir` you give,
+   * its own entries (listed under `stateDir`) and any directory of that path it had to make, if
+   * nothing else is in it. Your directory and your files in it stay. For tests and one-off scripts.
+   * Default false: sandboxes outlive the process and a later gateway with the same state directory
+   * takes them over.
    */
   ephemeral?: boolean;
   /** Image for sandboxes created without `template.image`. */
@@ -138,7 +151,8 @@ export class LocalGateway implements AsyncDisposable {
     /** Where forwards say the gateway is: the in-memory transport has no address until `listen()`. */
     private readonly endpoint: { current: URL },
     private readonly ownsRuntime: boolean,
-    private readonly ephemeral: boolean,
+    /** Set when the gateway is ephemeral: the state it made, released when it closes. */
+    private readonly ephemeralState: StateDirClaim | undefined,
     private readonly egress: SandboxEgress,
     private readonly isolation: EgressIsolation,
   ) {}
@@ -152,12 +166,12 @@ export class LocalGateway implements AsyncDisposable {
    */
   static async start(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
     const ephemeral = options.ephemeral ?? false;
-    const madeTemp = ephemeral && options.stateDir === undefined;
-    const stateDir =
-      options.stateDir ?? (madeTemp ? mkdtempSync(join(tmpdir(), "openshell-local-")) : defaultStateDir());
+    const temporary = ephemeral && options.stateDir === undefined ? claimTemporaryStateDir() : undefined;
+    const stateDir = temporary?.dir ?? options.stateDir ?? defaultStateDir();
     const cleanups: (() => Promise<void> | void)[] = [];
-    // The first directory of the state path this start made, removed again if the start fails.
-    let madeDir: string | undefined;
+    // The state directory and what of it this start made: released again if the start fails, and
+    // when an ephemeral gateway closes.
+    let claim: StateDirClaim | undefined = temporary;
     try {
       // The runtime first: a runtime that is not there, or cannot do what local mode needs, must
       // leave nothing behind, not even a state directory. Its session is the gateway's id, so with
@@ -179,7 +193,7 @@ export class LocalGateway implements AsyncDisposable {
       runtime.require(LOCAL_MODE_CAPABILITIES);
       const runtimeInfo = await runtime.info();
 
-      madeDir = mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      claim ??= claimStateDir(stateDir);
       const store = LocalStateStore.open(stateDir);
       cleanups.push(() => store.close());
       // Another process sharing the directory may have written its id first: that one is the id.
@@ -246,14 +260,15 @@ export class LocalGateway implements AsyncDisposable {
         [gatewayErrorInterceptor()],
         endpoint,
         !given,
-        ephemeral,
+        ephemeral ? claim : undefined,
         egress,
         isolation,
       );
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup();
-      if (madeTemp) rmSync(stateDir, { recursive: true, force: true });
-      else if (madeDir !== undefined) rmSync(madeDir, { recursive: true, force: true });
+      // What this start made goes: a directory made just now holds nothing but the gateway's files.
+      if (claim?.made !== undefined) rmSync(claim.made, { recursive: true, force: true });
+      else if (ephemeral && claim !== undefined) releaseStateDir(claim);
       throw error;
     }
   }
@@ -270,7 +285,7 @@ export class LocalGateway implements AsyncDisposable {
    * root as that name, so `OpenShell.connect({ gateway: name })` and other OpenShell clients reach it.
    */
   async listen(options: ListenOptions = {}): Promise<LocalListener> {
-    const certificates = await ensureGatewayCertificates(join(this.stateDir, "tls"));
+    const certificates = await ensureGatewayCertificates(join(this.stateDir, STATE_ENTRIES.listenTls));
     const listener = await listenWithMtls(this.nodeHandler(), {
       certificates,
       ...(options.host === undefined ? {} : { host: options.host }),
@@ -318,13 +333,14 @@ export class LocalGateway implements AsyncDisposable {
   /**
    * Stops watching the runtime and closes the state store. Sandboxes keep running unless the gateway
    * is ephemeral (or `removeSandboxes` is set): then every container and the network it made are removed.
+   * An ephemeral gateway also removes the state it made (see {@link LocalGatewayOptions.ephemeral}).
    */
   close(options: { removeSandboxes?: boolean } = {}): Promise<void> {
     this.closed ??= (async () => {
       for (const close of this.listeners) await close();
       await this.egress.close();
       await this.sandboxes.close();
-      if (this.ephemeral || options.removeSandboxes) {
+      if (this.ephemeralState !== undefined || options.removeSandboxes) {
         const left = await removeEverything(this.runtime, { [GATEWAY_LABEL]: this.gatewayId }, this.network);
         // The firewall stays while sandboxes may run (they would reach the host without it).
         if (left.length === 0) await this.isolation.remove().catch(() => undefined);
@@ -333,7 +349,7 @@ export class LocalGateway implements AsyncDisposable {
       }
       this.store.close();
       if (this.ownsRuntime) await this.runtime.close();
-      if (this.ephemeral) rmSync(this.stateDir, { recursive: true, force: true });
+      if (this.ephemeralState !== undefined) releaseStateDir(this.ephemeralState);
     })();
     return this.closed;
   }

@@ -15,6 +15,7 @@ import {
   readableByOthers,
   writeFileAtomic,
 } from "../listen/private-files.js";
+import { STATE_ENTRIES } from "../state/state-dir.js";
 
 /** Where sandboxes find the gateway's egress CA: a read-only mount of {@link EgressTls.publicDir}. */
 export const SANDBOX_TLS_DIR = "/etc/openshell/tls";
@@ -48,7 +49,7 @@ const minRemainingMs = 30 * 86_400_000;
  * sandbox's bind mount sees new files.
  */
 export async function ensureEgressTls(stateDir: string): Promise<EgressTls> {
-  const dir = path.join(stateDir, "egress-tls");
+  const dir = path.join(stateDir, STATE_ENTRIES.egressTls);
   await ensurePrivateDir(dir);
   const publicDir = path.join(dir, "public");
   await mkdir(publicDir, { recursive: true, mode: 0o755 });

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { STATE_ENTRIES } from "../state/state-dir.js";
 
-const PORT_FILE = "egress-port";
+const PORT_FILE = STATE_ENTRIES.egressPort;
 
 /**
  * The egress proxy's port, kept in the state directory: sandboxes carry the proxy's address in

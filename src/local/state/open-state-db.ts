@@ -2,9 +2,10 @@ import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { migrate } from "./schema.js";
+import { STATE_ENTRIES } from "./state-dir.js";
 
 /** The database file inside the state directory. */
-export const STATE_DB_FILE = "state.db";
+export const STATE_DB_FILE = STATE_ENTRIES.database;
 
 /** How long a writer waits for another process's write lock before giving up. */
 const BUSY_TIMEOUT_MS = 10_000;
