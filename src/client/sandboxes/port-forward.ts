@@ -2,10 +2,13 @@ import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { z } from "zod";
+import { CanceledError } from "../../errors.js";
 import { type TcpForwardFrame, TcpForwardFrameSchema } from "../../gen/openshell/v1/openshell_pb.js";
 import { validate } from "../../validation/validate.js";
+import { abortable, linkedSignal } from "../internal/abortable.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import { ForwardTokenPool } from "./forward-token-pool.js";
+import { SocketInput } from "./socket-input.js";
 
 /** Options of `sandbox.forward()`. */
 export interface ForwardOptions {
@@ -15,6 +18,10 @@ export interface ForwardOptions {
   targetHost?: string;
   /** Local port to listen on; 0 or omitted picks a free one (see `localPort`). */
   localPort?: number;
+  /**
+   * Cancels opening the forward (it then rejects with `CanceledError`) and, once open, closes it as
+   * `close()` does.
+   */
   signal?: AbortSignal;
 }
 
@@ -52,6 +59,11 @@ const forwardSchema = z
 /**
  * Listens on 127.0.0.1 and carries each accepted connection over its own ForwardTcp stream, with a
  * token from CreateSshSession. Tokens are pooled because the gateway allows 3 connections per token.
+ *
+ * Each direction ends on its own: the local client's FIN ends the request side (the sandbox's port
+ * sees a FIN and can still answer), and the end of the gateway's stream is passed on as a FIN to the
+ * local client. A connection closes when both have ended; a reset or failure on either side resets
+ * the other, so a broken tunnel never looks like a clean end.
  */
 export async function openPortForward(
   calls: GatewayCalls,
@@ -60,21 +72,38 @@ export async function openPortForward(
   registry: ForwardRegistry,
 ): Promise<PortForward> {
   const o = validate(forwardSchema, options, "forward options");
-  const sandboxId = await sandbox.id();
-  const tokens = new ForwardTokenPool(calls, sandboxId, sandbox.name);
-  const closer = new AbortController();
-  const sockets = new Set<Socket>();
   const operation = `forward to port ${o.port} in sandbox "${sandbox.name}"`;
+  const userSignal = o.signal ?? new AbortController().signal;
+  if (userSignal.aborted) {
+    throw new CanceledError(`${operation}: canceled by the caller's AbortSignal before it started`);
+  }
+  const sandboxId = await abortable(sandbox.id(), userSignal, operation);
+  const closer = new AbortController();
+  const tokens = new ForwardTokenPool(calls, sandboxId, sandbox.name, closer.signal);
+  const sockets = new Set<Socket>();
 
-  const server: Server = createServer((socket) => {
+  // allowHalfOpen: the local client's FIN must not end our side, which may still carry the reply.
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
+    const connection = new AbortController();
+    // Attached before anything can fail: a socket the SDK owns never emits an unhandled 'error'
+    // (a local client that resets while its token is being issued would otherwise end the process).
+    socket.on("error", (err) => connection.abort(err));
+    socket.once("close", () => {
+      sockets.delete(socket);
+      connection.abort();
+    });
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    void tunnel(socket).catch(() => socket.destroy());
+    socket.setNoDelay(true);
+    const input = new SocketInput(socket);
+    const signal = linkedSignal(closer.signal, connection.signal);
+    tunnel(socket, input, signal.signal)
+      .catch(() => socket.resetAndDestroy())
+      .finally(() => signal.dispose());
   });
+  server.on("error", () => {});
 
-  async function tunnel(socket: Socket): Promise<void> {
-    socket.pause();
-    const lease = await tokens.acquire(closer.signal);
+  async function tunnel(socket: Socket, input: SocketInput, signal: AbortSignal): Promise<void> {
+    const lease = await tokens.acquire(signal);
     try {
       async function* frames(): AsyncGenerator<TcpForwardFrame> {
         yield create(TcpForwardFrameSchema, {
@@ -87,33 +116,41 @@ export async function openPortForward(
             },
           },
         });
-        // Reading the socket only as fast as the stream sends keeps backpressure end to end;
-        // when the local peer half-closes, the generator returns and the stream half-closes too.
-        for await (const chunk of socket) {
-          yield create(TcpForwardFrameSchema, { payload: { case: "data", value: chunk as Buffer } });
+        // Ends at the local client's FIN, which half-closes the stream.
+        for await (const chunk of input) {
+          yield create(TcpForwardFrameSchema, { payload: { case: "data", value: chunk } });
         }
       }
-      const stream = calls.stream(operation, { signal: closer.signal }, (c) =>
-        calls.openshell.forwardTcp(frames(), c),
-      );
+      const stream = calls.stream(operation, { signal }, (c) => calls.openshell.forwardTcp(frames(), c));
       for await (const frame of stream) {
         if (frame.payload.case !== "data") continue;
-        if (!socket.write(frame.payload.value)) await once(socket, "drain", { signal: closer.signal });
+        if (!socket.write(frame.payload.value)) await once(socket, "drain", { signal });
       }
+      // The sandbox's side has ended: a FIN to the local client, whose own end closes the socket.
       socket.end();
+      input.discardRest();
     } finally {
       lease.release();
     }
   }
 
   const onAbort = () => void forward.close();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: o.localPort ?? 0 }, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  try {
+    await abortable(
+      new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen({ host: "127.0.0.1", port: o.localPort ?? 0 }, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      }),
+      userSignal,
+      operation,
+    );
+  } catch (err) {
+    server.close();
+    throw err;
+  }
   const address = server.address();
   const localPort = typeof address === "object" && address ? address.port : 0;
   let closing: Promise<void> | undefined;
@@ -128,7 +165,7 @@ export async function openPortForward(
     close() {
       closing ??= (async () => {
         registry.delete(forward);
-        o.signal?.removeEventListener("abort", onAbort);
+        userSignal.removeEventListener("abort", onAbort);
         closer.abort();
         for (const socket of sockets) socket.destroy();
         await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -139,6 +176,6 @@ export async function openPortForward(
     [Symbol.asyncDispose]: () => forward.close(),
   };
   registry.add(forward);
-  o.signal?.addEventListener("abort", onAbort, { once: true });
+  userSignal.addEventListener("abort", onAbort, { once: true });
   return forward;
 }
