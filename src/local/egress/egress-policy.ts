@@ -51,8 +51,13 @@ export interface EgressPolicy {
    * private address only through its `allowed_ips`, as upstream does. Address failures are never
    * audited: they are denied whatever the enforcement. (Loopback, link-local and other addresses
    * the proxy never connects to are the proxy's own check, see `EgressProxyOptions.resolve`.)
+   *
+   * `reserved` is the class of such an address ("loopback", "link-local", ...) when the gateway's
+   * own resolver gave it for the host: then only an endpoint naming the host exactly reaches it,
+   * never a glob or hostless one, whatever its `allowed_ips` (those match names nobody listed, and
+   * must not reach the gateway host through the names the gateway resolves itself).
    */
-  decide(request: EgressRequest, address?: string): EgressDecision;
+  decide(request: EgressRequest, address?: string, reserved?: string): EgressDecision;
   /**
    * Endpoints (enforce or audit) with L7 rules, which only plain `http://` requests can satisfy: a
    * CONNECT to them is denied (or, for audit, allowed and audited), since local mode does not
@@ -124,20 +129,18 @@ class CompiledEgressPolicy implements EgressPolicy {
     Object.freeze(this);
   }
 
-  decide(request: EgressRequest, address?: string): EgressDecision {
+  decide(request: EgressRequest, address?: string, reserved?: string): EgressDecision {
     const host = normalizeHost(request.host);
     const target = `${host.includes(":") ? `[${host}]` : host}:${request.port}`;
     let candidates = this.endpoints.filter((e) => e.ports.has(request.port) && e.host.matches(host));
     if (candidates.length === 0) return denied(`no endpoint of any rule matches ${target}`);
 
     if (address !== undefined) {
-      const reached = candidates.filter((e) => addressProblem(e, address) === undefined);
+      const problem = (e: CompiledEndpoint) => addressProblem(e, host, address, reserved);
+      const reached = candidates.filter((e) => problem(e) === undefined);
       if (reached.length === 0) {
         const first = candidates[0] as CompiledEndpoint;
-        return denied(
-          `${target} resolves to ${address}, which ${addressProblem(first, address)}`,
-          first.rule,
-        );
+        return denied(`${target} resolves to ${address}, which ${problem(first)}`, first.rule);
       }
       candidates = reached;
     }
@@ -194,8 +197,23 @@ function denied(reason: string, rule?: string): EgressDecision {
     : { allowed: false, audited: false, rule, reason };
 }
 
-/** Why `endpoint` does not reach `address` (completing "which ..."), or undefined when it does. */
-function addressProblem(endpoint: CompiledEndpoint, address: string): string | undefined {
+/**
+ * Why `endpoint` does not reach `address` (completing "which ..."), or undefined when it does.
+ * `reserved`: see {@link EgressPolicy.decide}.
+ */
+function addressProblem(
+  endpoint: CompiledEndpoint,
+  host: string,
+  address: string,
+  reserved: string | undefined,
+): string | undefined {
+  if (reserved !== undefined && endpoint.host.broad) {
+    const how = endpoint.host.text.trim() === "" ? "with no host" : `by the glob ${q(endpoint.host.text)}`;
+    return (
+      `is a ${reserved} address, reached only by an endpoint that names ${host} exactly; ` +
+      `rule ${q(endpoint.rule)} matches it ${how}`
+    );
+  }
   if (endpoint.allowedIps !== undefined) {
     return endpoint.allowedIps.has(address)
       ? undefined

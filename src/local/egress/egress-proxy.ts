@@ -27,7 +27,8 @@ export interface EgressProxyOptions {
   /**
    * Host names the proxy resolves itself; undefined falls back to DNS (dns.lookup). Its addresses
    * are trusted: they may be loopback or link-local (a service on the gateway host), which the proxy
-   * never connects to when DNS or an IP literal in the request names them.
+   * never connects to when DNS or an IP literal in the request names them, and reaches through
+   * these names only for an endpoint that names the host exactly (never a glob or hostless one).
    */
   resolve?: Resolve;
   /** Hosts the gateway answers itself, keyed by lower-case host name; always allowed, before the policy. */

@@ -27,8 +27,8 @@ export interface AdmissionContext {
 
 /**
  * The addresses `host` may be reached at. `trusted` when they come from the gateway's own resolver
- * (an embedder's mapping may rightly point at a service on the gateway host), not from DNS or an IP
- * literal the sandbox sent.
+ * (an embedder's mapping may rightly point at a service on the gateway host, for endpoints that
+ * name the host exactly), not from DNS or an IP literal the sandbox sent.
  */
 async function addressesOf(
   resolve: Resolve | undefined,
@@ -45,7 +45,8 @@ async function addressesOf(
 /**
  * The policy's decision on `request` and, when it allows, the address to connect to: the first
  * resolved address the policy also allows (allowed_ips), and that is not loopback, link-local,
- * unspecified or multicast unless the gateway's own resolver gave it. The host is resolved
+ * unspecified or multicast unless the gateway's own resolver gave it and an endpoint names the host
+ * exactly (a glob or hostless endpoint never reaches the gateway host that way). The host is resolved
  * only after the policy allowed the name, so a denied host is never looked up, and the proxy then
  * connects to the very address it checked (no second lookup for DNS rebinding to slip through).
  */
@@ -73,8 +74,8 @@ export async function admit(
   let first: EgressDecision | undefined;
   const self = ctx.self();
   for (const address of addresses.list) {
-    const blocked = addresses.trusted ? undefined : blockedAddressClass(address);
-    if (blocked !== undefined) {
+    const blocked = blockedAddressClass(address);
+    if (blocked !== undefined && !addresses.trusted) {
       const what = address === request.host ? address : `${request.host} resolves to ${address}, which`;
       first ??= {
         allowed: false,
@@ -83,7 +84,8 @@ export async function admit(
       };
       continue;
     }
-    const checked = policy.decide(request, address);
+    // From the gateway's own resolver: the policy lets only endpoints naming the host exactly through.
+    const checked = policy.decide(request, address, blocked);
     if (checked.allowed && address === self.host && request.port === self.port) {
       first ??= {
         allowed: false,
