@@ -119,13 +119,9 @@ ensure_npm_deps() {
   cd "$OPENSHELL_ROOT"
   local marker="node_modules/.package-lock.json"
   if [[ ! -f "$marker" || package-lock.json -nt "$marker" ]]; then
-    if ! npm ci --no-audit --no-fund; then
-      # npm ci also demands lock entries for every platform's optional binaries (biome, buf,
-      # rollup, esbuild); a registry mirror that only carries this platform's makes it refuse.
-      # `npm install --no-save` installs the same locked versions and leaves the lock untouched.
-      warn "npm ci failed (see above); installing the locked versions with npm install --no-save"
-      npm install --no-save --no-audit --no-fund
-    fi
+    # Exactly the committed lockfile, or a failure: a lock that drifted from package.json is a
+    # defect to fix (`npm install --package-lock-only`), not something to paper over here.
+    npm ci --no-audit --no-fund
   else
     echo "node_modules is up to date with package-lock.json (reusing it)"
   fi
