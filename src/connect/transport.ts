@@ -6,6 +6,7 @@ import { authInterceptor } from "./auth-interceptor.js";
 import { isTlsFailure } from "./error-mapping.js";
 import type { GatewayTarget } from "./gateway-target.js";
 import { rejectionAfterHandshake } from "./handshake-rejection.js";
+import { resetWithoutHalfClose } from "./reset-stream.js";
 import { type RetryOptions, retryInterceptor } from "./retry-interceptor.js";
 import type { StreamTimeouts } from "./stream-timeouts.js";
 
@@ -103,6 +104,7 @@ class GuardedSessionManager extends Http2SessionManager {
 
   override async request(...args: Parameters<Http2SessionManager["request"]>): Promise<ClientHttp2Stream> {
     const stream = await super.request(...args);
+    resetWithoutHalfClose(stream);
     const session = stream.session as ClientHttp2Session | undefined;
     if (session && !this.guarded.has(session)) {
       this.guarded.add(session);

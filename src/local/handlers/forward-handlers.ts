@@ -1,15 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { isIP, connect as tcpConnect } from "node:net";
-import { create } from "@bufbuild/protobuf";
+import { isIP } from "node:net";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import {
-  type OpenShell,
-  type TcpForwardFrame,
-  TcpForwardFrameSchema,
-} from "../../gen/openshell/v1/openshell_pb.js";
+import type { OpenShell, SandboxPhase } from "../../gen/openshell/v1/openshell_pb.js";
 import { invalidArgument as invalid } from "../protocol/gateway-errors.js";
-import { AsyncQueue } from "../streams/async-queue.js";
+import { requireReady } from "../protocol/ready-sandbox.js";
 import { openingFrame } from "../streams/opening-frame.js";
+import { relayTcp } from "../streams/tcp-relay.js";
 
 type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
 
@@ -17,12 +13,12 @@ type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
 export const FORWARD_LIMITS = { perToken: 3, perSandbox: 20 } as const;
 /** How long a token from CreateSshSession is valid. */
 export const SSH_SESSION_TTL_MS = 60 * 60 * 1000;
-/** Frames buffered towards the client before the socket is paused. */
-const HIGH_WATER = 64;
 
 /** A sandbox as forwarding needs it. */
 export interface ForwardTarget {
   id: string;
+  /** Tokens are issued only while the sandbox is READY. */
+  phase: SandboxPhase;
   /** Open forwards, for the per-sandbox limit; the handler counts up and down. */
   forwards: number;
 }
@@ -70,8 +66,10 @@ export function forwardHandlers(
   sessions: Map<string, SshSession> = new Map(),
 ): Handlers {
   return {
+    // Upstream's order: the id is required, the sandbox must exist (NOT_FOUND), then be READY.
     async createSshSession(req) {
-      const sandbox = backend.sandbox(req.sandboxId);
+      if (req.sandboxId === "") throw invalid("sandbox_id is required");
+      const sandbox = requireReady(backend.sandbox(req.sandboxId));
       const token = randomBytes(24).toString("base64url");
       const expiresAtMs = Date.now() + SSH_SESSION_TTL_MS;
       for (const [old, session] of sessions) if (session.expiresAtMs < Date.now()) sessions.delete(old);
@@ -87,9 +85,12 @@ export function forwardHandlers(
       };
     },
 
+    // As upstream: an empty token is the caller's mistake; revoking is idempotent (a token already
+    // revoked answers true again); only a token this gateway never issued (or forgot) answers false.
     async revokeSshSession(req) {
+      if (req.token === "") throw invalid("token is required");
       const session = sessions.get(req.token);
-      if (!session || session.revoked) return { revoked: false };
+      if (!session) return { revoked: false };
       session.revoked = true;
       return { revoked: true };
     },
@@ -139,53 +140,9 @@ export function forwardHandlers(
 
       session.forwards++;
       sandbox.forwards++;
-      const socket = tcpConnect(target);
-      const out = new AsyncQueue<TcpForwardFrame>(() => socket.resume());
-      const onShutdown = () => out.fail(backend.shutdown.reason);
       try {
-        await new Promise<void>((resolve, reject) => {
-          socket.once("connect", resolve);
-          socket.once("error", (err) =>
-            reject(
-              new ConnectError(
-                `cannot connect to port ${port} in the sandbox: ${err.message}`,
-                Code.Unavailable,
-              ),
-            ),
-          );
-        });
-        socket.on("data", (data: Buffer) => {
-          out.push(create(TcpForwardFrameSchema, { payload: { case: "data", value: data } }));
-          if (out.size > HIGH_WATER) socket.pause();
-        });
-        socket.on("end", () => out.end());
-        socket.on("close", () => out.end());
-        socket.on("error", (err) =>
-          out.fail(new ConnectError(`connection to port ${port} failed: ${err.message}`, Code.Unavailable)),
-        );
-        backend.shutdown.addEventListener("abort", onShutdown, { once: true });
-        ctx.signal.addEventListener("abort", () => out.end(), { once: true });
-
-        // Client to sandbox, with the socket's backpressure; the client's half-close ends our side.
-        void (async () => {
-          try {
-            for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-              const frame = next.value;
-              if (frame.payload.case !== "data" || frame.payload.value.length === 0) continue;
-              if (!socket.write(frame.payload.value)) {
-                await new Promise((resolve) => socket.once("drain", resolve));
-              }
-            }
-            socket.end();
-          } catch {
-            socket.destroy();
-          }
-        })();
-
-        yield* out;
+        yield* relayTcp(target, iterator, ctx.signal, backend.shutdown);
       } finally {
-        backend.shutdown.removeEventListener("abort", onShutdown);
-        socket.destroy();
         session.forwards--;
         sandbox.forwards--;
       }

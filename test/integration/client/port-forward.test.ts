@@ -32,6 +32,8 @@ async function listen(onConnection: (socket: Socket) => void, allowHalfOpen = fa
   const server: Server = createServer({ allowHalfOpen }, onConnection);
   const open = new Set<Socket>();
   server.on("connection", (s) => {
+    // A reset passed on from the local side is expected here; tests that care listen for it too.
+    s.on("error", () => {});
     open.add(s);
     s.once("close", () => open.delete(s));
   });
@@ -166,8 +168,11 @@ describe("a forward's local connections", () => {
     const gw = await gateway();
     const os = await clientOf(gw);
     // Sends a banner and ends its side at once, before the client says anything.
+    const serverSide: string[] = [];
     const port = await listen((s) => {
-      s.on("error", () => {});
+      s.on("error", (err) => serverSide.push(`error ${err.message}`));
+      s.on("end", () => serverSide.push("end"));
+      s.resume();
       s.end("banner\n");
     }, true);
 
@@ -186,6 +191,55 @@ describe("a forward's local connections", () => {
     await once(socket, "close");
     expect(errors).toEqual([]);
     await expect.poll(() => forward.activeConnections).toBe(0);
+    // The sandbox's side is closed cleanly too, not reset.
+    await expect.poll(() => serverSide).toEqual(["end"]);
+  });
+});
+
+describe("a reset on one side of a forwarded connection", () => {
+  it("reaches the local client as a reset, so a cut reply never looks complete", async () => {
+    const gw = await gateway();
+    const os = await clientOf(gw);
+    const port = await listen((s) => {
+      s.on("error", () => {});
+      s.write("partial", () => setTimeout(() => s.resetAndDestroy(), 50));
+    });
+
+    await using forward = await os.sandboxes.handle(gw.sandboxName).forward({ port });
+    const socket = connect({ host: "127.0.0.1", port: forward.localPort });
+    const received: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => received.push(chunk));
+    const outcome = await new Promise<string>((resolve) => {
+      socket.once("error", (err) => resolve(`error ${(err as NodeJS.ErrnoException).code}`));
+      socket.once("end", () => resolve("end"));
+    });
+    socket.destroy();
+    expect({ received: Buffer.concat(received).toString(), outcome }).toEqual({
+      received: "partial",
+      outcome: "error ECONNRESET",
+    });
+  });
+
+  it("reaches the sandbox's port as a reset, so a cut upload never looks complete", async () => {
+    const gw = await gateway();
+    const os = await clientOf(gw);
+    const serverSide: string[] = [];
+    let got = "";
+    const port = await listen((s) => {
+      s.on("data", (chunk: Buffer) => {
+        got += chunk.toString();
+      });
+      s.on("error", (err) => serverSide.push(`error ${(err as NodeJS.ErrnoException).code}`));
+      s.on("end", () => serverSide.push("end"));
+    }, true);
+
+    await using forward = await os.sandboxes.handle(gw.sandboxName).forward({ port });
+    const socket = connect({ host: "127.0.0.1", port: forward.localPort });
+    socket.on("error", () => {});
+    socket.write("partial upload");
+    await expect.poll(() => got).toBe("partial upload");
+    socket.resetAndDestroy();
+    await expect.poll(() => serverSide).toEqual(["error ECONNRESET"]);
   });
 });
 

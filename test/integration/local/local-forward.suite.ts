@@ -1,0 +1,167 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { type TcpForwardFrame, TcpForwardFrameSchema } from "../../../src/gen/openshell/v1/openshell_pb.js";
+import { OpenShell, type Sandbox } from "../../../src/index.js";
+import type { ContainerRuntime } from "../../../src/runtime/container-runtime.js";
+import { createRuntime } from "../../../src/runtime/create-runtime.js";
+import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
+import { IDLE, type LocalKind, leftovers, uniqueName, until } from "./local-gateway-support.js";
+
+/** Sends `request`, half-closes, and reads until the other side ends: what `nc -N` does. */
+async function halfCloseExchange(port: number, request: string, ms = 10_000) {
+  const socket = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+  const received: Buffer[] = [];
+  socket.on("data", (chunk: Buffer) => received.push(chunk));
+  const outcome = await new Promise<string>((resolve) => {
+    const timer = setTimeout(() => resolve(`nothing more within ${ms} ms`), ms);
+    socket.once("error", (err) => {
+      clearTimeout(timer);
+      resolve(`error ${err.message}`);
+    });
+    socket.once("end", () => {
+      clearTimeout(timer);
+      resolve("end");
+    });
+    socket.end(request);
+  });
+  socket.destroy();
+  return { reply: Buffer.concat(received).toString(), outcome };
+}
+
+/** The ConnectError a raw call failed with, as code and the gateway's own words. */
+async function failure(call: Promise<unknown>): Promise<{ code: string; message: string } | "succeeded"> {
+  try {
+    await call;
+    return "succeeded";
+  } catch (err) {
+    const e = ConnectError.from(err);
+    return { code: Code[e.code], message: e.rawMessage };
+  }
+}
+
+/**
+ * Port forwarding through the local gateway over a real engine, driven by an independent client
+ * (`OpenShell.connect()` to the gateway's mTLS listener): connections whose client half-closes get
+ * their whole reply, and forward sessions (CreateSshSession / RevokeSshSession) answer as the upstream
+ * gateway does.
+ */
+export function describeLocalForwards(kind: LocalKind): void {
+  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
+  let runtime: ContainerRuntime;
+  let local: OpenShell;
+  let remote: OpenShell;
+  let gatewayId: string;
+  const home = mkdtempSync(join(tmpdir(), "openshell-local-forward-"));
+
+  beforeAll(async () => {
+    runtime = await createRuntime({ runtime: kind, endpoint });
+    local = await OpenShell.local({ runtime: kind, runtimeOptions: { endpoint }, ephemeral: true });
+    gatewayId = local.localGateway?.gatewayId ?? "";
+    const gatewayName = uniqueName("fwd");
+    await local.localGateway?.listen({ register: gatewayName, configRoot: join(home, "openshell") });
+    remote = await OpenShell.connect({
+      gateway: gatewayName,
+      env: { XDG_CONFIG_HOME: home, OPENSHELL_SYSTEM_GATEWAY_DIR: join(home, "none") },
+      homeDir: home,
+      retry: false,
+    });
+  });
+  afterAll(async () => {
+    await remote?.close();
+    await local?.close();
+    if (gatewayId) expect(await leftovers(runtime, gatewayId)).toEqual([]);
+    await runtime?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  async function ready(command: string[]): Promise<Sandbox> {
+    const sb = await remote.sandboxes.create({ name: uniqueName("fwd"), image: testImages.sandbox, command });
+    await sb.ready({ timeoutMs: 30_000 });
+    return sb;
+  }
+
+  it("delivers the whole reply to a local client that half-closes, as nc -N and HTTP/1.0 clients do", async () => {
+    // A server that reads its client until EOF, then answers with what it got and closes.
+    const sb = await ready([
+      "sh",
+      "-c",
+      [
+        `printf '%s\\n' '#!/bin/sh' 'f=/tmp/req.$$; cat > $f' 'printf "got %s bytes ending in \\"%s\\"" "$(wc -c < $f)" "$(tail -c 4 $f)"; rm $f' > /sandbox/reply.sh`,
+        "chmod +x /sandbox/reply.sh",
+        "exec nc -ll -p 9000 -e /sandbox/reply.sh",
+      ].join(" && "),
+    ]);
+    await until("the server to listen", async () =>
+      (await sb.exec(["sh", "-c", "netstat -ltn | grep -q ':9000 '"])).exitCode === 0 ? true : undefined,
+    );
+
+    await using forward = await sb.forward({ port: 9000 });
+    expect(await halfCloseExchange(forward.localPort, "ping")).toEqual({
+      reply: 'got 4 bytes ending in "ping"',
+      outcome: "end",
+    });
+    expect(await halfCloseExchange(forward.localPort, `${"x".repeat(199_996)}last`)).toEqual({
+      reply: 'got 200000 bytes ending in "last"',
+      outcome: "end",
+    });
+    await expect.poll(() => forward.activeConnections).toBe(0);
+    await sb.delete();
+  });
+
+  it("refuses a forward session for a sandbox that is not ready, as upstream does", async () => {
+    const sb = await ready(IDLE);
+    const sandboxId = sb.info?.id ?? "";
+    await sb.stop();
+    expect(await failure(remote.raw.openshell.createSshSession({ sandboxId }))).toEqual({
+      code: "FailedPrecondition",
+      message: "sandbox is not ready",
+    });
+    expect(await failure(remote.raw.openshell.createSshSession({ sandboxId: "" }))).toEqual({
+      code: "InvalidArgument",
+      message: "sandbox_id is required",
+    });
+    await sb.delete();
+  });
+
+  it("revokes forward sessions as upstream does: the token is required, and revoking twice is true twice", async () => {
+    const sb = await ready(IDLE);
+    const sandboxId = sb.info?.id ?? "";
+    expect(await failure(remote.raw.openshell.revokeSshSession({ token: "" }))).toEqual({
+      code: "InvalidArgument",
+      message: "token is required",
+    });
+    expect(await remote.raw.openshell.revokeSshSession({ token: "no-such-token" })).toMatchObject({
+      revoked: false,
+    });
+    const { token } = await remote.raw.openshell.createSshSession({ sandboxId });
+    expect(await remote.raw.openshell.revokeSshSession({ token })).toMatchObject({ revoked: true });
+    expect(await remote.raw.openshell.revokeSshSession({ token })).toMatchObject({ revoked: true });
+    // And a revoked token opens nothing.
+    async function* init(): AsyncGenerator<TcpForwardFrame> {
+      yield create(TcpForwardFrameSchema, {
+        payload: {
+          case: "init",
+          value: {
+            sandboxId,
+            authorizationToken: token,
+            target: { case: "tcp", value: { host: "127.0.0.1", port: 1 } },
+          },
+        },
+      });
+    }
+    const frames = remote.raw.openshell.forwardTcp(init());
+    expect(
+      await failure(
+        (async () => {
+          for await (const frame of frames) void frame;
+        })(),
+      ),
+    ).toMatchObject({ code: "Unauthenticated" });
+    await sb.delete();
+  });
+}
