@@ -4,7 +4,9 @@ import { defineConfig } from "tsup";
 export default defineConfig({
   entry: { index: "src/index.ts", raw: "src/raw.ts", runtime: "src/runtime/index.ts" },
   format: ["esm", "cjs"],
-  dts: true,
+  // stripInternal: declarations marked @internal (constructors that take the client's internal
+  // plumbing, driver internals) stay out of the published typings, which hold only public API.
+  dts: { compilerOptions: { stripInternal: true } },
   sourcemap: true,
   clean: true,
   target: "node20",

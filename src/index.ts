@@ -42,6 +42,7 @@ export type { ConnectOptions, TlsOptions } from "./connect/connect-options.js";
 export type { RetryOptions } from "./connect/retry-interceptor.js";
 export type { StreamTimeouts } from "./connect/stream-timeouts.js";
 export * from "./errors.js";
+export type { CertificateAndKey } from "./local/listen/certificate-issuer.js";
 export type { GatewayCertificates } from "./local/listen/gateway-certificates.js";
 // Local mode: types only, so that `import "openshell"` never loads the runtime drivers or SQLite;
 // OpenShell.local() loads them when it is called.
@@ -52,4 +53,5 @@ export type {
   LocalGatewayOptions,
   LocalListener,
 } from "./local/local-gateway.js";
+export type { HostIsolation } from "./local/network/egress-isolation.js";
 export type { Reconciliation } from "./local/sandboxes/sandbox-manager.js";

@@ -39,15 +39,22 @@ export type { CreateRuntimeOptions } from "./create-runtime.js";
 export { createRuntime } from "./create-runtime.js";
 export type {
   DetectedAppleContainer,
+  DetectedCommon,
   DetectedEngine,
   DetectedRuntime,
   DetectRuntimeOptions,
-} from "./detection/index.js";
+} from "./detection/detect-runtime.js";
+export type { DetectionContext, Env } from "./detection/detection-context.js";
+export type { EngineKind } from "./detection/engine-candidate.js";
+export type { EnginePing, PingFunction, PingOptions } from "./detection/engine-ping.js";
 export { detectRuntime, parseRuntimeKind } from "./detection/index.js";
+export type { RuntimeSelection } from "./detection/runtime-selection.js";
 export type { AppleContainerRuntimeOptions } from "./drivers/apple-container/apple-container-runtime.js";
 export { AppleContainerRuntime } from "./drivers/apple-container/apple-container-runtime.js";
+export type { PickHostPort } from "./drivers/apple-container/cli-args.js";
 export type { DockerRuntimeOptions } from "./drivers/docker/docker-runtime.js";
 export { DockerRuntime } from "./drivers/docker/docker-runtime.js";
+export type { EngineRuntime } from "./drivers/engine/engine-runtime.js";
 export type { PodmanRuntimeOptions } from "./drivers/podman/podman-runtime.js";
 export { PodmanRuntime } from "./drivers/podman/podman-runtime.js";
 export type { EngineEndpoint, EngineTls } from "./engine-endpoint.js";
@@ -64,6 +71,7 @@ export type {
 export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SESSION_LABEL } from "./labels.js";
 export type { LogLine, LogOptions } from "./log-types.js";
 export type { NetworkInfo, NetworkSpec, VolumeInfo, VolumeSpec } from "./network-types.js";
+export type { CommandRunner, RunOptions, RunResult, SpawnedCommand } from "./process/command-runner.js";
 export type { RunExecSpec } from "./run-exec.js";
 export { runExec } from "./run-exec.js";
 export type { CallOptions, RuntimeInfo, RuntimeKind } from "./runtime-info.js";

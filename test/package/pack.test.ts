@@ -7,12 +7,13 @@
  */
 
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { unexportedDeclarations } from "./unexported-declarations.js";
 
 const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const bin = (name: string): string => join(repoRoot, "node_modules", ".bin", name);
@@ -69,9 +70,13 @@ let packedFiles: string[] = [];
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), "openshell-pack-"));
-  await run("npm", ["run", "build"], repoRoot);
+  // Packed from an unbuilt copy of the committed files, as `npm pack` on a fresh clone would be:
+  // the package's own prepack must build dist/ (node_modules is linked, not installed again).
+  const clone = join(workDir, "clone");
+  await copyTrackedFiles(repoRoot, clone);
+  await symlink(join(repoRoot, "node_modules"), join(clone, "node_modules"), "dir");
 
-  const packed = await run("npm", ["pack", "--json", "--pack-destination", workDir], repoRoot);
+  const packed = await run("npm", ["pack", "--json", "--pack-destination", workDir], clone);
   // npm may print lifecycle noise before the JSON array; parse from the first "[".
   const entries = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as PackEntry[];
   const entry = entries[0];
@@ -87,6 +92,18 @@ beforeAll(async () => {
   );
   await run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", tarball], consumerDir);
 });
+
+/** Copies what git tracks (and what is added but not yet committed), never dist/ or node_modules. */
+async function copyTrackedFiles(from: string, to: string): Promise<void> {
+  const { stdout } = await run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], from);
+  for (const path of stdout.split("\0").filter((p) => p !== "" && !p.startsWith("dist/"))) {
+    await mkdir(dirname(join(to, path)), { recursive: true });
+    await copyFile(join(from, path), join(to, path)).catch((error: NodeJS.ErrnoException) => {
+      // A tracked file deleted in the work tree is not part of what would be packed.
+      if (error.code !== "ENOENT") throw error;
+    });
+  }
+}
 
 afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
@@ -230,6 +247,16 @@ describe("npm package", () => {
       ],
       consumerDir,
     );
+  });
+
+  it("declares in its typings only what the entry points export: no internal types", () => {
+    // An internal type named by a public signature shows in users' editors but cannot be imported;
+    // @internal members are stripped from the build so the typings hold the public API alone.
+    const dist = join(consumerDir, "node_modules", "openshell", "dist");
+    for (const extension of [".d.ts", ".d.cts"]) {
+      const entries = ["index", "raw", "runtime"].map((name) => join(dist, `${name}${extension}`));
+      expect(unexportedDeclarations(dist, entries)).toEqual([]);
+    }
   });
 
   it("drives the real Docker engine through openshell/runtime, whose reaper cleans up after a SIGKILL", async () => {

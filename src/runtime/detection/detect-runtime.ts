@@ -35,7 +35,8 @@ export interface DetectRuntimeOptions extends Partial<DetectionContext> {
   appleContainerCommand?: string;
 }
 
-interface DetectedCommon {
+/** What every detected runtime reports. */
+export interface DetectedCommon {
   /** The rule that found it: `DOCKER_HOST`, `default Docker socket`, `podman machine`, ... */
   source: string;
   /** Places probed before this one, each with why it was not used (empty when the first answered). */

@@ -97,6 +97,7 @@ export abstract class EngineRuntime implements ContainerRuntime {
     this.sessionLabels = sessionLabels(this.sessionId);
   }
 
+  /** @internal */
   protected get engine(): EngineContext {
     this.engineContext ??= new EngineContext(this.docker, this.kind, this.endpoint);
     return this.engineContext;
