@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     // The default reporter always ends with the Test Files / Tests / Duration summary, TTY or not.
     reporters: ["default"],
+    // One temporary folder per run, removed at its end (test/support/suite-temp-dir.ts).
+    globalSetup: ["test/support/suite-temp-dir.ts"],
     projects: [
       {
         test: {

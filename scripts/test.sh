@@ -53,8 +53,13 @@ build() { npm run --silent build; }
 # One vitest invocation for all projects. The JSON report (outside the tree, so lint never sees
 # it) lets CI refuse skipped or todo tests: a test that skips because an engine is missing would
 # otherwise pass silently.
+# What a run made in the system's temporary folder: the suite keeps its own in one folder per run
+# (test/support/suite-temp-dir.ts) and removes it, so under CI anything new here is a leak.
+temp_entries() { find "${TMPDIR:-/tmp}" -mindepth 1 -maxdepth 1 -name 'openshell-*' 2>/dev/null | sort; }
+
 run_tests() {
-  local report
+  local report temp_before
+  temp_before="$(temp_entries)"
   report="$(mktemp -t openshell-vitest-XXXXXX.json)"
   local rc=0
   # The pipe drops the JSON reporter's trailing "report written" notice so vitest's summary stays
@@ -80,6 +85,14 @@ run_tests() {
     ' "$report" || rc=$?
   fi
   rm -f "$report"
+  if [[ "$rc" -eq 0 ]] && is_ci; then
+    local leaked
+    leaked="$(comm -13 <(printf '%s\n' "$temp_before") <(temp_entries) | grep -v '^$' || true)"
+    if [[ -n "$leaked" ]]; then
+      printf 'CI=true: the tests left temporary entries behind:\n%s\n' "$leaked" >&2
+      rc=1
+    fi
+  fi
   return "$rc"
 }
 
