@@ -38,7 +38,14 @@ async function chosenContext(ctx: DetectionContext, configDir: string): Promise<
     const current = (config as { currentContext?: unknown } | null)?.currentContext;
     return { name: typeof current === "string" && current.trim() ? current.trim() : "default", source };
   } catch (err) {
-    return brokenProposal(EITHER_ENGINE, configFile, source, `not valid JSON: ${(err as Error).message}`);
+    // The docker CLI warns about a config file it cannot parse and goes on without it: so does this.
+    return brokenProposal(
+      EITHER_ENGINE,
+      configFile,
+      source,
+      `not valid JSON: ${(err as Error).message}`,
+      true,
+    );
   }
 }
 
@@ -88,9 +95,11 @@ async function contextTls(
 
 /**
  * The docker CLI's context: DOCKER_CONTEXT, else `currentContext` in config.json. The context
- * "default" means "no context" (DOCKER_HOST or the default socket, probed by other rules).
+ * "default" means "no context" (the default socket, probed by other rules). DOCKER_HOST overrides
+ * any context, as in the docker CLI, so with it set there is nothing to propose.
  */
 export const dockerContextStrategy: EngineStrategy = async (ctx) => {
+  if (envValue(ctx.env, "DOCKER_HOST") !== undefined) return [];
   const configDir = dockerConfigDir(ctx);
   const chosen = await chosenContext(ctx, configDir);
   if ("type" in chosen) return [chosen];

@@ -26,6 +26,11 @@ export interface BrokenProposal {
   location: string;
   source: string;
   reason: string;
+  /**
+   * Recorded for the message only: it names no engine, so it does not bind detection (an unreadable
+   * or malformed config file, which the docker CLI also warns about and then ignores).
+   */
+  advisory?: true;
 }
 
 export type Proposal = EndpointProposal | BrokenProposal;
@@ -54,8 +59,9 @@ export function brokenProposal(
   location: string,
   source: string,
   reason: string,
+  advisory = false,
 ): BrokenProposal {
-  return { type: "broken", engines, location, source, reason };
+  return { type: "broken", engines, location, source, reason, ...(advisory ? { advisory: true } : {}) };
 }
 
 /**

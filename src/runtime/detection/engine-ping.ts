@@ -27,7 +27,8 @@ export type PingFunction = (endpoint: EngineEndpoint, options: PingOptions) => P
 /** Short, because an engine that is there answers in milliseconds and one that is not never does. */
 export const DEFAULT_PING_TIMEOUT_MS = 2_000;
 
-export const SSH_NOT_PROBED = "ssh:// endpoints are not probed; pass the runtime explicitly";
+export const SSH_NOT_PROBED =
+  "ssh:// endpoints are not probed; pass it to createRuntime as `endpoint`, with `runtime`";
 
 function header(res: IncomingMessage, name: string): string | undefined {
   const value = res.headers[name];

@@ -7,14 +7,19 @@ import { podmanSocketEnvStrategy } from "./podman-socket-env-strategy.js";
 import { podmanSocketStrategy } from "./podman-socket-strategy.js";
 
 /**
- * The engine rules in probe order: what the user said (variables, then the docker CLI's context)
- * before what is merely usual (default sockets). Apple `container` comes after all of these.
+ * The rules for what the user said: variables and the docker CLI's context. A place one of them names
+ * is the engine to use, as docker's and podman's own tools treat it: when it does not answer,
+ * detection fails rather than use another engine.
  */
-export const ENGINE_STRATEGIES: readonly EngineStrategy[] = [
+export const SETTING_STRATEGIES: readonly EngineStrategy[] = [
   dockerHostStrategy,
   dockerContextStrategy,
   containerHostStrategy,
   podmanSocketEnvStrategy,
+];
+
+/** The rules for where engines usually listen, probed only when no setting names an engine. */
+export const DEFAULT_SOCKET_STRATEGIES: readonly EngineStrategy[] = [
   dockerSocketStrategy,
   podmanSocketStrategy,
 ];

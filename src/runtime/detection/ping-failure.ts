@@ -95,22 +95,24 @@ export function pingFailure(
   const code = errorCode(err);
   const target = endpoint.kind === "unix" ? endpoint.socketPath : `${endpoint.host}:${endpoint.port}`;
   const because = (what: string) => new UnavailableError(`${where}: ${what}`, { cause: err });
+  // The system's code after the words, so the failure can be looked up (ENOENT, ECONNREFUSED, ...).
+  const coded = (what: string) => because(`${what} [${code}]`);
   switch (code) {
     case "ENOENT":
     case "ENOTDIR":
-      return because(`no socket at ${target}`);
+      return coded(`no socket at ${target}`);
     case "ECONNREFUSED":
       return endpoint.kind === "unix"
-        ? because(`nothing accepts connections on ${target} (the engine is not running?)`)
-        : because(`connection refused: nothing listens on ${target}`);
+        ? coded(`nothing accepts connections on ${target} (the engine is not running?)`)
+        : coded(`connection refused: nothing listens on ${target}`);
     case "EACCES":
     case "EPERM":
-      return because(
+      return coded(
         `permission denied on ${target}: join the group that owns the socket (docker) or use a rootless engine`,
       );
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return because(`cannot resolve host ${endpoint.kind === "unix" ? target : endpoint.host}`);
+      return coded(`cannot resolve host ${endpoint.kind === "unix" ? target : endpoint.host}`);
     case "ECONNRESET":
     case "EPIPE":
       return because(`the connection closed before the engine answered (${code})`);

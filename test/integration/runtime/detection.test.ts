@@ -80,7 +80,7 @@ describe("detectRuntime against the real engines", () => {
     });
   });
 
-  it("OPENSHELL_RUNTIME=podman passes over Docker answering first in the order", async () => {
+  it("OPENSHELL_RUNTIME=podman takes Podman's own variable before a DOCKER_HOST", async () => {
     const found = asEngine(
       await detect({
         OPENSHELL_RUNTIME: "podman",
@@ -90,37 +90,59 @@ describe("detectRuntime against the real engines", () => {
     );
     expect(found.kind).toBe("podman");
     expect(found.source).toBe("OPENSHELL_PODMAN_SOCKET");
+    expect(found.skipped).toEqual([]);
+  });
+
+  it("OPENSHELL_RUNTIME=podman passes over a DOCKER_HOST that answers as Docker", async () => {
+    const found = asEngine(await detect({ OPENSHELL_RUNTIME: "podman", DOCKER_HOST: dockerHost }));
+    expect(found.kind).toBe("podman");
     expect(found.skipped[0]?.reason).toBe("answers as docker, not podman (OPENSHELL_RUNTIME=podman)");
   });
 
-  it("records a dead socket in DOCKER_HOST and moves on", async () => {
+  it("a dead socket in DOCKER_HOST ends detection, though the default socket answers", async () => {
     const dead = join(root, "dead.sock");
     const notASocket = join(root, "plain-file.sock");
     writeFileSync(notASocket, "");
-    const found = asEngine(await detect({ DOCKER_HOST: `unix://${dead}` }));
-    expect(found.kind).toBe("docker");
-    expect(found.source).toBe("default Docker socket");
-    expect(found.skipped[0]).toEqual({
-      runtime: "docker",
-      location: `unix://${dead}`,
-      source: "DOCKER_HOST",
-      reason: `no socket at ${dead}`,
-    });
+    const err = await detect({ DOCKER_HOST: `unix://${dead}` }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RuntimeNotFoundError);
+    expect((err as RuntimeNotFoundError).probes).toEqual([
+      {
+        runtime: "docker",
+        location: `unix://${dead}`,
+        source: "DOCKER_HOST",
+        reason: `no socket at ${dead} [ENOENT]`,
+      },
+    ]);
 
-    const refused = asEngine(await detect({ DOCKER_HOST: `unix://${notASocket}` }));
-    expect(refused.skipped[0]?.reason).toMatch(/nothing accepts connections/);
+    const refused = await detect({ DOCKER_HOST: `unix://${notASocket}` }).catch((e: unknown) => e);
+    expect((refused as RuntimeNotFoundError).probes[0]?.reason).toMatch(/nothing accepts connections/);
   });
 
   it("throws RuntimeNotFoundError listing every real probe when nothing answers", async () => {
-    const dead = join(root, "nothing-here.sock");
     const err = await detect(
-      { OPENSHELL_RUNTIME: "podman", CONTAINER_HOST: `unix://${dead}`, TMPDIR: root },
+      { OPENSHELL_RUNTIME: "podman", TMPDIR: root, XDG_DATA_HOME: join(root, "data") },
       { platform: "darwin" },
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RuntimeNotFoundError);
     const { probes, message } = err as RuntimeNotFoundError;
-    expect(probes.map((p) => p.source)).toEqual(["CONTAINER_HOST", "podman machine"]);
-    expect(message).toContain(`podman at unix://${dead} (CONTAINER_HOST): no socket at ${dead}`);
+    expect(probes.map((p) => p.source)).toEqual(["podman machine"]);
+    expect(message).toContain(
+      `podman at unix://${join(root, "data")}/containers/podman/machine/podman.sock (podman machine): no socket at`,
+    );
     expect(message).toContain("podman machine start");
+  });
+
+  it("a dead CONTAINER_HOST ends detection with what to do", async () => {
+    const dead = join(root, "nothing-here.sock");
+    const err = await detect({ OPENSHELL_RUNTIME: "podman", CONTAINER_HOST: `unix://${dead}` }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RuntimeNotFoundError);
+    const { probes, message } = err as RuntimeNotFoundError;
+    expect(probes.map((p) => p.source)).toEqual(["CONTAINER_HOST"]);
+    expect(message).toContain(
+      `The Podman engine that CONTAINER_HOST names is unavailable: unix://${dead}: no socket at ${dead} [ENOENT].`,
+    );
+    expect(message).toContain("unset CONTAINER_HOST");
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TlsError } from "../../../src/errors.js";
+import { RuntimeNotFoundError, TlsError } from "../../../src/errors.js";
 import { type DetectedEngine, detectRuntime, pingEngine } from "../../../src/runtime/detection/index.js";
 import {
   type CertificateAndKey,
@@ -92,6 +92,16 @@ describe("DOCKER_HOST over TLS with client certificates", () => {
     return detectRuntime({ env, platform: "linux", homedir: home, uid: undefined, timeoutMs: 5_000 });
   }
 
+  /** DOCKER_HOST names the engine: a TLS failure there ends detection (the default socket is not used). */
+  async function detectFailure(env: Record<string, string>): Promise<RuntimeNotFoundError> {
+    const outcome = await detect(env).then(
+      (found) => new Error(`expected RuntimeNotFoundError, but detection chose ${found.source}`),
+      (e: unknown) => e,
+    );
+    if (!(outcome instanceof RuntimeNotFoundError)) throw outcome;
+    return outcome;
+  }
+
   it("detects Docker through tcp:// with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH", async () => {
     expect(statSync(join(goodDir, "key.pem")).mode & 0o777).toBe(0o600);
     const before = accepted;
@@ -131,47 +141,47 @@ describe("DOCKER_HOST over TLS with client certificates", () => {
     });
   });
 
-  it("records a refused client certificate from another CA and moves on", async () => {
+  it("fails naming DOCKER_HOST when the engine refuses a client certificate from another CA", async () => {
     const stranger = await issueClientCertificate(otherCa, { commonName: "stranger" });
     const dir = writeCertDir(join(root, "stranger"), ca.cert, stranger);
     const env = { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: dir };
-    const found = await detect(env);
-    // The TLS engine refused; the local default socket answered instead.
-    expect(found.source).toBe("default Docker socket");
-    expect(found.skipped[0]).toMatchObject({ runtime: "docker", source: "DOCKER_HOST" });
-    expect(found.skipped[0]?.location).toBe(`tcp://127.0.0.1:${port} (TLS)`);
-    expect(found.skipped[0]?.reason).toMatch(/TLS/);
-    expect(found.skipped[0]?.reason).toContain("client certificate");
-    expect(found.skipped[0]?.reason).toContain(join(dir, "cert.pem"));
+    const { probes, message } = await detectFailure(env);
+    expect(probes).toHaveLength(1);
+    expect(probes[0]).toMatchObject({ runtime: "docker", source: "DOCKER_HOST" });
+    expect(probes[0]?.location).toBe(`tcp://127.0.0.1:${port} (TLS)`);
+    expect(probes[0]?.reason).toMatch(/TLS/);
+    expect(probes[0]?.reason).toContain("client certificate");
+    expect(probes[0]?.reason).toContain(join(dir, "cert.pem"));
+    expect(message).toContain("DOCKER_HOST names is unavailable");
 
     const direct = await pingEngine(engineFor(dir), { timeoutMs: 5_000 }).catch((e: unknown) => e);
     expect(direct).toBeInstanceOf(TlsError);
     expect((direct as TlsError).message).toMatch(/client certificate/);
   });
 
-  it("records an engine certificate that ca.pem did not sign", async () => {
+  it("fails naming DOCKER_HOST for an engine certificate that ca.pem did not sign", async () => {
     const client = await issueClientCertificate(ca, { commonName: "openshell-client" });
     const dir = writeCertDir(join(root, "wrong-ca"), otherCa.cert, client);
-    const found = await detect({
+    const { probes } = await detectFailure({
       DOCKER_HOST: `tcp://127.0.0.1:${port}`,
       DOCKER_TLS_VERIFY: "1",
       DOCKER_CERT_PATH: dir,
     });
-    expect(found.skipped[0]?.source).toBe("DOCKER_HOST");
-    expect(found.skipped[0]?.reason).toContain(`TLS handshake failed: the engine's certificate`);
-    expect(found.skipped[0]?.reason).toContain(join(dir, "ca.pem"));
+    expect(probes[0]?.source).toBe("DOCKER_HOST");
+    expect(probes[0]?.reason).toContain(`TLS handshake failed: the engine's certificate`);
+    expect(probes[0]?.reason).toContain(join(dir, "ca.pem"));
   });
 
-  it("records a missing key file by name", async () => {
+  it("fails naming a missing key file", async () => {
     const client = await issueClientCertificate(ca, { commonName: "openshell-client" });
     const dir = writeCertDir(join(root, "no-key"), ca.cert, client);
     rmSync(join(dir, "key.pem"));
-    const found = await detect({
+    const { probes } = await detectFailure({
       DOCKER_HOST: `tcp://127.0.0.1:${port}`,
       DOCKER_TLS_VERIFY: "1",
       DOCKER_CERT_PATH: dir,
     });
-    expect(found.skipped[0]?.reason).toContain(`cannot read the TLS client key ${join(dir, "key.pem")}`);
+    expect(probes[0]?.reason).toContain(`cannot read the TLS client key ${join(dir, "key.pem")}`);
   });
 
   function engineFor(dir: string) {

@@ -104,11 +104,11 @@ describe("pingEngine", () => {
     const missing = join(dir, "missing.sock");
     const err = await pingEngine({ kind: "unix", socketPath: missing }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnavailableError);
-    expect((err as Error).message).toBe(`unix://${missing}: no socket at ${missing}`);
+    expect((err as Error).message).toBe(`unix://${missing}: no socket at ${missing} [ENOENT]`);
     const plain = join(dir, "plain.sock");
     writeFileSync(plain, "");
     await expect(pingEngine({ kind: "unix", socketPath: plain })).rejects.toThrow(
-      /nothing accepts connections on/,
+      /nothing accepts connections on .* \[ECONNREFUSED\]$/,
     );
   });
 
@@ -125,13 +125,13 @@ describe("pingEngine", () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     servers.pop();
     await expect(pingEngine({ kind: "tcp", host: "127.0.0.1", port })).rejects.toThrow(
-      `tcp://127.0.0.1:${port}: connection refused: nothing listens on 127.0.0.1:${port}`,
+      `tcp://127.0.0.1:${port}: connection refused: nothing listens on 127.0.0.1:${port} [ECONNREFUSED]`,
     );
   });
 
   it("does not probe ssh:// endpoints", async () => {
     await expect(pingEngine({ kind: "ssh", host: "far", port: 22 })).rejects.toThrow(
-      "ssh://far:22: ssh:// endpoints are not probed; pass the runtime explicitly",
+      "ssh://far:22: ssh:// endpoints are not probed; pass it to createRuntime as `endpoint`, with `runtime`",
     );
   });
 

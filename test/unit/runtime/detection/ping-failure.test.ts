@@ -22,10 +22,10 @@ const after = { handshakeDone: true };
 describe("pingFailure", () => {
   it("explains connection failures on sockets", () => {
     expect(pingFailure(socket, nodeError("EACCES"), before).message).toBe(
-      "unix:///var/run/docker.sock: permission denied on /var/run/docker.sock: join the group that owns the socket (docker) or use a rootless engine",
+      "unix:///var/run/docker.sock: permission denied on /var/run/docker.sock: join the group that owns the socket (docker) or use a rootless engine [EACCES]",
     );
     expect(pingFailure(socket, nodeError("ENOTDIR"), before).message).toContain(
-      "no socket at /var/run/docker.sock",
+      "no socket at /var/run/docker.sock [ENOTDIR]",
     );
     expect(pingFailure(socket, nodeError("ECONNRESET"), before).message).toContain(
       "the connection closed before the engine answered (ECONNRESET)",
@@ -34,7 +34,7 @@ describe("pingFailure", () => {
 
   it("explains connection failures on tcp", () => {
     expect(pingFailure(plainTcp, nodeError("ENOTFOUND"), before).message).toBe(
-      "tcp://engine:2375: cannot resolve host engine",
+      "tcp://engine:2375: cannot resolve host engine [ENOTFOUND]",
     );
     const other = pingFailure(
       plainTcp,
