@@ -1,17 +1,20 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import { type DetectRuntimeOptions, detectRuntime } from "./detection/index.js";
+import { requireNamedEngine } from "./detection/named-engine.js";
 import { AppleContainerRuntime } from "./drivers/apple-container/apple-container-runtime.js";
 import { DockerRuntime } from "./drivers/docker/docker-runtime.js";
 import { PodmanRuntime } from "./drivers/podman/podman-runtime.js";
-import type { EngineEndpoint } from "./engine-endpoint.js";
+import { type EngineEndpointInput, engineEndpointOption } from "./endpoint-option.js";
 
 export interface CreateRuntimeOptions extends DetectRuntimeOptions {
   /**
-   * Where the engine is, skipping detection. Needs `runtime: "docker"` or `"podman"`: an endpoint
-   * alone does not say which API dialect to speak.
+   * Where the engine is, skipping detection: structured, or a URL as DOCKER_HOST takes it
+   * (`unix:///run/podman/podman.sock`, `tcp://host:2375`). Needs `runtime: "docker"` or `"podman"`:
+   * an endpoint alone does not say which API dialect to speak. It is the engine used: when it does
+   * not answer, createRuntime fails rather than look elsewhere.
    */
-  endpoint?: EngineEndpoint;
+  endpoint?: EngineEndpointInput;
   /** Session id for labels and the reaper; a new one when absent. */
   sessionId?: string;
   /**
@@ -25,10 +28,14 @@ export interface CreateRuntimeOptions extends DetectRuntimeOptions {
 /**
  * The container runtime to use: the one named by `options.runtime`, else by `OPENSHELL_RUNTIME`
  * (or `OPEN_SHELL_RUNTIME`), else the first that answers in detection's probe order (see
- * {@link detectRuntime}). Connects, reads what the engine can do, and returns the driver.
+ * {@link detectRuntime}). The engine is `options.endpoint` when given, else the one a setting names
+ * (DOCKER_HOST, the docker context, CONTAINER_HOST, OPENSHELL_PODMAN_SOCKET), else the first of the
+ * default places that answers. Connects, reads what the engine can do, and returns the driver.
  *
- * @throws RuntimeNotFoundError listing every place probed and why each failed.
- * @throws InvalidArgumentError for an unknown runtime name.
+ * @throws RuntimeNotFoundError when the engine named by `endpoint` or a setting does not answer
+ *   (saying which, what went wrong and what to do), or when nothing answers (listing every place
+ *   probed and why each failed).
+ * @throws InvalidArgumentError for an unknown runtime name, or an `endpoint` that is not one.
  */
 export async function createRuntime(options: CreateRuntimeOptions = {}): Promise<ContainerRuntime> {
   const { endpoint, sessionId, reapOnExit, signal } = options;
@@ -38,14 +45,22 @@ export async function createRuntime(options: CreateRuntimeOptions = {}): Promise
   };
   let runtime: ContainerRuntime;
   if (endpoint !== undefined) {
-    if (options.runtime === "docker") runtime = await DockerRuntime.connect({ endpoint, ...common });
-    else if (options.runtime === "podman") runtime = await PodmanRuntime.connect({ endpoint, ...common });
-    else {
+    const kind = options.runtime;
+    if (kind !== "docker" && kind !== "podman") {
       throw new InvalidArgumentError(
-        `an endpoint needs runtime: "docker" or "podman" (got ${JSON.stringify(options.runtime ?? "auto")})`,
+        `an endpoint needs runtime: "docker" or "podman" (got ${JSON.stringify(kind ?? "auto")})`,
         { field: "runtime" },
       );
     }
+    const target = engineEndpointOption(endpoint);
+    await requireNamedEngine(target, {
+      kind,
+      ...(signal === undefined ? {} : { signal }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.ping === undefined ? {} : { ping: options.ping }),
+    });
+    const connect = kind === "docker" ? DockerRuntime.connect : PodmanRuntime.connect;
+    runtime = await connect({ endpoint: target, ...common });
   } else {
     const found = await detectRuntime(options);
     if (found.kind === "apple-container") {

@@ -2,12 +2,14 @@ import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { Capability } from "../../capabilities.js";
 import type { ListOptions } from "../../container-runtime.js";
+import { type EngineEndpointInput, engineEndpointOption } from "../../endpoint-option.js";
 import { describeEndpoint, type EngineEndpoint } from "../../engine-endpoint.js";
 import { matchesLabels } from "../../labels.js";
 import type { LogOptions } from "../../log-types.js";
 import type { NetworkInfo, NetworkSpec } from "../../network-types.js";
 import type { CallOptions, RuntimeInfo } from "../../runtime-info.js";
 import { dial, engineClient } from "../engine/engine-client.js";
+import { connectCall } from "../engine/engine-connect.js";
 import { labelFilter } from "../engine/engine-container-info.js";
 import { EngineContext } from "../engine/engine-context.js";
 import {
@@ -17,8 +19,11 @@ import {
 } from "../engine/engine-runtime.js";
 
 export interface PodmanRuntimeOptions extends CallOptions {
-  /** Where the API service listens; `/run/podman/podman.sock` when absent. */
-  endpoint?: EngineEndpoint;
+  /**
+   * Where the API service listens, structured or as a URL (`unix:///run/podman/podman.sock`);
+   * `/run/podman/podman.sock` when absent.
+   */
+  endpoint?: EngineEndpointInput;
   sessionId?: string;
 }
 
@@ -57,11 +62,19 @@ export class PodmanRuntime extends EngineRuntime {
     super(endpoint, docker, capabilities, sessionId);
   }
 
+  /**
+   * Connects to Podman's API service: reads its libpod info (rootless or not) to declare this
+   * driver's capabilities.
+   *
+   * @throws InvalidArgumentError for an `endpoint` that is not one (field `endpoint`).
+   * @throws UnavailableError, TlsError or TimeoutError naming the endpoint, what went wrong and what to
+   *   do, when the service cannot be reached.
+   */
   static async connect(options: PodmanRuntimeOptions = {}): Promise<PodmanRuntime> {
-    const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
+    const endpoint = engineEndpointOption(options.endpoint ?? DEFAULT_ENDPOINT);
     const docker = await engineClient(endpoint);
     const probe = new EngineContext(docker, "podman", describeEndpoint(endpoint));
-    const info = await probe.call("connect", () =>
+    const info = await connectCall(probe, endpoint, () =>
       libpod<LibpodInfo>(docker, "GET", "/info", options.signal),
     );
     const capabilities = new Set<Capability>(ENGINE_BASE_CAPABILITIES);
