@@ -3,6 +3,7 @@ import { CanceledError } from "../../errors.js";
 import type { ExecSandboxEvent } from "../../gen/openshell/v1/openshell_pb.js";
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { ExecProcess, TerminalSize } from "../../runtime/exec-types.js";
+import { execArgv } from "../protocol/exec-argv.js";
 import {
   EXEC_OUTPUT_HIGH_WATER,
   exitEvent,
@@ -11,6 +12,8 @@ import {
 } from "../protocol/exec-events.js";
 import { toConnectError } from "../protocol/gateway-errors.js";
 import { requireReady } from "../protocol/ready-sandbox.js";
+import { requiredField } from "../protocol/required-field.js";
+import { sandboxById } from "../protocol/sandbox-lookup.js";
 import { checkExecCommand } from "../protocol/validation.js";
 import type { LiveSandbox } from "../sandboxes/live-sandbox.js";
 import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
@@ -43,7 +46,7 @@ export function readyContainer(
   sandboxes: SandboxManager,
   sandboxId: string,
 ): { sandbox: LiveSandbox; containerId: string } {
-  const sandbox = requireReady(sandboxes.byId(sandboxId));
+  const sandbox = requireReady(sandboxById(sandboxes, sandboxId));
   const containerId = sandbox.record.containerId;
   // A READY sandbox has a container (its phase comes from it); this is for the type, and for a
   // record that lost its id, which cannot run anything either.
@@ -62,6 +65,8 @@ export async function startContainerExec(
   req: ExecRequest,
   clientSignal: AbortSignal,
 ): Promise<RunningExec> {
+  // In the gateway's order: which sandbox, then what to run, then whether it can run now.
+  requiredField(req.sandboxId, "sandbox_id");
   checkExecCommand(req.command, req.environment);
   const { containerId } = readyContainer(sandboxes, req.sandboxId);
   const controller = new AbortController();
@@ -78,7 +83,7 @@ export async function startContainerExec(
   let process: ExecProcess;
   try {
     process = await runtime.exec(containerId, {
-      command: req.command,
+      command: execArgv(req.command),
       env: req.environment,
       ...(req.workdir === "" ? {} : { workdir: req.workdir }),
       tty: req.tty,

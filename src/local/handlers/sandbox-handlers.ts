@@ -4,6 +4,7 @@ import { type OpenShell, type SandboxSpec, SandboxSpecSchema } from "../../gen/o
 import { invalidArgument } from "../protocol/gateway-errors.js";
 import { checkLifecycleCall } from "../protocol/lifecycle-calls.js";
 import { unknownProvider } from "../protocol/providers.js";
+import { sandboxByName } from "../protocol/sandbox-lookup.js";
 import { sandboxNameFor } from "../protocol/sandbox-name.js";
 import {
   checkSandboxSpec,
@@ -59,7 +60,7 @@ export function sandboxHandlers({
     },
 
     async getSandbox(req) {
-      return { sandbox: sandboxes.byName(req.name, workspaceOf(req.workspace)).toProto() };
+      return { sandbox: sandboxByName(sandboxes, req.name, req.workspace).toProto() };
     },
 
     async listSandboxes(req) {
@@ -72,19 +73,19 @@ export function sandboxHandlers({
     },
 
     async deleteSandbox(req) {
-      await sandboxes.delete(sandboxes.byName(req.name, workspaceOf(req.workspace)));
+      await sandboxes.delete(sandboxByName(sandboxes, req.name, req.workspace));
       return { deleted: true };
     },
 
     async stopSandbox(req) {
-      const sandbox = sandboxes.byName(req.name, workspaceOf(req.workspace));
+      const sandbox = sandboxByName(sandboxes, req.name, req.workspace);
       checkLifecycleCall("stop", sandbox);
       await sandboxes.stop(sandbox);
       return { sandbox: sandbox.toProto() };
     },
 
     async startSandbox(req) {
-      const sandbox = sandboxes.byName(req.name, workspaceOf(req.workspace));
+      const sandbox = sandboxByName(sandboxes, req.name, req.workspace);
       checkLifecycleCall("start", sandbox);
       await sandboxes.startAgain(sandbox);
       return { sandbox: sandbox.toProto() };

@@ -2,6 +2,8 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { OpenShell, SandboxLogLine } from "../../gen/openshell/v1/openshell_pb.js";
 import { notFound } from "../protocol/gateway-errors.js";
 import { type LogFilter, logFilter, matches } from "../protocol/log-filter.js";
+import { requiredField } from "../protocol/required-field.js";
+import { sandboxById } from "../protocol/sandbox-lookup.js";
 import { logLine } from "../sandboxes/live-sandbox.js";
 import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
 import type { LocalStateStore } from "../state/state-store.js";
@@ -43,7 +45,7 @@ function logTail(
 export function watchHandlers(sandboxes: SandboxManager, store: LocalStateStore): Handlers {
   return {
     async *watchSandbox(req, ctx) {
-      const sandbox = sandboxes.byId(req.id);
+      const sandbox = sandboxById(sandboxes, req.id, "id");
       const source: WatchSource = {
         sandbox,
         logTail: (count, filter) => logTail(store, sandbox.id, sandbox.unflushedLogs, count, filter).lines,
@@ -54,7 +56,9 @@ export function watchHandlers(sandboxes: SandboxManager, store: LocalStateStore)
 
     async getSandboxLogs(req) {
       // Logs outlive the sandbox (up to the store's cap), so a deleted sandbox's id still answers.
-      if (store.getSandbox(req.sandboxId) === undefined) throw notFound(`sandbox ${req.sandboxId} not found`);
+      if (store.getSandbox(requiredField(req.sandboxId, "sandbox_id")) === undefined) {
+        throw notFound(`sandbox ${req.sandboxId} not found`);
+      }
       const filter = logFilter(req.sinceMs, req.sources, req.minLevel);
       const unflushed = sandboxes.live(req.sandboxId)?.unflushedLogs ?? [];
       const { lines, total } = logTail(

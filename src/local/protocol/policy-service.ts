@@ -11,6 +11,7 @@ import {
 import type { OpenShell, SandboxPolicyRevision } from "../../gen/openshell/v1/openshell_pb.js";
 import type { SandboxDirectory, SandboxView } from "../sandboxes/sandbox-directory.js";
 import { resourceVersionOf, sandboxAtVersion } from "./sandbox-at-version.js";
+import { sandboxById, sandboxByName } from "./sandbox-lookup.js";
 import {
   activePolicyVersion,
   applySettingChange,
@@ -19,7 +20,7 @@ import {
   noGlobalPolicy,
   policyVersionNotFound,
 } from "./sandbox-policy.js";
-import { page, paging, workspaceOf } from "./validation.js";
+import { page, paging } from "./validation.js";
 
 /** A sandbox's UpdateConfig settings. */
 export interface SandboxSettings {
@@ -59,7 +60,7 @@ export function policyService(
 ): Partial<ServiceImpl<typeof OpenShell>> {
   return {
     async getSandboxConfig(req) {
-      const sandbox = sandboxes.byId(req.sandboxId);
+      const sandbox = sandboxById(sandboxes, req.sandboxId);
       const revisions = policies.revisions(sandbox);
       const activeVersion = activePolicyVersion(revisions);
       const active = revisions.find((r) => r.version === activeVersion) ?? revisions[0];
@@ -109,7 +110,7 @@ export function policyService(
 
     async getSandboxPolicyStatus(req) {
       if (req.global) throw noGlobalPolicy(gateway);
-      const sandbox = sandboxes.byName(req.name, workspaceOf(req.workspace));
+      const sandbox = sandboxByName(sandboxes, req.name, req.workspace);
       const revisions = policies.revisions(sandbox);
       const revision = req.version === 0 ? revisions[0] : revisions.find((r) => r.version === req.version);
       if (!revision) throw policyVersionNotFound(sandbox.name, req.version);
@@ -118,7 +119,7 @@ export function policyService(
 
     async listSandboxPolicies(req) {
       if (req.global) throw noGlobalPolicy(gateway);
-      const sandbox = sandboxes.byName(req.name, workspaceOf(req.workspace));
+      const sandbox = sandboxByName(sandboxes, req.name, req.workspace);
       return { revisions: page(policies.revisions(sandbox), req.limit, req.offset, paging.policyRevisions) };
     },
   };

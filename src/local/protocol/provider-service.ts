@@ -15,7 +15,9 @@ import {
   sandboxesUsing,
   unknownProvider,
 } from "./providers.js";
+import { requiredField } from "./required-field.js";
 import { sandboxAtVersion } from "./sandbox-at-version.js";
+import { sandboxByName } from "./sandbox-lookup.js";
 import { checkResourceVersion, checkWorkspaceScope, page, paging, workspaceOf } from "./validation.js";
 
 /**
@@ -53,7 +55,7 @@ export function providerService(
     },
 
     async getProvider(req) {
-      const provider = providers.get(req.name, workspaceOf(req.workspace));
+      const provider = providers.get(requiredField(req.name, "name"), workspaceOf(req.workspace));
       if (!provider) throw providerNotFound(req.name, req.workspace);
       return { provider: redactProvider(provider) };
     },
@@ -77,18 +79,20 @@ export function providerService(
 
     async deleteProvider(req) {
       const workspace = workspaceOf(req.workspace);
-      if (!providers.get(req.name, workspace)) return { deleted: false };
+      if (!providers.get(requiredField(req.name, "name"), workspace)) return { deleted: false };
       const users = sandboxesUsing(sandboxes.all(workspace), req.name);
       if (users.length > 0) throw providerInUse(req.name, users);
       return { deleted: providers.delete(req.name, workspace) };
     },
 
     async attachSandboxProvider(req) {
+      requiredField(req.providerName, "provider_name");
       const sandbox = sandboxAtVersion(
         sandboxes,
         req.sandboxName,
         req.workspace,
         req.expectedResourceVersion,
+        "sandbox_name",
       );
       if (!providers.get(req.providerName, sandbox.workspace)) {
         throw unknownProvider(req.providerName, sandbox.workspace);
@@ -102,11 +106,13 @@ export function providerService(
     },
 
     async detachSandboxProvider(req) {
+      requiredField(req.providerName, "provider_name");
       const sandbox = sandboxAtVersion(
         sandboxes,
         req.sandboxName,
         req.workspace,
         req.expectedResourceVersion,
+        "sandbox_name",
       );
       if (!sandbox.spec.providers.includes(req.providerName)) {
         return { sandbox: sandbox.toProto(), detached: false };
@@ -117,7 +123,7 @@ export function providerService(
     },
 
     async listSandboxProviders(req) {
-      const sandbox = sandboxes.byName(req.sandboxName, workspaceOf(req.workspace));
+      const sandbox = sandboxByName(sandboxes, req.sandboxName, req.workspace, "sandbox_name");
       const attached = sandbox.spec.providers
         .map((name) => providers.get(name, sandbox.workspace))
         .filter((p): p is Provider => p !== undefined)
