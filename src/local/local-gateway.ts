@@ -30,6 +30,7 @@ import { INFERENCE_HOST, inferenceLocalService } from "./network/inference-servi
 import { SandboxEgress } from "./network/sandbox-egress.js";
 import { ensureSandboxNetwork } from "./network/sandbox-network.js";
 import { gatewayErrorInterceptor } from "./protocol/gateway-error-interceptor.js";
+import { unimplementedMethod } from "./protocol/unimplemented-method.js";
 import { HOST_ALIAS } from "./sandboxes/sandbox-container-spec.js";
 import type { Reconciliation, SandboxManager } from "./sandboxes/sandbox-manager.js";
 import {
@@ -325,9 +326,16 @@ export class LocalGateway implements AsyncDisposable {
     };
   }
 
-  /** A Node request handler serving the gateway over HTTP/2 (gRPC, gRPC-web and Connect). */
+  /**
+   * A Node request handler serving the gateway over HTTP/2 (gRPC, gRPC-web and Connect). A method it
+   * does not serve is UNIMPLEMENTED in the caller's protocol (gRPC: `grpc-status: 12`), not a bare 404.
+   */
   nodeHandler(): ReturnType<typeof connectNodeAdapter> {
-    return connectNodeAdapter({ routes: this.routes, interceptors: this.interceptors });
+    return connectNodeAdapter({
+      routes: this.routes,
+      interceptors: this.interceptors,
+      fallback: unimplementedMethod,
+    });
   }
 
   /**
