@@ -7,22 +7,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Sandbox } from "../../src/client/sandboxes/sandbox.js";
 import { OpenShell } from "../../src/index.js";
+import { type BenchEngine, IMAGE } from "../shared/engine.js";
+import { gcExposed, idleCpu, type MemorySnapshot, snapshot } from "../shared/memory-snapshot.js";
 import { inFlight } from "../shared/rounds.js";
-import { BENCH_LABELS, type BenchEngine, IMAGE } from "./engine.js";
-import { localWay } from "./ways.js";
+import { localWay } from "../shared/sandbox-round.js";
+import { BENCH_LABELS } from "./ways.js";
 
-export interface MemorySnapshot {
-  rss: number;
-  /** The process's peak RSS so far (bytes). */
-  peakRss: number;
-  heapUsed: number;
-  external: number;
-  arrayBuffers: number;
-  /** Open handles by type (process.getActiveResourcesInfo): sockets, timers, ... */
-  resources: Record<string, number>;
-  /** CPU time the process used over an idle window before the snapshot, in % of one core. */
-  idleCpuPercent?: number;
-}
+export type { MemorySnapshot } from "../shared/memory-snapshot.js";
 
 export interface MemoryReport {
   sandboxes: number;
@@ -37,39 +28,10 @@ export interface MemoryReport {
   after: MemorySnapshot;
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
 /** Rounds (8 at a time) before the baseline is read. */
 const WARM_UP_ROUNDS = 16;
 /** How long the process is watched doing nothing, for its idle CPU. */
 const IDLE_WINDOW_MS = 5000;
-
-/** The process's CPU use while nothing is asked of it, in % of one core. */
-async function idleCpu(): Promise<number> {
-  const start = process.cpuUsage();
-  const t = performance.now();
-  await sleep(IDLE_WINDOW_MS);
-  const used = process.cpuUsage(start);
-  return ((used.user + used.system) / 1000 / (performance.now() - t)) * 100;
-}
-
-async function snapshot(): Promise<MemorySnapshot> {
-  // Let finished streams and timers unwind, then collect twice (weak refs and finalizers need two).
-  await sleep(200);
-  gc?.();
-  await sleep(50);
-  gc?.();
-  const usage = process.memoryUsage();
-  const resources: Record<string, number> = {};
-  for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1;
-  return {
-    rss: usage.rss,
-    peakRss: process.resourceUsage().maxRSS * 1024,
-    heapUsed: usage.heapUsed,
-    external: usage.external,
-    arrayBuffers: usage.arrayBuffers,
-    resources,
-  };
-}
 
 export async function measureMemory(engine: BenchEngine, count: number): Promise<MemoryReport> {
   const before = await snapshot();
@@ -81,10 +43,10 @@ export async function measureMemory(engine: BenchEngine, count: number): Promise
   try {
     // Warm every path the measure takes (parallel creates included), so compiled code and lazily
     // made objects count in the baseline, not against the sandboxes.
-    const warmUp = localWay("warm-up", os);
+    const warmUp = localWay("warm-up", os, BENCH_LABELS);
     await inFlight(WARM_UP_ROUNDS, 8, () => warmUp.round());
     await sleep(1000);
-    const idleCpuPercent = await idleCpu();
+    const idleCpuPercent = await idleCpu(IDLE_WINDOW_MS);
     const idle = { ...(await snapshot()), idleCpuPercent };
     const sandboxes: Sandbox[] = [];
     await inFlight(count, 8, async (i) => {
@@ -98,7 +60,7 @@ export async function measureMemory(engine: BenchEngine, count: number): Promise
     });
     // Idle: no exec, no watcher; only the gateway's own watch and log pumps run.
     await sleep(2000);
-    const loadedCpuPercent = await idleCpu();
+    const loadedCpuPercent = await idleCpu(IDLE_WINDOW_MS);
     const loaded = { ...(await snapshot()), idleCpuPercent: loadedCpuPercent };
     await inFlight(sandboxes.length, 8, async (i) => {
       const sb = sandboxes[i] as Sandbox;
@@ -107,7 +69,7 @@ export async function measureMemory(engine: BenchEngine, count: number): Promise
     });
     await sleep(1000);
     const after = await snapshot();
-    return { sandboxes: count, gcExposed: gc !== undefined, before, idle, loaded, after };
+    return { sandboxes: count, gcExposed, before, idle, loaded, after };
   } finally {
     await os.close();
   }

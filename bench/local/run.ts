@@ -14,23 +14,19 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OpenShell } from "../../src/index.js";
 import { createRuntime } from "../../src/runtime/create-runtime.js";
 import { type RequestCounts, startEngineProxy } from "../../test/support/engine-proxy.js";
+import { type BenchEngine, benchEngine, IMAGE, removeBenchObjects, removeNetwork } from "../shared/engine.js";
+import { loadAverage } from "../shared/machine.js";
+import { socketCount } from "../shared/memory-snapshot.js";
 import { inFlight, median, mib, ms, percentile, ratio, runSchedule } from "../shared/rounds.js";
-import {
-  BENCH_LABELS,
-  type BenchEngine,
-  benchEngine,
-  IMAGE,
-  removeBenchObjects,
-  removeNetwork,
-} from "./engine.js";
+import { localWay } from "../shared/sandbox-round.js";
 import { type MemoryReport, type MemorySnapshot, measureMemory } from "./memory.js";
-import { bareWay, localWay, PHASES, type PhaseTimes, type Way } from "./ways.js";
+import { BENCH_LABELS, bareWay, PHASES, type PhaseTimes, type Way } from "./ways.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 
@@ -57,20 +53,15 @@ const MTLS = "local mTLS";
 /** Closed at the end and on Ctrl-C; a crash leaves the ephemeral gateways to their reapers. */
 const closers: (() => Promise<unknown>)[] = [];
 
-const load = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
-
 async function main(): Promise<void> {
-  const loadAtStart = load();
+  const loadAtStart = loadAverage();
   const engine = benchEngine();
   const bare = await createRuntime({ runtime: engine.kind, endpoint: engine.endpoint });
-  closers.push(() => removeBenchObjects(bare));
+  closers.push(() => removeBenchObjects(bare, BENCH_LABELS));
   const info = await bare.info();
   if (!(await bare.hasImage(IMAGE)))
     throw new Error(`image ${IMAGE} is missing (bash scripts/engines.sh makes it)`);
-  const leftovers = await removeBenchObjects(bare);
+  const leftovers = await removeBenchObjects(bare, BENCH_LABELS);
   if (leftovers > 0) console.log(`removed ${leftovers} object(s) left over by an earlier run`);
 
   // The bare side's network, made once as local mode makes its own once.
@@ -101,7 +92,11 @@ async function main(): Promise<void> {
     rmSync(home, { recursive: true, force: true });
   });
 
-  const ways: Way[] = [bareWay(bare, network), localWay(IN_PROCESS, os), localWay(MTLS, remote)];
+  const ways: Way[] = [
+    bareWay(bare, network),
+    localWay(IN_PROCESS, os, BENCH_LABELS),
+    localWay(MTLS, remote, BENCH_LABELS),
+  ];
   const { sequential, parallel } = await runSchedule(ways, {
     warmupRounds: WARMUP_ROUNDS,
     seqRounds: SEQ_ROUNDS,
@@ -124,7 +119,7 @@ async function main(): Promise<void> {
     `\nopenshell local mode vs the bare ${engine.kind} driver (Node ${process.version}, ` +
       `${engine.kind} ${info.version}${info.apiVersion ? `, API ${info.apiVersion}` : ""}, ${IMAGE})\n`,
   );
-  console.log(`load average (1, 5, 15 min): ${loadAtStart} at the start, ${load()} at the end\n`);
+  console.log(`load average (1, 5, 15 min): ${loadAtStart} at the start, ${loadAverage()} at the end\n`);
   console.log(`Sequential: ${SEQ_ROUNDS} rounds per way, per-round wall time (ms)\n`);
   printSequential(sequential);
   console.log(
@@ -166,7 +161,7 @@ async function profileRequests(engine: BenchEngine): Promise<RequestProfile> {
   const os = await OpenShell.local({ runtime: engine.kind, runtimeOptions: { endpoint }, ephemeral: true });
   try {
     const rounds: Profile[] = [];
-    for (const way of [bareWay(bare, network), localWay(IN_PROCESS, os)]) {
+    for (const way of [bareWay(bare, network), localWay(IN_PROCESS, os, BENCH_LABELS)]) {
       await way.round(); // not counted: the first round loads code and opens the gateway's watch
       await settle();
       proxy.take();
@@ -282,10 +277,7 @@ function printMemory(report: MemoryReport): void {
     [`${report.sandboxes} sandboxes ready and idle`, report.loaded],
     ["all deleted again", report.after],
   ];
-  const sockets = (s: MemorySnapshot) =>
-    Object.entries(s.resources)
-      .filter(([type]) => /TCP|Pipe|TLS/.test(type))
-      .reduce((sum, [, n]) => sum + n, 0);
+  const sockets = (s: MemorySnapshot) => socketCount(s.resources);
   const cpu = (s: MemorySnapshot) =>
     s.idleCpuPercent === undefined ? "" : `${s.idleCpuPercent.toFixed(1)}%`;
   console.log(

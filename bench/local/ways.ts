@@ -5,23 +5,19 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import type { OpenShell } from "../../src/index.js";
 import type { ContainerRuntime } from "../../src/runtime/container-runtime.js";
 import type { ContainerSpec } from "../../src/runtime/container-spec.js";
 import { runExec } from "../../src/runtime/run-exec.js";
+import { benchLabels, IMAGE } from "../shared/engine.js";
 import { PhaseClock, type Way as SharedWay } from "../shared/rounds.js";
-import { BENCH_LABELS, IMAGE } from "./engine.js";
+import { nextName, PHASES, type Phase } from "../shared/sandbox-round.js";
 
-export type Phase = "create" | "ready" | "exec" | "delete";
-export const PHASES: readonly Phase[] = ["create", "ready", "exec", "delete"];
-export type PhaseTimes = Record<Phase, number>;
+export { PHASES, type Phase, type PhaseTimes } from "../shared/sandbox-round.js";
 
 export type Way = SharedWay<Phase>;
 
-/** A short unique suffix per run, so two runs on one engine never collide on a name. */
-const RUN_ID = Math.random().toString(36).slice(2, 8);
-let counter = 0;
-const nextName = (prefix: string) => `${prefix}-${RUN_ID}-${(counter++).toString(36)}`;
+/** On every container and network this benchmark makes, whichever way makes it. */
+export const BENCH_LABELS = benchLabels("local");
 
 /**
  * What local mode runs when a sandbox has no command (its KEEP_ALIVE_COMMAND), written out here as a
@@ -76,30 +72,6 @@ export function bareWay(runtime: ContainerRuntime, network: string): Way {
       const result = await clock.phase("exec", () => runExec(runtime, id, { command: ["true"] }));
       if (result.exitCode !== 0) throw new Error(`bare: exec true exited ${result.exitCode}`);
       await clock.phase("delete", () => runtime.removeContainer(id, { force: true }));
-      return clock.times;
-    },
-  };
-}
-
-/**
- * Local mode through a client (`OpenShell.local()` in-process, or `OpenShell.connect()` to its mTLS
- * listener), exactly as the README shows it: create, `ready()`, `exec`, `delete()` then `deleted()`.
- */
-export function localWay(name: string, os: OpenShell): Way {
-  return {
-    name,
-    async round() {
-      const clock = new PhaseClock(PHASES);
-      const sb = await clock.phase("create", () =>
-        os.sandboxes.create({ name: nextName("b"), image: IMAGE, containerLabels: BENCH_LABELS }),
-      );
-      await clock.phase("ready", () => sb.ready({ timeoutMs: 60_000 }));
-      const result = await clock.phase("exec", () => sb.exec(["true"]));
-      if (result.exitCode !== 0) throw new Error(`${name}: exec true exited ${result.exitCode}`);
-      await clock.phase("delete", async () => {
-        await sb.delete();
-        await sb.deleted({ timeoutMs: 60_000 });
-      });
       return clock.times;
     },
   };

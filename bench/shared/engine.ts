@@ -1,5 +1,5 @@
 /**
- * Which engine the benchmark runs against (`BENCH_RUNTIME=docker|podman`, default docker, at the
+ * Which engine a benchmark runs against (`BENCH_RUNTIME=docker|podman`, default docker, at the
  * sockets scripts/engines.sh starts), and the removal by label of whatever a run left behind.
  */
 import { setTimeout as sleep } from "node:timers/promises";
@@ -8,9 +8,10 @@ import type { EngineEndpoint } from "../../src/runtime/engine-endpoint.js";
 
 /** busybox with a non-root USER and WORKDIR: local mode refuses an image that runs as root. */
 export const IMAGE = process.env.OPENSHELL_TEST_SANDBOX_IMAGE ?? "openshell-test/sandbox:1";
-/** On every container and network the benchmark makes, whichever way makes it. */
+/** On every container and network a benchmark makes, whichever way makes it. */
 export const BENCH_LABEL_KEY = "openshell.ai/bench";
-export const BENCH_LABELS: Record<string, string> = { [BENCH_LABEL_KEY]: "local" };
+/** `openshell.ai/bench=<name>`: each benchmark its own value, so one never removes another's objects. */
+export const benchLabels = (name: string): Record<string, string> => ({ [BENCH_LABEL_KEY]: name });
 
 export type BenchRuntime = "docker" | "podman";
 
@@ -34,13 +35,16 @@ export function benchEngine(): BenchEngine {
   return { kind, endpoint: { kind: "unix", socketPath }, socketPath };
 }
 
-/** Removes every container, then every network, carrying the benchmark's label; says how many went. */
-export async function removeBenchObjects(runtime: ContainerRuntime): Promise<number> {
-  const containers = await runtime.listContainers({ labels: BENCH_LABELS });
+/** Removes every container, then every network, carrying these labels; says how many went. */
+export async function removeBenchObjects(
+  runtime: ContainerRuntime,
+  labels: Record<string, string>,
+): Promise<number> {
+  const containers = await runtime.listContainers({ labels });
   const removed = await Promise.allSettled(
     containers.map((c) => runtime.removeContainer(c.id, { force: true })),
   );
-  const networks = await runtime.listNetworks({ labels: BENCH_LABELS });
+  const networks = await runtime.listNetworks({ labels });
   removed.push(...(await Promise.allSettled(networks.map((n) => removeNetwork(runtime, n.id)))));
   return removed.filter((r) => r.status === "fulfilled").length;
 }
