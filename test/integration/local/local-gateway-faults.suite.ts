@@ -8,8 +8,8 @@ import {
   InvalidArgumentError,
   OpenShell,
   OpenShellError,
+  RuntimeNotFoundError,
   SandboxFailedError,
-  UnavailableError,
 } from "../../../src/index.js";
 import { SANDBOX_ID_LABEL, SANDBOX_NAME_LABEL } from "../../../src/local/sandboxes/sandbox-container.js";
 import { testImages } from "../../support/test-engines.js";
@@ -278,9 +278,12 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
         runtimeOptions: { endpoint: unreachable },
         stateDir,
       }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(UnavailableError);
-      expect((error as Error).message).toContain("/nonexistent.sock");
-      expect((error as Error).message).toMatch(/Is it running\? Start it/);
+      // The endpoint given is the engine to use: it does not answer, so local mode does not start.
+      expect(error).toBeInstanceOf(RuntimeNotFoundError);
+      expect((error as Error).message).toContain(
+        "that the endpoint option names is unavailable: unix:///nonexistent.sock: no socket at /nonexistent.sock [ENOENT]",
+      );
+      expect((error as Error).message).toContain("start the engine at unix:///nonexistent.sock");
       expect(existsSync(stateDir)).toBe(false);
 
       // A state directory that was already there is left as it was.
@@ -292,7 +295,7 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
           runtimeOptions: { endpoint: unreachable },
           stateDir: existing,
         }),
-      ).rejects.toBeInstanceOf(UnavailableError);
+      ).rejects.toBeInstanceOf(RuntimeNotFoundError);
       expect(readdirSync(existing)).toEqual([]);
 
       // An ephemeral gateway's temporary directory goes too.
@@ -307,7 +310,7 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
             runtimeOptions: { endpoint: unreachable },
             ephemeral: true,
           }),
-        ).rejects.toBeInstanceOf(UnavailableError);
+        ).rejects.toBeInstanceOf(RuntimeNotFoundError);
       } finally {
         if (saved === undefined) delete process.env.TMPDIR;
         else process.env.TMPDIR = saved;
