@@ -8,8 +8,11 @@ export interface ProvisionFailure {
   message: string;
 }
 
-/** Where provisioning was when it failed: getting the image, creating the container, starting it. */
-export type ProvisionStep = "image" | "create" | "start";
+/**
+ * Where provisioning was when it failed: getting the image, reading its users (who the sandbox runs
+ * as), creating the container, starting it.
+ */
+export type ProvisionStep = "image" | "user" | "create" | "start";
 
 export interface ProvisionAttempt {
   step: ProvisionStep;
@@ -21,6 +24,7 @@ export interface ProvisionAttempt {
 /** Each step, as "while ..." words. */
 const DOING: Record<ProvisionStep, string> = {
   image: "looking for the sandbox's image",
+  user: "reading the image's users",
   create: "creating the sandbox's container",
   start: "starting the sandbox's container",
 };
@@ -69,12 +73,18 @@ export function provisionFailure(error: unknown, attempt: ProvisionAttempt): Pro
       message: `image ${image} is not in the runtime and pulling it failed (${detail}); build or load it first, or check the name and that its registry is reachable`,
     };
   }
+  if (attempt.step === "user") {
+    return {
+      reason: "UserNotResolved",
+      message: `could not read image ${image}'s users to tell who the sandbox would run as: ${detail}`,
+    };
+  }
   const unknownUser = USER_NOT_FOUND.exec(detail);
   if (unknownUser) {
     const [, kind, name] = unknownUser;
     return {
       reason: "UserNotFound",
-      message: `image ${image} has no ${kind} ${JSON.stringify(name)} in /etc/${kind === "user" ? "passwd" : "group"}; set policy.process.run_as_user and run_as_group to a numeric UID and GID (or to names the image has), or add the ${kind} to the image (${detail})`,
+      message: `image ${image} has no ${kind} ${JSON.stringify(name)} in /etc/${kind === "user" ? "passwd" : "group"}; set policy.process.runAsUser and runAsGroup (run_as_user and run_as_group in a policy file) to a numeric UID and GID (or to names the image has), or add the ${kind} to the image (${detail})`,
     };
   }
   if (attempt.step === "start" && COMMAND_NOT_FOUND.test(detail)) {

@@ -3,6 +3,7 @@ import { NotFoundError } from "../../errors.js";
 import type { SandboxSpec } from "../../gen/openshell/v1/openshell_pb.js";
 import type { ContainerSpec } from "../../runtime/container-spec.js";
 import type { ImageInfo } from "../../runtime/image-types.js";
+import { AccountProbeError, ImageAccountProbe } from "./image-account-probe.js";
 import type { LiveSandbox } from "./live-sandbox.js";
 import { type ProvisionAttempt, type ProvisionStep, provisionFailure } from "./provision-failure.js";
 import type { SandboxIdentity } from "./sandbox-container.js";
@@ -13,7 +14,7 @@ import {
 } from "./sandbox-container-spec.js";
 import type { SandboxKeeper } from "./sandbox-keeper.js";
 import { removeSandboxContainers } from "./sandbox-removal.js";
-import type { ImageConfig } from "./static-policy.js";
+import { type ImageConfig, needsImageAccounts, unresolvedUser } from "./static-policy.js";
 
 /**
  * Brings sandboxes up: the image (pulled when the runtime lacks it), the container, its start. A step
@@ -29,10 +30,20 @@ export class SandboxProvisioner {
    */
   private readonly unrecorded = new Set<string>();
 
+  /** Who an image's users are, read once per image. */
+  private readonly accounts: ImageAccountProbe;
+
   constructor(
     private readonly keeper: SandboxKeeper,
     private readonly containers: SandboxContainerOptions,
-  ) {}
+  ) {
+    this.accounts = new ImageAccountProbe({
+      runtime: keeper.runtime,
+      network: containers.network,
+      labels: keeper.gatewayLabels,
+      shutdown: keeper.shutdown,
+    });
+  }
 
   /**
    * The sandbox's container as far as it is known before the image has been looked at: throws for a
@@ -59,6 +70,26 @@ export class SandboxProvisioner {
     return runtime.pullImage(ref, { signal });
   }
 
+  /**
+   * The image's config with its accounts when the sandbox's user must be looked up in them, so the
+   * container gets the numeric UID and GID that were checked (never root) rather than a name the
+   * engine would resolve on its own.
+   */
+  private async imageConfig(
+    spec: SandboxSpec,
+    imageRef: string,
+    image: ImageInfo,
+    signal: AbortSignal,
+  ): Promise<ImageConfig> {
+    if (!needsImageAccounts(spec.policy, image)) return image;
+    try {
+      return { ...image, accounts: await this.accounts.accountsOf(image, signal) };
+    } catch (error) {
+      if (!(error instanceof AccountProbeError)) throw error;
+      throw unresolvedUser(spec.policy, image, imageRef, error.message);
+    }
+  }
+
   /** Settles when the sandbox's provisioning in flight has ended; undefined when none is. */
   settled(sandboxId: string): Promise<void> | undefined {
     return this.inFlight.get(sandboxId);
@@ -81,7 +112,10 @@ export class SandboxProvisioner {
         if (containerId === undefined) {
           const image = await this.image(spec.image, sandbox.id, signal);
           signal.throwIfAborted();
-          const container = this.container(sandbox.spec, sandbox, image);
+          step = "user";
+          const config = await this.imageConfig(sandbox.spec, spec.image, image, signal);
+          signal.throwIfAborted();
+          const container = this.container(sandbox.spec, sandbox, config);
           spec = container.spec;
           const labels = { ...spec.labels, ...keeper.gatewayLabels };
           step = "create";

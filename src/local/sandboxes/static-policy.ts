@@ -8,6 +8,7 @@ import type {
 import type { Capability } from "../../runtime/capabilities.js";
 import type { MountSpec } from "../../runtime/container-spec.js";
 import { LOCAL_DEFAULT_POLICY } from "./default-policy.js";
+import { type ImageAccounts, resolvesWithoutAccounts, resolveUser } from "./image-accounts.js";
 
 /**
  * The static part of a sandbox policy (filesystem, landlock, process) as container settings: the
@@ -15,8 +16,11 @@ import { LOCAL_DEFAULT_POLICY } from "./default-policy.js";
  * has no supervisor, so the container runtime enforces it. A section the policy leaves out is
  * LOCAL_DEFAULT_POLICY's.
  *
- * - process: the policy's run_as_user/run_as_group, else the image's USER; root (UID or GID 0) is
- *   refused. Every capability is dropped, no-new-privileges is set, processes are limited.
+ * - process: the policy's run_as_user/run_as_group, else the image's USER, resolved to the UID and
+ *   GID the engine would run it as (image-accounts.ts) and handed to the engine as those numbers, so
+ *   what runs is what was checked; root (UID or GID 0, by any name) is refused. The process has its
+ *   primary group only, no supplementary groups from /etc/group. Every capability is dropped,
+ *   no-new-privileges is set, processes are limited.
  * - filesystem: the root is read-only; each read_write path, and the workdir with include_workdir,
  *   is an empty tmpfs anyone may write to (what the image has there is hidden, and what is written
  *   there is lost when the container stops). read_only paths are read-only with the root. Paths under
@@ -46,6 +50,11 @@ export interface ImageConfig {
   readonly user: string;
   /** `WORKDIR`: "" when unset. */
   readonly workdir: string;
+  /**
+   * The image's /etc/passwd and /etc/group: needed to resolve the user unless it is given as a
+   * numeric UID and GID (see {@link needsImageAccounts}).
+   */
+  readonly accounts?: ImageAccounts;
 }
 
 export interface StaticPolicyContext {
@@ -79,7 +88,7 @@ export interface StaticEnforcement {
  */
 export class ImagePolicyRefusal extends FailedPreconditionError {
   constructor(
-    readonly reason: "RootUser" | "PolicyNotEnforceable",
+    readonly reason: "RootUser" | "UserNotFound" | "UserNotResolved" | "PolicyNotEnforceable",
     message: string,
   ) {
     super(message);
@@ -181,30 +190,87 @@ function landlockCompatibility(policy: SandboxPolicy | undefined): "best_effort"
 
 // Process -----------------------------------------------------------------------------------
 
+/**
+ * What a user would set to choose the sandbox's user, in this SDK's words (and the policy file's).
+ * Messages name it rather than the wire's field names alone.
+ */
+const SET_USER =
+  "set policy.process.runAsUser and runAsGroup (run_as_user and run_as_group in a policy file) to a " +
+  'non-root user and group the image has (for example "1000" and "1000")';
+
+/** `root`, or a number that is 0 as the runtimes read numbers (`0`, `000`, `+0`, `-0`). */
 function isRoot(id: string): boolean {
-  return id === "root" || /^0+$/.test(id);
+  return id === "root" || /^[+-]?0+$/.test(id);
 }
 
 function checkRunAs(value: string, key: "run_as_user" | "run_as_group"): void {
   const field = `${FIELD}.process.${key}`;
+  const option = key === "run_as_user" ? "runAsUser" : "runAsGroup";
   if (value.includes(":")) {
     throw new InvalidArgumentError(
-      `${field} ${JSON.stringify(value)} must be one user or group, without ":"; set the group in ${FIELD}.process.run_as_group`,
+      `${field} ${JSON.stringify(value)} must be one user or group, without ":" (policy.process.${option}); ` +
+        `set the group in ${FIELD}.process.run_as_group (policy.process.runAsGroup)`,
       { field },
     );
   }
   if (isRoot(value)) {
     throw new InvalidArgumentError(
-      `${field} ${JSON.stringify(value)} is root: sandboxes never run with UID or GID 0. ` +
+      `${field} ${JSON.stringify(value)} is root (policy.process.${option}): sandboxes never run with UID or GID 0. ` +
         `Use a non-root ${key === "run_as_user" ? "user" : "group"} the image has (for example "sandbox" or "1000")`,
       { field },
     );
   }
 }
 
+/** The user and group the sandbox asks for: the policy's user (and group), else the image's USER. */
+interface RequestedUser {
+  user: string;
+  group: string;
+  /** Where they come from, for messages: `image x has USER "a:b"` or `policy.process.runAsUser "a"`. */
+  what: string;
+}
+
+function requestedUser(
+  process: ProcessPolicy | undefined,
+  image: ImageConfig,
+  imageRef: string,
+): RequestedUser {
+  const runAsUser = process?.runAsUser ?? "";
+  const runAsGroup = process?.runAsGroup ?? "";
+  const [imageUser = "", imageGroup = ""] = image.user.split(":", 2);
+  if (runAsUser !== "") {
+    const group = runAsGroup === "" ? "" : ` and runAsGroup ${JSON.stringify(runAsGroup)}`;
+    return {
+      user: runAsUser,
+      group: runAsGroup,
+      what: `policy.process.runAsUser ${JSON.stringify(runAsUser)}${group} (image ${imageRef})`,
+    };
+  }
+  // The image's group belongs with the image's user; a policy group replaces it.
+  const what =
+    image.user === ""
+      ? `image ${imageRef} sets no USER`
+      : `image ${imageRef} has USER ${JSON.stringify(image.user)}`;
+  return {
+    user: imageUser,
+    group: runAsGroup || imageGroup,
+    what: runAsGroup === "" ? what : `${what} and policy.process.runAsGroup ${JSON.stringify(runAsGroup)}`,
+  };
+}
+
 /**
- * The container's user: the policy's run_as_user (and run_as_group), else the image's USER with the
- * policy's group if it names one. Without the image only the policy's own values are checked.
+ * Whether resolving the sandbox's user needs the image's /etc/passwd and /etc/group: anything but a
+ * numeric UID with a numeric GID does (a name, or a UID whose group comes from /etc/passwd).
+ */
+export function needsImageAccounts(policy: SandboxPolicy | undefined, image: ImageConfig): boolean {
+  const { user, group } = requestedUser(policy?.process, image, "");
+  return user !== "" && !isRoot(user) && !isRoot(group) && !resolvesWithoutAccounts(user, group);
+}
+
+/**
+ * The container's user as `uid:gid`: the policy's run_as_user (and run_as_group), else the image's
+ * USER with the policy's group if it names one, resolved against the image's accounts. Without the
+ * image only the policy's own values are checked (and returned as given).
  */
 function effectiveUser(process: ProcessPolicy | undefined, context: StaticPolicyContext): string | undefined {
   const runAsUser = process?.runAsUser ?? "";
@@ -213,20 +279,64 @@ function effectiveUser(process: ProcessPolicy | undefined, context: StaticPolicy
   checkRunAs(runAsGroup, "run_as_group");
   const image = context.image;
   if (image === undefined) return runAsUser === "" ? undefined : joinUser(runAsUser, runAsGroup);
-  const [imageUser = "", imageGroup = ""] = image.user.split(":", 2);
-  const user = runAsUser || imageUser;
-  // The image's group belongs with the image's user; a policy user gets its own primary group.
-  const group = runAsGroup || (runAsUser === "" ? imageGroup : "");
-  if (user === "" || isRoot(user) || isRoot(group)) {
-    const what = image.user === "" ? "sets no USER" : `has USER ${JSON.stringify(image.user)}`;
-    throw new ImagePolicyRefusal(
+  const imageRef = context.imageRef ?? "";
+  const { user, group, what } = requestedUser(process, image, imageRef);
+  const root = (why: string) =>
+    new ImagePolicyRefusal(
       "RootUser",
-      `image ${context.imageRef ?? ""} ${what}, so the sandbox would run as root, which local mode refuses as ` +
-        "the gateway does: set policy.process.run_as_user and run_as_group to a non-root user the image has " +
-        '(for example "1000"), or give the image a non-root USER (for example USER 1000:1000)',
+      `${what}${why}, so the sandbox would run as root, which local mode refuses as the gateway does: ` +
+        `${SET_USER}, or give the image a non-root USER (for example USER 1000:1000)`,
+    );
+  if (user === "" || isRoot(user) || isRoot(group)) throw root("");
+  if (image.accounts === undefined && !resolvesWithoutAccounts(user, group)) {
+    // Provisioning reads the accounts whenever needsImageAccounts says so; this is a bug if it did not.
+    throw new Error(`the accounts of image ${imageRef} are needed to resolve ${JSON.stringify(user)}`);
+  }
+  const resolved = resolveUser(user, group, image.accounts);
+  if (!resolved.ok) {
+    if ("missing" in resolved) {
+      const file = resolved.missing === "user" ? "/etc/passwd" : "/etc/group";
+      throw new ImagePolicyRefusal(
+        "UserNotFound",
+        `${what}, but the image has no ${resolved.missing} ${JSON.stringify(resolved.name)} in ${file}: ` +
+          `${SET_USER}, or add the ${resolved.missing} to the image`,
+      );
+    }
+    throw new ImagePolicyRefusal(
+      "UserNotFound",
+      `${what}, but ${resolved.outOfRange} ${JSON.stringify(resolved.value)} is not a valid ` +
+        `${resolved.outOfRange === "user" ? "UID" : "GID"} (0 to 2147483647): ${SET_USER}`,
     );
   }
-  return joinUser(user, group);
+  if (resolved.uid === 0) throw root(`, which is UID 0 in the image's /etc/passwd`);
+  if (resolved.gid === 0) {
+    const why = {
+      given: `, whose group ${JSON.stringify(group)} is GID 0 in the image's /etc/group`,
+      passwd: `, whose primary group in the image's /etc/passwd is GID 0`,
+      default: `, which is not in the image's /etc/passwd and names no group, so it would run with GID 0`,
+    }[resolved.gidFrom];
+    throw root(why);
+  }
+  return `${resolved.uid}:${resolved.gid}`;
+}
+
+/**
+ * The refusal for a sandbox whose user could not be resolved because the image's accounts could
+ * not be read (`detail` says why): failing closed, since the engine might resolve it to root.
+ */
+export function unresolvedUser(
+  policy: SandboxPolicy | undefined,
+  image: ImageConfig,
+  imageRef: string,
+  detail: string,
+): ImagePolicyRefusal {
+  const { what } = requestedUser(policy?.process, image, imageRef);
+  return new ImagePolicyRefusal(
+    "UserNotResolved",
+    `${what}, and local mode could not read the image's /etc/passwd and /etc/group to tell which UID and ` +
+      `GID that is (${detail}); it does not start a sandbox that might run as root: ${SET_USER}, or give ` +
+      "the image a numeric USER uid:gid (for example USER 1000:1000)",
+  );
 }
 
 function joinUser(user: string, group: string): string {

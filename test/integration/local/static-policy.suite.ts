@@ -159,7 +159,10 @@ export function describeStaticPolicy(kind: LocalKind): void {
     expect(error).toBeInstanceOf(SandboxFailedError);
     expect(error).toMatchObject({ phase: "error", reason: "RootUser" });
     expect((error as Error).message).toContain(`image ${testImages.busybox} sets no USER`);
-    expect((error as Error).message).toMatch(/set policy\.process\.run_as_user and run_as_group/);
+    // Named as the SDK's option is (runAsUser), and as a policy file names it.
+    expect((error as Error).message).toMatch(
+      /set policy\.process\.runAsUser and runAsGroup \(run_as_user and run_as_group in a policy file\)/,
+    );
     expect((error as Error).message).toMatch(/give the image a non-root USER/);
     expect(await runtime.listContainers({ labels: { [SANDBOX_ID_LABEL]: await sb.id() } })).toEqual([]);
     const logs = await sb.logs({ sources: ["gateway"] });

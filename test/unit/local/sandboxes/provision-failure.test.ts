@@ -87,7 +87,7 @@ describe("provisionFailure", () => {
     const failure = provisionFailure(error, { step: "start", image: "busybox", command: [] });
     expect(failure.reason).toBe("UserNotFound");
     expect(failure.message).toMatch(
-      /^image busybox has no user "agent" in \/etc\/passwd; set policy\.process\.run_as_user and run_as_group to a numeric UID and GID/,
+      /^image busybox has no user "agent" in \/etc\/passwd; set policy\.process\.runAsUser and runAsGroup \(run_as_user and run_as_group in a policy file\) to a numeric UID and GID/,
     );
     const group = new ContainerRuntimeError("unable to find group staff: no matching entries in group file", {
       runtime: "podman",

@@ -13,7 +13,11 @@ import { CAPABILITIES, type Capability } from "../../../../src/runtime/capabilit
 const sandbox = { id: "0b5f3c1e-8a4e-4a8c-9d2b-2f1f5f0b7c11", name: "web", workspace: "default" };
 const options = { network: "openshell-local" };
 const docker = { kind: "docker", capabilities: new Set<Capability>(CAPABILITIES) };
-const nonRootImage: ImageConfig = { user: "1000:1000", workdir: "/sandbox" };
+const nonRootImage: ImageConfig = {
+  user: "1000:1000",
+  workdir: "/sandbox",
+  accounts: { passwd: [{ name: "sandbox", uid: 1000, gid: 1000 }], group: [{ name: "sandbox", gid: 1000 }] },
+};
 
 /** The container spec on Docker, for an image with a non-root USER. */
 function sandboxContainerSpec(
@@ -52,7 +56,8 @@ describe("sandboxContainer", () => {
         "openshell.ai/sandbox-name": "web",
         "openshell.ai/sandbox-workspace": "default",
       },
-      user: "sandbox:sandbox",
+      // The names resolved in the image's accounts: the engine gets the numbers that were checked.
+      user: "1000:1000",
       workdir: "/sandbox",
       readOnlyRoot: true,
       mounts: [

@@ -162,8 +162,9 @@ describe("a policy on a runtime that cannot enforce all of it (Apple container's
     const lines = await gatewayLines(sandbox.id, /would run as root/);
     expect(lines).toContain(
       "ERROR image example/agent:1 sets no USER, so the sandbox would run as root, which local mode refuses as the " +
-        "gateway does: set policy.process.run_as_user and run_as_group to a non-root user the image has " +
-        '(for example "1000"), or give the image a non-root USER (for example USER 1000:1000)',
+        "gateway does: set policy.process.runAsUser and runAsGroup (run_as_user and run_as_group in a policy " +
+        'file) to a non-root user and group the image has (for example "1000" and "1000"), or give the image a ' +
+        "non-root USER (for example USER 1000:1000)",
     );
     expect(sandbox.record.failure?.reason).toBe("RootUser");
     expect(created).toEqual([]);

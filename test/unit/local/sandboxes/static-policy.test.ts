@@ -3,10 +3,12 @@ import { describe, expect, it } from "vitest";
 import { CapabilityError, InvalidArgumentError } from "../../../../src/errors.js";
 import { SandboxPolicySchema } from "../../../../src/gen/openshell/sandbox/v1/sandbox_pb.js";
 import { LOCAL_DEFAULT_POLICY } from "../../../../src/local/sandboxes/default-policy.js";
+import { parseAccounts } from "../../../../src/local/sandboxes/image-accounts.js";
 import {
   DEFAULT_PIDS_LIMIT,
   type ImageConfig,
   ImagePolicyRefusal,
+  needsImageAccounts,
   type PolicyRuntime,
   type StaticPolicyContext,
   staticEnforcement,
@@ -17,6 +19,21 @@ import { APPLE_CONTAINER_CAPABILITIES } from "../../../../src/runtime/drivers/ap
 const docker: PolicyRuntime = { kind: "docker", capabilities: new Set<Capability>(CAPABILITIES) };
 const apple: PolicyRuntime = { kind: "apple-container", capabilities: APPLE_CONTAINER_CAPABILITIES };
 const sandboxImage: ImageConfig = { user: "1000:1000", workdir: "/sandbox" };
+/** An image's accounts with root by other names: toor (UID 0), staff0 (primary GID 0), wheel (GID 0). */
+const accounts = parseAccounts(
+  [
+    "root:x:0:0:root:/root:/bin/sh",
+    "sandbox:x:1000:1000:sandbox:/home/sandbox:/bin/sh",
+    "agent:x:1001:1001::/home/agent:/bin/sh",
+    "toor:x:0:0:toor:/:/bin/sh",
+    "staff0:x:1002:0::/:/bin/sh",
+    "root:x:0:",
+    "sandbox:x:1000:",
+    "agents:x:2000:",
+    "wheel:x:0:",
+    "",
+  ].join("\n"),
+);
 const rw = (target: string) => ({ type: "tmpfs", target, mode: 0o1777, exec: true, userOwned: true });
 
 type PolicyInit = MessageInitShape<typeof SandboxPolicySchema>;
@@ -78,14 +95,17 @@ describe("the default policy", () => {
 });
 
 describe("process", () => {
-  it("runs as run_as_user and run_as_group, the image's group only with the image's user", () => {
-    const image = { user: "sandbox:sandbox", workdir: "" };
+  it("runs as run_as_user and run_as_group, the image's group only with the image's user, by number", () => {
+    const image = { user: "sandbox:sandbox", workdir: "", accounts };
     expect(enforce({ process: { runAsUser: "agent", runAsGroup: "agents" } }, { image }).user).toBe(
-      "agent:agents",
+      "1001:2000",
     );
-    expect(enforce({ process: { runAsUser: "1001" } }, { image }).user).toBe("1001");
-    expect(enforce({ process: { runAsGroup: "2000" } }, { image }).user).toBe("sandbox:2000");
-    expect(enforce(undefined, { image: { user: "sandbox", workdir: "" } }).user).toBe("sandbox");
+    // A user's own group is its primary group in /etc/passwd.
+    expect(enforce({ process: { runAsUser: "1001" } }, { image }).user).toBe("1001:1001");
+    expect(enforce({ process: { runAsGroup: "2000" } }, { image }).user).toBe("1000:2000");
+    expect(enforce(undefined, { image: { user: "sandbox", workdir: "", accounts } }).user).toBe("1000:1000");
+    // Numbers need no accounts.
+    expect(enforce(undefined, { image: { user: "1000:1000", workdir: "" } }).user).toBe("1000:1000");
     // Before the image is known only the policy's own user is set.
     expect(enforce({ process: { runAsUser: "1001", runAsGroup: "1001" } }, { image: undefined }).user).toBe(
       "1001:1001",
@@ -98,6 +118,8 @@ describe("process", () => {
       [{ runAsUser: "root" }, "spec.policy.process.run_as_user"],
       [{ runAsUser: "0" }, "spec.policy.process.run_as_user"],
       [{ runAsUser: "000" }, "spec.policy.process.run_as_user"],
+      [{ runAsUser: "+0" }, "spec.policy.process.run_as_user"],
+      [{ runAsUser: "1000", runAsGroup: "-0" }, "spec.policy.process.run_as_group"],
       [{ runAsUser: "1000", runAsGroup: "0" }, "spec.policy.process.run_as_group"],
       [{ runAsUser: "1000", runAsGroup: "root" }, "spec.policy.process.run_as_group"],
     ] as const) {
@@ -108,19 +130,94 @@ describe("process", () => {
       expect(error.message).toContain("sandboxes never run with UID or GID 0");
     }
     expect(thrown(() => enforce({ process: { runAsUser: "root" } })).message).toBe(
-      'spec.policy.process.run_as_user "root" is root: sandboxes never run with UID or GID 0. ' +
-        'Use a non-root user the image has (for example "sandbox" or "1000")',
+      'spec.policy.process.run_as_user "root" is root (policy.process.runAsUser): sandboxes never run with ' +
+        'UID or GID 0. Use a non-root user the image has (for example "sandbox" or "1000")',
     );
     const withGroup = thrown(() => enforce({ process: { runAsUser: "1000:1000" } }));
     expect(withGroup).toBeInstanceOf(InvalidArgumentError);
     expect(withGroup.message).toBe(
-      'spec.policy.process.run_as_user "1000:1000" must be one user or group, without ":"; ' +
-        "set the group in spec.policy.process.run_as_group",
+      'spec.policy.process.run_as_user "1000:1000" must be one user or group, without ":" ' +
+        "(policy.process.runAsUser); set the group in spec.policy.process.run_as_group (policy.process.runAsGroup)",
     );
   });
 
+  it("refuses root by another name, resolved in the image's accounts, with reason RootUser", () => {
+    const image = (user: string) => ({ image: { user, workdir: "", accounts } });
+    const cases: [policy: PolicyInit | undefined, user: string, message: string][] = [
+      [undefined, "toor", `image example/agent:1 has USER "toor", which is UID 0 in the image's /etc/passwd`],
+      [
+        undefined,
+        "staff0",
+        `image example/agent:1 has USER "staff0", whose primary group in the image's /etc/passwd is GID 0`,
+      ],
+      [
+        undefined,
+        "1234",
+        `image example/agent:1 has USER "1234", which is not in the image's /etc/passwd and names no group, ` +
+          "so it would run with GID 0",
+      ],
+      [
+        undefined,
+        "sandbox:wheel",
+        `image example/agent:1 has USER "sandbox:wheel", whose group "wheel" is GID 0 in the image's /etc/group`,
+      ],
+      [
+        { process: { runAsUser: "toor", runAsGroup: "1000" } },
+        "1000:1000",
+        `policy.process.runAsUser "toor" and runAsGroup "1000" (image example/agent:1), which is UID 0 in the ` +
+          "image's /etc/passwd",
+      ],
+      [
+        { process: { runAsGroup: "wheel" } },
+        "sandbox",
+        `image example/agent:1 has USER "sandbox" and policy.process.runAsGroup "wheel", whose group "wheel" is ` +
+          "GID 0 in the image's /etc/group",
+      ],
+    ];
+    for (const [policy, user, message] of cases) {
+      const error = thrown(() => enforce(policy, image(user)));
+      expect(error, user).toBeInstanceOf(ImagePolicyRefusal);
+      expect((error as ImagePolicyRefusal).reason, user).toBe("RootUser");
+      expect(error.message, user).toBe(
+        `${message}, so the sandbox would run as root, which local mode refuses as the gateway does: set ` +
+          "policy.process.runAsUser and runAsGroup (run_as_user and run_as_group in a policy file) to a non-root " +
+          'user and group the image has (for example "1000" and "1000"), or give the image a non-root USER ' +
+          "(for example USER 1000:1000)",
+      );
+    }
+  });
+
+  it("refuses a user or group the image does not have with reason UserNotFound", () => {
+    const ghost = thrown(() => enforce(undefined, { image: { user: "ghost", workdir: "", accounts } }));
+    expect(ghost).toMatchObject({ reason: "UserNotFound" });
+    expect(ghost.message).toMatch(
+      /^image example\/agent:1 has USER "ghost", but the image has no user "ghost" in \/etc\/passwd: set policy\.process\.runAsUser/,
+    );
+    const group = thrown(() => enforce(undefined, { image: { user: "1000:staff", workdir: "", accounts } }));
+    expect(group).toMatchObject({ reason: "UserNotFound" });
+    expect(group.message).toMatch(/has no group "staff" in \/etc\/group/);
+    const range = thrown(() => enforce(undefined, { image: { user: "1000:4294967296", workdir: "" } }));
+    expect(range.message).toMatch(/group "4294967296" is not a valid GID \(0 to 2147483647\)/);
+  });
+
+  it("says which users need the image's accounts to be resolved", () => {
+    const needs = (user: string, policy?: PolicyInit) =>
+      needsImageAccounts(policy === undefined ? undefined : create(SandboxPolicySchema, policy), {
+        user,
+        workdir: "",
+      });
+    expect(needs("1000:1000")).toBe(false);
+    expect(needs("sandbox", { process: { runAsUser: "1000", runAsGroup: "1000" } })).toBe(false);
+    for (const user of ["sandbox", "1000", "1000:sandbox", "sandbox:1000"])
+      expect(needs(user), user).toBe(true);
+    expect(needs("1000", { process: { runAsGroup: "1000" } })).toBe(false);
+    // Root is refused before anything is looked up.
+    expect(needs("")).toBe(false);
+    expect(needs("toor:0")).toBe(false);
+  });
+
   it("refuses an image that would run as root with reason RootUser, unless the policy names a user", () => {
-    for (const user of ["", "root", "0", "0:0", "1000:0", "sandbox:root"]) {
+    for (const user of ["", "root", "0", "+0", "0:0", "1000:0", "1000:-0", "sandbox:root"]) {
       const error = thrown(() => enforce(undefined, { image: { user, workdir: "" } }));
       expect(error, user).toBeInstanceOf(ImagePolicyRefusal);
       expect((error as ImagePolicyRefusal).reason).toBe("RootUser");
@@ -128,8 +225,9 @@ describe("process", () => {
     }
     expect(thrown(() => enforce(undefined, { image: { user: "", workdir: "" } })).message).toBe(
       "image example/agent:1 sets no USER, so the sandbox would run as root, which local mode refuses as the " +
-        "gateway does: set policy.process.run_as_user and run_as_group to a non-root user the image has " +
-        '(for example "1000"), or give the image a non-root USER (for example USER 1000:1000)',
+        "gateway does: set policy.process.runAsUser and runAsGroup (run_as_user and run_as_group in a policy " +
+        'file) to a non-root user and group the image has (for example "1000" and "1000"), or give the image a ' +
+        "non-root USER (for example USER 1000:1000)",
     );
     expect(thrown(() => enforce(undefined, { image: { user: "0:0", workdir: "" } })).message).toMatch(
       /^image example\/agent:1 has USER "0:0", so the sandbox would run as root/,
@@ -138,10 +236,10 @@ describe("process", () => {
     expect(enforce({ process: { runAsUser: "1000", runAsGroup: "1000" } }, { image: root }).user).toBe(
       "1000:1000",
     );
-    // The image's root group does not come along with a policy user.
-    expect(enforce({ process: { runAsUser: "1000" } }, { image: { user: "0:0", workdir: "" } }).user).toBe(
-      "1000",
-    );
+    // The image's root group does not come along with a policy user: it gets its own primary group.
+    expect(
+      enforce({ process: { runAsUser: "1000" } }, { image: { user: "0:0", workdir: "", accounts } }).user,
+    ).toBe("1000:1000");
     // A group alone does not make a root image non-root.
     expect(thrown(() => enforce({ process: { runAsGroup: "1000" } }, { image: root }))).toBeInstanceOf(
       ImagePolicyRefusal,
@@ -172,9 +270,9 @@ describe("filesystem", () => {
   it("makes the image's absolute WORKDIR writable with include_workdir, else /sandbox", () => {
     const workdir = (image: ImageConfig) =>
       enforce({ filesystem: { includeWorkdir: true } }, { image }).mounts.map((m) => m.target);
-    expect(workdir({ user: "1000", workdir: "/app/" })).toEqual(["/app"]);
-    expect(workdir({ user: "1000", workdir: "" })).toEqual(["/sandbox"]);
-    expect(workdir({ user: "1000", workdir: "relative" })).toEqual(["/sandbox"]);
+    expect(workdir({ user: "1000:1000", workdir: "/app/" })).toEqual(["/app"]);
+    expect(workdir({ user: "1000:1000", workdir: "" })).toEqual(["/sandbox"]);
+    expect(workdir({ user: "1000:1000", workdir: "relative" })).toEqual(["/sandbox"]);
     expect(enforce({ filesystem: { includeWorkdir: true, readWrite: ["/"] } })).toMatchObject({
       readOnlyRoot: false,
       mounts: [],
@@ -183,7 +281,7 @@ describe("filesystem", () => {
     expect(
       enforce(
         { filesystem: { includeWorkdir: true, readWrite: ["/home"] } },
-        { image: { user: "1", workdir: "/home/a" } },
+        { image: { user: "1:1", workdir: "/home/a" } },
       ).mounts,
     ).toEqual([rw("/home")]);
   });
@@ -256,7 +354,7 @@ describe("filesystem", () => {
   it("refuses a read_only path inside the workdir once the image says where it is", () => {
     const policy = { filesystem: { includeWorkdir: true, readOnly: ["/app/config"] } };
     expect(enforce(policy, { image: undefined }).readOnlyRoot).toBe(true);
-    const error = thrown(() => enforce(policy, { image: { user: "1000", workdir: "/app" } }));
+    const error = thrown(() => enforce(policy, { image: { user: "1000:1000", workdir: "/app" } }));
     expect(error).toBeInstanceOf(ImagePolicyRefusal);
     expect((error as ImagePolicyRefusal).reason).toBe("PolicyNotEnforceable");
     expect(error.message).toBe(

@@ -1,0 +1,6 @@
+import { describe } from "vitest";
+import { describeSandboxUser } from "./sandbox-user.suite.js";
+
+describe("who a sandbox runs as, on Podman", () => {
+  describeSandboxUser("podman");
+});
