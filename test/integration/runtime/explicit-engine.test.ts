@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createTcpServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -143,6 +144,29 @@ describe("an engine named explicitly that does not answer", () => {
         ]);
         expect(error.message).toContain(`${variable} names is unavailable`);
       }
+    }
+  });
+
+  it("a docker context whose engine does not answer: DOCKER_CONTEXT, or the CLI's current context", async () => {
+    const config = join(root, "docker-config");
+    const meta = join(config, "contexts", "meta", createHash("sha256").update("gone").digest("hex"));
+    mkdirSync(meta, { recursive: true });
+    writeFileSync(
+      join(meta, "meta.json"),
+      JSON.stringify({ Endpoints: { docker: { Host: `unix://${missing}` } } }),
+    );
+    writeFileSync(join(config, "config.json"), JSON.stringify({ currentContext: "gone" }));
+    for (const [vars, source] of [
+      [{ DOCKER_CONFIG: config, DOCKER_CONTEXT: "gone" }, 'docker context "gone" from DOCKER_CONTEXT'],
+      [
+        { DOCKER_CONFIG: config },
+        `docker context "gone" from currentContext in ${join(config, "config.json")}`,
+      ],
+    ] as const) {
+      const error = await failure(() => createRuntime({ runtime: "docker", env: env(vars) }));
+      expect(error.probes.map((p) => p.source)).toEqual([source]);
+      expect(error.message).toContain(`unix://${missing}: no socket at ${missing} [ENOENT]`);
+      expect(error.message).toContain("docker context use");
     }
   });
 
