@@ -26,6 +26,8 @@ import {
   type HostIsolation,
   prepareEgressIsolation,
 } from "./network/egress-isolation.js";
+import { validateEgressOptions } from "./network/egress-options.js";
+import { hostAliasAddress } from "./network/host-alias.js";
 import { INFERENCE_HOST, inferenceLocalService } from "./network/inference-service.js";
 import { SandboxEgress } from "./network/sandbox-egress.js";
 import { ensureSandboxNetwork } from "./network/sandbox-network.js";
@@ -95,10 +97,26 @@ export interface LocalGatewayOptions {
   hostIsolation?: HostIsolation;
   /**
    * Host names the egress proxy resolves itself before DNS, like an /etc/hosts of the sandboxes'
-   * egress: `{ "api.internal.test": "127.0.0.1" }`. The policy still decides who may connect.
-   * `host.openshell.internal` is this host's loopback unless given here.
+   * egress: `{ "api.internal.test": "127.0.0.1" }` (each value an IPv4 or IPv6 address). The policy
+   * still decides who may connect; a name given here that leads to this host's loopback or
+   * link-local addresses is reached only by an endpoint naming it exactly, never by a glob or a
+   * hostless endpoint. `host.openshell.internal` is set by {@link LocalGatewayOptions.hostAlias}
+   * unless given here.
    */
   egressHosts?: Readonly<Record<string, string>>;
+  /**
+   * What `host.openshell.internal` reaches through the egress proxy, for endpoints that name it
+   * exactly (a glob such as `*.openshell.internal`, or an endpoint with no host, never reaches this
+   * host's loopback through it):
+   * - `"host-gateway"` (the default): this host as the engine's containers see it, as on the
+   *   gateway (Docker's `host-gateway`, Podman's `host.containers.internal`): the proxy connects to
+   *   this host's address on the sandbox network. Services listening on all addresses answer;
+   *   services bound only to 127.0.0.1 do not.
+   * - `"loopback"`: this host's 127.0.0.1, so that a sandbox whose policy names
+   *   `host.openshell.internal` reaches services bound only to loopback (a development server, a
+   *   local model server). An explicit opt-in: it opens the host's loopback to such sandboxes.
+   */
+  hostAlias?: "host-gateway" | "loopback";
   signal?: AbortSignal;
 }
 
@@ -164,8 +182,11 @@ export class LocalGateway implements AsyncDisposable {
    *
    * @throws RuntimeNotFoundError when no runtime answers (saying what was probed and what to install).
    * @throws CapabilityError naming what the runtime lacks for local mode.
+   * @throws InvalidArgumentError naming the option, for `hostIsolation`, `egressHosts` or `hostAlias`
+   *   values it does not take.
    */
   static async start(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
+    validateEgressOptions(options);
     const ephemeral = options.ephemeral ?? false;
     const temporary = ephemeral && options.stateDir === undefined ? claimTemporaryStateDir() : undefined;
     const stateDir = temporary?.dir ?? options.stateDir ?? defaultStateDir();
@@ -206,6 +227,7 @@ export class LocalGateway implements AsyncDisposable {
       const isolation = await prepareEgressIsolation(runtime, network, gatewayId);
       if (created) cleanups.push(() => isolation.remove().catch(() => undefined));
       const tls = isolation.attachment === undefined ? undefined : await ensureEgressTls(stateDir);
+      const hostAlias = hostAliasAddress(options.hostAlias ?? "host-gateway", isolation.attachment);
       let manager: SandboxManager | undefined;
       const inference = inferenceLocalService({
         store,
@@ -220,8 +242,8 @@ export class LocalGateway implements AsyncDisposable {
         network: network.name,
         localServices: new Map([[INFERENCE_HOST, inference]]),
         ...(tls === undefined ? {} : { tls }),
-        // The host alias names this host (its loopback, seen from the proxy) for rules that allow it.
-        hosts: { [HOST_ALIAS]: "127.0.0.1", ...options.egressHosts },
+        // The host alias names this host for rules that allow it; its loopback only when asked for.
+        hosts: { ...(hostAlias === undefined ? {} : { [HOST_ALIAS]: hostAlias }), ...options.egressHosts },
       });
       cleanups.push(() => egress.close());
       assertHostIsolation(isolation, options.hostIsolation ?? "require", runtime.kind);

@@ -4,7 +4,13 @@ import type { AddressInfo } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidArgumentError, OpenShell, PolicyLoadError, type Sandbox } from "../../../src/index.js";
+import {
+  InvalidArgumentError,
+  type NetworkPolicyRuleInit,
+  OpenShell,
+  PolicyLoadError,
+  type Sandbox,
+} from "../../../src/index.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
 import { IDLE, type LocalKind, uniqueName, until } from "./local-gateway-support.js";
 
@@ -209,6 +215,134 @@ export function describeEgress(kind: LocalKind): void {
     ).rejects.toThrow(PolicyLoadError);
     // The active revision still applies.
     expect((await sb.exec(["wget", "-q", "-O", "-", `http://allowed.test:${port}/still`])).exitCode).toBe(0);
+  });
+
+  describe("this host's loopback", () => {
+    // A service bound only to the host's 127.0.0.1: a development server, a local model server.
+    let loopbackOnly: Server;
+    let loopbackPort: number;
+    const reached: string[] = [];
+    let optIn: OpenShell | undefined;
+
+    beforeAll(async () => {
+      loopbackOnly = createServer((req, res) => {
+        reached.push(`${req.headers.host} ${req.url}`);
+        res.end("loopback-only service\n");
+      });
+      await new Promise<void>((resolve) => loopbackOnly.listen(0, "127.0.0.1", resolve));
+      loopbackPort = (loopbackOnly.address() as AddressInfo).port;
+    });
+    afterAll(async () => {
+      await optIn?.close();
+      await new Promise((resolve) => loopbackOnly?.close(resolve));
+    });
+
+    /** A sandbox with these network rules, on `gateway`, ready. */
+    async function sandboxWith(
+      gateway: OpenShell,
+      prefix: string,
+      rules: Record<string, NetworkPolicyRuleInit>,
+    ) {
+      const created = await gateway.sandboxes.create({
+        name: uniqueName(prefix),
+        image: testImages.busybox,
+        command: IDLE,
+        policy: { process: PROCESS, networkPolicies: rules },
+      });
+      await created.ready({ timeoutMs: 60_000 });
+      return created;
+    }
+
+    const fetchFrom = (from: Sandbox, host: string, path: string) =>
+      from.exec(shell(`wget -q -O - http://${host}:${loopbackPort}${path}`));
+
+    it("is out of reach of a rule that allows every host on its port, by no host or a glob", async () => {
+      const broad = await sandboxWith(os, "broad", {
+        anyHost: { endpoints: [{ port: loopbackPort, allowedIps: ["0.0.0.0/0"] }] },
+        glob: {
+          endpoints: [{ host: "*.openshell.internal", port: loopbackPort, allowedIps: ["0.0.0.0/0"] }],
+        },
+      });
+      try {
+        // host.openshell.internal (through either rule) and a name egressHosts maps to 127.0.0.1.
+        for (const host of ["host.openshell.internal", "allowed.test"]) {
+          const result = await fetchFrom(broad, host, `/broad-${host}`);
+          expect(result.stdout, host).not.toContain("loopback-only service");
+          expect(result.stdout, host).toMatch(/exit=[1-9]/);
+        }
+        expect(reached.filter((line) => line.includes("/broad-"))).toEqual([]);
+        const lines = (await broad.logs({ sources: ["gateway"] })).map((l) => l.message);
+        expect(lines).toContainEqual(
+          expect.stringMatching(
+            /egress denied .*allowed\.test.* resolves to 127\.0\.0\.1, which is a loopback address, reached only by an endpoint that names allowed\.test exactly/,
+          ),
+        );
+      } finally {
+        await broad.delete();
+      }
+    });
+
+    it("is out of reach of host.openshell.internal by default: the alias is the host-gateway address", async () => {
+      const exact = await sandboxWith(os, "alias", {
+        host: { endpoints: [{ host: "host.openshell.internal", ports: [loopbackPort, port] }] },
+      });
+      try {
+        const result = await fetchFrom(exact, "host.openshell.internal", "/default-alias");
+        expect(result.stdout).not.toContain("loopback-only service");
+        expect(result.stdout).toMatch(/exit=[1-9]/);
+        expect(reached.filter((line) => line.includes("/default-alias"))).toEqual([]);
+        // A service listening on every address answers there, as on the gateway.
+        const everywhere = await exact.exec(
+          shell(`wget -q -O - http://host.openshell.internal:${port}/alias`),
+        );
+        expect(everywhere.stdout).toContain(`hello from host.openshell.internal:${port}`);
+        expect(everywhere.stdout).toContain("exit=0");
+      } finally {
+        await exact.delete();
+      }
+    });
+
+    it('is reached through host.openshell.internal with hostAlias "loopback", by a rule naming it exactly only', async () => {
+      optIn = await OpenShell.local({
+        runtime: kind,
+        runtimeOptions: { endpoint },
+        ephemeral: true,
+        hostAlias: "loopback",
+      });
+      const exact = await sandboxWith(optIn, "optin", {
+        host: { endpoints: [{ host: "host.openshell.internal", port: loopbackPort }] },
+      });
+      const broad = await sandboxWith(optIn, "optin-broad", {
+        anyHost: { endpoints: [{ port: loopbackPort, allowedIps: ["0.0.0.0/0"] }] },
+        glob: {
+          endpoints: [{ host: "*.openshell.internal", port: loopbackPort, allowedIps: ["0.0.0.0/0"] }],
+        },
+      });
+      const allowed = await fetchFrom(exact, "host.openshell.internal", "/opt-in");
+      expect(allowed.stdout).toBe("loopback-only service\nexit=0\n");
+      expect(reached).toContain(`host.openshell.internal:${loopbackPort} /opt-in`);
+
+      const refused = await fetchFrom(broad, "host.openshell.internal", "/opt-in-broad");
+      expect(refused.stdout).toContain("403");
+      expect(refused.stdout).toMatch(/exit=[1-9]/);
+      expect(reached.filter((line) => line.includes("/opt-in-broad"))).toEqual([]);
+    });
+
+    it("refuses a hostAlias or egressHosts value it does not take, naming the option", async () => {
+      const local = { runtime: kind, runtimeOptions: { endpoint }, ephemeral: true };
+      const alias = await OpenShell.local({ ...local, hostAlias: "127.0.0.1" as "loopback" }).catch(
+        (e: unknown) => e,
+      );
+      expect(alias).toBeInstanceOf(InvalidArgumentError);
+      expect(alias).toMatchObject({ field: "hostAlias" });
+      const hosts = await OpenShell.local({ ...local, egressHosts: { "api.test": "localhost" } }).catch(
+        (e: unknown) => e,
+      );
+      expect(hosts).toBeInstanceOf(InvalidArgumentError);
+      expect((hosts as Error).message).toBe(
+        "invalid options.egressHosts.api.test: must be an IPv4 or IPv6 address",
+      );
+    });
   });
 
   describe("inference.local", () => {
