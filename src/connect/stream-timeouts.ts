@@ -5,7 +5,12 @@
 export interface StreamTimeouts {
   /** Deadline for a unary call, retries included. Default 30 s. */
   callTimeoutMs: number;
-  /** How long a stream may take to answer with its response headers. Default 15 s. */
+  /**
+   * How long a call may take to reach the gateway: the connection (TCP, TLS, HTTP/2) when there is
+   * none yet, and for a stream (exec, forward, logs, watch) the gateway's answer to the call, its
+   * response headers, which a gateway sends at once even when the command or port stays silent.
+   * Default 15 s.
+   */
   handshakeTimeoutMs: number;
   /**
    * How long a connection with open streams may stay silent, HTTP/2 PING acknowledgements included,

@@ -17,6 +17,7 @@ import { providerHandlers } from "./handlers/provider-handlers.js";
 import { sandboxHandlers } from "./handlers/sandbox-handlers.js";
 import { watchHandlers } from "./handlers/watch-handlers.js";
 import { invalidArgument } from "./protocol/gateway-errors.js";
+import { promptStreamHeaders } from "./protocol/prompt-stream-headers.js";
 import { sandboxForwardBackend } from "./sandboxes/sandbox-forward-backend.js";
 import { SandboxManager } from "./sandboxes/sandbox-manager.js";
 import type { LocalStateStore } from "./state/state-store.js";
@@ -98,5 +99,6 @@ export function gatewayRoutes(options: GatewayRoutesOptions): {
     });
     router.service(Inference, inferenceHandlers(deps));
   };
-  return { routes, sandboxes };
+  // Streams are answered at once, as upstream answers them: a silent exec is not a silent gateway.
+  return { routes: promptStreamHeaders(routes), sandboxes };
 }

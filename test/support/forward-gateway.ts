@@ -6,6 +6,7 @@ import {
   forwardHandlers,
   type SshSession,
 } from "../../src/local/handlers/forward-handlers.js";
+import { promptStreamHeaders } from "../../src/local/protocol/prompt-stream-headers.js";
 
 export interface ForwardGatewayOptions {
   /** CreateSshSession waits for this before it answers (a slow gateway). */
@@ -56,7 +57,7 @@ export async function startForwardGateway(options: ForwardGatewayOptions = {}): 
     close: async () => {},
   };
   const handler = connectNodeAdapter({
-    routes: (router) =>
+    routes: promptStreamHeaders((router) =>
       router.service(OpenShellService, {
         getSandbox: (req) => {
           gateway.lookups++;
@@ -91,6 +92,7 @@ export async function startForwardGateway(options: ForwardGatewayOptions = {}): 
           return real.forwardTcp(frames, ctx);
         },
       }),
+    ),
   });
   const server = createServer(handler);
   const h2sessions = new Set<Http2Session>();

@@ -57,9 +57,10 @@ export class GatewayCalls {
   }
 
   /**
-   * Runs a streaming call. The connection must come up within the handshake timeout; after that the
-   * transport's PING keepalive fails the stream if the gateway goes silent. Breaking out of the loop
-   * cancels the call on the gateway.
+   * Runs a streaming call. Within the handshake timeout the connection must come up and the gateway
+   * must answer the call with its response headers (a gateway, or a proxy in front of it, can accept
+   * the HTTP/2 stream and then say nothing); after that the transport's PING keepalive fails the
+   * stream if the gateway goes silent. Breaking out of the loop cancels the call on the gateway.
    */
   async *stream<T>(
     operation: string,
@@ -68,14 +69,31 @@ export class GatewayCalls {
     settings: StreamCallSettings = {},
   ): AsyncGenerator<T, void, undefined> {
     const handshakeMs = options?.handshakeTimeoutMs ?? this.timeouts.handshakeTimeoutMs;
+    const started = performance.now();
     const controller = new AbortController();
     const userSignal = options?.signal;
     const onAbort = () => controller.abort(userSignal?.reason);
     throwIfAborted(userSignal, operation);
     userSignal?.addEventListener("abort", onAbort, { once: true });
+    let unanswered: TimeoutError | undefined;
+    let answerTimer: ReturnType<typeof setTimeout> | undefined;
     try {
       if (!this.connection.isConnected()) await this.reach(operation, handshakeMs, controller.signal);
-      const iterator = call({ signal: controller.signal })[Symbol.asyncIterator]();
+      answerTimer = setTimeout(
+        () => {
+          unanswered = new TimeoutError(
+            `${operation}: the gateway at ${this.endpoint} took the call but sent no response within ${handshakeMs} ms; ` +
+              "it may be overloaded or stuck, or a proxy in front of it may be holding the call. Check the gateway's " +
+              "health and logs; on a slow link, raise timeouts.handshakeTimeoutMs",
+          );
+          controller.abort(unanswered);
+        },
+        Math.max(0, handshakeMs - (performance.now() - started)),
+      );
+      const iterator = call({
+        signal: controller.signal,
+        onHeader: () => clearTimeout(answerTimer),
+      })[Symbol.asyncIterator]();
       let first = true;
       for (;;) {
         const next =
@@ -92,10 +110,12 @@ export class GatewayCalls {
         yield next.value;
       }
     } catch (err) {
+      if (unanswered) throw unanswered;
       if (userSignal?.aborted)
         throw new CanceledError(`${operation}: canceled by the caller's AbortSignal`, { cause: err });
       throw toOpenShellError(await this.rootCause(err), { operation, endpoint: this.endpoint });
     } finally {
+      clearTimeout(answerTimer);
       userSignal?.removeEventListener("abort", onAbort);
       // Ends the HTTP/2 stream when the consumer stops early; a no-op once it has finished.
       controller.abort();

@@ -3,9 +3,13 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type TcpForwardFrame, TcpForwardFrameSchema } from "../../../src/gen/openshell/v1/openshell_pb.js";
+import {
+  OpenShell as OpenShellService,
+  type TcpForwardFrame,
+  TcpForwardFrameSchema,
+} from "../../../src/gen/openshell/v1/openshell_pb.js";
 import { OpenShell, type Sandbox } from "../../../src/index.js";
 import type { ContainerRuntime } from "../../../src/runtime/container-runtime.js";
 import { createRuntime } from "../../../src/runtime/create-runtime.js";
@@ -110,6 +114,62 @@ export function describeLocalForwards(kind: LocalKind): void {
       outcome: "end",
     });
     await expect.poll(() => forward.activeConnections).toBe(0);
+    await sb.delete();
+  });
+
+  it("answers exec and forward streams at once, so a silent command or port outlives the handshake deadline", async () => {
+    const sb = await ready([
+      "sh",
+      "-c",
+      [
+        `printf '%s\\n' '#!/bin/sh' 'sleep 1.5' 'echo late' > /sandbox/late.sh`,
+        "chmod +x /sandbox/late.sh",
+        "exec nc -ll -p 9001 -e /sandbox/late.sh",
+      ].join(" && "),
+    ]);
+    await until("the server to listen", async () =>
+      (await sb.exec(["sh", "-c", "netstat -ltn | grep -q ':9001 '"])).exitCode === 0 ? true : undefined,
+    );
+    // The gateway answers the call (its response headers) long before the command says anything:
+    // in-process, and over mTLS.
+    const request = { sandboxId: sb.info?.id ?? "", command: ["sh", "-c", "sleep 1.5; echo done"] };
+    for (const client of [
+      createClient(OpenShellService, local.localGateway?.transport() as Transport),
+      remote.raw.openshell,
+    ]) {
+      const started = performance.now();
+      let answeredMs = Number.NaN;
+      let stdout = "";
+      for await (const event of client.execSandbox(request, {
+        onHeader: () => {
+          answeredMs = performance.now() - started;
+        },
+      })) {
+        if (event.payload.case === "stdout") stdout += Buffer.from(event.payload.value.data).toString();
+      }
+      expect(stdout).toBe("done\n");
+      expect(answeredMs).toBeLessThan(500);
+    }
+
+    // So a client whose handshake deadline is shorter than the silence still gets the output.
+    const hurried = await OpenShell.connect({
+      gateway: remote.gatewayName ?? "",
+      env: { XDG_CONFIG_HOME: home, OPENSHELL_SYSTEM_GATEWAY_DIR: join(home, "none") },
+      homeDir: home,
+      retry: false,
+      timeouts: { handshakeTimeoutMs: 500 },
+    });
+    try {
+      const quiet = hurried.sandboxes.handle(sb.name);
+      expect(await quiet.exec(["sh", "-c", "sleep 1.5; echo done"])).toMatchObject({
+        exitCode: 0,
+        stdout: "done\n",
+      });
+      await using forward = await quiet.forward({ port: 9001 });
+      expect(await halfCloseExchange(forward.localPort, "")).toEqual({ reply: "late\n", outcome: "end" });
+    } finally {
+      await hurried.close();
+    }
     await sb.delete();
   });
 

@@ -10,6 +10,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Inference } from "../../../src/gen/openshell/inference/v1/inference_pb.js";
 import { OpenShell } from "../../../src/gen/openshell/v1/openshell_pb.js";
 import { forwardHandlers } from "../../../src/local/handlers/forward-handlers.js";
+import { promptStreamHeaders } from "../../../src/local/protocol/prompt-stream-headers.js";
 import {
   type CertificateAndKey,
   type CertificateAuthority,
@@ -110,7 +111,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     grpcWeb: true,
     connect: true,
     interceptors: [authInterceptor(state, options.auth)],
-    routes: (router) => {
+    // Streams are answered at once, as the gateway answers them (see promptStreamHeaders).
+    routes: promptStreamHeaders((router) => {
       router.service(OpenShell, {
         ...gatewayInfoHandlers(),
         ...sandboxHandlers(state),
@@ -124,7 +126,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         ...policyHandlers(state),
       });
       router.service(Inference, inferenceHandlers(state));
-    },
+    }),
   });
 
   const http2: Http2Server = tls
