@@ -7,7 +7,7 @@ import {
   ExecSandboxWindowResizeSchema,
 } from "../../gen/openshell/v1/openshell_pb.js";
 import { validate } from "../../validation/validate.js";
-import { AsyncQueue } from "../internal/async-queue.js";
+import { HandoffQueue } from "../internal/handoff-queue.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { ExecEvent } from "./exec-events.js";
 import type { ExecOptions } from "./exec-options.js";
@@ -47,7 +47,7 @@ export async function execInteractive(
   const start = buildExecRequest("", command, options);
   start.sandboxId = await target.id();
   const operation = `interactive exec ${JSON.stringify(command[0])} in sandbox "${target.name}"`;
-  const input = new AsyncQueue<ExecSandboxInput>();
+  const input = new HandoffQueue<ExecSandboxInput>();
   // The first frame must be `start`; queue it before the stream opens.
   void input.push(create(ExecSandboxInputSchema, { payload: { case: "start", value: start } }));
   const closer = new AbortController();

@@ -17,7 +17,7 @@ import { sandboxById } from "../protocol/sandbox-lookup.js";
 import { checkExecCommand } from "../protocol/validation.js";
 import type { LiveSandbox } from "../sandboxes/live-sandbox.js";
 import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
-import { AsyncQueue } from "../streams/async-queue.js";
+import { BufferedQueue } from "../streams/buffered-queue.js";
 
 export interface ExecRequest {
   sandboxId: string;
@@ -36,7 +36,7 @@ export interface ExecRequest {
 
 export interface RunningExec {
   process: ExecProcess;
-  events: AsyncQueue<ExecSandboxEvent>;
+  events: BufferedQueue<ExecSandboxEvent>;
   /** Ends the exec early (client gone, bad frame); the exec's connection to the runtime closes. */
   cancel(reason: string): void;
 }
@@ -107,7 +107,7 @@ export async function startContainerExec(
 
   const output = process.output[Symbol.asyncIterator]();
   let reading = false;
-  const events: AsyncQueue<ExecSandboxEvent> = new AsyncQueue<ExecSandboxEvent>(() => {
+  const events: BufferedQueue<ExecSandboxEvent> = new BufferedQueue<ExecSandboxEvent>(() => {
     if (!reading) void pump();
   });
   const finish = (exitCode: number) => {

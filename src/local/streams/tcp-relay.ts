@@ -2,7 +2,7 @@ import { type Socket, connect as tcpConnect } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type TcpForwardFrame, TcpForwardFrameSchema } from "../../gen/openshell/v1/openshell_pb.js";
-import { AsyncQueue } from "./async-queue.js";
+import { BufferedQueue } from "./buffered-queue.js";
 
 /** Frames buffered towards the client before the socket is paused. */
 const HIGH_WATER = 64;
@@ -33,7 +33,7 @@ export async function* relayTcp(
 ): AsyncGenerator<TcpForwardFrame, void, undefined> {
   // allowHalfOpen: the sandbox's FIN must not end our side while the client may still be sending.
   const socket = tcpConnect({ ...target, allowHalfOpen: true, noDelay: true });
-  const out = new AsyncQueue<TcpForwardFrame>(() => socket.resume());
+  const out = new BufferedQueue<TcpForwardFrame>(() => socket.resume());
   let failure: Error | undefined;
   let abrupt = false;
   // Attached first, and for the socket's whole life: its 'error' is never unhandled.

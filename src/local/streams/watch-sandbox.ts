@@ -7,7 +7,7 @@ import {
   type WatchSandboxRequest,
 } from "../../gen/openshell/v1/openshell_pb.js";
 import { type LogFilter, logFilter, matches } from "../protocol/log-filter.js";
-import { AsyncQueue } from "./async-queue.js";
+import { BufferedQueue } from "./buffered-queue.js";
 import type { SandboxListener, WatchableSandbox } from "./watchable-sandbox.js";
 
 /** Defaults when the request leaves a count at 0 (SEMANTICS.md section 3). */
@@ -34,7 +34,7 @@ export async function* watchSandbox(
 ): AsyncGenerator<SandboxStreamEvent> {
   const { sandbox, shutdown } = source;
   const filter = logFilter(req.logSinceMs, req.logSources, req.logMinLevel);
-  const queue = new AsyncQueue<SandboxStreamEvent>();
+  const queue = new BufferedQueue<SandboxStreamEvent>();
   const push = (payload: SandboxStreamEvent["payload"]) =>
     queue.push(create(SandboxStreamEventSchema, { payload }));
 

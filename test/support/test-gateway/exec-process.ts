@@ -9,7 +9,7 @@ import {
   TIMEOUT_EXIT_CODE,
 } from "../../../src/local/protocol/exec-events.js";
 import { checkExecCommand, invalid } from "../../../src/local/protocol/validation.js";
-import { AsyncQueue } from "./async-queue.js";
+import { BufferedQueue } from "./buffered-queue.js";
 import type { GatewayState } from "./gateway-state.js";
 import { sandboxEnvironment } from "./lifecycle.js";
 import { exitCodeOf, killGroup, spawnGroup } from "./processes.js";
@@ -17,7 +17,7 @@ import type { SandboxRecord } from "./sandbox-record.js";
 
 export interface RunningExec {
   child: ChildProcess;
-  events: AsyncQueue<ExecSandboxEvent>;
+  events: BufferedQueue<ExecSandboxEvent>;
   /** True once the exit event was queued. */
   finished(): boolean;
 }
@@ -52,7 +52,7 @@ export function startExec(
     child.stdout?.resume();
     child.stderr?.resume();
   };
-  const events = new AsyncQueue<ExecSandboxEvent>(resume);
+  const events = new BufferedQueue<ExecSandboxEvent>(resume);
   let done = false;
   let timedOut = false;
 

@@ -3,7 +3,7 @@
  * come from user calls (`write`, `resize`). `push` resolves once the transport has taken the item,
  * which is how backpressure reaches the caller.
  */
-export class AsyncQueue<T> implements AsyncIterable<T> {
+export class HandoffQueue<T> implements AsyncIterable<T> {
   private readonly items: { value: T; taken: () => void }[] = [];
   private waiting: ((r: IteratorResult<T, undefined>) => void) | undefined;
   private ended = false;

@@ -3,7 +3,7 @@
  * iterables connect-es streams from. `end()` finishes after the buffered items; `fail()` too, then
  * throws, so a stream always delivers what was produced before it broke.
  */
-export class AsyncQueue<T> implements AsyncIterable<T> {
+export class BufferedQueue<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
   private wake: (() => void) | undefined;
   private ended = false;

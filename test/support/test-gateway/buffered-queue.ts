@@ -1,2 +1,2 @@
 // The gateway-side queue lives with the local gateway; the test gateway uses the same one.
-export { AsyncQueue } from "../../../src/local/streams/async-queue.js";
+export { BufferedQueue } from "../../../src/local/streams/buffered-queue.js";

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { AsyncQueue } from "../../../src/client/internal/async-queue.js";
+import { HandoffQueue } from "../../../src/client/internal/handoff-queue.js";
 
-describe("AsyncQueue", () => {
+describe("HandoffQueue", () => {
   it("delivers pushed items in order and ends after end()", async () => {
-    const q = new AsyncQueue<number>();
+    const q = new HandoffQueue<number>();
     void q.push(1);
     void q.push(2);
     q.end();
@@ -13,7 +13,7 @@ describe("AsyncQueue", () => {
   });
 
   it("resolves push only once the consumer has taken the item", async () => {
-    const q = new AsyncQueue<string>();
+    const q = new HandoffQueue<string>();
     let taken = false;
     const pushed = q.push("a").then(() => {
       taken = true;
@@ -27,20 +27,20 @@ describe("AsyncQueue", () => {
   });
 
   it("wakes a waiting consumer on end()", async () => {
-    const q = new AsyncQueue<string>();
+    const q = new HandoffQueue<string>();
     const next = q[Symbol.asyncIterator]().next();
     q.end();
     expect(await next).toEqual({ value: undefined, done: true });
   });
 
   it("rejects pushes after end()", async () => {
-    const q = new AsyncQueue<string>();
+    const q = new HandoffQueue<string>();
     q.end();
     await expect(q.push("late")).rejects.toThrow(/already closed/);
   });
 
   it("stops when the transport calls throw(), as connect does when sending fails", async () => {
-    const q = new AsyncQueue<string>();
+    const q = new HandoffQueue<string>();
     const it = q[Symbol.asyncIterator]();
     await it.throw?.(new Error("send failed"));
     expect(q.closed).toBe(true);
