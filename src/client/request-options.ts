@@ -10,7 +10,11 @@ export interface RequestOptions {
 export interface StreamRequestOptions {
   /** Cancels the stream; iteration then throws `CanceledError`. */
   signal?: AbortSignal;
-  /** Deadline to reach the gateway (TCP, TLS, HTTP/2). Defaults to the client's `timeouts.handshakeTimeoutMs`. */
+  /**
+   * Deadline to reach the gateway (TCP, TLS, HTTP/2) and for its answer to the call (the response
+   * headers, which a gateway sends at once even while the command or port stays silent). Defaults to
+   * the client's `timeouts.handshakeTimeoutMs`.
+   */
   handshakeTimeoutMs?: number;
 }
 

@@ -29,8 +29,8 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal, what: str
 }
 
 /**
- * A signal that aborts when any of `signals` does (AbortSignal.any needs Node 20.3; the package
- * supports 20.0). `dispose` drops the listeners once the linked work is over.
+ * A signal that aborts when any of `signals` does, whose `dispose` removes its listeners from the
+ * sources as soon as the linked work is over: a long-lived signal does not collect one per call.
  */
 export function linkedSignal(...signals: AbortSignal[]): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
