@@ -36,6 +36,8 @@ export interface GatewayRoutesOptions {
   egressEnv?: Readonly<Record<string, string>>;
   /** Mounts every sandbox container gets (the egress CA folder). */
   extraMounts?: readonly MountSpec[];
+  /** This host's address on the sandbox network, as `host.openshell.internal` in /etc/hosts. */
+  hostAliasAddress?: string;
   /** Throws when the gateway cannot enforce a policy (refused at create, FAILED at update). */
   checkPolicy?: PolicyLoader;
   /** A revision of the sandbox was loaded. */
@@ -60,6 +62,7 @@ export function gatewayRoutes(options: GatewayRoutesOptions): {
     ...(options.stopTimeoutSeconds === undefined ? {} : { stopTimeoutSeconds: options.stopTimeoutSeconds }),
     ...(options.egressEnv === undefined ? {} : { egressEnv: options.egressEnv }),
     ...(options.extraMounts === undefined ? {} : { extraMounts: options.extraMounts }),
+    ...(options.hostAliasAddress === undefined ? {} : { hostAliasAddress: options.hostAliasAddress }),
   });
   const checkPolicy = options.checkPolicy;
   const deps = { store, sandboxes };

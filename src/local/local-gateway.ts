@@ -260,6 +260,9 @@ export class LocalGateway implements AsyncDisposable {
         gatewayLabels,
         egressEnv: egress.env(),
         extraMounts: egress.mounts(),
+        // A sandbox's own lookups of the alias find this host's address on its network, where the
+        // proxy listens; proxied requests name the alias and the proxy resolves it by itself.
+        ...(isolation.attachment === undefined ? {} : { hostAliasAddress: isolation.attachment.address }),
         checkPolicy: (policy) => void compileEgressPolicy(policy.networkPolicies),
         onPolicyLoaded: (sandboxId) => egress.policyChanged(sandboxId),
         ...(isolation.limitation === undefined ? {} : { sandboxWarning: isolation.limitation }),

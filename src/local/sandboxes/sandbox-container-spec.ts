@@ -29,6 +29,11 @@ export interface SandboxContainerOptions {
   egressEnv?: Readonly<Record<string, string>>;
   /** Mounted into every container after the policy's own mounts. */
   extraMounts?: readonly MountSpec[];
+  /**
+   * This host's address on the sandbox network, written in every container's /etc/hosts as
+   * `host.openshell.internal`; none when sandboxes have no egress (there is no host to reach).
+   */
+  hostAliasAddress?: string;
 }
 
 /** A sandbox's container, and what of its policy the runtime cannot enforce (to be logged). */
@@ -83,7 +88,12 @@ export function sandboxContainer(
       // A GPU requirement without a count asks for one GPU.
       ...(gpu === undefined ? {} : { gpus: gpu.count ?? 1 }),
       network: options.network,
-      extraHosts: [{ host: HOST_ALIAS, ip: "host-gateway" }],
+      // The address itself, not the engines' "host-gateway": Docker maps that to its default
+      // bridge's address, which has nothing to do with the sandbox's network (and is gone with that
+      // bridge), and Podman 4 writes the word into /etc/hosts as it is.
+      ...(options.hostAliasAddress === undefined
+        ? {}
+        : { extraHosts: [{ host: HOST_ALIAS, ip: options.hostAliasAddress }] }),
       tty: spec.command.length > 0 ? spec.tty : false,
     },
     notEnforced,

@@ -23,6 +23,8 @@ export interface SandboxManagerOptions extends SandboxKeeperOptions {
   egressEnv?: Readonly<Record<string, string>>;
   /** Mounts every container gets (the egress CA folder). */
   extraMounts?: readonly MountSpec[];
+  /** This host's address on the sandbox network, as `host.openshell.internal` in /etc/hosts. */
+  hostAliasAddress?: string;
   /** Seconds a stopping container gets before it is killed. */
   stopTimeoutSeconds?: number;
 }
@@ -55,6 +57,7 @@ export class SandboxManager implements SandboxDirectory {
       ...(options.defaultImage === undefined ? {} : { defaultImage: options.defaultImage }),
       ...(options.egressEnv === undefined ? {} : { egressEnv: options.egressEnv }),
       ...(options.extraMounts === undefined ? {} : { extraMounts: options.extraMounts }),
+      ...(options.hostAliasAddress === undefined ? {} : { hostAliasAddress: options.hostAliasAddress }),
     });
   }
 

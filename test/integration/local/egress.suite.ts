@@ -297,6 +297,14 @@ export function describeEgress(kind: LocalKind): void {
         );
         expect(everywhere.stdout).toContain(`hello from host.openshell.internal:${port}`);
         expect(everywhere.stdout).toContain("exit=0");
+        // The sandbox's own lookup of the alias finds the same host: the proxy's address on its
+        // network (Podman 4 used to write "host-gateway" there verbatim, Docker its default bridge).
+        const proxy = new URL((await exact.exec(["sh", "-c", "echo $HTTP_PROXY"])).stdout.trim());
+        const hosts = (await exact.exec(["cat", "/etc/hosts"])).stdout;
+        const aliasLines = hosts
+          .split("\n")
+          .filter((line) => line.split(/\s+/).includes("host.openshell.internal"));
+        expect(aliasLines.map((line) => line.split(/\s+/)[0])).toEqual([proxy.hostname]);
       } finally {
         await exact.delete();
       }

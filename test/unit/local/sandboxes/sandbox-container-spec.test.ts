@@ -69,7 +69,6 @@ describe("sandboxContainer", () => {
       resources: { cpus: 0.5, memoryMiB: 256, pidsLimit: 1024 },
       gpus: 1,
       network: "openshell-local",
-      extraHosts: [{ host: "host.openshell.internal", ip: "host-gateway" }],
       tty: true,
     });
   });
@@ -97,6 +96,11 @@ describe("sandboxContainer", () => {
       extraMounts: [{ type: "bind", source: "/host/ca.pem", target: "/etc/ssl/ca.pem", readOnly: true }],
     });
     expect(result.env).toEqual({ HTTP_PROXY: "http://gateway:3128", KEEP: "1" });
+    // No egress, no host to name; with it, the host's address on the sandbox network.
+    expect(sandboxContainerSpec(spec, sandbox, options).extraHosts).toBeUndefined();
+    expect(
+      sandboxContainerSpec(spec, sandbox, { ...options, hostAliasAddress: "10.88.4.1" }).extraHosts,
+    ).toEqual([{ host: "host.openshell.internal", ip: "10.88.4.1" }]);
     expect(result.mounts?.map((m) => m.target)).toEqual(["/sandbox", "/tmp", "/etc/ssl/ca.pem"]);
   });
 
