@@ -7,10 +7,10 @@ import {
   ExecSandboxWindowResizeSchema,
 } from "../../gen/openshell/v1/openshell_pb.js";
 import { validate } from "../../validation/validate.js";
-import { HandoffQueue } from "../internal/handoff-queue.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
+import { HandoffQueue } from "../internal/handoff-queue.js";
 import type { ExecEvent } from "./exec-events.js";
-import type { ExecOptions } from "./exec-options.js";
+import { type ExecOptions, stdinDataSchema } from "./exec-options.js";
 import { buildExecRequest, type ExecTarget, untilExit } from "./exec-stream.js";
 
 /**
@@ -90,8 +90,14 @@ export async function execInteractive(
       consumed = true;
       return output;
     },
-    write: (data) =>
-      send({ case: "stdin", value: typeof data === "string" ? new TextEncoder().encode(data) : data }),
+    write: async (data) => {
+      // Checked here: a frame that cannot be encoded would fail the whole stream, not this write.
+      const checked = validate(stdinDataSchema, data, "stdin");
+      const bytes = typeof checked === "string" ? new TextEncoder().encode(checked) : checked;
+      // An empty stdin frame means end of input to the gateway: writing nothing must not close stdin.
+      if (bytes.length === 0) return;
+      return send({ case: "stdin", value: bytes });
+    },
     resize: (cols, rows) => {
       const size = validate(sizeSchema, { cols, rows }, "resize");
       return send({ case: "resize", value: create(ExecSandboxWindowResizeSchema, size) });

@@ -39,6 +39,11 @@ export const execCommandSchema = z
 
 const dimension = z.number().int().min(1).max(10_000).optional();
 
+/** What an interactive command's stdin takes: text (sent as UTF-8) or bytes. */
+export const stdinDataSchema = z.union([z.string(), z.instanceof(Uint8Array)], {
+  error: "must be a string or a Uint8Array",
+});
+
 export const execOptionsSchema = z
   .object({
     workdir: z.string().max(4096).optional(),
@@ -47,7 +52,7 @@ export const execOptionsSchema = z
     tty: z.boolean().optional(),
     cols: dimension,
     rows: dimension,
-    stdin: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
+    stdin: stdinDataSchema.optional(),
     signal: z.instanceof(AbortSignal).optional(),
     handshakeTimeoutMs: z.number().int().positive().optional(),
   })

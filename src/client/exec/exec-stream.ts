@@ -23,7 +23,7 @@ export function buildExecRequest(
   command: string[],
   options: ExecRunOptions,
 ): ExecSandboxRequest {
-  const argv = validate(execCommandSchema, command, "command");
+  const argv = validate(execCommandSchema, command, "command", { field: "command" });
   const o = validate(execOptionsSchema, options, "exec options");
   return create(ExecSandboxRequestSchema, {
     sandboxId,

@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { z } from "zod";
-import type { NetworkPolicyRuleSchema, SandboxPolicy } from "../../gen/openshell/sandbox/v1/sandbox_pb.js";
+import { NetworkPolicyRuleSchema, type SandboxPolicy } from "../../gen/openshell/sandbox/v1/sandbox_pb.js";
+import { messageInitIssue } from "../../validation/message-init.js";
 import type { RequestOptions, WorkspaceOptions } from "../request-options.js";
 import { objectNameSchema } from "../validation/common-schemas.js";
 import type { PolicyRevisionStatus } from "./policy-revision.js";
@@ -95,7 +96,8 @@ const endpointSchema = z.looseObject({
   port: z.number().int().min(0).max(65_535, "must be a TCP port (0-65535)").optional(),
   ports: z.array(z.number().int().min(1).max(65_535, "must be a TCP port (1-65535)")).optional(),
   protocol: z.enum(["", "tcp", "rest", "websocket", "graphql", "sql", "json-rpc", "mcp"]).optional(),
-  tls: z.enum(["", "terminate", "passthrough"]).optional(),
+  // "skip" is a raw tunnel without TLS inspection (SEMANTICS.md section 15).
+  tls: z.enum(["", "terminate", "passthrough", "skip"]).optional(),
   enforcement: z.enum(["", "enforce", "audit"]).optional(),
   access: z.enum(["", "read-only", "read-write", "full"]).optional(),
   allowedIps: z.array(z.string().min(1, "must not be empty")).optional(),
@@ -105,12 +107,18 @@ const binarySchema = z.looseObject({
   path: z.string().min(1, "must not be empty"),
 });
 
-// Loose: the rest of NetworkEndpoint (rules, deny_rules, mcp, ...) passes through to the message.
-const ruleSchema = z.looseObject({
-  name: z.string().optional(),
-  endpoints: z.array(endpointSchema).optional(),
-  binaries: z.array(binarySchema).optional(),
-});
+// Loose here, for the rest of NetworkEndpoint (rules, deny_rules, mcp, ...), which the check
+// against the message itself covers: types, nesting and misspelt fields, by path.
+const ruleSchema = z
+  .looseObject({
+    name: z.string().optional(),
+    endpoints: z.array(endpointSchema).optional(),
+    binaries: z.array(binarySchema).optional(),
+  })
+  .superRefine((rule, ctx) => {
+    const issue = messageInitIssue(NetworkPolicyRuleSchema, rule);
+    if (issue) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path, input: rule });
+  });
 
 export const updatePolicySchema = z.object({
   networkPolicies: z.record(objectNameSchema, ruleSchema, {

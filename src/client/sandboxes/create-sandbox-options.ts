@@ -6,6 +6,7 @@ import {
   type CreateSandboxRequest,
   CreateSandboxRequestSchema,
 } from "../../gen/openshell/v1/openshell_pb.js";
+import { jsonObjectSchema, messageInitSchema } from "../../validation/message-init.js";
 import { validate } from "../../validation/validate.js";
 import {
   labelsSchema,
@@ -81,12 +82,9 @@ const createSandboxSchema = z
     labels: labelsSchema.optional(),
     annotations: z.record(z.string(), z.string()).optional(),
     containerLabels: z.record(z.string(), z.string()).optional(),
-    policy: z
-      .custom<MessageInitShape<typeof SandboxPolicySchema>>(
-        (v) => typeof v === "object" && v !== null,
-        "must be an object",
-      )
-      .optional(),
+    // Checked against the message itself: create() would spread a string into a list, drop a
+    // misspelt field (and with it a rule) and leave toBinary to fail without naming the field.
+    policy: messageInitSchema(SandboxPolicySchema).optional(),
     providers: z.array(objectNameSchema).max(32, "at most 32 providers").optional(),
     resources: z
       .object({ requests: quantities.optional(), limits: quantities.optional() })
@@ -96,7 +94,7 @@ const createSandboxSchema = z
     logLevel: z.enum(["error", "warn", "info", "debug", "trace"]).optional(),
     runtimeClassName: z.string().optional(),
     userNamespaces: z.boolean().optional(),
-    driverConfig: z.record(z.string(), z.unknown()).optional(),
+    driverConfig: jsonObjectSchema.optional(),
     workspace: workspaceSchema,
   })
   .strict();

@@ -105,7 +105,8 @@ export class Sandbox implements AsyncDisposable {
     options: ReadLogsOptions | FollowLogsOptions = {},
   ): Promise<SandboxLogLine[]> | AsyncGenerator<SandboxLogLine, void, undefined> {
     const sandbox = { name: this.name, workspace: this.workspace, id: () => this.id() };
-    if (options.follow) return followLogs(this.service, sandbox, options);
+    // `?.`: a JavaScript caller may pass null, which validation then refuses by name.
+    if (options?.follow) return followLogs(this.service, sandbox, options);
     return readLogs(this.calls, sandbox, options);
   }
 

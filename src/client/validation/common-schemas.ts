@@ -38,9 +38,21 @@ export const sandboxEnvSchema = z
   )
   .refine((env) => Object.keys(env).length <= 128, "at most 128 entries");
 
+/**
+ * Object labels exist to be matched by `sandboxes.list({ labels })`, which sends them as the
+ * selector `k=v,k2=v2` that the gateway splits at `,` and the first `=` and trims: a key with `,`,
+ * `=` or surrounding spaces, or a value with `,` or surrounding spaces, would select something else.
+ */
 export const labelsSchema = z.record(
-  z.string().min(1).max(317, "label key too long"),
-  z.string().max(63, "label value must be at most 63 characters"),
+  z
+    .string()
+    .min(1, "label key must not be empty")
+    .max(317, "label key too long")
+    .regex(/^[^\s,=]([^,=]*[^\s,=])?$/, "label key must not contain ',' or '=' or start or end with a space"),
+  z
+    .string()
+    .max(63, "label value must be at most 63 characters")
+    .regex(/^([^\s,]([^,]*[^\s,])?)?$/, "label value must not contain ',' or start or end with a space"),
 );
 
 export const timeoutMsSchema = z.number().int().positive().max(2_147_483_647).optional();

@@ -110,7 +110,7 @@ describe("exec validation", () => {
   });
 
   it("rejects NUL bytes and over-long arguments, naming the argument", () => {
-    expect(invalid(() => buildExecRequest("id", ["echo", "a\0b"], {})).field).toBe("1");
+    expect(invalid(() => buildExecRequest("id", ["echo", "a\0b"], {})).field).toBe("command.1");
     expect(invalid(() => buildExecRequest("id", ["echo", "x".repeat(32 * 1024 + 1)], {})).message).toMatch(
       /32 KiB/,
     );
