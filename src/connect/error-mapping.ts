@@ -84,7 +84,10 @@ export interface ErrorContext {
  * (it names the object), prefixed with what the SDK was doing.
  */
 export function toOpenShellError(err: unknown, context: ErrorContext): OpenShellError {
-  if (err instanceof OpenShellError) return err;
+  // The SDK's own error, thrown inside the call (the OIDC token file is unreadable, say): connect
+  // wraps it as an internal ConnectError, which would blame the gateway for a local problem.
+  const own = ownError(err);
+  if (own) return own;
   const codes = nodeErrorCodes(err);
   const tlsCode = codes.find((code) => code in tlsProblems);
   const where = context.endpoint ? ` (${context.endpoint})` : "";
@@ -150,6 +153,16 @@ export function toOpenShellError(err: unknown, context: ErrorContext): OpenShell
     default:
       return new InternalError(`${context.operation}: the gateway failed: ${detail}`, options);
   }
+}
+
+/** The SDK error an error is, or is caused by (connect keeps it as the cause), if any. */
+function ownError(err: unknown): OpenShellError | undefined {
+  let current: unknown = err;
+  for (let depth = 0; current && depth < 8; depth++) {
+    if (current instanceof OpenShellError) return current;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return undefined;
 }
 
 function codeName(code: Code): string {

@@ -17,7 +17,8 @@ export interface OidcTokenRecord {
 }
 
 const tokenFileSchema = z.looseObject({
-  access_token: z.string().min(1),
+  // Sent as a header value: visible ASCII only (a JWT or opaque token always is).
+  access_token: z.string().regex(/^[\x21-\x7E]+$/),
   refresh_token: z.string().nullish(),
   expires_at: z.number().nullish(),
   issuer: z.string().nullish(),

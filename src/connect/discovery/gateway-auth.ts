@@ -6,6 +6,7 @@ import { staticTokenSource } from "../auth/static-token-source.js";
 import type { GatewayAuth } from "../gateway-target.js";
 import { isMissing, readTextIfExists } from "./config-files.js";
 import type { StoredGateway } from "./stored-gateways.js";
+import { checkTokenValue } from "./token-value.js";
 
 export interface AuthInputs {
   /** Option `token`. */
@@ -24,7 +25,8 @@ export interface AuthInputs {
  */
 export async function resolveAuth(input: AuthInputs): Promise<GatewayAuth> {
   const gateway = input.gateway;
-  if (input.token) return { kind: "bearer", source: staticTokenSource(input.token) };
+  if (input.token)
+    return { kind: "bearer", source: staticTokenSource(checkTokenValue(input.token, "option token")) };
   if (gateway?.metadata.authMode === "oidc") {
     const file = path.join(gateway.dir, "oidc_token.json");
     if (!(await exists(file))) {
@@ -38,7 +40,7 @@ export async function resolveAuth(input: AuthInputs): Promise<GatewayAuth> {
     input.consulted.push(`${file} (found)`);
     return { kind: "bearer", source: oidcTokenSource(file) };
   }
-  if (input.edgeToken) return { kind: "edge", token: input.edgeToken };
+  if (input.edgeToken) return { kind: "edge", token: checkTokenValue(input.edgeToken, "option edgeToken") };
   if (gateway) {
     const edge = await readEdgeToken(gateway.dir, input.consulted);
     if (edge !== undefined) return { kind: "edge", token: edge };
@@ -60,7 +62,7 @@ async function readEdgeToken(dir: string, consulted: string[]): Promise<string |
     const file = path.join(dir, name);
     const token = (await readTextIfExists(file))?.trim();
     consulted.push(`${file} (${token ? "found" : "not found"})`);
-    if (token) return token;
+    if (token) return checkTokenValue(token, file);
   }
   return undefined;
 }

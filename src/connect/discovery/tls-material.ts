@@ -4,10 +4,12 @@ import type { TlsOptions } from "../connect-options.js";
 import type { TlsMaterial } from "../gateway-target.js";
 import { readBytesIfExists } from "./config-files.js";
 import { type Env, envFlag, envValue } from "./env-values.js";
+import { checkPem, type PemItem } from "./pem-material.js";
 import type { StoredGateway } from "./stored-gateways.js";
 
-type PemItem = "ca" | "cert" | "key";
 type PemSet = Partial<Record<PemItem, Buffer>>;
+/** Where each item came from: its file, or the option that held it. */
+type PemSources = Partial<Record<PemItem, string>>;
 
 const fileNames: Record<PemItem, string> = { ca: "ca.crt", cert: "tls.crt", key: "tls.key" };
 const items: readonly PemItem[] = ["ca", "cert", "key"];
@@ -30,8 +32,9 @@ export interface TlsInputs {
  */
 export async function resolveTlsMaterial(input: TlsInputs): Promise<TlsMaterial | undefined> {
   if (!input.endpoint.startsWith("https://")) return undefined;
-  const explicit = await explicitPem(input.tls);
-  const fromFolder = await folderPem(input, (item) => explicit[item] === undefined);
+  const sources: PemSources = {};
+  const explicit = await explicitPem(input.tls, sources);
+  const fromFolder = await folderPem(input, (item) => explicit[item] === undefined, sources);
   const pem: PemSet = { ...fromFolder, ...explicit };
   if ((pem.cert === undefined) !== (pem.key === undefined)) {
     const [given, absent] = pem.cert === undefined ? ["key", "certificate"] : ["certificate", "key"];
@@ -39,6 +42,10 @@ export async function resolveTlsMaterial(input: TlsInputs): Promise<TlsMaterial 
       `a client ${given} was given without its ${absent} (option tls or the mTLS folder): mTLS needs both.`,
       { source: "option tls" },
     );
+  }
+  for (const item of items) {
+    const bytes = pem[item];
+    if (bytes !== undefined) checkPem(item, bytes, sources[item] ?? `option tls.${item}`);
   }
   return {
     ca: pem.ca,
@@ -49,7 +56,7 @@ export async function resolveTlsMaterial(input: TlsInputs): Promise<TlsMaterial 
   };
 }
 
-async function explicitPem(tls: TlsOptions | undefined): Promise<PemSet> {
+async function explicitPem(tls: TlsOptions | undefined, sources: PemSources): Promise<PemSet> {
   const pem: PemSet = {};
   if (!tls) return pem;
   for (const item of items) {
@@ -61,13 +68,17 @@ async function explicitPem(tls: TlsOptions | undefined): Promise<PemSet> {
         source: `option tls.${fileKey}`,
       });
     }
-    if (content !== undefined) pem[item] = Buffer.isBuffer(content) ? content : Buffer.from(content, "utf8");
+    if (content !== undefined) {
+      pem[item] = Buffer.isBuffer(content) ? content : Buffer.from(content, "utf8");
+      sources[item] = `option tls.${item}`;
+    }
     if (file !== undefined) {
       const bytes = await readBytesIfExists(file);
       if (bytes === undefined) {
         throw new GatewayConfigError(`tls.${fileKey}: ${file} does not exist.`, { source: file });
       }
       pem[item] = bytes;
+      sources[item] = file;
     }
   }
   return pem;
@@ -78,7 +89,11 @@ async function explicitPem(tls: TlsOptions | undefined): Promise<PemSet> {
  * every file not supplied otherwise; for other auth modes the folder is best effort (full bundle when
  * complete, else the CA alone, else system roots), as the CLI does for OIDC gateways.
  */
-async function folderPem(input: TlsInputs, wanted: (item: PemItem) => boolean): Promise<PemSet> {
+async function folderPem(
+  input: TlsInputs,
+  wanted: (item: PemItem) => boolean,
+  sources: PemSources,
+): Promise<PemSet> {
   const chosen = input.mtlsDir ?? envValue(input.env, "OPENSHELL_GATEWAY_MTLS_DIR");
   const chosenFrom = input.mtlsDir !== undefined ? "option mtlsDir" : "OPENSHELL_GATEWAY_MTLS_DIR";
   const dir = chosen ?? (input.gateway ? path.join(input.gateway.dir, "mtls") : undefined);
@@ -90,7 +105,10 @@ async function folderPem(input: TlsInputs, wanted: (item: PemItem) => boolean): 
     const file = path.join(dir, fileNames[item]);
     const bytes = await readBytesIfExists(file);
     input.consulted.push(`${file} (${bytes ? "found" : "not found"})`);
-    if (bytes) found[item] = bytes;
+    if (bytes) {
+      found[item] = bytes;
+      sources[item] = file;
+    }
   }
 
   const strict = chosen !== undefined || input.gateway?.metadata.authMode === "mtls";

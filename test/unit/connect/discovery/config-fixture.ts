@@ -2,11 +2,30 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ConnectOptions } from "../../../../src/connect/connect-options.js";
+import { type CertificateAuthority, createCertificateAuthority } from "../../../support/certs.js";
+
+/** One real certificate and key for every fixture: discovery checks that mTLS files hold PEM. */
+let material: Promise<CertificateAuthority> | undefined;
+
+/**
+ * Real PEM (a certificate, or a key for `.key` files and `key` items) after a first line naming
+ * it: PEM readers skip text before `-----BEGIN`, and the tests tell files apart by that line.
+ */
+export async function labelledPem(label: string, kind: "cert" | "key"): Promise<string> {
+  material ??= createCertificateAuthority("discovery-fixture");
+  const { cert, key } = await material;
+  return `${label}\n${kind === "key" ? key : cert}`;
+}
+
+const pemFor = (file: string, label: string) => labelledPem(label, file.endsWith(".key") ? "key" : "cert");
+
+/** The label line of PEM text written by {@link labelledPem}. */
+export const label = (b: Buffer | string | undefined) => b?.toString().split("\n")[0];
 
 export interface GatewayFiles {
   /** metadata.json contents: an object (serialised) or raw text; omitted = no metadata.json. */
   metadata?: Record<string, unknown> | string;
-  /** Which mTLS files to write into `mtls/` (contents are `<file> of <name>`). */
+  /** Which mTLS files to write into `mtls/` (a first line `<file> of <name>`, then real PEM). */
   mtls?: ("ca.crt" | "tls.crt" | "tls.key")[];
   edgeToken?: string;
   cfToken?: string;
@@ -61,7 +80,9 @@ export class ConfigFixture {
     }
     if (files.mtls?.length) {
       await mkdir(path.join(dir, "mtls"), { recursive: true, mode: 0o700 });
-      for (const file of files.mtls) await writeFile(path.join(dir, "mtls", file), `${file} of ${name}`);
+      for (const file of files.mtls) {
+        await writeFile(path.join(dir, "mtls", file), await pemFor(file, `${file} of ${name}`));
+      }
     }
     if (files.edgeToken !== undefined) await writeFile(path.join(dir, "edge_token"), files.edgeToken);
     if (files.cfToken !== undefined) await writeFile(path.join(dir, "cf_token"), files.cfToken);
@@ -80,7 +101,8 @@ export class ConfigFixture {
   async mtlsFolder(label: string, files: NonNullable<GatewayFiles["mtls"]>): Promise<string> {
     const dir = path.join(this.base, label);
     await mkdir(dir, { recursive: true });
-    for (const file of files) await writeFile(path.join(dir, file), `${file} of ${label}`);
+    for (const file of files)
+      await writeFile(path.join(dir, file), await pemFor(file, `${file} of ${label}`));
     return dir;
   }
 

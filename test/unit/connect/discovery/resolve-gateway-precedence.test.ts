@@ -1,7 +1,7 @@
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resolveGateway } from "../../../../src/connect/discovery/resolve-gateway.js";
-import { allMtls, ConfigFixture } from "./config-fixture.js";
+import { allMtls, ConfigFixture, label } from "./config-fixture.js";
 import { expectConfigError } from "./expect-config-error.js";
 
 let fx: ConfigFixture;
@@ -68,7 +68,7 @@ describe("resolveGateway: which gateway", () => {
     const target = await resolveGateway(fx.options({ endpoint: "127.0.0.1:17670" }));
     expect(target.name).toBe("local");
     expect(target.endpoint).toBe("https://127.0.0.1:17670");
-    expect(target.tls?.cert?.toString()).toBe("tls.crt of local");
+    expect(label(target.tls?.cert)).toBe("tls.crt of local");
   });
 
   it("1. the endpoint match looks in the system root too, and skips broken registrations", async () => {
@@ -79,7 +79,7 @@ describe("resolveGateway: which gateway", () => {
     });
     const target = await resolveGateway(fx.options({ endpoint: "https://gw.corp:17670" }));
     expect(target.name).toBe("shared");
-    expect(target.tls?.key?.toString()).toBe("tls.key of shared");
+    expect(label(target.tls?.key)).toBe("tls.key of shared");
     expect(target.consulted.some((c) => c.includes("broken") && c.includes("skipped"))).toBe(true);
   });
 
@@ -98,7 +98,7 @@ describe("resolveGateway: which gateway", () => {
     const target = await resolveGateway(fx.options({ endpoint: "https://10.0.0.9:17670", gateway: "prod" }));
     expect(target.endpoint).toBe("https://10.0.0.9:17670");
     expect(target.name).toBe("prod");
-    expect(target.tls?.ca?.toString()).toBe("ca.crt of prod");
+    expect(label(target.tls?.ca)).toBe("ca.crt of prod");
   });
 
   it("1. an explicit endpoint with an unknown name is an error naming the folders looked in", async () => {

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resolveGateway } from "../../../../src/connect/discovery/resolve-gateway.js";
-import { allMtls, ConfigFixture } from "./config-fixture.js";
+import { allMtls, ConfigFixture, label, labelledPem } from "./config-fixture.js";
 import { expectConfigError } from "./expect-config-error.js";
 
 let fx: ConfigFixture;
@@ -17,7 +17,7 @@ const https = (extra: Record<string, unknown> = {}) => ({
   gateway_endpoint: "https://127.0.0.1:17670",
   ...extra,
 });
-const text = (b: Buffer | undefined) => b?.toString();
+const text = label;
 
 describe("resolveGateway: mTLS gateways", () => {
   it("loads ca.crt, tls.crt and tls.key from the gateway's mtls folder", async () => {
@@ -54,9 +54,11 @@ describe("resolveGateway: mTLS gateways", () => {
 
   it("lets explicit tls options stand in for missing files", async () => {
     await fx.addGateway(fx.userRoot, "gw", { metadata: https(), mtls: ["ca.crt"] });
-    const target = await resolveGateway(
-      fx.options({ gateway: "gw", tls: { cert: "CERT", key: Buffer.from("KEY") } }),
-    );
+    const tls = {
+      cert: await labelledPem("CERT", "cert"),
+      key: Buffer.from(await labelledPem("KEY", "key")),
+    };
+    const target = await resolveGateway(fx.options({ gateway: "gw", tls }));
     expect(text(target.tls?.ca)).toBe("ca.crt of gw");
     expect(text(target.tls?.cert)).toBe("CERT");
     expect(text(target.tls?.key)).toBe("KEY");
@@ -178,7 +180,7 @@ describe("resolveGateway: tls options, SNI and verification", () => {
   it("reads tls.caFile, tls.certFile and tls.keyFile from disk, beating the mtls folder", async () => {
     await fx.addGateway(fx.userRoot, "gw", { metadata: https(), mtls: allMtls });
     const ca = path.join(fx.base, "my-ca.pem");
-    await writeFile(ca, "MY CA");
+    await writeFile(ca, await labelledPem("MY CA", "cert"));
     const target = await resolveGateway(fx.options({ gateway: "gw", tls: { caFile: ca } }));
     expect(text(target.tls?.ca)).toBe("MY CA");
     expect(text(target.tls?.cert)).toBe("tls.crt of gw");
