@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { AlreadyExistsError, ConflictError, NotFoundError } from "../../errors.js";
 import { openStateDb } from "./open-state-db.js";
+import { storageError, translatingStorageErrors } from "./storage-errors.js";
 
 /** Default number of log lines kept per sandbox (upstream keeps 2000, in memory only). */
 export const DEFAULT_LOG_LINES_PER_SANDBOX = 10_000;
@@ -57,8 +58,19 @@ export class LocalStateStore {
     this.deletedKept = options.deletedSandboxesKept ?? DEFAULT_DELETED_SANDBOXES_KEPT;
   }
 
+  /**
+   * Opens (creating when needed) the store in `dir`.
+   *
+   * @throws ResourceExhaustedError naming `dir`, from this or any method, when its disk is full.
+   */
   static open(dir: string, options: StateStoreOptions = {}): LocalStateStore {
-    return new LocalStateStore(openStateDb(dir), options);
+    let db: Database.Database;
+    try {
+      db = openStateDb(dir);
+    } catch (error) {
+      throw storageError(error, dir);
+    }
+    return translatingStorageErrors(new LocalStateStore(db, options), dir);
   }
 
   close(): void {
