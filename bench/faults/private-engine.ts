@@ -1,0 +1,168 @@
+/**
+ * An engine process of the soak's own, so that it can really be killed (SIGKILL) and started again
+ * without touching the engine other work on this machine uses:
+ *
+ * - docker: a second `dockerd` with its own socket, data root, exec root (and so its own managed
+ *   containerd) and pid file; no iptables rules and no default bridge of its own (the shared dockerd
+ *   owns those; local mode makes its own internal network and firewall), and an address pool apart
+ *   from the shared engine's. Its data root stays between runs, so the sandbox image is imported
+ *   once (from scripts/engines.sh's cached busybox rootfs).
+ * - podman: a second `podman system service` on a socket of its own. Podman keeps no daemon state:
+ *   the service is the engine process a client talks to, over the same storage as the shared one
+ *   (containers outlive it, with conmon, as they do when a real service dies).
+ *
+ * Started as scripts/engines.sh starts the shared ones (from /, output to a log file).
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
+import type { ContainerRuntime } from "../../src/runtime/container-runtime.js";
+import { createRuntime } from "../../src/runtime/create-runtime.js";
+import { IMAGE } from "../shared/engine.js";
+
+const run = promisify(execFile);
+
+const ROOT = "/run/openshell-soak";
+const DOCKER_DATA_ROOT = "/var/lib/openshell-soak/docker";
+const LOG_DIR = process.env.ENGINE_LOG_DIR ?? "/var/log/openshell-test";
+/** scripts/engines.sh's cache of the busybox rootfs the test images are made from. */
+const BUSYBOX_ROOTFS = join(
+  process.env.OPENSHELL_IMAGE_CACHE ?? "/var/cache/openshell-test",
+  "busybox-rootfs.tar",
+);
+
+export interface PrivateEngine {
+  readonly kind: "docker" | "podman";
+  readonly socketPath: string;
+  /** The engine process's pid while it runs. */
+  pid(): number | undefined;
+  /** Starts the engine process and waits until it answers (ms it took). */
+  start(): Promise<number>;
+  /** Sends `signal` to the engine process and waits until it has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Stops it for good (SIGTERM, as a service manager would). */
+  stop(): Promise<void>;
+}
+
+/** Engines started and not yet stopped, for a Ctrl-C to stop. */
+const running = new Set<PrivateEngine>();
+
+/** Stops every private engine still running (on Ctrl-C or a crash of the soak). */
+export async function stopPrivateEngines(): Promise<void> {
+  await Promise.allSettled([...running].map((engine) => engine.stop()));
+}
+
+export function privateEngine(kind: "docker" | "podman"): PrivateEngine {
+  const socketPath = join(ROOT, `${kind}.sock`);
+  const pidFile = join(ROOT, `${kind}.pid`);
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+
+  const argv =
+    kind === "docker"
+      ? [
+          "dockerd",
+          `--host=unix://${socketPath}`,
+          `--data-root=${DOCKER_DATA_ROOT}`,
+          `--exec-root=${join(ROOT, "docker")}`,
+          `--pidfile=${pidFile}`,
+          "--bridge=none",
+          "--iptables=false",
+          "--ip6tables=false",
+          // Nothing of the soak resolves host-gateway to reach the host; any address satisfies Docker.
+          "--host-gateway-ip=127.0.0.1",
+          "--default-address-pool=base=10.213.0.0/16,size=24",
+        ]
+      : ["podman", "system", "service", "--time=0", `unix://${socketPath}`];
+
+  const engine: PrivateEngine = {
+    kind,
+    socketPath,
+    pid: () => (child?.exitCode === null && child.signalCode === null ? child.pid : undefined),
+    async start() {
+      const t = performance.now();
+      mkdirSync(ROOT, { recursive: true });
+      mkdirSync(LOG_DIR, { recursive: true });
+      // A killed dockerd leaves its pid file (and the next one refuses to start) and a killed
+      // service its socket file: both are ours, and our process is gone.
+      rmSync(pidFile, { force: true });
+      rmSync(socketPath, { force: true });
+      const log = openSync(join(LOG_DIR, `soak-${kind}.log`), "a");
+      const started = spawn(argv[0] as string, argv.slice(1), { cwd: "/", stdio: ["ignore", log, log] });
+      child = started;
+      running.add(engine);
+      exited = new Promise((resolve) => started.once("exit", () => resolve()));
+      const deadline = Date.now() + 60_000;
+      while (!(await answers(socketPath))) {
+        if (started.exitCode !== null || started.signalCode !== null) {
+          throw new Error(
+            `the soak's ${kind} engine exited at start (log: ${join(LOG_DIR, `soak-${kind}.log`)})`,
+          );
+        }
+        if (Date.now() > deadline) throw new Error(`the soak's ${kind} engine did not answer within 60 s`);
+        await sleep(200);
+      }
+      return performance.now() - t;
+    },
+    async kill(signal) {
+      if (engine.pid() === undefined) return;
+      child?.kill(signal);
+      await exited;
+    },
+    async stop() {
+      await engine.kill("SIGTERM");
+      running.delete(engine);
+      // dockerd bind-mounts its data root onto itself and leaves the mount behind when it stops.
+      if (kind === "docker" && readFileSync("/proc/mounts", "utf8").includes(` ${DOCKER_DATA_ROOT} `)) {
+        await run("umount", [DOCKER_DATA_ROOT]).catch(() => undefined);
+      }
+    },
+  };
+  return engine;
+}
+
+/** Whether the engine answers `GET /_ping` on its socket. */
+function answers(socketPath: string): Promise<boolean> {
+  if (!existsSync(socketPath)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: "/_ping", timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on("error", () => resolve(false));
+    req.on("timeout", () => {
+      req.destroy();
+      resolve(false);
+    });
+    req.end();
+  });
+}
+
+/** A driver on the private engine, with the sandbox image in it (imported once for docker). */
+export async function privateRuntime(engine: PrivateEngine): Promise<ContainerRuntime> {
+  const runtime = await createRuntime({
+    runtime: engine.kind,
+    endpoint: { kind: "unix", socketPath: engine.socketPath },
+  });
+  if (!(await runtime.hasImage(IMAGE))) {
+    if (engine.kind !== "docker")
+      throw new Error(`${IMAGE} is missing from podman (bash scripts/engines.sh)`);
+    await run("docker", [
+      "-H",
+      `unix://${engine.socketPath}`,
+      "import",
+      "--change",
+      'CMD ["/bin/sh"]',
+      "--change",
+      "USER 1000:1000",
+      "--change",
+      "WORKDIR /sandbox",
+      BUSYBOX_ROOTFS,
+      IMAGE,
+    ]);
+  }
+  return runtime;
+}
