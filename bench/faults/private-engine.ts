@@ -3,9 +3,10 @@
  * without touching the engine other work on this machine uses:
  *
  * - docker: a second `dockerd` with its own socket, data root, exec root (and so its own managed
- *   containerd) and pid file; no iptables rules and no default bridge of its own (the shared dockerd
- *   owns those; local mode makes its own internal network and firewall), and an address pool apart
- *   from the shared engine's. Its data root stays between runs, so the sandbox image is imported
+ *   containerd) and pid file; no iptables rules (the shared dockerd owns those; local mode makes its
+ *   own internal network and firewall), a default bridge of its own (`ossoak0`, made here), and an
+ *   address pool apart from the shared engine's. Not `--bridge=none`: a dockerd started so deletes
+ *   the host's `docker0`, which the shared engine's containers need. Its data root stays between runs, so the sandbox image is imported
  *   once (from scripts/engines.sh's cached busybox rootfs).
  * - podman: a second `podman system service` on a socket of its own. Podman keeps no daemon state:
  *   the service is the engine process a client talks to, over the same storage as the shared one
@@ -26,6 +27,8 @@ import { IMAGE } from "../shared/engine.js";
 const run = promisify(execFile);
 
 const ROOT = "/run/openshell-soak";
+/** The private dockerd's default bridge, made before it starts (dockerd adopts a named bridge). */
+const DOCKER_BRIDGE = { name: "ossoak0", address: "10.214.0.1/24" };
 const DOCKER_DATA_ROOT = "/var/lib/openshell-soak/docker";
 const LOG_DIR = process.env.ENGINE_LOG_DIR ?? "/var/log/openshell-test";
 /** scripts/engines.sh's cache of the busybox rootfs the test images are made from. */
@@ -69,7 +72,7 @@ export function privateEngine(kind: "docker" | "podman"): PrivateEngine {
           `--data-root=${DOCKER_DATA_ROOT}`,
           `--exec-root=${join(ROOT, "docker")}`,
           `--pidfile=${pidFile}`,
-          "--bridge=none",
+          `--bridge=${DOCKER_BRIDGE.name}`,
           "--iptables=false",
           "--ip6tables=false",
           // Nothing of the soak resolves host-gateway to reach the host; any address satisfies Docker.
@@ -90,6 +93,7 @@ export function privateEngine(kind: "docker" | "podman"): PrivateEngine {
       // service its socket file: both are ours, and our process is gone.
       rmSync(pidFile, { force: true });
       rmSync(socketPath, { force: true });
+      if (kind === "docker") await ensureBridge();
       const log = openSync(join(LOG_DIR, `soak-${kind}.log`), "a");
       const started = spawn(argv[0] as string, argv.slice(1), { cwd: "/", stdio: ["ignore", log, log] });
       child = started;
@@ -122,6 +126,16 @@ export function privateEngine(kind: "docker" | "podman"): PrivateEngine {
     },
   };
   return engine;
+}
+
+/** The private dockerd's bridge, with its address, up; left in place between runs. */
+async function ensureBridge(): Promise<void> {
+  const { name, address } = DOCKER_BRIDGE;
+  await run("ip", ["link", "add", "name", name, "type", "bridge"]).catch((error: { stderr?: string }) => {
+    if (!/exists/i.test(error.stderr ?? "")) throw error;
+  });
+  await run("ip", ["address", "replace", address, "dev", name]);
+  await run("ip", ["link", "set", name, "up"]);
 }
 
 /** Whether the engine answers `GET /_ping` on its socket. */
