@@ -40,7 +40,23 @@ wait_for() {
 docker_answers() { docker -H "unix://${OPENSHELL_DOCKER_SOCKET}" info --format '{{.ServerVersion}}'; }
 podman_answers() { curl -fsS --max-time 3 --unix-socket "$OPENSHELL_PODMAN_SOCKET_PATH" http://d/_ping; }
 
+# A running dockerd whose default bridge is gone (another dockerd started with --bridge=none deletes
+# docker0) answers pings but cannot start a container on its default network; only a restart brings
+# the bridge back.
+docker_bridge_missing() {
+  have ip || return 1
+  local bridge
+  bridge="$(docker -H "unix://${OPENSHELL_DOCKER_SOCKET}" network inspect bridge \
+    --format '{{index .Options "com.docker.network.bridge.name"}}' 2>/dev/null)" || return 1
+  [[ -n "$bridge" ]] && ! ip link show "$bridge" >/dev/null 2>&1
+}
+
 ensure_docker() {
+  if docker_answers >/dev/null 2>&1 && docker_bridge_missing && is_root; then
+    warn "docker: the engine's default bridge is gone; restarting dockerd to bring it back"
+    pkill -x dockerd || true
+    wait_for 30 bash -c '! pgrep -x dockerd >/dev/null' || die "dockerd did not stop within 30 s"
+  fi
   if docker_answers >/dev/null 2>&1; then
     echo "docker: engine $(docker_answers) already answers on ${OPENSHELL_DOCKER_SOCKET} (reusing it)"
     return 0
