@@ -5,6 +5,10 @@
  *
  * Request lines are found by scanning what the client sends for `METHOD /path HTTP/1.x`: good enough
  * for the engine API, whose bodies are JSON and whose hijacked streams here carry no stdin.
+ *
+ * It can also play an engine that misbehaves on one kind of connection: cut only those (the event
+ * stream dropping while everything else answers), or leave them open after the engine has ended
+ * them (what some engines do to an exec's or a log's stream when the container dies under it).
  */
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -37,7 +41,42 @@ export interface EngineProxy {
    * once that has happened.
    */
   loseAnswerTo(request: RegExp): Promise<void>;
+  /**
+   * Cuts the open connections whose normalized `METHOD /path` (of a request made on them) matches,
+   * as if the engine dropped them; everything else stays up. Says how many were cut.
+   */
+  cutConnections(request: RegExp): number;
+  /**
+   * From now on, when the engine ends a connection whose request matches, the client's side stays
+   * open and silent until the client closes it: an engine that never ends that stream. The function
+   * it returns stops that for connections opened after.
+   */
+  neverEnd(request: RegExp): () => void;
+  /**
+   * What the engine sends on the open connections whose request matches stops reaching the client
+   * (the connection stays up): events the engine sends there are lost. Says how many were silenced.
+   */
+  silence(request: RegExp): number;
   close(): Promise<void>;
+}
+
+/** One client connection and what the proxy knows and does about it. */
+interface Link {
+  client: Socket;
+  /** The normalized `METHOD /path` of each request made on it. */
+  requests: string[];
+  /** The engine's end of it does not reach the client (neverEnd). */
+  held: boolean;
+  /** On a held connection, bytes that may be the start of the answer's end, kept back. */
+  keptBack?: Buffer;
+  /** On a held connection, the last bytes passed on (where the empty last chunk would follow). */
+  sentTail?: Buffer;
+  /** On a held connection, once its headers are in: whether the answer streams or is all swallowed. */
+  answer?: "streaming" | "swallowed";
+  /** The engine's bytes do not reach the client (silence). */
+  silenced: boolean;
+  /** Set when the engine's answer on it is to be lost (loseAnswerTo): called as it is. */
+  lose?: () => void;
 }
 
 export async function startEngineProxy(targetSocket: string): Promise<EngineProxy> {
@@ -45,41 +84,73 @@ export async function startEngineProxy(targetSocket: string): Promise<EngineProx
   const socketPath = join(dir, "engine.sock");
   let counts: RequestCounts = { connections: 0, requests: new Map() };
   const open = new Set<Socket>();
+  const links = new Set<Link>();
   let loseAnswer: { request: RegExp; lost: () => void } | undefined;
+  const neverEnding: RegExp[] = [];
 
   const onConnection = (client: Socket) => {
     counts.connections++;
     const upstream = connect(targetSocket);
+    const link: Link = { client, requests: [], held: false, silenced: false };
     open.add(client);
     open.add(upstream);
+    links.add(link);
     const done = () => {
       client.destroy();
       upstream.destroy();
       open.delete(client);
       open.delete(upstream);
+      links.delete(link);
     };
     client.on("data", (chunk: Buffer) => {
       for (const match of chunk.toString("latin1").matchAll(REQUEST_LINE)) {
         const key = `${match[1]} ${normalizePath(match[2] ?? "")}`;
+        link.requests.push(key);
         counts.requests.set(key, (counts.requests.get(key) ?? 0) + 1);
+        if (neverEnding.some((request) => request.test(key))) link.held = true;
         const lose = loseAnswer;
         if (lose?.request.test(key)) {
           loseAnswer = undefined;
           // The request goes on to the engine; the first bytes of its answer end the connection.
-          upstream.unpipe(client);
-          upstream.once("data", () => {
-            done();
-            lose.lost();
-          });
-          upstream.resume();
+          link.lose = lose.lost;
         }
       }
     });
+    upstream.on("data", (chunk: Buffer) => {
+      if (link.lose !== undefined) {
+        done();
+        link.lose();
+        return;
+      }
+      if (link.silenced) return;
+      // A held connection passes the engine's bytes on, but not the engine's end of them.
+      let send = chunk;
+      if (link.held) {
+        const split = withoutEnd(link, chunk);
+        send = split.send;
+        link.keptBack = split.keep;
+      }
+      if (!client.write(send)) {
+        upstream.pause();
+        client.once("drain", () => upstream.resume());
+      }
+    });
     client.pipe(upstream);
-    upstream.pipe(client);
     client.on("error", done).on("close", done);
-    upstream.on("error", done).on("close", done);
+    upstream.on("end", () => {
+      if (!link.held) client.end();
+    });
+    const upstreamGone = () => {
+      if (!link.held) return done();
+      upstream.destroy();
+      open.delete(upstream);
+    };
+    upstream.on("error", upstreamGone).on("close", upstreamGone);
   };
+
+  /** The open connections on which a request matching `request` was made. */
+  const linksOf = (request: RegExp) =>
+    [...links].filter((link) => link.requests.some((key) => request.test(key)));
 
   let server: Server | undefined;
   const listen = async () => {
@@ -116,11 +187,65 @@ export async function startEngineProxy(targetSocket: string): Promise<EngineProx
         loseAnswer = { request, lost: resolve };
       });
     },
+    cutConnections(request) {
+      const cut = linksOf(request);
+      for (const link of cut) link.client.destroy();
+      return cut.length;
+    },
+    silence(request) {
+      const silenced = linksOf(request);
+      for (const link of silenced) link.silenced = true;
+      return silenced.length;
+    },
+    neverEnd(request) {
+      neverEnding.push(request);
+      return () => {
+        const at = neverEnding.indexOf(request);
+        if (at !== -1) neverEnding.splice(at, 1);
+      };
+    },
     async close() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** How a chunked response ends: the last data chunk's CRLF, then the empty chunk `0` CRLF CRLF. */
+const LAST_CHUNK = Buffer.from("\r\n0\r\n\r\n", "latin1");
+
+/**
+ * For a held connection: what of the engine's bytes to pass on now, and what to keep back, so that
+ * the end of its answer never reaches the client. An answer with a fixed length is all end (an
+ * engine that flushes nothing before the stream is over sends its headers only then): none of it
+ * goes. Of a chunked answer, the empty last chunk stays back; the engine may write it in pieces, so
+ * a tail that could be its start (`CRLF 0`, ...) waits for the next bytes.
+ */
+function withoutEnd(link: Link, chunk: Buffer): { send: Buffer; keep: Buffer } {
+  const all = Buffer.concat([link.keptBack ?? Buffer.alloc(0), chunk]);
+  const none = Buffer.alloc(0);
+  if (link.answer === undefined) {
+    const headersEnd = all.indexOf("\r\n\r\n");
+    if (headersEnd === -1) return { send: none, keep: all };
+    const fixedLength = /\r\ncontent-length:/i.test(all.subarray(0, headersEnd).toString("latin1"));
+    link.answer = fixedLength ? "swallowed" : "streaming";
+  }
+  if (link.answer === "swallowed") return { send: none, keep: none };
+  // What was passed on last counts too: the empty chunk may come alone after a CRLF already sent.
+  const seen = Buffer.concat([link.sentTail ?? none, all]);
+  let keep = 0;
+  if (seen.subarray(-LAST_CHUNK.length).equals(LAST_CHUNK)) {
+    keep = LAST_CHUNK.length - 2;
+  } else {
+    for (let n = LAST_CHUNK.length - 1; n >= 3 && keep === 0; n--) {
+      if (seen.subarray(-n).equals(LAST_CHUNK.subarray(0, n))) keep = Math.min(n, all.length);
+    }
+  }
+  const send = all.subarray(0, all.length - keep);
+  link.sentTail = Buffer.concat([link.sentTail ?? none, send]).subarray(-2);
+  // The empty chunk itself is dropped; a tail that may yet become it waits.
+  const complete = seen.subarray(-LAST_CHUNK.length).equals(LAST_CHUNK);
+  return { send, keep: complete ? none : all.subarray(all.length - keep) };
 }
 
 function normalizePath(path: string): string {
