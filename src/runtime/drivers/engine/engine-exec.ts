@@ -1,12 +1,14 @@
 import type { Duplex } from "node:stream";
 import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
+import type Docker from "dockerode";
 import { CanceledError, ContainerRuntimeError, type OpenShellError } from "../../../errors.js";
 import type { ExecExit, ExecProcess, ExecSpec, OutputChunk, TerminalSize } from "../../exec-types.js";
 import { FrameDecoder } from "../../streams/frame-decoder.js";
-import { watchContainerRunning } from "./container-watchdog.js";
+import type { ContainerStopNotice } from "./container-watchdog.js";
 import { dial } from "./engine-client.js";
 import type { EngineContext } from "./engine-context.js";
+import { hasStatus } from "./engine-errors.js";
 
 /** How long to wait for the engine to record an exec's exit after its stream has ended. */
 const EXIT_SETTLE_MS = 2_000;
@@ -34,34 +36,77 @@ export async function startEngineExec(
   const tty = spec.tty ?? false;
   const wantsStdin = spec.stdin ?? false;
   const container = engine.docker.getContainer(containerId);
-  const exec = await engine.call(what, () =>
-    container.exec({
-      Cmd: [...spec.command],
-      Env: Object.entries(spec.env ?? {}).map(([key, value]) => `${key}=${value}`),
-      ...(spec.workdir === undefined ? {} : { WorkingDir: spec.workdir }),
-      ...(spec.user === undefined ? {} : { User: spec.user }),
-      Tty: tty,
-      // Engines on API 1.42+ size the terminal from the start; older ones ignore this and get the
-      // resize below, which can come after a very quick command has already read its size.
-      ...(tty && spec.terminalSize !== undefined
-        ? { ConsoleSize: [spec.terminalSize.rows, spec.terminalSize.columns] }
-        : {}),
-      AttachStdin: wantsStdin,
-      AttachStdout: true,
-      AttachStderr: true,
-      ...(signal === undefined ? {} : { abortSignal: signal }),
-    }),
-  );
-  const socket = (await engine.call(what, () =>
-    exec.start({ hijack: true, stdin: wantsStdin, Tty: tty, Detach: false }),
-  )) as Duplex;
 
-  // Why the stream was cut, when we cut it: the caller's abort or the container stopping.
+  // Why the stream was cut, when we cut it: the caller's abort, the container stopping, or the
+  // engine lost. The container may stop before the stream exists: then it is cut as it opens.
+  let socket: Duplex | undefined;
   let cutReason: OpenShellError | undefined;
   const cut = (reason: OpenShellError) => {
     if (cutReason === undefined) cutReason = reason;
-    socket.destroy();
+    socket?.destroy();
   };
+  const onStop = (notice: ContainerStopNotice) =>
+    cut(notice.kind === "lost" ? notice.error : stoppedUnder(engine, what));
+  // Watching starts before the exec does: a death in between is then told, not missed.
+  const watch = await engine.watchdog.watch(containerId, onStop, what, signal);
+  try {
+    const exec = await engine.call(what, () =>
+      container.exec({
+        Cmd: [...spec.command],
+        Env: Object.entries(spec.env ?? {}).map(([key, value]) => `${key}=${value}`),
+        ...(spec.workdir === undefined ? {} : { WorkingDir: spec.workdir }),
+        ...(spec.user === undefined ? {} : { User: spec.user }),
+        Tty: tty,
+        // Engines on API 1.42+ size the terminal from the start; older ones ignore this and get the
+        // resize below, which can come after a very quick command has already read its size.
+        ...(tty && spec.terminalSize !== undefined
+          ? { ConsoleSize: [spec.terminalSize.rows, spec.terminalSize.columns] }
+          : {}),
+        AttachStdin: wantsStdin,
+        AttachStdout: true,
+        AttachStderr: true,
+        ...(signal === undefined ? {} : { abortSignal: signal }),
+      }),
+    );
+    const opened = (await engine.call(what, () =>
+      exec.start({ hijack: true, stdin: wantsStdin, Tty: tty, Detach: false }),
+    )) as Duplex;
+    socket = opened;
+    // Once the connection is gone the output ends by itself, and its end checks the container.
+    opened.once("close", () => watch.stop());
+    if (cutReason !== undefined) opened.destroy();
+    return await execProcess(engine, containerId, what, spec, exec, opened, {
+      reason: () => cutReason,
+      cut,
+      stopWatching: () => watch.stop(),
+    });
+  } catch (error) {
+    watch.stop();
+    socket?.destroy();
+    throw error;
+  }
+}
+
+/** How the exec's output learns why its stream was cut, cuts it, and stops the watchdog's watch. */
+interface ExecCut {
+  reason(): OpenShellError | undefined;
+  cut(reason: OpenShellError): void;
+  stopWatching(): void;
+}
+
+/** The started exec as an ExecProcess: its output always ends, with the exit code or an error. */
+async function execProcess(
+  engine: EngineContext,
+  containerId: string,
+  what: string,
+  spec: ExecSpec,
+  exec: Docker.Exec,
+  socket: Duplex,
+  { reason, cut, stopWatching }: ExecCut,
+): Promise<ExecProcess> {
+  const signal = spec.signal;
+  const tty = spec.tty ?? false;
+  const wantsStdin = spec.stdin ?? false;
   const onAbort = () =>
     cut(new CanceledError(`${what}: canceled by the caller's signal`, { cause: signal?.reason }));
   if (signal?.aborted) onAbort();
@@ -85,14 +130,21 @@ export async function startEngineExec(
   if (tty && spec.terminalSize !== undefined) {
     // A command that already finished has no terminal left to size: not an error.
     await resize(spec.terminalSize).catch((error: unknown) => {
-      if (!/not running|stopped/i.test(String((error as Error).message))) throw error;
+      if (/not running|stopped/i.test(String((error as Error).message))) return;
+      signal?.removeEventListener("abort", onAbort);
+      throw error;
     });
   }
 
   const exitCodeAfterEnd = async (): Promise<number> => {
     const deadline = Date.now() + EXIT_SETTLE_MS;
     for (;;) {
-      const state = await engine.call(what, () => exec.inspect());
+      const state = await exec.inspect().catch((error: unknown) => {
+        if (hasStatus(error, 404)) return undefined;
+        throw engine.error(error, what);
+      });
+      // The exec went with its container: removed while the command ran.
+      if (state === undefined) throw stoppedUnder(engine, what);
       if (!state.Running && state.ExitCode !== null && state.ExitCode !== undefined) {
         // A signal exit (>= 128) may be the container being killed rather than the command
         // failing; tell them apart, because the first must be an error, not an exit code.
@@ -116,7 +168,6 @@ export async function startEngineExec(
 
   async function* output(): AsyncGenerator<OutputChunk> {
     const decoder = tty ? undefined : new FrameDecoder();
-    const watchdog = watchContainerRunning(engine, containerId, () => cut(stoppedUnder(engine, what)));
     try {
       try {
         for await (const chunk of socket as AsyncIterable<Buffer>) {
@@ -127,8 +178,9 @@ export async function startEngineExec(
           }
         }
       } catch (error) {
-        throw cutReason ?? engine.error(error, `${what}: the output stream broke`);
+        throw reason() ?? engine.error(error, `${what}: the output stream broke`);
       }
+      const cutReason = reason();
       if (cutReason !== undefined) throw cutReason;
       if (decoder?.midFrame) {
         throw new ContainerRuntimeError(`${what}: the output stream ended in the middle of a frame`, {
@@ -141,7 +193,7 @@ export async function startEngineExec(
       settle?.reject(error);
       throw error;
     } finally {
-      watchdog.stop();
+      stopWatching();
       signal?.removeEventListener("abort", onAbort);
       socket.destroy();
     }

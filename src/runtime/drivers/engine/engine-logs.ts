@@ -4,7 +4,7 @@ import type { OutputChunk } from "../../exec-types.js";
 import type { LogLine, LogOptions } from "../../log-types.js";
 import { FrameDecoder } from "../../streams/frame-decoder.js";
 import { LineSplitter } from "../../streams/line-splitter.js";
-import { watchContainerRunning } from "./container-watchdog.js";
+import type { ContainerStopNotice, ContainerWatch } from "./container-watchdog.js";
 import type { EngineContext } from "./engine-context.js";
 
 /** Opens the raw log stream; `framed` says whether it carries 8-byte frame headers. */
@@ -26,33 +26,52 @@ export async function* engineLogLines(
   const what = `logs of container ${containerId}`;
   const signal = options.signal;
   signal?.throwIfAborted();
-  const { stream, framed } = await engine.call(what, () => open(options));
-  const chunks: Iterable<Buffer> | AsyncIterable<Buffer> = Buffer.isBuffer(stream)
-    ? [stream]
-    : (stream as AsyncIterable<Buffer>);
+  let stream: Readable | Buffer | undefined;
   let cutReason: OpenShellError | undefined;
+  let endedByStop = false;
+  // Cutting also cancels an open still under way: an engine may send nothing, not even its
+  // headers, until the container writes its first line.
+  const opening = new AbortController();
   const destroy = () => {
-    if (!Buffer.isBuffer(stream)) stream.destroy();
+    opening.abort();
+    if (stream !== undefined && !Buffer.isBuffer(stream)) stream.destroy();
+  };
+  let graceTimer: NodeJS.Timeout | undefined;
+  const onStop = (notice: ContainerStopNotice) => {
+    if (notice.kind === "lost") {
+      cutReason ??= notice.error;
+      destroy();
+      return;
+    }
+    graceTimer = setTimeout(() => {
+      endedByStop = true;
+      destroy();
+    }, STOPPED_GRACE_MS).unref();
   };
   const onAbort = () => {
     cutReason ??= new CanceledError(`${what}: canceled by the caller's signal`, { cause: signal?.reason });
     destroy();
   };
   signal?.addEventListener("abort", onAbort, { once: true });
-  let graceTimer: NodeJS.Timeout | undefined;
-  let endedByStop = false;
-  const watchdog = options.follow
-    ? watchContainerRunning(engine, containerId, () => {
-        graceTimer = setTimeout(() => {
-          endedByStop = true;
-          destroy();
-        }, STOPPED_GRACE_MS).unref();
-      })
-    : undefined;
-  const decoder = framed ? new FrameDecoder() : undefined;
-  const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
-  const timestamps = options.timestamps ?? false;
+  let watch: ContainerWatch | undefined;
   try {
+    // Watching starts before the stream opens: a death in between is then told, not missed.
+    if (options.follow) watch = await engine.watchdog.watch(containerId, onStop, what, signal);
+    let opened: Awaited<ReturnType<OpenLogStream>>;
+    try {
+      opened = await engine.call(what, () => open({ ...options, signal: opening.signal }));
+    } catch (error) {
+      if (cutReason !== undefined) throw cutReason;
+      if (endedByStop) return;
+      throw error;
+    }
+    stream = opened.stream;
+    const chunks: Iterable<Buffer> | AsyncIterable<Buffer> = Buffer.isBuffer(stream)
+      ? [stream]
+      : (stream as AsyncIterable<Buffer>);
+    const decoder = opened.framed ? new FrameDecoder() : undefined;
+    const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+    const timestamps = options.timestamps ?? false;
     try {
       for await (const chunk of chunks) {
         const pieces: OutputChunk[] =
@@ -74,7 +93,7 @@ export async function* engineLogLines(
       if (rest !== undefined && rest !== "") yield toLine(name, rest, timestamps);
     }
   } finally {
-    watchdog?.stop();
+    watch?.stop();
     clearTimeout(graceTimer);
     signal?.removeEventListener("abort", onAbort);
     destroy();

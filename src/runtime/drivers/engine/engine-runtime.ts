@@ -363,8 +363,9 @@ export abstract class EngineRuntime implements ContainerRuntime {
   }
 
   async close(): Promise<void> {
-    // dockerode holds no pooled connections of its own (each request is a fresh socket); nothing
-    // to release. The reaper, if started, keeps watching: it is meant to outlive this object.
+    // dockerode holds no pooled connections of its own; the watchdog's event stream goes once the
+    // streams still open end. The reaper, if started, keeps watching: it is meant to outlive this.
+    this.engineContext?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
