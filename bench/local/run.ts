@@ -8,6 +8,7 @@
  *
  *   npm run bench:local                     (BENCH_QUICK=1 for a short smoke run)
  *   BENCH_RUNTIME=podman npm run bench:local
+ *   BENCH_IDLE_ONLY=1 npm run bench:local   (only the engine requests of 8 idle sandboxes)
  *
  * Everything it creates carries the label openshell.ai/bench=local (the local gateways are
  * ephemeral too) and is removed at the start and at the end, failure or Ctrl-C included.
@@ -23,8 +24,9 @@ import { type RequestCounts, startEngineProxy } from "../../test/support/engine-
 import { type BenchEngine, benchEngine, IMAGE, removeBenchObjects, removeNetwork } from "../shared/engine.js";
 import { loadAverage } from "../shared/machine.js";
 import { socketCount } from "../shared/memory-snapshot.js";
-import { inFlight, median, mib, ms, percentile, ratio, runSchedule } from "../shared/rounds.js";
+import { median, mib, ms, percentile, ratio, runSchedule } from "../shared/rounds.js";
 import { localWay } from "../shared/sandbox-round.js";
+import { countIdleRequests, type IdleCount, printIdle } from "./idle.js";
 import { type MemoryReport, type MemorySnapshot, measureMemory } from "./memory.js";
 import { BENCH_LABELS, bareWay, PHASES, type PhaseTimes, type Way } from "./ways.js";
 
@@ -40,9 +42,6 @@ const PAR_IN_FLIGHT = 8;
 const PAR_BATCHES = quick ? 1 : 6;
 /** Rounds per way through the counting proxy (untimed). */
 const PROFILE_ROUNDS = quick ? 2 : 4;
-/** Idle sandboxes, and for how long, whose engine requests are counted. */
-const IDLE_SANDBOXES = quick ? 4 : 8;
-const IDLE_WINDOW_MS = 5000;
 /** Idle sandboxes for the memory measure. */
 const MEMORY_SANDBOXES = quick ? 8 : 32;
 
@@ -63,6 +62,14 @@ async function main(): Promise<void> {
     throw new Error(`image ${IMAGE} is missing (bash scripts/engines.sh makes it)`);
   const leftovers = await removeBenchObjects(bare, BENCH_LABELS);
   if (leftovers > 0) console.log(`removed ${leftovers} object(s) left over by an earlier run`);
+  if (process.env.BENCH_IDLE_ONLY === "1") {
+    const idle = await idleOnly(engine);
+    console.log(
+      `\nopenshell local mode on ${engine.kind} ${info.version} (Node ${process.version}, ${IMAGE})\n`,
+    );
+    printIdle(idle, shownRequest);
+    return;
+  }
 
   // The bare side's network, made once as local mode makes its own once.
   const network = `openshell-bench-local-${bare.sessionId}`;
@@ -142,8 +149,8 @@ interface Profile {
 
 interface RequestProfile {
   rounds: Profile[];
-  /** Engine requests per second the local gateway makes with IDLE_SANDBOXES sandboxes doing nothing. */
-  idle: { perSecond: number; requests: Map<string, number> };
+  /** What the local gateway asks of the engine with its sandboxes doing nothing. */
+  idle: IdleCount;
 }
 
 /**
@@ -170,26 +177,29 @@ async function profileRequests(engine: BenchEngine): Promise<RequestProfile> {
       const counts: RequestCounts = proxy.take();
       rounds.push({ name: way.name, connections: counts.connections, requests: counts.requests });
     }
-    await inFlight(IDLE_SANDBOXES, 8, async (i) => {
-      const sb = await os.sandboxes.create({
-        name: `idle-${i}`,
-        image: IMAGE,
-        containerLabels: BENCH_LABELS,
-      });
-      await sb.ready({ timeoutMs: 120_000 });
-    });
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    proxy.take();
-    await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_MS));
-    const idle = proxy.take();
-    const total = [...idle.requests.values()].reduce((a, b) => a + b, 0);
-    return { rounds, idle: { perSecond: total / (IDLE_WINDOW_MS / 1000), requests: idle.requests } };
+    return { rounds, idle: await countIdleRequests(os, proxy, BENCH_LABELS) };
   } finally {
     await os.close();
     await removeNetwork(bare, network).catch(() => undefined);
     await proxy.close();
   }
 }
+
+/** The idle count alone, on a gateway of its own behind a counting proxy. */
+async function idleOnly(engine: BenchEngine): Promise<IdleCount> {
+  const proxy = await startEngineProxy(engine.socketPath);
+  const endpoint = { kind: "unix" as const, socketPath: proxy.socketPath };
+  const os = await OpenShell.local({ runtime: engine.kind, runtimeOptions: { endpoint }, ephemeral: true });
+  try {
+    return await countIdleRequests(os, proxy, BENCH_LABELS);
+  } finally {
+    await os.close();
+    await proxy.close();
+  }
+}
+
+/** The proxy strips a leading /vX.Y; libpod's /v4.0.0/libpod paths keep a stray ".0". */
+const shownRequest = (key: string) => key.replace(/ \.\d+\/libpod\//, " /libpod/");
 
 /** Lets background work (the gateway's refreshes after the last event) finish before counting. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
@@ -249,8 +259,7 @@ function printParallel(samples: Map<string, number[]>): void {
 
 function printProfile({ rounds: profile, idle }: RequestProfile): void {
   const keys = [...new Set(profile.flatMap((p) => [...p.requests.keys()]))].sort();
-  // The proxy strips a leading /vX.Y; libpod's /v4.0.0/libpod paths keep a stray ".0".
-  const shown = (key: string) => key.replace(/ \.\d+\/libpod\//, " /libpod/");
+  const shown = shownRequest;
   const perRound = (n: number) => (n / PROFILE_ROUNDS).toFixed(2).replace(/\.?0+$/, "");
   console.log(`| request | ${profile.map((p) => p.name).join(" | ")} |`);
   console.log(`|---|${profile.map(() => "---").join("|")}|`);
@@ -260,13 +269,8 @@ function printProfile({ rounds: profile, idle }: RequestProfile): void {
   const sum = (p: Profile) => [...p.requests.values()].reduce((a, b) => a + b, 0);
   console.log(`| **all requests** | ${profile.map((p) => perRound(sum(p))).join(" | ")} |`);
   console.log(`| connections opened | ${profile.map((p) => perRound(p.connections)).join(" | ")} |`);
-  const idleKinds = [...idle.requests]
-    .map(([key, n]) => `${shown(key)} ${(n / (IDLE_WINDOW_MS / 1000)).toFixed(1)}/s`)
-    .join(", ");
-  console.log(
-    `\nWith ${IDLE_SANDBOXES} idle sandboxes the local gateway makes ${idle.perSecond.toFixed(1)} engine requests/s` +
-      `${idleKinds ? ` (${idleKinds})` : ""}`,
-  );
+  console.log("");
+  printIdle(idle, shown);
 }
 
 function printMemory(report: MemoryReport): void {
