@@ -45,8 +45,11 @@ export async function startEngineExec(
     if (cutReason === undefined) cutReason = reason;
     socket?.destroy();
   };
-  const onStop = (notice: ContainerStopNotice) =>
+  let containerStopped = false;
+  const onStop = (notice: ContainerStopNotice) => {
+    containerStopped ||= notice.kind === "stopped";
     cut(notice.kind === "lost" ? notice.error : stoppedUnder(engine, what));
+  };
   // Watching starts before the exec does: a death in between is then told, not missed.
   const watch = await engine.watchdog.watch(containerId, onStop, what, signal);
   try {
@@ -72,11 +75,10 @@ export async function startEngineExec(
       exec.start({ hijack: true, stdin: wantsStdin, Tty: tty, Detach: false }),
     )) as Duplex;
     socket = opened;
-    // Once the connection is gone the output ends by itself, and its end checks the container.
-    opened.once("close", () => watch.stop());
     if (cutReason !== undefined) opened.destroy();
     return await execProcess(engine, containerId, what, spec, exec, opened, {
       reason: () => cutReason,
+      containerStopped: () => containerStopped,
       cut,
       stopWatching: () => watch.stop(),
     });
@@ -90,6 +92,8 @@ export async function startEngineExec(
 /** How the exec's output learns why its stream was cut, cuts it, and stops the watchdog's watch. */
 interface ExecCut {
   reason(): OpenShellError | undefined;
+  /** The watchdog has said the container stopped. */
+  containerStopped(): boolean;
   cut(reason: OpenShellError): void;
   stopWatching(): void;
 }
@@ -102,7 +106,7 @@ async function execProcess(
   spec: ExecSpec,
   exec: Docker.Exec,
   socket: Duplex,
-  { reason, cut, stopWatching }: ExecCut,
+  { reason, containerStopped, cut, stopWatching }: ExecCut,
 ): Promise<ExecProcess> {
   const signal = spec.signal;
   const tty = spec.tty ?? false;
@@ -148,7 +152,10 @@ async function execProcess(
       if (!state.Running && state.ExitCode !== null && state.ExitCode !== undefined) {
         // A signal exit (>= 128) may be the container being killed rather than the command
         // failing; tell them apart, because the first must be an error, not an exit code.
-        if (state.ExitCode >= 128 && (await containerStops(engine, containerId, SIGNAL_EXIT_SETTLE_MS))) {
+        if (
+          state.ExitCode >= 128 &&
+          (await containerStops(engine, containerId, SIGNAL_EXIT_SETTLE_MS, containerStopped))
+        ) {
           throw stoppedUnder(engine, what);
         }
         return state.ExitCode;
@@ -238,26 +245,31 @@ function stdinWriter(socket: Duplex): Writable {
   });
 }
 
+/** Engines still say Running while they remove or stop a container; its processes are gone already. */
+const ON_ITS_WAY_OUT = new Set(["removing", "stopping"]);
+
 async function containerStillRunning(engine: EngineContext, containerId: string): Promise<boolean> {
   try {
-    return (await engine.docker.getContainer(containerId).inspect()).State.Running;
+    const state = (await engine.docker.getContainer(containerId).inspect()).State;
+    return state.Running && !ON_ITS_WAY_OUT.has(state.Status);
   } catch {
     return false;
   }
 }
 
-/** True when the container is, or within `withinMs` becomes, not running. */
+/** True when the container is, or within `withinMs` becomes, not running (or `told` says it stopped). */
 async function containerStops(
   engine: EngineContext,
   containerId: string,
   withinMs: number,
+  told: () => boolean,
 ): Promise<boolean> {
   const deadline = Date.now() + withinMs;
   do {
-    if (!(await containerStillRunning(engine, containerId))) return true;
+    if (told() || !(await containerStillRunning(engine, containerId))) return true;
     await sleep(50);
   } while (Date.now() < deadline);
-  return false;
+  return told();
 }
 
 function stoppedUnder(engine: EngineContext, what: string): ContainerRuntimeError {
