@@ -118,8 +118,11 @@ export async function runGatewayChild(): Promise<void> {
       reconciliation: gateway.reconciliation,
     });
   } catch (error) {
-    send({ type: "failed", error: describe(error) });
-    process.exit(1);
+    // Exit once the parent has the reason: an IPC message is sent asynchronously.
+    const failed: ChildMessage = { type: "failed", error: describe(error) };
+    if (process.send === undefined) process.exit(1);
+    process.send(failed, () => process.exit(1));
+    return;
   }
 
   process.on("message", (message: ParentMessage) => {
