@@ -29,9 +29,10 @@ import * as valid from "./valid-inputs.js";
 
 const cases = caseCounter("exec-inputs");
 
-const execRuns = runs(400);
-const forwardRuns = runs(200);
-const logsRuns = runs(300);
+const execRuns = runs(300);
+const interactiveRuns = runs(200);
+const forwardRuns = runs(150);
+const logsRuns = runs(200);
 
 const command = fc.oneof(
   { weight: 3, arbitrary: valid.command },
@@ -100,7 +101,7 @@ describe("fuzz: exec, forward and logs inputs over a real HTTP/2 gateway", () =>
   );
 
   it(
-    `execInteractive: stdin and resize take what they document and refuse the rest by name (${execRuns} runs)`,
+    `execInteractive: stdin and resize take what they document and refuse the rest by name (${interactiveRuns} runs)`,
     async () => {
       await fc.assert(
         fc.asyncProperty(
@@ -139,10 +140,10 @@ describe("fuzz: exec, forward and logs inputs over a real HTTP/2 gateway", () =>
             if (stdin) expectGivenWasSent(bytes, stdin.value, "stdin");
           },
         ),
-        settings(execRuns),
+        settings(interactiveRuns),
       );
     },
-    timeFor(execRuns, 20),
+    timeFor(interactiveRuns, 20),
   );
 
   it(

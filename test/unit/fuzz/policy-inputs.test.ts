@@ -21,8 +21,8 @@ import * as valid from "./valid-inputs.js";
 
 const cases = caseCounter("policy-inputs");
 
-const updateRuns = runs(400);
-const validRuns = runs(200);
+const updateRuns = runs(300);
+const validRuns = runs(100);
 
 const updateInput = optionsOf({
   networkPolicies: fc.oneof(valid.networkPolicies, corrupted(valid.networkPolicies)),

@@ -30,9 +30,9 @@ import * as valid from "./valid-inputs.js";
 
 const cases = caseCounter("provider-inputs");
 
-const providerRuns = runs(400);
-const leakRuns = runs(200);
-const routeRuns = runs(300);
+const providerRuns = runs(300);
+const leakRuns = runs(100);
+const routeRuns = runs(200);
 
 /** Credentials whose values are secrets, sometimes spoiled by hostile keys or values. */
 const credentials = fc.oneof(
