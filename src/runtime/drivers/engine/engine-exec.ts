@@ -75,6 +75,9 @@ export async function startEngineExec(
       exec.start({ hijack: true, stdin: wantsStdin, Tty: tty, Detach: false }),
     )) as Duplex;
     socket = opened;
+    // From here the socket is ours: an engine that drops it before its output is read (during the
+    // terminal resize, say) must fail this exec, not emit an `error` nobody listens to.
+    opened.on("error", (error) => cut(engine.error(error, what)));
     if (cutReason !== undefined) opened.destroy();
     return await execProcess(engine, containerId, what, spec, exec, opened, {
       reason: () => cutReason,
