@@ -4,10 +4,14 @@
  *
  * - docker: a second `dockerd` with its own socket, data root, exec root (and so its own managed
  *   containerd) and pid file; no iptables rules (the shared dockerd owns those; local mode makes its
- *   own internal network and firewall), a default bridge of its own (`ossoak0`, made here), and an
- *   address pool apart from the shared engine's. Not `--bridge=none`: a dockerd started so deletes
- *   the host's `docker0`, which the shared engine's containers need. Its data root stays between runs, so the sandbox image is imported
- *   once (from scripts/engines.sh's cached busybox rootfs).
+ *   own internal network and firewall), a default bridge of its own (`ossoak0`, made here), an
+ *   address pool apart from the shared engine's, and live restore. A dockerd deletes the host's
+ *   `docker0` (which the shared engine's containers need) whatever its own bridge is called, in two
+ *   cases: started with `--bridge=none`, and started again (as the soak does after the kill) with a
+ *   default address pool and without live restore (moby's "clear stale bridge network" at start).
+ *   Hence no `--bridge=none`, `--live-restore`, and a check around every start and stop that puts
+ *   `docker0` back and says so should a dockerd remove it anyway. Its data root stays between runs,
+ *   so the sandbox image is imported once (from scripts/engines.sh's cached busybox rootfs).
  * - podman: a second `podman system service` on a socket of its own. Podman keeps no daemon state:
  *   the service is the engine process a client talks to, over the same storage as the shared one
  *   (containers outlive it, with conmon, as they do when a real service dies).
@@ -78,6 +82,8 @@ export function privateEngine(kind: "docker" | "podman"): PrivateEngine {
           // Nothing of the soak resolves host-gateway to reach the host; any address satisfies Docker.
           "--host-gateway-ip=127.0.0.1",
           "--default-address-pool=base=10.213.0.0/16,size=24",
+          // Without it, a restart with an address pool deletes the host's docker0 (see above).
+          "--live-restore",
         ]
       : ["podman", "system", "service", "--time=0", `unix://${socketPath}`];
 
@@ -93,6 +99,7 @@ export function privateEngine(kind: "docker" | "podman"): PrivateEngine {
       // service its socket file: both are ours, and our process is gone.
       rmSync(pidFile, { force: true });
       rmSync(socketPath, { force: true });
+      const docker0 = kind === "docker" ? await hostDocker0() : undefined;
       if (kind === "docker") await ensureBridge();
       const log = openSync(join(LOG_DIR, `soak-${kind}.log`), "a");
       const started = spawn(argv[0] as string, argv.slice(1), { cwd: "/", stdio: ["ignore", log, log] });
@@ -109,6 +116,7 @@ export function privateEngine(kind: "docker" | "podman"): PrivateEngine {
         if (Date.now() > deadline) throw new Error(`the soak's ${kind} engine did not answer within 60 s`);
         await sleep(200);
       }
+      if (docker0 !== undefined) await keepDocker0(docker0);
       return performance.now() - t;
     },
     async kill(signal) {
@@ -117,7 +125,9 @@ export function privateEngine(kind: "docker" | "podman"): PrivateEngine {
       await exited;
     },
     async stop() {
+      const docker0 = kind === "docker" ? await hostDocker0() : undefined;
       await engine.kill("SIGTERM");
+      if (docker0 !== undefined) await keepDocker0(docker0);
       running.delete(engine);
       // dockerd bind-mounts its data root onto itself and leaves the mount behind when it stops.
       if (kind === "docker" && readFileSync("/proc/mounts", "utf8").includes(` ${DOCKER_DATA_ROOT} `)) {
@@ -136,6 +146,30 @@ async function ensureBridge(): Promise<void> {
   });
   await run("ip", ["address", "replace", address, "dev", name]);
   await run("ip", ["link", "set", name, "up"]);
+}
+
+/** The shared engine's bridge: its IPv4 addresses (CIDR), or undefined when the host has none. */
+async function hostDocker0(): Promise<string[] | undefined> {
+  const out = await run("ip", ["-j", "address", "show", "dev", "docker0"]).catch(() => undefined);
+  if (out === undefined) return undefined;
+  const [link] = JSON.parse(out.stdout) as {
+    addr_info?: { family: string; local: string; prefixlen: number }[];
+  }[];
+  return (link?.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${a.local}/${a.prefixlen}`);
+}
+
+/**
+ * Puts the shared engine's `docker0` back (same name and addresses) if the private dockerd removed
+ * it, and fails the run saying so: the shared engine's containers cannot start without it.
+ */
+async function keepDocker0(addresses: string[]): Promise<void> {
+  if ((await hostDocker0()) !== undefined) return;
+  await run("ip", ["link", "add", "name", "docker0", "type", "bridge"]);
+  for (const address of addresses) await run("ip", ["address", "add", address, "dev", "docker0"]);
+  await run("ip", ["link", "set", "docker0", "up"]);
+  throw new Error(
+    "the soak's dockerd removed the host's docker0 (the shared engine's bridge); it was put back",
+  );
 }
 
 /** Whether the engine answers `GET /_ping` on its socket. */
