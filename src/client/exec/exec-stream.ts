@@ -55,20 +55,59 @@ export async function* execStream(
   yield* untilExit(events, operation);
 }
 
-/** Passes exec events through and insists on the final exit event. */
+/** How long the end of an exec's call may take after its exit event before the SDK stops waiting. */
+const endAfterExitMs = 2_000;
+
+/**
+ * Passes exec events through and insists on the final exit event. The call is read to its end
+ * before the exit event is handed out: a stream dropped early is cancelled (HTTP/2 RST_STREAM), and
+ * HTTP/2 servers take a client that cancels a stream per exec for a rapid-reset attack and close
+ * the whole connection after about a thousand (nghttp2's burst), failing every call on it.
+ */
 export async function* untilExit(
   events: AsyncIterable<Parameters<typeof toExecEvent>[0]>,
   operation: string,
 ): AsyncGenerator<ExecEvent, void, undefined> {
-  for await (const message of events) {
-    const event = toExecEvent(message);
+  const iterator = events[Symbol.asyncIterator]();
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+    const event = toExecEvent(next.value);
     if (!event) continue;
+    if (event.type === "exit") {
+      await readToEnd(iterator);
+      yield event;
+      return;
+    }
     yield event;
-    if (event.type === "exit") return;
   }
   throw new ProtocolError(
     `${operation}: the stream ended without an exit code, so the command's outcome is unknown`,
   );
+}
+
+/**
+ * Reads what follows the exit event (the gateway's trailers, at once) so the call ends cleanly; a
+ * gateway that keeps the stream open is given up on after a moment, and an error after the exit
+ * does not change the command's outcome.
+ */
+async function readToEnd(iterator: AsyncIterator<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), endAfterExitMs);
+  });
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), late]);
+      if (next === "late") {
+        void iterator.return?.().catch(() => undefined);
+        return;
+      }
+      if (next.done) return;
+    }
+  } catch {
+    // The exit event is the command's outcome; the stream's end adds nothing to it.
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** What a finished command printed and how it exited. */

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Http2Server, type Http2Session } from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Message, MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -26,6 +27,8 @@ export interface RecordedRequest {
 export interface RecordingGateway {
   /** HTTP/2 streams the server saw: every request that left the client, whatever it was. */
   readonly streams: () => number;
+  /** Streams the client cancelled (RST_STREAM) before the server had ended them. */
+  readonly resets: () => number;
   /** The requests the handlers decoded, oldest first. */
   readonly requests: RecordedRequest[];
   /** The message of request number `index` (as `requests.length` was before the call); throws when none. */
@@ -46,6 +49,8 @@ export async function startRecordingGateway(
   options: {
     /** `false`: an interactive exec ends after its start frame, reading nothing more (default true). */
     interactiveReadsInput?: boolean;
+    /** Time between an exec's exit event and the end of its call (its trailers). Default 0. */
+    trailersDelayMs?: number;
   } = {},
 ): Promise<RecordingGateway> {
   const requests: RecordedRequest[] = [];
@@ -81,6 +86,7 @@ export async function startRecordingGateway(
         async *execSandbox(req) {
           requests.push({ method: "ExecSandbox", message: req });
           yield { payload: { case: "exit", value: { exitCode: 0 } } };
+          if (options.trailersDelayMs) await sleep(options.trailersDelayMs);
         },
         async *execSandboxInteractive(inputs) {
           // Every frame is recorded; the command "exits" when the client closes stdin, or at once
@@ -90,6 +96,7 @@ export async function startRecordingGateway(
             if (options.interactiveReadsInput === false) break;
           }
           yield { payload: { case: "exit", value: { exitCode: 0 } } };
+          if (options.trailersDelayMs) await sleep(options.trailersDelayMs);
         },
         getSandboxLogs: () => ({ logs: [] }),
         // Credentials are write-only: the reply carries the provider without them.
@@ -119,8 +126,12 @@ export async function startRecordingGateway(
 
   const server: Http2Server = createServer(handler);
   const sessions = new Set<Http2Session>();
-  server.on("stream", () => {
+  let resets = 0;
+  server.on("stream", (stream) => {
     streams += 1;
+    stream.once("close", () => {
+      if (stream.rstCode !== 0) resets += 1;
+    });
   });
   server.on("session", (s) => {
     sessions.add(s);
@@ -132,6 +143,7 @@ export async function startRecordingGateway(
 
   return {
     streams: () => streams,
+    resets: () => resets,
     requests,
     sent<T>(index: number): T {
       const request = requests[index];
