@@ -45,9 +45,13 @@ const credentials = fc.oneof(
 
 const providerType = fc.constantFrom("openai", "anthropic", "nvidia", "github", "generic", "claude-code");
 
+const secretShape = /^(sk-|ghp_|xoxb-|AKIA|eyJ)[A-Za-z0-9]{16,40}$/;
+
 /** Every string in a value (the secrets a credentials map holds, however it is shaped). */
 function secretsIn(value: unknown, seen = new Set<object>(), depth = 0): string[] {
-  if (typeof value === "string") return value.length >= 8 ? [value] : [];
+  // Only what `valid.secret` makes: a hostile value such as "undefined" is no secret, and is in
+  // every stack trace.
+  if (typeof value === "string") return secretShape.test(value) ? [value] : [];
   if (typeof value !== "object" || value === null || seen.has(value) || depth > 8) return [];
   seen.add(value);
   return Object.values(value).flatMap((v) => secretsIn(v, seen, depth + 1));
