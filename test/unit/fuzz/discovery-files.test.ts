@@ -21,7 +21,7 @@ import {
 
 const cases = caseCounter("discovery-files");
 
-const connectRuns = runs(150);
+const connectRuns = runs(100);
 
 /** Gateway names that are safe folder names, so the generated files can exist. */
 const gatewayName = fc

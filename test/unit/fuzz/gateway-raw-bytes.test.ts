@@ -10,7 +10,7 @@ import { envelope, sendRaw } from "./raw-http2.js";
 
 const cases = caseCounter("gateway-raw-bytes");
 
-const rawRuns = runs(300);
+const rawRuns = runs(200);
 
 /** How long one request may take, answer included, before it counts as a hang. */
 const REQUEST_BOUND_MS = 4_000;

@@ -22,7 +22,7 @@ import * as valid from "./valid-inputs.js";
 const cases = caseCounter("policy-inputs");
 
 const updateRuns = runs(300);
-const validRuns = runs(100);
+const validRuns = runs(60);
 
 const updateInput = optionsOf({
   networkPolicies: fc.oneof(valid.networkPolicies, corrupted(valid.networkPolicies)),
