@@ -74,9 +74,9 @@ describe("engine exec", () => {
           async (proc) => {
             // Whatever exec() answered, the stream it gives must end: with an error or an exit.
             const exit = await proc.wait().catch((error: unknown) => error);
-            return { opened: true, exit };
+            return { opened: true as const, exit };
           },
-          (error: unknown) => ({ opened: false, error }),
+          (error: unknown) => ({ opened: false as const, error }),
         );
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(unhandled).toEqual([]);
