@@ -100,7 +100,10 @@ export function privateEngine(kind: "docker" | "podman"): PrivateEngine {
       rmSync(pidFile, { force: true });
       rmSync(socketPath, { force: true });
       const docker0 = kind === "docker" ? await hostDocker0() : undefined;
-      if (kind === "docker") await ensureBridge();
+      if (kind === "docker") {
+        await ensureBridge();
+        clearDeadContainerd();
+      }
       const log = openSync(join(LOG_DIR, `soak-${kind}.log`), "a");
       const started = spawn(argv[0] as string, argv.slice(1), { cwd: "/", stdio: ["ignore", log, log] });
       child = started;
@@ -146,6 +149,22 @@ async function ensureBridge(): Promise<void> {
   });
   await run("ip", ["address", "replace", address, "dev", name]);
   await run("ip", ["link", "set", name, "up"]);
+}
+
+/**
+ * A killed dockerd takes its managed containerd with it, whose pid file stays. On this machine no
+ * init reaps orphans, so that containerd lingers as a zombie: the next dockerd reads the pid, takes
+ * it for a running containerd, waits for its socket and gives up ("timeout waiting for containerd to
+ * start"). The pid file of a containerd that is gone or a zombie is removed, so a new one starts.
+ */
+function clearDeadContainerd(): void {
+  const pidFile = join(ROOT, "docker", "containerd", "containerd.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = readFileSync(pidFile, "utf8").trim();
+  const stat = `/proc/${pid}/stat`;
+  // The state follows the parenthesised command name: "pid (name) S ...".
+  const state = existsSync(stat) ? readFileSync(stat, "utf8").split(") ")[1]?.[0] : undefined;
+  if (state === undefined || state === "Z") rmSync(pidFile, { force: true });
 }
 
 /** The shared engine's bridge: its IPv4 addresses (CIDR), or undefined when the host has none. */

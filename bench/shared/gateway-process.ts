@@ -40,7 +40,10 @@ export interface GatewayProcess {
   /** Starts sampling the RSS peak afresh. */
   resetPeak(): Promise<void>;
   writeHeapSnapshot(path: string): Promise<void>;
-  /** Closes the gateway (an ephemeral one removes what it made) and waits for the process to exit. */
+  /**
+   * Closes the gateway (an ephemeral one removes what it made) and waits for the process to exit;
+   * if the close fails, ends the process anyway (SIGTERM) and rejects with why.
+   */
   close(options?: { removeSandboxes?: boolean }): Promise<void>;
   /** Sends a signal (SIGKILL: the crash the fault soak plays) and waits for the exit. */
   kill(signal: NodeJS.Signals): Promise<void>;
@@ -105,7 +108,15 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     writeHeapSnapshot: async (path) => void (await request({ type: "heap-snapshot", path })),
     close: async (closeOptions) => {
       if (child.exitCode === null && child.signalCode === null) {
-        await request({ type: "close", removeSandboxes: closeOptions?.removeSandboxes ?? false });
+        try {
+          await request({ type: "close", removeSandboxes: closeOptions?.removeSandboxes ?? false });
+        } catch (error) {
+          // A gateway that cannot close (its engine gone, say) must not outlive the run: an
+          // ephemeral one's reaper removes what it made once the process is gone.
+          child.kill("SIGTERM");
+          await exited;
+          throw error;
+        }
       }
       await exited;
     },
