@@ -10,6 +10,7 @@ import { Sandbox } from "./sandbox.js";
 import { type SandboxEvent, toSandboxEvent } from "./sandbox-events.js";
 import { type SandboxInfo, toSandboxInfo } from "./sandbox-info.js";
 import { type WaitOptions, waitForDeleted, waitForReady } from "./wait-for-phase.js";
+import { watchOptionsSchema } from "./watch-options.js";
 
 /** Options of {@link SandboxService.list}. */
 export interface ListSandboxesOptions extends WorkspaceOptions, RequestOptions {
@@ -56,8 +57,6 @@ const listSchema = z
     message: "give workspace or allWorkspaces, not both",
     path: ["allWorkspaces"],
   });
-
-const watchCountSchema = z.number().int().min(0).max(100_000).optional();
 
 /**
  * `os.sandboxes`: create, find, list, watch and remove sandboxes. Users speak in names; the service
@@ -176,8 +175,7 @@ export class SandboxService {
     name: string,
     options: WatchSandboxOptions = {},
   ): AsyncGenerator<SandboxEvent, void, undefined> {
-    validate(watchCountSchema, options.logTailLines, "watch.logTailLines");
-    validate(watchCountSchema, options.eventTail, "watch.eventTail");
+    validate(watchOptionsSchema, options, "watch options");
     const id = await this.resolveId(name, options);
     yield* this.watchById(name, id, options);
   }

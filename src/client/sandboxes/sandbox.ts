@@ -1,4 +1,5 @@
 import { NotFoundError } from "../../errors.js";
+import { validate } from "../../validation/validate.js";
 import type { ExecEvent } from "../exec/exec-events.js";
 import { execInteractive, type InteractiveExec } from "../exec/exec-interactive.js";
 import type { ExecOptions, ExecRunOptions } from "../exec/exec-options.js";
@@ -11,6 +12,7 @@ import type { SandboxInfo } from "./sandbox-info.js";
 import { type FollowLogsOptions, followLogs, type ReadLogsOptions, readLogs } from "./sandbox-logs.js";
 import type { SandboxService, WatchSandboxOptions } from "./sandbox-service.js";
 import { type WaitOptions, waitForReady } from "./wait-for-phase.js";
+import { watchOptionsSchema } from "./watch-options.js";
 
 /**
  * A handle on one sandbox. It remembers the gateway's id once known, so exec, forward and logs need
@@ -72,6 +74,7 @@ export class Sandbox implements AsyncDisposable {
   async *watch(
     options: Omit<WatchSandboxOptions, "workspace"> = {},
   ): AsyncGenerator<SandboxEvent, void, undefined> {
+    validate(watchOptionsSchema, options, "watch options");
     yield* this.service.watchById(this.name, await this.id(), { ...options, workspace: this.workspace });
   }
 

@@ -137,6 +137,24 @@ describe("defects the fuzz found in the client's input checks", () => {
     expect(error.field).toBe("networkPolicies.a.endpoint");
   });
 
+  // Was: a raw TypeError (logSince.getTime is not a function) and a deadline of "[object Object] ms"
+  // (watch checked only logTailLines and eventTail).
+  it("watch options are checked, each named as the field", async () => {
+    const watch = (options: unknown) => async () => {
+      for await (const _ of os.sandboxes.watch("fuzz", options as never));
+    };
+    const streams = gateway.streams();
+    expect((await rejection(watch({ logSince: "yesterday" }))).field).toBe("logSince");
+    expect((await rejection(watch({ handshakeTimeoutMs: {} }))).field).toBe("handshakeTimeoutMs");
+    expect((await rejection(watch({ eventTail: -1 }))).field).toBe("eventTail");
+    // The handle's own watch, which knows its id: it too was not checked at all.
+    const handleWatch = async () => {
+      for await (const _ of sandbox.watch({ logSince: "yesterday" } as never));
+    };
+    expect((await rejection(handleWatch)).field).toBe("logSince");
+    expect(gateway.streams()).toBe(streams);
+  });
+
   // Was: field "1".
   it("a bad exec argument is named command.<index>", async () => {
     expect((await rejection(() => sandbox.exec(["echo", 5 as unknown as string]))).field).toBe("command.1");

@@ -171,7 +171,7 @@ export function optionsOf(
       .oneof(
         { weight: 3, arbitrary: fc.constant(undefined) },
         { weight: 4, arbitrary: valid },
-        { weight: 2, arbitrary: hostile },
+        { weight: 1, arbitrary: hostile },
       )
       .map((value) => [key, value] as const),
   );

@@ -2,10 +2,12 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenShell } from "../../../src/client/open-shell.js";
 import type { CreateSandboxOptions } from "../../../src/client/sandboxes/create-sandbox-options.js";
+import type { WatchSandboxOptions } from "../../../src/client/sandboxes/sandbox-service.js";
 import type {
   CreateSandboxRequest,
   GetSandboxRequest,
   ListSandboxesRequest,
+  WatchSandboxRequest,
 } from "../../../src/gen/openshell/v1/openshell_pb.js";
 import { parseLabelSelector } from "../../../src/local/protocol/validation.js";
 import {
@@ -32,6 +34,7 @@ const createRuns = runs(300);
 const validRuns = runs(150);
 const nameRuns = runs(200);
 const listRuns = runs(200);
+const watchRuns = runs(200);
 
 /** Every option of os.sandboxes.create, each valid, hostile or left out. */
 const createOptions = optionsOf({
@@ -209,5 +212,53 @@ describe("fuzz: sandbox inputs (names, env, labels, commands, policies) over a r
       );
     },
     timeFor(listRuns, 20),
+  );
+  it(
+    `watch: sends the follow options as given, or rejects naming the option and sends nothing (${watchRuns} runs)`,
+    async () => {
+      const watchOptions = optionsOf({
+        status: fc.boolean(),
+        logs: fc.boolean(),
+        events: fc.boolean(),
+        logTailLines: fc.integer({ min: 0, max: 100_000 }),
+        eventTail: fc.integer({ min: 0, max: 100_000 }),
+        logSince: fc.date({ noInvalidDate: true, min: new Date(0) }),
+        logSources: fc.array(fc.constantFrom("gateway", "sandbox"), { maxLength: 2 }),
+        logMinLevel: fc.constantFrom("ERROR", "WARN", "INFO", "DEBUG", "TRACE"),
+        workspace: valid.workspace,
+        handshakeTimeoutMs: fc.integer({ min: 5_000, max: 60_000 }),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof({ weight: 6, arbitrary: watchOptions }, { weight: 1, arbitrary: hostileValue }),
+          async (options) => {
+            cases.count();
+            const streams = gateway.streams();
+            const recorded = gateway.requests.length;
+            const result = await settle(async () => {
+              for await (const _ of os.sandboxes.watch("fuzz", options as WatchSandboxOptions));
+            });
+            if (!result.ok) {
+              expectNamedRejection(result.error, "watch options", keysOf(options));
+              expect(gateway.streams()).toBe(streams);
+              return;
+            }
+            const index = gateway.requests.findIndex((r, i) => i >= recorded && r.method === "WatchSandbox");
+            const sent = gateway.sent<WatchSandboxRequest>(index);
+            const o = (options ?? {}) as Record<string, unknown>;
+            expectGivenWasSent(o.status, sent.followStatus, "status");
+            expectGivenWasSent(o.logs, sent.followLogs, "logs");
+            expectGivenWasSent(o.events, sent.followEvents, "events");
+            expectGivenWasSent(o.logTailLines, sent.logTailLines, "logTailLines");
+            expectGivenWasSent(o.eventTail, sent.eventTail, "eventTail");
+            expectGivenWasSent(o.logSources, sent.logSources, "logSources");
+            expectGivenWasSent(o.logMinLevel, sent.logMinLevel, "logMinLevel");
+            if (o.logSince instanceof Date) expect(sent.logSinceMs).toBe(BigInt(o.logSince.getTime()));
+          },
+        ),
+        settings(watchRuns),
+      );
+    },
+    timeFor(watchRuns, 20),
   );
 });

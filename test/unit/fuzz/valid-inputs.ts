@@ -108,12 +108,10 @@ export const policy = fc.record(
   { requiredKeys: [] },
 );
 
-/** JSON objects (Struct fields: driver config). */
-export const jsonObject = fc.dictionary(
-  text(10).filter((k) => k !== "__proto__"),
-  fc.jsonValue({ maxDepth: 3 }),
-  { maxKeys: 4, noNullPrototype: true },
-);
+/** JSON objects (Struct fields: driver config); no `__proto__` key at any depth (the SDK refuses it). */
+export const jsonObject = fc
+  .dictionary(text(10), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4, noNullPrototype: true })
+  .filter((o) => !JSON.stringify(o).includes('"__proto__":'));
 
 /** Secret-looking credential values, long enough to be recognised anywhere they leak. */
 export const secret = fc
