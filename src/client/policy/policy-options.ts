@@ -140,9 +140,10 @@ export const updatePolicySchema = z.object({
     .optional(),
 });
 
-export const policyStatusSchema = z.object({ version: uint32Schema.optional() });
+// Loose: workspace, signal and timeoutMs are checked where they are used; an object is required.
+export const policyStatusSchema = z.looseObject({ version: uint32Schema.optional() });
 
-export const policyRevisionsSchema = z.object({
+export const policyRevisionsSchema = z.looseObject({
   limit: uint32Schema.optional(),
   offset: uint32Schema.optional(),
 });

@@ -150,7 +150,7 @@ export class PolicyService {
    */
   async status(sandboxName: string, options: PolicyStatusOptions = {}): Promise<PolicyStatusInfo> {
     const name = this.checkName(sandboxName);
-    const o = validate(policyStatusSchema, { version: options.version }, "status options");
+    const o = validate(policyStatusSchema, options, "status options");
     const workspace = this.checkWorkspace(options);
     const res = await this.calls.unary(`get policy status of sandbox "${name}"`, options, (co) =>
       this.calls.openshell.getSandboxPolicyStatus({ name, version: o.version ?? 0, workspace }, co),
@@ -163,11 +163,7 @@ export class PolicyService {
   /** One page of the sandbox's policy revisions. @throws NotFoundError when there is no such sandbox. */
   async revisions(sandboxName: string, options: PolicyRevisionsOptions = {}): Promise<PolicyRevisionInfo[]> {
     const name = this.checkName(sandboxName);
-    const o = validate(
-      policyRevisionsSchema,
-      { limit: options.limit, offset: options.offset },
-      "revisions options",
-    );
+    const o = validate(policyRevisionsSchema, options, "revisions options");
     const workspace = this.checkWorkspace(options);
     const res = await this.calls.unary(`list policy revisions of sandbox "${name}"`, options, (co) =>
       this.calls.openshell.listSandboxPolicies(

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { z } from "zod";
-import { CanceledError } from "../../errors.js";
+import { CanceledError, InvalidArgumentError, OpenShellError, UnavailableError } from "../../errors.js";
 import { type TcpForwardFrame, TcpForwardFrameSchema } from "../../gen/openshell/v1/openshell_pb.js";
 import { validate } from "../../validation/validate.js";
 import { abortable, linkedSignal } from "../internal/abortable.js";
@@ -149,7 +149,7 @@ export async function openPortForward(
     );
   } catch (err) {
     server.close();
-    throw err;
+    throw listenError(err, o.localPort ?? 0, operation);
   }
   const address = server.address();
   const localPort = typeof address === "object" && address ? address.port : 0;
@@ -178,4 +178,24 @@ export async function openPortForward(
   registry.add(forward);
   userSignal.addEventListener("abort", onAbort, { once: true });
   return forward;
+}
+
+/**
+ * The local listener could not open: a port that is taken (EADDRINUSE) or not allowed (EACCES) is
+ * the caller's `localPort`, named as such; anything else keeps Node's words in an SDK error.
+ */
+function listenError(err: unknown, localPort: number, operation: string): unknown {
+  if (err instanceof OpenShellError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const where = `127.0.0.1:${localPort}`;
+  if (code === "EADDRINUSE" || code === "EACCES") {
+    const why = code === "EADDRINUSE" ? "is already in use" : "may not be opened by this process";
+    return new InvalidArgumentError(
+      `invalid forward options.localPort: ${where} ${why} (${code}); pick another port, or 0 for a free one`,
+      { field: "localPort", cause: err },
+    );
+  }
+  return new UnavailableError(`${operation}: cannot listen on ${where}: ${(err as Error).message}`, {
+    cause: err,
+  });
 }

@@ -10,6 +10,7 @@ import { Sandbox } from "./sandbox.js";
 import { type SandboxEvent, toSandboxEvent } from "./sandbox-events.js";
 import { type SandboxInfo, toSandboxInfo } from "./sandbox-info.js";
 import { type WaitOptions, waitForDeleted, waitForReady } from "./wait-for-phase.js";
+import { waitOptionsSchema } from "./wait-options.js";
 import { watchOptionsSchema } from "./watch-options.js";
 
 /** Options of {@link SandboxService.list}. */
@@ -219,12 +220,14 @@ export class SandboxService {
    */
   async ready(name: string, options: WaitOptions = {}): Promise<SandboxInfo> {
     const sandboxName = this.checkName(name);
+    validate(waitOptionsSchema, options, "wait options");
     return waitForReady(this, sandboxName, await this.resolveId(sandboxName, options), options);
   }
 
   /** Waits until the sandbox is gone. Returns at once when it does not exist. */
   async deleted(name: string, options: WaitOptions = {}): Promise<void> {
     const sandboxName = this.checkName(name);
+    validate(waitOptionsSchema, options, "wait options");
     let id: string;
     try {
       id = await this.resolveId(sandboxName, options);

@@ -12,6 +12,7 @@ import type { SandboxInfo } from "./sandbox-info.js";
 import { type FollowLogsOptions, followLogs, type ReadLogsOptions, readLogs } from "./sandbox-logs.js";
 import type { SandboxService, WatchSandboxOptions } from "./sandbox-service.js";
 import { type WaitOptions, waitForReady } from "./wait-for-phase.js";
+import { waitOptionsSchema } from "./wait-options.js";
 import { watchOptionsSchema } from "./watch-options.js";
 
 /**
@@ -58,6 +59,7 @@ export class Sandbox implements AsyncDisposable {
    * it fails first; TimeoutError after `timeoutMs` (default 5 min).
    */
   async ready(options: Omit<WaitOptions, "workspace"> = {}): Promise<SandboxInfo> {
+    validate(waitOptionsSchema, options, "wait options");
     this.info = await waitForReady(this.service, this.name, await this.id(), {
       ...options,
       workspace: this.workspace,

@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -153,6 +154,39 @@ describe("defects the fuzz found in the client's input checks", () => {
     };
     expect((await rejection(handleWatch)).field).toBe("logSince");
     expect(gateway.streams()).toBe(streams);
+  });
+
+  // Was: TypeError "Cannot read properties of null (reading 'version')" / ('limit').
+  it("policy status and revisions refuse null options by name", async () => {
+    expect((await rejection(() => os.policy.status("fuzz", null as never))).field).toBe("status options");
+    expect((await rejection(() => os.policy.revisions("fuzz", null as never))).field).toBe(
+      "revisions options",
+    );
+  });
+
+  // Was: TimeoutError "waiting for sandbox "fuzz" to be ready: gave up after x ms", after an id lookup.
+  it("ready() and deleted() check their options before anything is sent", async () => {
+    const streams = gateway.streams();
+    expect((await rejection(() => sandbox.ready({ timeoutMs: "x" as never }))).field).toBe("timeoutMs");
+    expect((await rejection(() => os.sandboxes.ready("fuzz", { timeoutMs: -1 }))).field).toBe("timeoutMs");
+    expect((await rejection(() => os.sandboxes.deleted("fuzz", { signal: "now" as never }))).field).toBe(
+      "signal",
+    );
+    expect(gateway.streams()).toBe(streams);
+  });
+
+  // Was: a raw Error "listen EADDRINUSE: address already in use 127.0.0.1:<port>".
+  it("forward to a local port that is taken is refused naming localPort", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    try {
+      const localPort = (holder.address() as AddressInfo).port;
+      const error = await rejection(() => sandbox.forward({ port: 80, localPort }));
+      expect(error.field).toBe("localPort");
+      expect(error.message).toContain(String(localPort));
+    } finally {
+      holder.close();
+    }
   });
 
   // Was: field "1".
