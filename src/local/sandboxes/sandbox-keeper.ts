@@ -111,14 +111,23 @@ export class SandboxKeeper {
   /** Re-reads the container; a changed phase gets a new resource version, a log line and an event. */
   async refresh(sandbox: LiveSandbox): Promise<void> {
     const containerId = sandbox.record.containerId;
+    // An engine that cannot be asked tells nothing of the container; a failure the record holds
+    // (one just recorded, say) still decides the phase, and the caller still hears why.
+    let unreachable: { error: unknown } | undefined;
     if (containerId) {
       try {
         sandbox.container = await this.runtime.inspectContainer(containerId);
       } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
-        sandbox.container = undefined;
+        if (error instanceof NotFoundError) sandbox.container = undefined;
+        else unreachable = { error };
       }
     }
+    if (unreachable === undefined || sandbox.record.failure !== undefined) this.announceIfChanged(sandbox);
+    if (unreachable !== undefined) throw unreachable.error;
+  }
+
+  /** Derives the sandbox's phase again and, when it changed, stores, logs and announces it. */
+  private announceIfChanged(sandbox: LiveSandbox): void {
     if (!sandbox.rederive()) return;
     sandbox.bumpVersion();
     this.persist(sandbox);

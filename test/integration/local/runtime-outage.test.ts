@@ -80,6 +80,37 @@ function describeRuntimeOutage(kind: LocalKind): void {
     expect((await containersOf(engine, gatewayId)).map((c) => c.id)).toEqual([tickerContainer]);
   }
 
+  it("fails a sandbox whose container start met the engine's death, instead of leaving it PROVISIONING", async () => {
+    const lost = proxy.loseAnswerTo(/^POST \/(libpod\/)?containers\/\{id\}\/start$/);
+    const sb = await os.sandboxes.create({
+      name: uniqueName("unstarted"),
+      image: testImages.sandbox,
+      command: IDLE,
+    });
+    // The engine got the start, then went away before it could answer it.
+    await lost;
+    await proxy.cut();
+    const startedAt = Date.now();
+    const error = await sb.ready({ timeoutMs: 15_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SandboxFailedError);
+    expect(error).toMatchObject({ phase: "error", reason: "RuntimeUnavailable" });
+    expect((error as Error).message).toMatch(/start the sandbox again/);
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+
+    await proxy.restore();
+    // Podman: the gateway's first engine call after the proxy comes back can still meet a
+    // connection the cut left behind (EPIPE); cleanup is not what this test is about.
+    await until("the sandbox to be deleted", () =>
+      sb.delete().then(
+        () => true,
+        () => undefined,
+      ),
+    );
+    // Podman stops a container that ignores SIGTERM (IDLE) after its 10 s grace period.
+    await sb.deleted({ timeoutMs: 30_000 });
+    expect(await containersOfSandbox(sb)).toEqual([]);
+  });
+
   it("ends an exec promptly with UnavailableError naming the engine when it goes away mid-stream", async () => {
     const events = ticker.execStream(["sh", "-c", "echo started; sleep 30"]);
     expect((await events.next()).value).toMatchObject({ type: "stdout" });
