@@ -57,6 +57,7 @@ export { DockerRuntime } from "./drivers/docker/docker-runtime.js";
 export type { EngineRuntime } from "./drivers/engine/engine-runtime.js";
 export type { PodmanRuntimeOptions } from "./drivers/podman/podman-runtime.js";
 export { PodmanRuntime } from "./drivers/podman/podman-runtime.js";
+export type { EngineEndpointInput } from "./endpoint-option.js";
 export type { EngineEndpoint, EngineTls } from "./engine-endpoint.js";
 export type { ContainerEvent, WatchOptions } from "./event-types.js";
 export type { ExecExit, ExecProcess, ExecResult, ExecSpec, OutputChunk, TerminalSize } from "./exec-types.js";

@@ -14,6 +14,7 @@ import {
   registerGateway,
 } from "../../../../src/local/listen/register-gateway.js";
 import { setActiveGateway, writeGatewayConfig } from "../../../support/certs.js";
+import { labelledPem } from "../../connect/discovery/config-fixture.js";
 
 let base: string;
 let certs: GatewayCertificates;
@@ -162,16 +163,18 @@ describe("registerGateway", () => {
   });
 
   it("refuses to overwrite a gateway the openshell CLI registered under the same name", async () => {
+    // Real PEM (discovery checks it), each with a line that says whose it is.
+    const cliKey = await labelledPem("cli key", "key");
     const dir = writeGatewayConfig(root, "openshell", {
       endpoint: "https://gateway.example.com:17670",
-      ca: "cli ca",
-      cert: "cli cert",
-      key: "cli key",
+      ca: await labelledPem("cli ca", "cert"),
+      cert: await labelledPem("cli cert", "cert"),
+      key: cliKey,
     });
     const err = await register({ name: "openshell" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AlreadyExistsError);
     expect((err as Error).message).toContain(dir);
-    expect(await readFile(join(dir, "mtls", "tls.key"), "utf8")).toBe("cli key");
+    expect(await readFile(join(dir, "mtls", "tls.key"), "utf8")).toBe(cliKey);
     expect((await discover("openshell")).endpoint).toBe("https://gateway.example.com:17670");
   });
 
