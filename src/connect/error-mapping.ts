@@ -54,6 +54,27 @@ const tlsProblems: Record<string, string> = {
 const closedAfterHandshakeProblem =
   "most likely it rejected the client certificate (issued by another CA, or expired); check that mtls/tls.crt and mtls/tls.key (or tls.cert and tls.key) were issued by this gateway's CA (mtls/ca.crt) and have not expired";
 
+/**
+ * Node error codes of a connection that broke under a call. The gateway never answered such a call
+ * with a status, so the code connect gives it (ABORTED for a reset, CANCELED for a closed session)
+ * says nothing about the call itself: it is UNAVAILABLE, and retrying once the gateway is back is
+ * the remedy, not reading the object again (ABORTED) or looking for who canceled (nobody did).
+ */
+const connectionLostCodes = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "ERR_HTTP2_STREAM_ERROR",
+  "ERR_HTTP2_SESSION_ERROR",
+  "ERR_HTTP2_GOAWAY_SESSION",
+  "ERR_HTTP2_INVALID_SESSION",
+  "ERR_STREAM_PREMATURE_CLOSE",
+]);
+
+/** connect-node's text for a stream its session closed with CANCEL (the gateway process died, say). */
+const streamCanceledByPeer = /^http\/2 stream closed with error code CANCEL\b/;
+
 /** Finds a Node error code anywhere in an error's cause chain. */
 function nodeErrorCodes(err: unknown): string[] {
   const codes: string[] = [];
@@ -112,6 +133,13 @@ export function toOpenShellError(err: unknown, context: ErrorContext): OpenShell
   const detail = ce.rawMessage || "no detail from the gateway";
   const options = { cause: err, grpcCode: Code[ce.code] ? codeName(ce.code) : undefined };
   const msg = `${context.operation}: ${detail}`;
+  const lost = codes.find((code) => connectionLostCodes.has(code));
+  if (lost !== undefined || streamCanceledByPeer.test(detail)) {
+    return new UnavailableError(
+      `${context.operation}: the connection to the gateway${where} broke before the call finished (${detail}); it may have stopped or restarted. Check that it is running and reachable, then retry.`,
+      options,
+    );
+  }
   switch (ce.code) {
     case Code.NotFound:
       return new NotFoundError(msg, options);
@@ -138,7 +166,7 @@ export function toOpenShellError(err: unknown, context: ErrorContext): OpenShell
       return new PermissionDeniedError(msg, options);
     case Code.Unavailable:
       return new UnavailableError(
-        `${context.operation}: the gateway${where} is unavailable: ${detail}. Check that it is running and reachable.`,
+        `${context.operation}: the gateway${where} is unavailable: ${detail.replace(/\.+$/, "")}. Check that it is running and reachable.`,
         options,
       );
     case Code.DeadlineExceeded:

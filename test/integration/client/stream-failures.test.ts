@@ -11,7 +11,14 @@ import {
   OpenShell as OpenShellService,
   SandboxPhase,
 } from "../../../src/gen/openshell/v1/openshell_pb.js";
-import { CanceledError, OpenShell, OpenShellError, ProtocolError, TimeoutError } from "../../../src/index.js";
+import {
+  CanceledError,
+  OpenShell,
+  OpenShellError,
+  ProtocolError,
+  TimeoutError,
+  UnavailableError,
+} from "../../../src/index.js";
 import { startTestGateway, type TestGateway } from "../../support/test-gateway/index.js";
 
 const home = mkdtempSync(join(tmpdir(), "openshell-streams-"));
@@ -92,7 +99,8 @@ describe("a gateway that dies or freezes mid-stream", () => {
     await new Promise((r) => setTimeout(r, 300));
     gateway.crash();
     const { ms, err } = await timeRejection(run);
-    expect(err).toBeInstanceOf(OpenShellError);
+    // Nobody canceled anything: a gateway that went away is UNAVAILABLE, never CanceledError.
+    expect(err).toBeInstanceOf(UnavailableError);
     expect(ms).toBeLessThan(idleTimeoutMs + 500);
   });
 
@@ -105,7 +113,7 @@ describe("a gateway that dies or freezes mid-stream", () => {
     await new Promise((r) => setTimeout(r, 300));
     gateway.crash();
     const { ms, err } = await timeRejection(follow);
-    expect(err).toBeInstanceOf(OpenShellError);
+    expect(err).toBeInstanceOf(UnavailableError);
     expect(ms).toBeLessThan(idleTimeoutMs + 500);
   });
 

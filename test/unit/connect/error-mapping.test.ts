@@ -56,6 +56,36 @@ describe("toOpenShellError", () => {
     expect(err.message).toMatch(/running and reachable/);
   });
 
+  it("says a connection that broke under the call is UNAVAILABLE, not a conflict or a cancel nobody made", () => {
+    const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    const aborted = toOpenShellError(
+      new ConnectError("read ECONNRESET", Code.Aborted, undefined, undefined, reset),
+      context,
+    );
+    expect(aborted).toBeInstanceOf(UnavailableError);
+    expect(aborted.message).toMatch(
+      /connection to the gateway \(https:\/\/gw:17670\) broke before the call finished \(read ECONNRESET\)/,
+    );
+    expect(aborted.message).not.toMatch(/changed since you read it/);
+    const closed = toOpenShellError(
+      new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled),
+      context,
+    );
+    expect(closed).toBeInstanceOf(UnavailableError);
+    // A status the gateway sent keeps its meaning.
+    expect(
+      toOpenShellError(new ConnectError("canceled by the server", Code.Canceled), context),
+    ).toBeInstanceOf(CanceledError);
+  });
+
+  it("ends an UNAVAILABLE message with one period, whatever the detail ends with", () => {
+    const err = toOpenShellError(
+      new ConnectError("the engine is gone. Start it.", Code.Unavailable),
+      context,
+    );
+    expect(err.message).toContain("Start it. Check that it is running");
+  });
+
   it("recognises TLS handshake failures anywhere in the cause chain", () => {
     const nodeErr = Object.assign(new Error("certificate has expired"), {
       code: "ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED",

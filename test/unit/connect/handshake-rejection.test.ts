@@ -6,7 +6,7 @@ import {
   rejectionAfterHandshake,
   type SessionEnd,
 } from "../../../src/connect/handshake-rejection.js";
-import { CanceledError, TlsError } from "../../../src/errors.js";
+import { CanceledError, TlsError, UnavailableError } from "../../../src/errors.js";
 
 const context = { operation: "health check", endpoint: "https://127.0.0.1:41234" };
 const rejected: SessionEnd = {
@@ -62,10 +62,11 @@ describe("mapping a connection closed right after the TLS handshake", () => {
     expect(toOpenShellError(new Error("call failed", { cause: stream }), context)).toBeInstanceOf(TlsError);
   });
 
-  it("leaves a stream canceled without that reason, and the caller's abort, as cancellations", () => {
+  it("leaves a stream the gateway closed without that reason UNAVAILABLE, and the caller's abort a cancellation", () => {
+    // Nobody on this side canceled it: the gateway (or its process) went away under the stream.
     const canceled = new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled);
     expect(isTlsFailure(canceled)).toBe(false);
-    expect(toOpenShellError(canceled, context)).toBeInstanceOf(CanceledError);
+    expect(toOpenShellError(canceled, context)).toBeInstanceOf(UnavailableError);
     const abort = new DOMException("This operation was aborted", "AbortError");
     expect(toOpenShellError(abort, context)).toBeInstanceOf(CanceledError);
   });
