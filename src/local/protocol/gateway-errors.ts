@@ -23,7 +23,27 @@ const CODE_OF: Partial<Record<OpenShellErrorCode, Code>> = {
  * the SDK's own errors; on the wire they become the code the real gateway would answer with, and the
  * message stays (the SDK's messages never carry secrets). Anything unexpected is INTERNAL.
  */
+/**
+ * The longest status message the gateway sends, in characters. A message goes out as the
+ * `grpc-message` trailer, percent-encoded (up to 9 bytes a character), and HTTP/2 refuses a header
+ * block over 64 KiB by failing the whole connection: a message quoting a huge input (a 300 KB name)
+ * must not take every other call on that connection down with it.
+ */
+export const MAX_STATUS_MESSAGE_CHARS = 2048;
+
 export function toConnectError(error: unknown): ConnectError {
+  return bounded(unbounded(error));
+}
+
+function bounded(error: ConnectError): ConnectError {
+  const message = error.rawMessage;
+  if (message.length <= MAX_STATUS_MESSAGE_CHARS) return error;
+  const cut = `${message.slice(0, MAX_STATUS_MESSAGE_CHARS - 40)}... (${message.length} characters, cut)`;
+  // Details are left out: a gateway error here carries none, and they could be as long.
+  return new ConnectError(cut, error.code, error.metadata, undefined, error.cause ?? error);
+}
+
+function unbounded(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof OpenShellError) {
     const code = CODE_OF[error.code];
