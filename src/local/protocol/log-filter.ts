@@ -22,14 +22,25 @@ export interface LogFilter {
   minRank: number;
 }
 
+/** The request fields a filter comes from, by their wire names, for the errors that name them. */
+export interface LogFilterFields {
+  sources: string;
+  minLevel: string;
+}
+
 /** Builds a filter from request fields; an unknown level is the caller's mistake, not "everything". */
-export function logFilter(sinceMs: bigint, sources: string[], minLevel: string): LogFilter {
+export function logFilter(
+  sinceMs: bigint,
+  sources: string[],
+  minLevel: string,
+  fields: LogFilterFields = { sources: "sources", minLevel: "min_level" },
+): LogFilter {
   let minRank = 0;
   if (minLevel !== "") {
     const rank = levelRank[minLevel.toUpperCase()];
     if (rank === undefined) {
       throw new ConnectError(
-        `unknown log level "${minLevel}" (expected ERROR, WARN, INFO, DEBUG or TRACE)`,
+        `${fields.minLevel}: unknown log level "${minLevel}" (expected ERROR, WARN, INFO, DEBUG or TRACE)`,
         Code.InvalidArgument,
       );
     }
@@ -38,7 +49,7 @@ export function logFilter(sinceMs: bigint, sources: string[], minLevel: string):
   for (const source of sources) {
     if (source !== "gateway" && source !== "sandbox") {
       throw new ConnectError(
-        `unknown log source "${source}" (expected gateway or sandbox)`,
+        `${fields.sources}: unknown log source "${source}" (expected gateway or sandbox)`,
         Code.InvalidArgument,
       );
     }

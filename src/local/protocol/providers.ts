@@ -38,7 +38,8 @@ const providerTypes: Record<string, string> = {
 
 export function canonicalProviderType(type: string): string {
   if (type === "") throw invalidArgument("provider.type is required");
-  const canonical = providerTypes[type];
+  // An own key only: "constructor" or "toString" are the table's prototype, not provider types.
+  const canonical = Object.hasOwn(providerTypes, type) ? providerTypes[type] : undefined;
   if (!canonical) throw invalidArgument(`unknown provider type "${type}"`);
   return canonical;
 }

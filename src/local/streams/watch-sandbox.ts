@@ -33,7 +33,10 @@ export async function* watchSandbox(
   clientSignal: AbortSignal,
 ): AsyncGenerator<SandboxStreamEvent> {
   const { sandbox, shutdown } = source;
-  const filter = logFilter(req.logSinceMs, req.logSources, req.logMinLevel);
+  const filter = logFilter(req.logSinceMs, req.logSources, req.logMinLevel, {
+    sources: "log_sources",
+    minLevel: "log_min_level",
+  });
   const queue = new BufferedQueue<SandboxStreamEvent>();
   const push = (payload: SandboxStreamEvent["payload"]) =>
     queue.push(create(SandboxStreamEventSchema, { payload }));
