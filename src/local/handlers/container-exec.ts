@@ -19,6 +19,9 @@ import type { LiveSandbox } from "../sandboxes/live-sandbox.js";
 import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
 import { BufferedQueue } from "../streams/buffered-queue.js";
 
+/** The longest delay a Node timer keeps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface ExecRequest {
   sandboxId: string;
   command: string[];
@@ -97,8 +100,11 @@ export async function startContainerExec(
   }
 
   let timedOut = false;
+  // Node's timers hold at most 2^31 - 1 ms (24.8 days) and fire at once beyond it: a longer timeout
+  // (timeout_seconds is a uint32, up to 136 years) sets no timer, rather than ending the command
+  // at once as if it had timed out.
   const timer =
-    req.timeoutSeconds > 0
+    req.timeoutSeconds > 0 && req.timeoutSeconds * 1000 <= MAX_TIMER_MS
       ? setTimeout(() => {
           timedOut = true;
           stop(new Error("timeout"));
