@@ -98,15 +98,13 @@ function describeRuntimeOutage(kind: LocalKind): void {
     expect(Date.now() - startedAt).toBeLessThan(5_000);
 
     await proxy.restore();
-    // Podman: the gateway's first engine call after the proxy comes back can still meet a
-    // connection the cut left behind (EPIPE); cleanup is not what this test is about.
-    await until("the sandbox to be deleted", () =>
-      sb.delete().then(
-        () => true,
-        () => undefined,
-      ),
-    );
-    // Podman stops a container that ignores SIGTERM (IDLE) after its 10 s grace period.
+    // Cleanup, not what this test is about: the half-started container goes through the engine
+    // itself first. (Through the gateway alone, Podman's removal right after the outage has been
+    // seen to stay DELETING for over 30 s; an open finding.)
+    for (const container of await containersOfSandbox(sb)) {
+      await engine.removeContainer(container.id, { force: true });
+    }
+    await sb.delete();
     await sb.deleted({ timeoutMs: 30_000 });
     expect(await containersOfSandbox(sb)).toEqual([]);
   });
