@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CanceledError, OpenShell } from "../../../src/index.js";
 import { type ForwardGateway, startForwardGateway } from "../../support/forward-gateway.js";
+import { halfCloseExchange } from "../../support/half-close-exchange.js";
 import { startTestGateway } from "../../support/test-gateway/index.js";
 
 const home = mkdtempSync(join(tmpdir(), "openshell-forward-"));
@@ -76,26 +77,8 @@ async function echoOnce(port: number, text: string, ms = 5_000): Promise<string>
   }
 }
 
-/** Sends `request`, half-closes, and reads until the other side ends: what `nc -N` does. */
-async function halfCloseExchange(port: number, request: string, ms = 5_000) {
-  const socket = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
-  const received: Buffer[] = [];
-  socket.on("data", (chunk: Buffer) => received.push(chunk));
-  const outcome = await new Promise<string>((resolve) => {
-    const timer = setTimeout(() => resolve(`nothing more within ${ms} ms`), ms);
-    socket.once("error", (err) => {
-      clearTimeout(timer);
-      resolve(`error ${err.message}`);
-    });
-    socket.once("end", () => {
-      clearTimeout(timer);
-      resolve("end");
-    });
-    socket.end(request);
-  });
-  socket.destroy();
-  return { reply: Buffer.concat(received).toString(), outcome };
-}
+/** 5000 ms for the rest of the answer to arrive. */
+const exchange = (port: number, request: string) => halfCloseExchange(port, request, 5_000);
 
 /** A server that reads its client until EOF, then answers with what it got and closes. */
 const readAllThenReply = () =>
@@ -154,11 +137,11 @@ describe("a forward's local connections", () => {
     const port = await readAllThenReply();
 
     await using forward = await sb.forward({ port });
-    expect(await halfCloseExchange(forward.localPort, `${"x".repeat(99_996)}last`)).toEqual({
+    expect(await exchange(forward.localPort, `${"x".repeat(99_996)}last`)).toEqual({
       reply: 'got 100000 bytes ending in "last"',
       outcome: "end",
     });
-    expect(await halfCloseExchange(forward.localPort, "ping")).toEqual({
+    expect(await exchange(forward.localPort, "ping")).toEqual({
       reply: 'got 4 bytes ending in "ping"',
       outcome: "end",
     });

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
@@ -13,29 +12,12 @@ import {
 import { OpenShell, type Sandbox } from "../../../src/index.js";
 import type { ContainerRuntime } from "../../../src/runtime/container-runtime.js";
 import { createRuntime } from "../../../src/runtime/create-runtime.js";
+import { halfCloseExchange } from "../../support/half-close-exchange.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
 import { IDLE, type LocalKind, leftovers, uniqueName, until } from "./local-gateway-support.js";
 
-/** Sends `request`, half-closes, and reads until the other side ends: what `nc -N` does. */
-async function halfCloseExchange(port: number, request: string, ms = 10_000) {
-  const socket = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
-  const received: Buffer[] = [];
-  socket.on("data", (chunk: Buffer) => received.push(chunk));
-  const outcome = await new Promise<string>((resolve) => {
-    const timer = setTimeout(() => resolve(`nothing more within ${ms} ms`), ms);
-    socket.once("error", (err) => {
-      clearTimeout(timer);
-      resolve(`error ${err.message}`);
-    });
-    socket.once("end", () => {
-      clearTimeout(timer);
-      resolve("end");
-    });
-    socket.end(request);
-  });
-  socket.destroy();
-  return { reply: Buffer.concat(received).toString(), outcome };
-}
+/** 10000 ms for the rest of the answer to arrive. */
+const exchange = (port: number, request: string) => halfCloseExchange(port, request, 10_000);
 
 /** The ConnectError a raw call failed with, as code and the gateway's own words. */
 async function failure(call: Promise<unknown>): Promise<{ code: string; message: string } | "succeeded"> {
@@ -105,11 +87,11 @@ export function describeLocalForwards(kind: LocalKind): void {
     );
 
     await using forward = await sb.forward({ port: 9000 });
-    expect(await halfCloseExchange(forward.localPort, "ping")).toEqual({
+    expect(await exchange(forward.localPort, "ping")).toEqual({
       reply: 'got 4 bytes ending in "ping"',
       outcome: "end",
     });
-    expect(await halfCloseExchange(forward.localPort, `${"x".repeat(199_996)}last`)).toEqual({
+    expect(await exchange(forward.localPort, `${"x".repeat(199_996)}last`)).toEqual({
       reply: 'got 200000 bytes ending in "last"',
       outcome: "end",
     });
@@ -166,7 +148,7 @@ export function describeLocalForwards(kind: LocalKind): void {
         stdout: "done\n",
       });
       await using forward = await quiet.forward({ port: 9001 });
-      expect(await halfCloseExchange(forward.localPort, "")).toEqual({ reply: "late\n", outcome: "end" });
+      expect(await exchange(forward.localPort, "")).toEqual({ reply: "late\n", outcome: "end" });
     } finally {
       await hurried.close();
     }
