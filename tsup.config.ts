@@ -2,7 +2,12 @@ import { defineConfig } from "tsup";
 
 // One build, two module formats: ESM for `import`, CJS for `require`, each with its own typings.
 export default defineConfig({
-  entry: { index: "src/index.ts", raw: "src/raw.ts", runtime: "src/runtime/index.ts" },
+  entry: {
+    index: "src/index.ts",
+    raw: "src/raw.ts",
+    runtime: "src/runtime/index.ts",
+    "adapters/image": "adapters/image/index.ts",
+  },
   format: ["esm", "cjs"],
   // stripInternal: declarations marked @internal (constructors that take the client's internal
   // plumbing, driver internals) stay out of the published typings, which hold only public API.
@@ -13,4 +18,8 @@ export default defineConfig({
   splitting: true,
   // p-retry ships only ESM; bundling it keeps `require("openshell")` working on every Node 20.
   noExternal: ["p-retry", "is-network-error"],
+  // Adapters reach the SDK through its public entry points only, so in the build they stay imports
+  // of the package itself (`openshell`, `openshell/runtime`): one copy of every class, whichever
+  // entry point a program loads first, and no way for an adapter to lean on internals.
+  external: [/^openshell(\/|$)/],
 });

@@ -1,8 +1,20 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 // One config, four projects, so `vitest run` with no filter runs the whole suite and closes with a
 // single "Tests  N passed (N)" summary line. Pick one with `--project <name>`.
 export default defineConfig({
+  // Adapters import the public entry points by name (`openshell`, `openshell/runtime`), as users do;
+  // in tests those names are the sources (tsconfig.json maps them the same way for tsc).
+  resolve: {
+    alias: [
+      { find: /^openshell$/, replacement: source("./src/index.ts") },
+      { find: /^openshell\/runtime$/, replacement: source("./src/runtime/index.ts") },
+      { find: /^openshell\/raw$/, replacement: source("./src/raw.ts") },
+    ],
+  },
   test: {
     // The default reporter always ends with the Test Files / Tests / Duration summary, TTY or not.
     reporters: ["default"],

@@ -24,6 +24,7 @@ export const CAPABILITIES = [
   "extra-hosts",
   "build",
   "image-load",
+  "image-save",
   "events",
   "log-since",
   "log-timestamps",

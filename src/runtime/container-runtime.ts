@@ -3,7 +3,7 @@ import type { ContainerInfo, ContainerSummary } from "./container-info.js";
 import type { ContainerSpec } from "./container-spec.js";
 import type { ContainerEvent, WatchOptions } from "./event-types.js";
 import type { ExecProcess, ExecSpec } from "./exec-types.js";
-import type { BuildOptions, ImageInfo, LoadOptions, PullOptions } from "./image-types.js";
+import type { BuildOptions, ImageInfo, LoadOptions, PullOptions, SaveOptions } from "./image-types.js";
 import type { LogLine, LogOptions } from "./log-types.js";
 import type { NetworkInfo, NetworkSpec, VolumeInfo, VolumeSpec } from "./network-types.js";
 import type { CallOptions, RuntimeInfo, RuntimeKind } from "./runtime-info.js";
@@ -71,6 +71,14 @@ export interface ContainerRuntime extends AsyncDisposable {
   buildImage(options: BuildOptions): Promise<ImageInfo>;
   /** Returns the names (or ids) of the images the archive held. */
   loadImage(options: LoadOptions): Promise<string[]>;
+  /**
+   * The image as a `docker save` archive (what `loadImage` takes), streamed as the engine writes
+   * it, never held whole in memory. Resolves once the engine has answered: a missing image is a
+   * NotFoundError here. Needs the `image-save` capability.
+   */
+  saveImage(ref: string, options?: SaveOptions): Promise<NodeJS.ReadableStream & AsyncIterable<Uint8Array>>;
+  /** Gives the image `ref` another name (`target`, `name[:tag]`, `:latest` when it has no tag). */
+  tagImage(ref: string, target: string, options?: CallOptions): Promise<void>;
   removeImage(ref: string, options?: RemoveOptions): Promise<void>;
 
   createContainer(spec: ContainerSpec, options?: CallOptions): Promise<{ id: string; name: string }>;

@@ -12,6 +12,14 @@ export interface ImageInfo {
   user: string;
   /** The image's `WORKDIR`; "" when it sets none. */
   workdir: string;
+  /** The image's `ENTRYPOINT`; empty when it sets none. */
+  entrypoint: readonly string[];
+  /** The image's `CMD` (the arguments after the entrypoint); empty when it sets none. */
+  cmd: readonly string[];
+  /** The image's `ENV`, in order, as `NAME=value` strings (the form the image config holds). */
+  env: readonly string[];
+  /** `name@sha256:...` digests of the image in the registries it came from; empty for a local build. */
+  repoDigests: readonly string[];
 }
 
 /** One progress message of a pull, build or load, as the engine sent it. */
@@ -50,6 +58,9 @@ export interface BuildOptions extends ImageOperationOptions {
   buildArgs?: Readonly<Record<string, string>>;
   labels?: Readonly<Record<string, string>>;
 }
+
+/** Options of `saveImage`; `signal` aborts the archive stream as well as the request. */
+export interface SaveOptions extends ImageOperationOptions {}
 
 export interface LoadOptions extends ImageOperationOptions {
   /** A `docker save` / OCI archive. */

@@ -61,6 +61,8 @@ export type { EngineEndpointInput } from "./endpoint-option.js";
 export type { EngineEndpoint, EngineTls } from "./engine-endpoint.js";
 export type { ContainerEvent, WatchOptions } from "./event-types.js";
 export type { ExecExit, ExecProcess, ExecResult, ExecSpec, OutputChunk, TerminalSize } from "./exec-types.js";
+export type { ImageReference } from "./image-reference.js";
+export { parseImageReference } from "./image-reference.js";
 export type {
   BuildOptions,
   ImageInfo,
@@ -68,6 +70,7 @@ export type {
   LoadOptions,
   ProgressEvent,
   PullOptions,
+  SaveOptions,
 } from "./image-types.js";
 export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SESSION_LABEL } from "./labels.js";
 export type { LogLine, LogOptions } from "./log-types.js";

@@ -66,6 +66,10 @@ export function runtimeDouble(): { runtime: ContainerRuntime; unmodelled: string
       labels: {},
       user: "sandbox",
       workdir: "/sandbox",
+      entrypoint: [],
+      cmd: [],
+      env: [],
+      repoDigests: [],
     };
   };
   const modelled = {

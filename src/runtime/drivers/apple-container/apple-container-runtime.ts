@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { CanceledError, ContainerRuntimeError, NotFoundError } from "../../../errors.js";
 import { validate } from "../../../validation/validate.js";
 import {
@@ -19,7 +20,8 @@ import type {
 import type { ContainerSpec } from "../../container-spec.js";
 import type { ContainerEvent, WatchOptions } from "../../event-types.js";
 import type { ExecProcess, ExecSpec } from "../../exec-types.js";
-import type { BuildOptions, ImageInfo, LoadOptions, PullOptions } from "../../image-types.js";
+import { parseImageReference } from "../../image-reference.js";
+import type { BuildOptions, ImageInfo, LoadOptions, PullOptions, SaveOptions } from "../../image-types.js";
 import { matchesLabels, newSessionId, sessionLabels, withSessionLabels } from "../../labels.js";
 import type { LogLine, LogOptions } from "../../log-types.js";
 import type { NetworkInfo, NetworkSpec, VolumeInfo, VolumeSpec } from "../../network-types.js";
@@ -188,6 +190,20 @@ export class AppleContainerRuntime implements ContainerRuntime {
   async loadImage(_options: LoadOptions): Promise<string[]> {
     assertCapabilities(this.kind, this.capabilities, ["image-load"], "image load");
     return [];
+  }
+
+  async saveImage(ref: string, _options?: SaveOptions): Promise<Readable> {
+    validate(idSchema, ref, "ref");
+    assertCapabilities(this.kind, this.capabilities, ["image-save"], "image save");
+    return Readable.from([]);
+  }
+
+  /** `container image tag REF TARGET`. */
+  async tagImage(ref: string, target: string, options?: CallOptions): Promise<void> {
+    validate(idSchema, ref, "ref");
+    parseImageReference(target, { field: "target", tagOnly: true });
+    checkPositional(ref, "ref");
+    await this.cli.run(["image", "tag", ref, target], options);
   }
 
   /** `force` also succeeds when the image is already gone. */

@@ -13,13 +13,20 @@ const descriptorSchema = z.looseObject({ digest: z.string(), size: z.number().nu
 const variantSchema = z.looseObject({
   platform: z.looseObject({ os: z.string().nullish(), architecture: z.string().nullish() }).nullish(),
   size: z.number().nullish(),
-  /** The OCI image config: `config.Labels`, `config.User` and `config.WorkingDir` as the image sets them. */
+  /** The OCI image config: `config.Labels`, `User`, `WorkingDir`, `Entrypoint`, `Cmd` and `Env` as the image sets them. */
   config: z
     .looseObject({
       os: z.string().nullish(),
       architecture: z.string().nullish(),
       config: z
-        .looseObject({ Labels: labelsSchema, User: z.string().nullish(), WorkingDir: z.string().nullish() })
+        .looseObject({
+          Labels: labelsSchema,
+          User: z.string().nullish(),
+          WorkingDir: z.string().nullish(),
+          Entrypoint: z.array(z.string()).nullish(),
+          Cmd: z.array(z.string()).nullish(),
+          Env: z.array(z.string()).nullish(),
+        })
         .nullish(),
     })
     .nullish(),
@@ -87,6 +94,11 @@ function toImageInfo(image: ImageRecord, hostArch: string): ImageInfo {
     labels: variant?.config?.config?.Labels ?? {},
     user: variant?.config?.config?.User ?? "",
     workdir: variant?.config?.config?.WorkingDir ?? "",
+    entrypoint: variant?.config?.config?.Entrypoint ?? [],
+    cmd: variant?.config?.config?.Cmd ?? [],
+    env: variant?.config?.config?.Env ?? [],
+    // The CLI reports the index digest it pulled (the image id here), not per-registry digests.
+    repoDigests: [],
   };
 }
 

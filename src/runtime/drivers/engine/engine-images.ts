@@ -4,7 +4,7 @@ import { join, relative } from "node:path";
 import { Readable } from "node:stream";
 import type Docker from "dockerode";
 import { InvalidArgumentError } from "../../../errors.js";
-import type { BuildOptions, ImageInfo, LoadOptions, PullOptions } from "../../image-types.js";
+import type { BuildOptions, ImageInfo, LoadOptions, PullOptions, SaveOptions } from "../../image-types.js";
 import type { EngineContext } from "./engine-context.js";
 import { followProgress } from "./engine-progress.js";
 
@@ -18,7 +18,17 @@ export function toImageInfo(raw: Docker.ImageInspectInfo): ImageInfo {
     labels: raw.Config?.Labels ?? {},
     user: raw.Config?.User ?? "",
     workdir: raw.Config?.WorkingDir ?? "",
+    entrypoint: stringList(raw.Config?.Entrypoint),
+    cmd: stringList(raw.Config?.Cmd),
+    env: raw.Config?.Env ?? [],
+    repoDigests: raw.RepoDigests ?? [],
   };
+}
+
+/** Docker sends `null` for an unset entrypoint or command, and old images may hold a bare string. */
+function stringList(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === "string");
+  return typeof value === "string" && value !== "" ? [value] : [];
 }
 
 export async function inspectEngineImage(
@@ -122,4 +132,45 @@ export async function loadEngineImage(engine: EngineContext, options: LoadOption
     }
   }
   return loaded;
+}
+
+/**
+ * `GET /images/{name}/get`: the image as a `docker save` archive, streamed as the engine writes it.
+ * Resolves once the engine has answered, so a missing image is a NotFoundError here, not a stream
+ * error later. Aborting `signal` destroys the stream.
+ */
+export async function saveEngineImage(
+  engine: EngineContext,
+  ref: string,
+  options: SaveOptions,
+): Promise<Readable> {
+  const image = engine.docker.getImage(ref);
+  // dockerode takes { abortSignal } here too; its typings only know the no-argument form.
+  const get = image.get as (options: object) => Promise<NodeJS.ReadableStream>;
+  const stream = (await engine.call(`save image ${ref}`, () =>
+    get.call(image, options.signal === undefined ? {} : { abortSignal: options.signal }),
+  )) as Readable;
+  return stream;
+}
+
+/** `POST /images/{name}/tag`: `target` is `repository[:tag]` (`:latest` when it has none). */
+export async function tagEngineImage(
+  engine: EngineContext,
+  ref: string,
+  target: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { repo, tag } = splitReference(target);
+  const image = engine.docker.getImage(ref);
+  await engine.call(`tag image ${ref} as ${target}`, () =>
+    image.tag({ repo, tag, ...(signal === undefined ? {} : { abortSignal: signal }) }),
+  );
+}
+
+/** `registry:5000/name:tag` -> repo `registry:5000/name`, tag `tag`: the tag is after the last `:` past the last `/`. */
+function splitReference(target: string): { repo: string; tag: string } {
+  const slash = target.lastIndexOf("/");
+  const colon = target.lastIndexOf(":");
+  if (colon > slash) return { repo: target.slice(0, colon), tag: target.slice(colon + 1) };
+  return { repo: target, tag: "latest" };
 }

@@ -22,7 +22,8 @@ import type { ContainerSpec } from "../../container-spec.js";
 import { describeEndpoint, type EngineEndpoint } from "../../engine-endpoint.js";
 import type { ContainerEvent, WatchOptions } from "../../event-types.js";
 import type { ExecProcess, ExecSpec } from "../../exec-types.js";
-import type { BuildOptions, ImageInfo, LoadOptions, PullOptions } from "../../image-types.js";
+import { parseImageReference } from "../../image-reference.js";
+import type { BuildOptions, ImageInfo, LoadOptions, PullOptions, SaveOptions } from "../../image-types.js";
 import { matchesLabels, newSessionId, sessionLabels, withSessionLabels } from "../../labels.js";
 import type { LogLine, LogOptions } from "../../log-types.js";
 import type { NetworkInfo, NetworkSpec, VolumeInfo, VolumeSpec } from "../../network-types.js";
@@ -44,7 +45,14 @@ import { engineCreateBody } from "./engine-create-body.js";
 import { hasStatus } from "./engine-errors.js";
 import { engineContainerEvents } from "./engine-events.js";
 import { startEngineExec } from "./engine-exec.js";
-import { buildEngineImage, inspectEngineImage, loadEngineImage, pullEngineImage } from "./engine-images.js";
+import {
+  buildEngineImage,
+  inspectEngineImage,
+  loadEngineImage,
+  pullEngineImage,
+  saveEngineImage,
+  tagEngineImage,
+} from "./engine-images.js";
 import { engineLogLines } from "./engine-logs.js";
 
 export interface EngineRuntimeOptions {
@@ -143,6 +151,17 @@ export abstract class EngineRuntime implements ContainerRuntime {
 
   loadImage(options: LoadOptions): Promise<string[]> {
     return loadEngineImage(this.engine, options);
+  }
+
+  saveImage(ref: string, options: SaveOptions = {}): Promise<Readable> {
+    validate(idSchema, ref, "ref");
+    return saveEngineImage(this.engine, ref, options);
+  }
+
+  async tagImage(ref: string, target: string, options?: CallOptions): Promise<void> {
+    validate(idSchema, ref, "ref");
+    parseImageReference(target, { field: "target", tagOnly: true });
+    await tagEngineImage(this.engine, ref, target, options?.signal);
   }
 
   async removeImage(ref: string, options?: RemoveOptions): Promise<void> {

@@ -38,6 +38,10 @@ function appleLikeRuntime(image: Partial<ImageInfo>) {
         labels: {},
         user: "",
         workdir: "",
+        entrypoint: [],
+        cmd: [],
+        env: [],
+        repoDigests: [],
         ...image,
       };
     },
