@@ -1,10 +1,11 @@
 import { cp, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import type Docker from "dockerode";
-import { InvalidArgumentError } from "../../../errors.js";
+import { CanceledError, InvalidArgumentError } from "../../../errors.js";
 import type { BuildOptions, ImageInfo, LoadOptions, PullOptions, SaveOptions } from "../../image-types.js";
+import { dial } from "./engine-client.js";
 import type { EngineContext } from "./engine-context.js";
 import { followProgress } from "./engine-progress.js";
 
@@ -137,20 +138,53 @@ export async function loadEngineImage(engine: EngineContext, options: LoadOption
 /**
  * `GET /images/{name}/get`: the image as a `docker save` archive, streamed as the engine writes it.
  * Resolves once the engine has answered, so a missing image is a NotFoundError here, not a stream
- * error later. Aborting `signal` destroys the stream.
+ * error later. Aborting `signal` ends the stream with a CanceledError.
  */
 export async function saveEngineImage(
   engine: EngineContext,
   ref: string,
   options: SaveOptions,
 ): Promise<Readable> {
-  const image = engine.docker.getImage(ref);
-  // dockerode takes { abortSignal } here too; its typings only know the no-argument form.
-  const get = image.get as (options: object) => Promise<NodeJS.ReadableStream>;
-  const stream = (await engine.call(`save image ${ref}`, () =>
-    get.call(image, options.signal === undefined ? {} : { abortSignal: options.signal }),
-  )) as Readable;
-  return stream;
+  const what = `save image ${ref}`;
+  const signal = options.signal;
+  // dockerode's image.get() takes a callback only: an options object passed to it is called as
+  // that callback (a TypeError thrown from the socket's event handler), so the request is dialed here.
+  const response = await engine.call(what, () =>
+    dial<Readable>(engine.docker, {
+      method: "GET",
+      path: `/images/${ref}/get`,
+      okStatuses: [200],
+      stream: true,
+      ...(signal === undefined ? {} : { signal }),
+    }),
+  );
+  return callerArchive(engine, what, response, signal);
+}
+
+/**
+ * The archive as the caller reads it. The request's own abort surfaces mid-stream as a bare
+ * ECONNRESET "aborted", which says nothing of the caller's signal: the stream ends with a
+ * CanceledError instead, and a broken connection with the engine error it maps to. A caller who
+ * stops reading early (destroys it, breaks out of a loop) closes the request as well.
+ */
+function callerArchive(
+  engine: EngineContext,
+  what: string,
+  response: Readable,
+  signal: AbortSignal | undefined,
+): Readable {
+  const archive = new PassThrough();
+  const canceled = () => new CanceledError(`${what}: canceled by the caller's signal`);
+  const onAbort = () => archive.destroy(canceled());
+  response.on("error", (error) => archive.destroy(signal?.aborted ? canceled() : engine.error(error, what)));
+  archive.on("close", () => {
+    signal?.removeEventListener("abort", onAbort);
+    response.destroy();
+  });
+  response.pipe(archive);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  return archive;
 }
 
 /** `POST /images/{name}/tag`: `target` is `repository[:tag]` (`:latest` when it has none). */
