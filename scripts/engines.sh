@@ -211,6 +211,42 @@ ensure_curl_image() {
   fi
 }
 
+# Debian's containerd (and its `ctr`) on the Debian test image: a stand-in for a gateway's cluster
+# container, which holds the images Kubernetes runs in containerd's k8s.io namespace. The image-load
+# tests start containerd in it and import images with `ctr images import`. Built and cached like
+# the curl image above: once per machine, kept as an archive, loaded into both engines from it.
+OPENSHELL_TEST_CONTAINERD_IMAGE="${OPENSHELL_TEST_CONTAINERD_IMAGE:-openshell-test/containerd:1}"
+ensure_containerd_image() {
+  local archive="$OPENSHELL_IMAGE_CACHE/debian-containerd.tar"
+  local docker=(docker -H "unix://${OPENSHELL_DOCKER_SOCKET}")
+  local image=$OPENSHELL_TEST_CONTAINERD_IMAGE
+  if [[ ! -s "$archive" ]]; then
+    if ! "${docker[@]}" image inspect "$image" >/dev/null 2>&1; then
+      echo "containerd image: apt-get install containerd on ${OPENSHELL_TEST_DEBIAN_IMAGE} (once per machine)"
+      local log="${ENGINE_LOG_DIR}/containerd-image.log"
+      if ! printf '%s\n' "FROM ${OPENSHELL_TEST_DEBIAN_IMAGE}" \
+        'RUN apt-get update && apt-get install -y --no-install-recommends containerd && rm -rf /var/lib/apt/lists/*' \
+        'LABEL openshell.ai/test-image=true' 'CMD ["/bin/bash"]' |
+        "${docker[@]}" build -q -t "$image" - >"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        die "building ${image} failed (log above)"
+      fi
+    fi
+    "${docker[@]}" save -o "$archive.partial" "$image" && mv "$archive.partial" "$archive"
+  fi
+  if "${docker[@]}" image inspect "$image" >/dev/null 2>&1; then
+    echo "docker: $image present (reusing it)"
+  else
+    "${docker[@]}" load -q -i "$archive" >/dev/null && echo "docker: loaded $image"
+  fi
+  if podman image inspect "$image" >/dev/null 2>&1; then
+    echo "podman: $image present (reusing it)"
+  else
+    podman load -q -i "$archive" >/dev/null && echo "podman: loaded $image"
+  fi
+  export OPENSHELL_TEST_CONTAINERD_IMAGE
+}
+
 ensure_test_images() {
   mkdir -p "$OPENSHELL_IMAGE_CACHE" "$ENGINE_LOG_DIR"
   local busybox_tar="$OPENSHELL_IMAGE_CACHE/busybox-rootfs.tar"
@@ -224,6 +260,7 @@ ensure_test_images() {
     import_image "$cli" "$OPENSHELL_TEST_DEBIAN_IMAGE" "$debian_tar" /bin/bash
   done
   ensure_curl_image
+  ensure_containerd_image
 }
 
 # A local image registry, so pullImage is tested against a real one (no public registry is
