@@ -3,18 +3,20 @@ import { defineConfig } from "vitest/config";
 
 const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
+// Adapters import the public entry points by name (`openshell`, `openshell/runtime`), as users do;
+// in tests those names are the sources (tsconfig.json maps them the same way for tsc). Each project
+// needs the alias itself: projects do not inherit the root's `resolve`, and without it the names
+// resolve through package.json's exports to whatever stale build is in dist/.
+const alias = [
+  { find: /^openshell$/, replacement: source("./src/index.ts") },
+  { find: /^openshell\/runtime$/, replacement: source("./src/runtime/index.ts") },
+  { find: /^openshell\/raw$/, replacement: source("./src/raw.ts") },
+];
+
 // One config, four projects, so `vitest run` with no filter runs the whole suite and closes with a
 // single "Tests  N passed (N)" summary line. Pick one with `--project <name>`.
 export default defineConfig({
-  // Adapters import the public entry points by name (`openshell`, `openshell/runtime`), as users do;
-  // in tests those names are the sources (tsconfig.json maps them the same way for tsc).
-  resolve: {
-    alias: [
-      { find: /^openshell$/, replacement: source("./src/index.ts") },
-      { find: /^openshell\/runtime$/, replacement: source("./src/runtime/index.ts") },
-      { find: /^openshell\/raw$/, replacement: source("./src/raw.ts") },
-    ],
-  },
+  resolve: { alias },
   test: {
     // The default reporter always ends with the Test Files / Tests / Duration summary, TTY or not.
     reporters: ["default"],
@@ -22,6 +24,7 @@ export default defineConfig({
     globalSetup: ["test/support/suite-temp-dir.ts"],
     projects: [
       {
+        resolve: { alias },
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
@@ -29,6 +32,7 @@ export default defineConfig({
         },
       },
       {
+        resolve: { alias },
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
@@ -39,6 +43,7 @@ export default defineConfig({
         },
       },
       {
+        resolve: { alias },
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
@@ -48,6 +53,7 @@ export default defineConfig({
         },
       },
       {
+        resolve: { alias },
         test: {
           name: "package",
           include: ["test/package/**/*.test.ts"],
