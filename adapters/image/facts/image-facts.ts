@@ -69,6 +69,8 @@ export interface ImageFacts {
   ip: FoundIp | undefined;
   nsenter: FoundTool | undefined;
   iptables: FoundTool | undefined;
+  /** nftables' `nft`, which serves the supervisor's bypass detection as iptables does. */
+  nft?: FoundTool | undefined;
   bash: FoundTool | undefined;
   accountTools: AccountTools;
   users: readonly UserAccount[];
