@@ -1,0 +1,39 @@
+import { InvalidArgumentError } from "openshell";
+import type { ImageFacts } from "../facts/image-facts.js";
+import type { PreparationPlan } from "./plan.js";
+
+/**
+ * The Dockerfile that prepares `base` as `plan` says: `FROM base`, then the plan's instructions.
+ * `base` is what the build starts from, best the image id the facts were read from (`sha256:...`),
+ * so that a tag moved since inspection cannot change what is built on.
+ *
+ * @throws InvalidArgumentError when the plan is empty (there is nothing to build: skip the build),
+ *   has unmet requirements (the build would give a half-ready image), was made for another image
+ *   than `facts` describes, or `base` is not a single word.
+ */
+export function renderDockerfile(plan: PreparationPlan, facts: ImageFacts, base: string): string {
+  if (plan.unmet.length > 0) {
+    throw new InvalidArgumentError(
+      `The plan for ${facts.ref} has unmet requirements (${plan.unmet.map((gap) => gap.requirement).join(", ")}), so it must not be built: ${plan.unmet[0]?.message}`,
+      { field: "plan" },
+    );
+  }
+  if (plan.empty || plan.instructions.length === 0) {
+    throw new InvalidArgumentError(`${facts.ref} needs nothing added: skip the build and use it as it is.`, {
+      field: "plan",
+    });
+  }
+  if (plan.imageId !== facts.id) {
+    throw new InvalidArgumentError(
+      `The plan was made for image ${plan.imageId}, not for ${facts.ref} (${facts.id}): plan again from this image's facts.`,
+      { field: "plan" },
+    );
+  }
+  if (typeof base !== "string" || !/^\S+$/.test(base)) {
+    throw new InvalidArgumentError(
+      `base must be an image reference or id without spaces, not ${JSON.stringify(base)}.`,
+      { field: "base" },
+    );
+  }
+  return `${[`FROM ${base}`, ...plan.instructions].join("\n")}\n`;
+}
