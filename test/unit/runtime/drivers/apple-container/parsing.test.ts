@@ -150,6 +150,10 @@ describe("images", () => {
       // No USER or WORKDIR in the image config: it runs as root, in /.
       user: "",
       workdir: "",
+      entrypoint: [],
+      cmd: ["/bin/sh"],
+      env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+      repoDigests: [],
     });
     const [amd] = parseImages(fixture("image-inspect.json"), "container image inspect alpine", "amd64");
     expect(amd).toMatchObject({ architecture: "amd64", sizeBytes: 3623807 });
@@ -173,6 +177,10 @@ describe("images", () => {
       labels: {},
       user: "1000:1000",
       workdir: "/app",
+      entrypoint: [],
+      cmd: ["python3"],
+      env: ["LANG=C.UTF-8"],
+      repoDigests: [],
     });
   });
 
