@@ -138,7 +138,7 @@ async function inspectPresent(
  * tag moves meanwhile), as root (to read every file, whatever the image's USER), the probe as
  * entrypoint with a `$0` of its own (an engine may otherwise append the image's CMD).
  */
-function probeSpec(runtime: ContainerRuntime, imageId: string): ContainerSpec {
+export function probeSpec(runtime: ContainerRuntime, imageId: string): ContainerSpec {
   return {
     image: imageId,
     name: `openshell-image-probe-${randomUUID().slice(0, 12)}`,

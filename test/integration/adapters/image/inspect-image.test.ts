@@ -7,6 +7,7 @@ import { CanceledError, InvalidArgumentError, NotFoundError } from "openshell";
 import { type ContainerEvent, type ContainerRuntime, createRuntime } from "openshell/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspectImage } from "../../../../adapters/image/inspect/inspect-image.js";
+import { PROBE_CONTAINER_LABEL, probeSpec } from "../../../../adapters/image/inspect/run-probe.js";
 import type { ImageProgressEvent } from "../../../../adapters/image/progress.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../../support/test-engines.js";
 
@@ -120,6 +121,26 @@ for (const engine of engines) {
       expect(byId.effectiveUid).toBe(1000);
       const short = id.replace(/^sha256:/, "").slice(0, 12);
       expect((await inspectImage(runtime, short)).id).toBe(id);
+    });
+
+    it("the probe's container runs as root with no network, and the engine accepts it as such", async () => {
+      const { id } = await runtime.inspectImage(testImages.busybox);
+      const created = await runtime.createContainer(probeSpec(runtime, id));
+      try {
+        await runtime.startContainer(created.id);
+        expect(await runtime.waitContainer(created.id)).toBe(0);
+        const info = await runtime.inspectContainer(created.id);
+        expect(info.labels[PROBE_CONTAINER_LABEL]).toBe("true");
+        expect(info.labels).toMatchObject(runtime.sessionLabels);
+        // No address on any network: Docker lists its `none` network (no address), Podman lists none.
+        expect(info.addresses.filter((address) => address.network !== "none" || address.ipv4 !== "")).toEqual(
+          [],
+        );
+        const { stdout } = await run(engine.kind, ["inspect", "--format", "{{.Config.User}}", created.id]);
+        expect(stdout.trim()).toBe("0");
+      } finally {
+        await runtime.removeContainer(created.id, { force: true });
+      }
     });
 
     it("an image without /bin/sh: a shell gap in a typed result, not a crash", async () => {
