@@ -3,11 +3,15 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { CanceledError, InvalidArgumentError, NotFoundError } from "openshell";
+import { CanceledError, InvalidArgumentError, NotFoundError, TimeoutError } from "openshell";
 import { type ContainerEvent, type ContainerRuntime, createRuntime } from "openshell/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspectImage } from "../../../../adapters/image/inspect/inspect-image.js";
-import { PROBE_CONTAINER_LABEL, probeSpec } from "../../../../adapters/image/inspect/run-probe.js";
+import {
+  PROBE_CONTAINER_LABEL,
+  probeImage,
+  probeSpec,
+} from "../../../../adapters/image/inspect/run-probe.js";
 import type { ImageProgressEvent } from "../../../../adapters/image/progress.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../../support/test-engines.js";
 
@@ -218,6 +222,13 @@ for (const engine of engines) {
         expect((error as Error).message).toMatch(/inspect image .*canceled/);
         expect(await leftContainers()).toEqual([]);
       });
+    });
+
+    it("a probe past its time limit is a TimeoutError naming it, and its container is removed", async () => {
+      const error = await probeImage(runtime, testImages.busybox, { timeoutMs: 1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect((error as Error).message).toMatch(/did not finish within 1 ms/);
+      expect(await leftContainers()).toEqual([]);
     });
 
     it("does not change the image: same id, tags and config, nothing made from it, nothing left", async () => {
