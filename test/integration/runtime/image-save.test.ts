@@ -88,6 +88,11 @@ describe("image save", () => {
   );
 
   for (const engine of ["docker", "podman"] as const) {
+    it(`${engine}: declares image-save`, () => {
+      expect(runtimes[engine].capabilities.has("image-save")).toBe(true);
+      expect(() => runtimes[engine].require(["image-save"])).not.toThrow();
+    });
+
     it(`${engine}: a missing image is a NotFoundError before any stream`, async () => {
       const missing = `openshell-test/never-made-${process.pid}:1`;
       const error = await runtimes[engine].saveImage(missing).catch((e: unknown) => e);
