@@ -57,6 +57,13 @@ export interface BuildOptions extends ImageOperationOptions {
   dockerfileText?: string;
   buildArgs?: Readonly<Record<string, string>>;
   labels?: Readonly<Record<string, string>>;
+  /**
+   * Label the image with this runtime's session (default true), as everything else it creates.
+   * Pass false for an image meant to outlive the session: a container inherits its image's labels,
+   * so one started from it by another tool would carry this session's label and be removed by this
+   * session's `reap()`.
+   */
+  sessionLabels?: boolean;
 }
 
 /** Options of `saveImage`; `signal` aborts the archive stream as well as the request. */

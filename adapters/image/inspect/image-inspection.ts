@@ -7,7 +7,8 @@ import type { PackageManager } from "../facts/image-facts.js";
  *   build the sandbox's network namespace);
  * - `nsenter` (util-linux);
  * - `sandbox-user` and `sandbox-group`: a non-root `sandbox` user and group in /etc/passwd and /etc/group;
- * - `sbin-on-path`: `/usr/sbin` and `/sbin` on the image's PATH, where the supervisor looks for `ip`.
+ * - `sbin-on-path`: `/usr/sbin` and `/sbin` on the image's PATH, where the supervisor looks for `ip`;
+ * - `iptables`: optional (it enables bypass detection); a requirement only when asked for.
  */
 export type ImageRequirement =
   | "shell"
@@ -15,7 +16,8 @@ export type ImageRequirement =
   | "nsenter"
   | "sandbox-user"
   | "sandbox-group"
-  | "sbin-on-path";
+  | "sbin-on-path"
+  | "iptables";
 
 /** One unmet requirement, with a sentence saying what is wrong. */
 export interface ImageGap {

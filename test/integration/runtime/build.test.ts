@@ -76,5 +76,26 @@ for (const engine of engines) {
         /build image .*: .*(exit|returned a non-zero code|status) ?:? ?3/i,
       );
     });
+
+    it("labels an image with the session unless told not to (an image meant to outlive the session)", async () => {
+      const kept = `${tag}-kept`;
+      try {
+        const image = await runtime.buildImage({
+          tag: kept,
+          dockerfileText: `FROM ${testImages.busybox}\nRUN true\n`,
+          labels: { team: "agents" },
+          sessionLabels: false,
+        });
+        expect(image.labels).toMatchObject({ team: "agents" });
+        for (const key of Object.keys(runtime.sessionLabels)) expect(image.labels[key]).toBeUndefined();
+        // A container another tool starts from it inherits the image's labels: none of the session's.
+        const { id } = await runtime.createContainer({ image: kept, command: ["true"] });
+        const container = await runtime.inspectContainer(id);
+        expect(container.labels).toMatchObject(runtime.sessionLabels);
+        await runtime.removeContainer(id, { force: true });
+      } finally {
+        await runtime.removeImage(kept, { force: true }).catch(() => {});
+      }
+    });
   });
 }

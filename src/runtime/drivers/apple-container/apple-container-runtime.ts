@@ -184,7 +184,11 @@ export class AppleContainerRuntime implements ContainerRuntime {
   buildImage(options: BuildOptions): Promise<ImageInfo> {
     validate(idSchema, options.tag, "tag");
     assertCapabilities(this.kind, this.capabilities, ["build"], "build");
-    return buildCliImage(this.cli, options, withSessionLabels(options.labels, this.sessionId), hostArch());
+    const labels =
+      options.sessionLabels === false
+        ? (options.labels ?? {})
+        : withSessionLabels(options.labels, this.sessionId);
+    return buildCliImage(this.cli, options, labels, hostArch());
   }
 
   async loadImage(_options: LoadOptions): Promise<string[]> {

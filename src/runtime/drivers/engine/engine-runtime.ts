@@ -145,7 +145,8 @@ export abstract class EngineRuntime implements ContainerRuntime {
     validate(idSchema, options.tag, "tag");
     return buildEngineImage(this.engine, {
       ...options,
-      labels: withSessionLabels(options.labels, this.sessionId),
+      labels:
+        options.sessionLabels === false ? options.labels : withSessionLabels(options.labels, this.sessionId),
     });
   }
 
