@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 // One build, two module formats: ESM for `import`, CJS for `require`, each with its own typings.
-export default defineConfig({
+const library = defineConfig({
   entry: {
     index: "src/index.ts",
     raw: "src/raw.ts",
@@ -23,3 +23,17 @@ export default defineConfig({
   // entry point a program loads first, and no way for an adapter to lean on internals.
   external: [/^openshell(\/|$)/],
 });
+
+// The `openshell-image` command: ESM only (top-level await), no typings, and like the adapters it
+// imports the SDK by its public names, so it runs against the installed package.
+const cli = defineConfig({
+  entry: { "bin/openshell-image": "adapters/image/cli/main.ts" },
+  format: ["esm"],
+  dts: false,
+  sourcemap: true,
+  clean: false,
+  target: "node20",
+  external: [/^openshell(\/|$)/],
+});
+
+export default [library, cli];

@@ -11,6 +11,7 @@ const alias = [
   { find: /^openshell$/, replacement: source("./src/index.ts") },
   { find: /^openshell\/runtime$/, replacement: source("./src/runtime/index.ts") },
   { find: /^openshell\/raw$/, replacement: source("./src/raw.ts") },
+  { find: /^openshell\/adapters\/image$/, replacement: source("./adapters/image/index.ts") },
 ];
 
 // One config, four projects, so `vitest run` with no filter runs the whole suite and closes with a

@@ -1,0 +1,4 @@
+import { describe } from "vitest";
+import { describePrepareImage } from "./prepare-image.suite.js";
+
+describe("prepareImage on podman", () => describePrepareImage("podman"));
