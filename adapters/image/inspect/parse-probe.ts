@@ -1,6 +1,7 @@
 import { parseGroup, parsePasswd } from "../facts/accounts.js";
 import type { AccountTools, FoundIp, FoundTool, ImageFacts, PackageManager } from "../facts/image-facts.js";
 import { parseOsRelease } from "../facts/os-release.js";
+import { SUPERVISOR_IP_PATHS } from "../facts/supervisor-needs.js";
 import { PROBE_FORMAT_VERSION, type ProbedTool } from "./probe-script.js";
 
 /** What the probe reads from inside the image: the part of ImageFacts not taken from the engine's inspect. */
@@ -17,12 +18,6 @@ export type ProbedFacts = Pick<
   | "users"
   | "groups"
 >;
-
-/**
- * Where the supervisor runs `ip` from, in the order it looks (SEMANTICS.md section 9): an `ip`
- * found elsewhere only is not one it will use.
- */
-export const SUPERVISOR_IP_PATHS = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"] as const;
 
 /** The gateway's default sandbox command runs this very path. */
 export const DEFAULT_COMMAND_BASH = "/bin/bash";

@@ -1,12 +1,8 @@
 import { resolveImageUser } from "../facts/accounts.js";
 import type { ImageFacts } from "../facts/image-facts.js";
+import { SANDBOX_ACCOUNT, SBIN_DIRECTORIES, SUPERVISOR_IP_PATHS } from "../facts/supervisor-needs.js";
 import type { ImageGap, ImageInspection } from "./image-inspection.js";
-import { DEFAULT_COMMAND_BASH, SUPERVISOR_IP_PATHS } from "./parse-probe.js";
-
-/** The name OpenShell's policies run sandboxes as, for both the user and the group. */
-export const SANDBOX_ACCOUNT = "sandbox";
-/** The PATH entries the supervisor needs (it runs `ip` and `nsenter` by name). */
-export const REQUIRED_PATH_DIRS = ["/usr/sbin", "/sbin"] as const;
+import { DEFAULT_COMMAND_BASH } from "./parse-probe.js";
 
 const PREPARE_HINT = "prepareImage() adds it";
 
@@ -142,7 +138,7 @@ function accountGaps(facts: ImageFacts): ImageGap[] {
 }
 
 function sbinPathGap(facts: ImageFacts): ImageGap | undefined {
-  const missing = REQUIRED_PATH_DIRS.filter((dir) => !facts.path.includes(dir));
+  const missing = SBIN_DIRECTORIES.filter((dir) => !facts.path.includes(dir));
   if (missing.length === 0) return undefined;
   return {
     requirement: "sbin-on-path",

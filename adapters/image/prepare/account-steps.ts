@@ -1,7 +1,7 @@
 import type { FoundTool, ImageFacts } from "../facts/image-facts.js";
+import { SANDBOX_ACCOUNT, SANDBOX_HOME } from "../facts/supervisor-needs.js";
 import type { ImageGap } from "../inspect/image-inspection.js";
 import { firstFreeId, gidOwner, pickBothIds, uidOwner } from "./account-ids.js";
-import { SANDBOX_HOME, SANDBOX_NAME } from "./missing-requirements.js";
 import { hasLineBreak, shellQuote } from "./quoting.js";
 
 /** The login shell the sandbox user gets: every image preparation accepts has `/bin/sh`. */
@@ -41,14 +41,14 @@ export function planAccounts(
   facts: ImageFacts,
   asked: { uid?: number | undefined; gid?: number | undefined },
 ): AccountSteps {
-  const user = facts.users.find((entry) => entry.name === SANDBOX_NAME);
-  const group = facts.groups.find((entry) => entry.name === SANDBOX_NAME);
+  const user = facts.users.find((entry) => entry.name === SANDBOX_ACCOUNT);
+  const group = facts.groups.find((entry) => entry.name === SANDBOX_ACCOUNT);
   const unmet: ImageGap[] = [];
   if (user !== undefined) checkExisting("user", user.uid, asked.uid, unmet);
   if (user !== undefined && user.uid !== 0 && user.gid === 0) {
     unmet.push({
       requirement: "sandbox-user",
-      message: `The image's user ${SANDBOX_NAME} has primary gid 0, root's group: OpenShell refuses to run a sandbox with it. Give it another primary group in the base image.`,
+      message: `The image's user ${SANDBOX_ACCOUNT} has primary gid 0, root's group: OpenShell refuses to run a sandbox with it. Give it another primary group in the base image.`,
     });
   }
   if (group !== undefined) checkExisting("group", group.gid, asked.gid, unmet);
@@ -68,7 +68,7 @@ export function planAccounts(
   } else {
     gid = firstFreeId((id) => gidOwner(facts.groups, id) === undefined);
   }
-  if (user !== undefined && gid !== user.gid) members = [SANDBOX_NAME];
+  if (user !== undefined && gid !== user.gid) members = [SANDBOX_ACCOUNT];
 
   if (user === undefined && uid !== undefined) {
     const owner = uidOwner(facts.users, uid);
@@ -92,12 +92,12 @@ export function planAccounts(
     const step = groupStep(facts, gid, members);
     commands.push(step.command);
     const member = members.length > 0 ? `, member ${members.join(",")}` : "";
-    added.push(`group ${SANDBOX_NAME} (gid ${gid}${member}) ${step.how}`);
+    added.push(`group ${SANDBOX_ACCOUNT} (gid ${gid}${member}) ${step.how}`);
   }
   if (user === undefined) {
     const step = userStep(facts, uid, gid);
     commands.push(step.command, `mkdir -p ${SANDBOX_HOME}`, `chown ${uid}:${gid} ${SANDBOX_HOME}`);
-    added.push(`user ${SANDBOX_NAME} (uid ${uid}, gid ${gid}, home ${SANDBOX_HOME}) ${step.how}`);
+    added.push(`user ${SANDBOX_ACCOUNT} (uid ${uid}, gid ${gid}, home ${SANDBOX_HOME}) ${step.how}`);
   }
   return { commands, added, unmet };
 }
@@ -113,12 +113,12 @@ function checkExisting(
   if (id === 0) {
     unmet.push({
       requirement,
-      message: `The image's ${kind} ${SANDBOX_NAME} has ${idName} 0, which is root's: OpenShell refuses to run a sandbox as root. Remove or renumber it in the base image.`,
+      message: `The image's ${kind} ${SANDBOX_ACCOUNT} has ${idName} 0, which is root's: OpenShell refuses to run a sandbox as root. Remove or renumber it in the base image.`,
     });
   } else if (asked !== undefined && asked !== id) {
     unmet.push({
       requirement,
-      message: `The image already has ${kind} ${SANDBOX_NAME} with ${idName} ${id}, not the ${idName} ${asked} asked for: leave user.${idName} out to keep it, or start from an image without it.`,
+      message: `The image already has ${kind} ${SANDBOX_ACCOUNT} with ${idName} ${id}, not the ${idName} ${asked} asked for: leave user.${idName} out to keep it, or start from an image without it.`,
     });
   }
 }
@@ -151,16 +151,16 @@ function groupStep(
   const groupadd = toolPath(tools.groupadd);
   const addgroup = toolPath(tools.addgroup);
   if (members.length === 0 && groupadd !== undefined) {
-    return { command: `${groupadd} --gid ${gid} ${SANDBOX_NAME}`, how: "with groupadd" };
+    return { command: `${groupadd} --gid ${gid} ${SANDBOX_ACCOUNT}`, how: "with groupadd" };
   }
   if (members.length === 0 && addgroup !== undefined && tools.addgroup?.flavour === "busybox") {
-    return { command: `${addgroup} -g ${gid} ${SANDBOX_NAME}`, how: "with addgroup" };
+    return { command: `${addgroup} -g ${gid} ${SANDBOX_ACCOUNT}`, how: "with addgroup" };
   }
   if (members.length === 0 && addgroup !== undefined && tools.addgroup?.flavour === "debian") {
-    return { command: `${addgroup} --gid ${gid} ${SANDBOX_NAME}`, how: "with addgroup" };
+    return { command: `${addgroup} --gid ${gid} ${SANDBOX_ACCOUNT}`, how: "with addgroup" };
   }
-  const line = `${SANDBOX_NAME}:x:${gid}:${members.join(",")}`;
-  const shadowLine = `${SANDBOX_NAME}:!::${members.join(",")}`;
+  const line = `${SANDBOX_ACCOUNT}:x:${gid}:${members.join(",")}`;
+  const shadowLine = `${SANDBOX_ACCOUNT}:!::${members.join(",")}`;
   return {
     command: `${appendLine(line, "/etc/group")} && if [ -e /etc/gshadow ]; then ${appendLine(shadowLine, "/etc/gshadow")}; fi`,
     how: "in /etc/group",
@@ -174,7 +174,7 @@ function userStep(facts: ImageFacts, uid: number, gid: number): { command: strin
   if (useradd !== undefined) {
     // --no-log-init: no lastlog/faillog entry, which for a large uid would be a huge sparse file.
     return {
-      command: `${useradd} --uid ${uid} --gid ${gid} --home-dir ${SANDBOX_HOME} --no-create-home --shell ${SANDBOX_SHELL} --no-log-init ${SANDBOX_NAME}`,
+      command: `${useradd} --uid ${uid} --gid ${gid} --home-dir ${SANDBOX_HOME} --no-create-home --shell ${SANDBOX_SHELL} --no-log-init ${SANDBOX_ACCOUNT}`,
       how: "with useradd",
     };
   }
@@ -182,20 +182,20 @@ function userStep(facts: ImageFacts, uid: number, gid: number): { command: strin
     // -D: no password (else it prompts); -H: no home yet (created below, owned by the user);
     // -G: the existing or just-created group as primary group, by name.
     return {
-      command: `${adduser} -D -H -h ${SANDBOX_HOME} -s ${SANDBOX_SHELL} -G ${SANDBOX_NAME} -u ${uid} ${SANDBOX_NAME}`,
+      command: `${adduser} -D -H -h ${SANDBOX_HOME} -s ${SANDBOX_SHELL} -G ${SANDBOX_ACCOUNT} -u ${uid} ${SANDBOX_ACCOUNT}`,
       how: "with adduser",
     };
   }
   if (adduser !== undefined && tools.adduser?.flavour === "debian") {
     // --disabled-password and --gecos '' answer the two questions Debian's adduser would ask.
     return {
-      command: `${adduser} --uid ${uid} --gid ${gid} --home ${SANDBOX_HOME} --no-create-home --shell ${SANDBOX_SHELL} --disabled-password --gecos '' ${SANDBOX_NAME}`,
+      command: `${adduser} --uid ${uid} --gid ${gid} --home ${SANDBOX_HOME} --no-create-home --shell ${SANDBOX_SHELL} --disabled-password --gecos '' ${SANDBOX_ACCOUNT}`,
       how: "with adduser",
     };
   }
-  const line = `${SANDBOX_NAME}:x:${uid}:${gid}::${SANDBOX_HOME}:${SANDBOX_SHELL}`;
+  const line = `${SANDBOX_ACCOUNT}:x:${uid}:${gid}::${SANDBOX_HOME}:${SANDBOX_SHELL}`;
   // A locked password ("!") and no aging fields: the nine fields shadow(5) defines.
-  const shadowLine = `${SANDBOX_NAME}:!:::::::`;
+  const shadowLine = `${SANDBOX_ACCOUNT}:!:::::::`;
   return {
     command: `${appendLine(line, "/etc/passwd")} && if [ -e /etc/shadow ]; then ${appendLine(shadowLine, "/etc/shadow")}; fi`,
     how: "in /etc/passwd",

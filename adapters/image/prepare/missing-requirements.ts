@@ -1,14 +1,6 @@
 import type { ImageFacts } from "../facts/image-facts.js";
 
-/** The directories OpenShell's supervisor needs on PATH, in the order they are appended. */
-export const SBIN_DIRECTORIES = ["/usr/sbin", "/sbin"] as const;
-
-/** Where the supervisor looks for `ip` (SEMANTICS section 9); an iproute2 `ip` elsewhere is not found. */
-export const SUPERVISOR_IP_PATHS = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"] as const;
-
-/** The user and group preparation adds, and the home directory the user gets. */
-export const SANDBOX_NAME = "sandbox";
-export const SANDBOX_HOME = "/sandbox";
+import { SANDBOX_ACCOUNT, SBIN_DIRECTORIES, SUPERVISOR_IP_PATHS } from "../facts/supervisor-needs.js";
 
 /** What the image lacks, requirement by requirement, as planning sees it. */
 export interface MissingRequirements {
@@ -51,8 +43,8 @@ export function missingRequirements(facts: ImageFacts): MissingRequirements {
     iproute2: needsIproute2(facts),
     nsenter: needsNsenter(facts),
     iptables: facts.iptables === undefined,
-    sandboxUser: !facts.users.some((user) => user.name === SANDBOX_NAME),
-    sandboxGroup: !facts.groups.some((group) => group.name === SANDBOX_NAME),
+    sandboxUser: !facts.users.some((user) => user.name === SANDBOX_ACCOUNT),
+    sandboxGroup: !facts.groups.some((group) => group.name === SANDBOX_ACCOUNT),
     sbinOnPath: SBIN_DIRECTORIES.filter((dir) => !facts.path.includes(dir)),
   };
 }

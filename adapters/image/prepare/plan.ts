@@ -1,7 +1,8 @@
 import { resolveImageUser } from "../facts/accounts.js";
 import type { ImageFacts } from "../facts/image-facts.js";
+import { SANDBOX_ACCOUNT } from "../facts/supervisor-needs.js";
 import { planAccounts } from "./account-steps.js";
-import { missingRequirements, SANDBOX_NAME } from "./missing-requirements.js";
+import { missingRequirements } from "./missing-requirements.js";
 import { INSTALL_VERB, installCommand, packageNames } from "./package-managers.js";
 import type { PreparationGap, PreparationRequirement } from "./preparation-gap.js";
 import { checkPreparationOptions, type PreparationOptions } from "./preparation-options.js";
@@ -139,14 +140,14 @@ function finalUserOf(
   const resolved = resolveImageUser(configured, facts.users, facts.groups);
   const userPart = configured.split(":", 1)[0] ?? "";
   if (configured === "" || resolved.uid === 0 || resolved.gid === 0) {
-    return { final: SANDBOX_NAME, effectiveUid: resolved.uid };
+    return { final: SANDBOX_ACCOUNT, effectiveUid: resolved.uid };
   }
   if (!PLAIN_USER.test(configured)) {
     unmet.push({
       requirement: "sandbox-user",
       message: `The image's USER ${JSON.stringify(configured)} cannot be restated in a Dockerfile: set USER to a user name or uid[:gid] in the base image.`,
     });
-  } else if (resolved.uid === undefined && userPart !== SANDBOX_NAME) {
+  } else if (resolved.uid === undefined && userPart !== SANDBOX_ACCOUNT) {
     unmet.push({
       requirement: "sandbox-user",
       message: `The image's USER ${configured} is not in its /etc/passwd, so no container can start as it: add that user to the base image, or set USER to a uid or to sandbox.`,
