@@ -3,7 +3,8 @@ import type { ImageFacts } from "../facts/image-facts.js";
 import type { PreparationPlan } from "./plan.js";
 
 /**
- * The Dockerfile that prepares `base` as `plan` says: `FROM base`, then the plan's instructions.
+ * The Dockerfile that prepares `base` as `plan` says: `FROM base`, then the plan's instructions
+ * (its RUN steps joined into one).
  * `base` is what the build starts from, best the image id the facts were read from (`sha256:...`),
  * so that a tag moved since inspection cannot change what is built on.
  *
@@ -35,5 +36,22 @@ export function renderDockerfile(plan: PreparationPlan, facts: ImageFacts, base:
       { field: "base" },
     );
   }
-  return `${[`FROM ${base}`, ...plan.instructions].join("\n")}\n`;
+  return `${[`FROM ${base}`, ...joinRunSteps(plan.instructions)].join("\n")}\n`;
+}
+
+/**
+ * Consecutive RUN steps as one (`RUN a && b`): each RUN is a layer the engine commits, and a build
+ * canceled or failing between two of them would leave the first behind as a dangling image. One
+ * RUN either lands whole or leaves nothing.
+ */
+function joinRunSteps(instructions: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (const instruction of instructions) {
+    const previous = joined.at(-1);
+    // A step ending in `;` or `&` would not take `&&` after it; such a step stays on its own.
+    if (previous?.startsWith("RUN ") && instruction.startsWith("RUN ") && !/[;&]\s*$/.test(previous)) {
+      joined[joined.length - 1] = `${previous} && ${instruction.slice(4)}`;
+    } else joined.push(instruction);
+  }
+  return joined;
 }

@@ -22,8 +22,8 @@ describe("renderDockerfile", () => {
     expect(renderDockerfile(planPreparation(facts), facts, "sha256:abc")).toBe(
       [
         "FROM sha256:abc",
-        "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends iproute2 && rm -rf /var/lib/apt/lists/*",
-        "RUN /usr/sbin/groupadd --gid 1000 sandbox && /usr/sbin/useradd --uid 1000 --gid 1000 --home-dir /sandbox --no-create-home --shell /bin/sh --no-log-init sandbox && mkdir -p /sandbox && chown 1000:1000 /sandbox",
+        // One RUN: a build stopped between two RUN steps would leave the first as a dangling image.
+        "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends iproute2 && rm -rf /var/lib/apt/lists/* && /usr/sbin/groupadd --gid 1000 sandbox && /usr/sbin/useradd --uid 1000 --gid 1000 --home-dir /sandbox --no-create-home --shell /bin/sh --no-log-init sandbox && mkdir -p /sandbox && chown 1000:1000 /sandbox",
         "USER sandbox",
         "",
       ].join("\n"),
@@ -44,8 +44,7 @@ describe("renderDockerfile", () => {
         "FROM node:22-alpine",
         "USER 0:0",
         'ENV PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"',
-        "RUN apk add --no-cache iproute2",
-        "RUN /usr/sbin/addgroup -g 1001 sandbox && /usr/sbin/adduser -D -H -h /sandbox -s /bin/sh -G sandbox -u 1001 sandbox && mkdir -p /sandbox && chown 1001:1001 /sandbox",
+        "RUN apk add --no-cache iproute2 && /usr/sbin/addgroup -g 1001 sandbox && /usr/sbin/adduser -D -H -h /sandbox -s /bin/sh -G sandbox -u 1001 sandbox && mkdir -p /sandbox && chown 1001:1001 /sandbox",
         "USER node",
         "",
       ].join("\n"),
