@@ -36,7 +36,7 @@ describe("ctr images ls", () => {
 
 describe("ctr content get of a manifest or an index", () => {
   it("reads a Docker manifest's config digest: the image id", async () => {
-    expect(readManifestBlob(await recorded("ctr-content-get-manifest.json"))).toEqual({
+    expect(readManifestBlob(await recorded("ctr-content-get-manifest.txt"))).toEqual({
       config: "sha256:5a6a0d1755efac86ee27ecf4706c85dc2236a7ae5620913a1721a3bd1920632f",
       manifests: [],
     });
