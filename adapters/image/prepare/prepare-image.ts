@@ -74,10 +74,11 @@ export async function prepareImage(
   try {
     await build(runtime, { image, staging, dockerfile, facts, added: plan.added, signal, onProgress });
     built = true;
-    onProgress?.({ phase: "verify", message: `running ${tag} to check each requirement again` });
+    onProgress?.({ phase: "verify", message: `running the built image to check each requirement again` });
     const after = await probeImage(runtime, staging, {
       phase: "verify",
       ...(signal === undefined ? {} : { signal }),
+      ...(onProgress === undefined ? {} : { onProgress }),
     });
     const inspection = assessReadiness(after);
     const missing = inspection.gaps.filter((gap) => gap.requirement !== "shell");
