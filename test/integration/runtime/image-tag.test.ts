@@ -37,9 +37,9 @@ for (const engine of engines) {
         await runtime.inspectImage(name),
       ];
       expect(tagged.id).toBe(source.id);
-      // Podman's Docker-compatible API files a new name with no registry under docker.io, where
-      // its own CLI would say localhost/; the name still finds the image on both.
-      expect(tagged.tags).toContain(engine.name === "podman" ? `docker.io/${name}` : name);
+      // On Podman a name with no registry is filed under localhost/, as Podman's own tools file it
+      // (its Docker-compatible API would say docker.io/, and `podman push` would then go there).
+      expect(tagged.tags).toContain(engine.name === "podman" ? `localhost/${name}` : name);
     });
 
     it("tags :latest when the target has none, and never reads a registry port as a tag", async () => {

@@ -202,7 +202,7 @@ export async function tagEngineImage(
 }
 
 /** `registry:5000/name:tag` -> repo `registry:5000/name`, tag `tag`: the tag is after the last `:` past the last `/`. */
-function splitReference(target: string): { repo: string; tag: string } {
+export function splitReference(target: string): { repo: string; tag: string } {
   const slash = target.lastIndexOf("/");
   const colon = target.lastIndexOf(":");
   if (colon > slash) return { repo: target.slice(0, colon), tag: target.slice(colon + 1) };

@@ -1,17 +1,21 @@
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
+import { validate } from "../../../validation/validate.js";
 import type { Capability } from "../../capabilities.js";
 import type { ListOptions } from "../../container-runtime.js";
 import { type EngineEndpointInput, engineEndpointOption } from "../../endpoint-option.js";
 import { describeEndpoint, type EngineEndpoint } from "../../engine-endpoint.js";
+import { parseImageReference } from "../../image-reference.js";
 import { matchesLabels } from "../../labels.js";
 import type { LogOptions } from "../../log-types.js";
 import type { NetworkInfo, NetworkSpec } from "../../network-types.js";
 import type { CallOptions, RuntimeInfo } from "../../runtime-info.js";
+import { idSchema } from "../../validation/runtime-schemas.js";
 import { dial, engineClient } from "../engine/engine-client.js";
 import { connectCall } from "../engine/engine-connect.js";
 import { labelFilter } from "../engine/engine-container-info.js";
 import { EngineContext } from "../engine/engine-context.js";
+import { splitReference } from "../engine/engine-images.js";
 import {
   containerAddressesReachable,
   ENGINE_BASE_CAPABILITIES,
@@ -135,6 +139,25 @@ export class PodmanRuntime extends EngineRuntime {
       }),
     );
     return list.map(libpodNetworkInfo).filter((n) => matchesLabels(n.labels, options?.labels));
+  }
+
+  /**
+   * libpod, not the compat API: the compat API files a name with no registry under `docker.io/`
+   * (so `podman push` of it would go to Docker Hub), where Podman's own tools say `localhost/`.
+   */
+  override async tagImage(ref: string, target: string, options?: CallOptions): Promise<void> {
+    validate(idSchema, ref, "ref");
+    parseImageReference(target, { field: "target", tagOnly: true });
+    const { repo, tag } = splitReference(target);
+    await this.engine.call(`tag image ${ref} as ${target}`, () =>
+      dial(this.docker, {
+        method: "POST",
+        path: `${LIBPOD}/images/${encodeURIComponent(ref)}/tag?`,
+        query: { repo, tag },
+        okStatuses: [200, 201],
+        ...(options?.signal === undefined ? {} : { signal: options.signal }),
+      }),
+    );
   }
 
   /** libpod's logs always carry frame headers, TTY or not: no inspect needed to know. */
