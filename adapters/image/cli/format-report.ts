@@ -7,42 +7,32 @@ const row = (name: string, value: string) => `  ${name.padEnd(16)}${value}`;
 
 /** The human report of `openshell-image inspect`. */
 export function formatInspection(report: ImageInspection): string {
-  const lines = [`${report.image} (${shortId(report.id)})`];
-  lines.push(
-    row("distro", report.distro === undefined ? "unknown (no /etc/os-release)" : report.distro.name),
-  );
-  lines.push(row("package manager", report.packageManager ?? "none"));
-  lines.push(
-    row(
-      "ip",
-      report.ip === undefined
-        ? "missing"
-        : `${report.ip.path} (${report.ip.kind === "busybox" ? "busybox applet" : report.ip.kind})`,
-    ),
-  );
-  lines.push(
+  const { ip, nsenter, sandboxUser, sandboxGroup } = report;
+  // Without /bin/sh the probe could not run, so "missing" would be a guess: say nothing was read.
+  const noShell = report.gaps.some((gap) => gap.requirement === "shell");
+  const found = (value: string | undefined, missing: string) =>
+    noShell ? "not read (no /bin/sh)" : (value ?? missing);
+  const uid =
+    report.effectiveUid !== undefined
+      ? `uid ${report.effectiveUid}`
+      : noShell
+        ? "uid not read (no /bin/sh)"
+        : "not in /etc/passwd";
+  const lines = [
+    `${report.image} (${shortId(report.id)})`,
+    row("distro", found(report.distro?.name, "unknown (no /etc/os-release)")),
+    row("package manager", found(report.packageManager, "none")),
+    row("ip", found(ip && `${ip.path} (${ip.kind === "busybox" ? "busybox applet" : ip.kind})`, "missing")),
     row(
       "nsenter",
-      report.nsenter === undefined
-        ? "missing"
-        : `${report.nsenter.path}${report.nsenter.busybox ? " (busybox applet)" : ""}`,
+      found(nsenter && `${nsenter.path}${nsenter.busybox ? " (busybox applet)" : ""}`, "missing"),
     ),
-  );
-  lines.push(row("iptables", report.iptables?.path ?? "missing (optional)"));
-  lines.push(row("bash", report.bash?.path ?? "missing (needed only for the default command)"));
-  lines.push(
-    row(
-      "sandbox user",
-      report.sandboxUser === undefined
-        ? "missing"
-        : `uid ${report.sandboxUser.uid}, gid ${report.sandboxUser.gid}`,
-    ),
-  );
-  lines.push(
-    row("sandbox group", report.sandboxGroup === undefined ? "missing" : `gid ${report.sandboxGroup.gid}`),
-  );
-  const uid = report.effectiveUid === undefined ? "not in /etc/passwd" : `uid ${report.effectiveUid}`;
-  lines.push(row("USER", `${report.user === "" ? "(none: root)" : report.user}, ${uid}`));
+    row("iptables", found(report.iptables?.path, "missing (optional)")),
+    row("bash", found(report.bash?.path, "missing (needed only for the default command)")),
+    row("sandbox user", found(sandboxUser && `uid ${sandboxUser.uid}, gid ${sandboxUser.gid}`, "missing")),
+    row("sandbox group", found(sandboxGroup && `gid ${sandboxGroup.gid}`, "missing")),
+    row("USER", `${report.user === "" ? "(none: root)" : report.user}, ${uid}`),
+  ];
   if (report.ready) lines.push("ready: a sandbox on an OpenShell gateway can run from this image as it is");
   else {
     lines.push(`not ready (${report.gaps.length} ${report.gaps.length === 1 ? "gap" : "gaps"}):`);
@@ -64,12 +54,11 @@ export function formatPrepared(result: PreparedImage): string {
   ].join("\n");
 }
 
-/** One progress line for stderr; byte counts as MiB so a load reads at a glance. */
+/**
+ * One progress line for stderr: the phase, then the SDK's own sentence. A `load` event's sentence
+ * already says the bytes moved and the estimated total (`9.5 MiB of ~189.7 MiB moved from docker
+ * into podman`), so the line adds no numbers of its own.
+ */
 export function formatProgress(event: ImageProgressEvent): string {
-  if (event.bytes !== undefined) {
-    const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-    const total = event.totalBytes === undefined ? "" : ` of ~${mib(event.totalBytes)}`;
-    return `[${event.phase}] ${mib(event.bytes)}${total} MiB ${event.message}`.trimEnd();
-  }
   return `[${event.phase}] ${event.message}`;
 }
