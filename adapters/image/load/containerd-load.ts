@@ -145,29 +145,36 @@ async function finishImport(
 /**
  * After the import: the archive names the image as the source does, which containerd may keep under
  * another name than Kubernetes will ask for (Podman's `localhost/x:1` for `x:1`, which Kubernetes
- * reads as `docker.io/x:1`). Such a new name is tagged as `name` and removed; then `name` must lead
- * to the source's config digest.
+ * reads as `docker.io/x:1`), leaving `name` missing or on the image it named before. Then `name` is
+ * tagged from the name the import made, which is removed unless it was there before. Finally `name`
+ * must lead to the source's config digest.
  */
 async function settleName(cli: ContainerdCli, context: LoadContext, name: string): Promise<void> {
   const { signal, image, id } = context;
   let images = await cli.listImages(signal, image);
-  const added = [...images.keys()].filter(
-    (ref) => !cli.images.has(ref) && ref !== name && !ref.startsWith("sha256:"),
-  );
-  const ours: string[] = [];
-  for (const ref of added) {
-    if ((await configIds(cli, images.get(ref) as string, context)).includes(id)) ours.push(ref);
-  }
-  if (!images.has(name) && ours[0] !== undefined) {
-    await cli.tag(ours[0], name, signal, image);
-    await cli.remove(ours, signal, image);
-    images = await cli.listImages(signal, image);
+  const current = images.get(name);
+  if (current === undefined || !(await configIds(cli, current, context)).includes(id)) {
+    // Names the import made or moved (CRI's own sha256: names aside) that lead to this image.
+    const ours: string[] = [];
+    for (const [ref, digest] of images) {
+      if (ref === name || ref.startsWith("sha256:") || cli.images.get(ref) === digest) continue;
+      if ((await configIds(cli, digest, context)).includes(id)) ours.push(ref);
+    }
+    if (ours[0] !== undefined) {
+      await cli.tag(ours[0], name, signal, image);
+      await cli.remove(
+        ours.filter((ref) => !cli.images.has(ref)),
+        signal,
+        image,
+      );
+      images = await cli.listImages(signal, image);
+    }
   }
   const digest = images.get(name);
   if (digest === undefined) {
     throw new ImageLoadError(
-      `ctr imported the archive but containerd has no image ${name} afterwards (new: ${added.join(", ") || "none"}). ` +
-        `Check with \`ctr -n ${cli.place.namespace} images ls\` in ${cli.place.container}, then load again.`,
+      `ctr imported the archive but containerd has no image ${name} afterwards. Check with ` +
+        `\`ctr -n ${cli.place.namespace} images ls\` in ${cli.place.container}, then load again.`,
       { runtime: cli.place.runtime.kind, image: name, into: "containerd" },
     );
   }

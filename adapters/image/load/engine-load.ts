@@ -116,9 +116,10 @@ export async function loadIntoEngine(context: LoadContext, target: ContainerRunt
 }
 
 /**
- * Makes sure the target knows the image as `name` after the load: an archive whose name the target
- * reads differently (Podman's `localhost/x:1` read by Docker) loads under that name, so it is named
- * `name` by id, and the other name removed unless it was there before.
+ * Makes sure `name` is the loaded image in the target. An archive whose name the target reads
+ * differently (Podman's `localhost/x:1` read by Docker) loads under that name, leaving `name`
+ * missing or still on the image it named before: it is then moved to the loaded image by id, and
+ * the other name removed unless it was there before.
  */
 async function settleName(
   context: LoadContext,
@@ -130,8 +131,8 @@ async function settleName(
   const { signal, id } = context;
   const options = signal === undefined ? {} : { signal };
   const after = await inspectIfPresent(target, name, signal);
-  if (after !== undefined) return after;
-  if (await inspectIfPresent(target, id, signal)) {
+  if (after !== undefined && normaliseImageId(after.id) === id) return after;
+  if (name !== id && (await inspectIfPresent(target, id, signal)) !== undefined) {
     await target.tagImage(id, name, options);
     for (const alias of loaded) {
       if (alias === name || hadAlias.has(alias) || refersToId(alias, id)) continue;
@@ -140,6 +141,8 @@ async function settleName(
     }
     return target.inspectImage(name, options);
   }
+  // Present with another id: the caller's check says so. Absent: the load went nowhere.
+  if (after !== undefined) return after;
   throw new ImageLoadError(
     `${target.kind} took the archive but has no image ${name} or ${id} afterwards (it reported loading: ` +
       `${loaded.join(", ") || "nothing"}). Check the engine's log, then load again.`,

@@ -53,6 +53,18 @@ async function containerdImages(runtime: ContainerRuntime, container: string): P
     .filter((line) => line !== "");
 }
 
+/** The config digest (image id) of `ref` in containerd, read with ctr: its manifest's config.digest. */
+async function containerdConfigDigest(
+  runtime: ContainerRuntime,
+  container: string,
+  ref: string,
+): Promise<string> {
+  const table = await execText(runtime, container, ["ctr", "-n", "k8s.io", "images", "ls", `name==${ref}`]);
+  const manifest = table.split("\n")[1]?.trim().split(/\s+/)[2] ?? "";
+  const blob = await execText(runtime, container, ["ctr", "-n", "k8s.io", "content", "get", manifest]);
+  return (JSON.parse(blob) as { config: { digest: string } }).config.digest;
+}
+
 /** The processes running in the container, as `pid command line` (read from /proc: no ps in the image). */
 async function processes(runtime: ContainerRuntime, container: string): Promise<string[]> {
   const script =
@@ -113,8 +125,7 @@ describe("loadImage into containerd in a container (the cluster container's way)
     });
     expect(loaded.bytes).toBeGreaterThan(4 * 1024 * 1024);
     expect(await containerdImages(runtimes.docker, containerd)).toContain(`docker.io/${name}`);
-    // containerd's CRI plugin names each image by its config digest too: the source's id.
-    expect(await containerdImages(runtimes.docker, containerd)).toContain(sourceId);
+    expect(await containerdConfigDigest(runtimes.docker, containerd, `docker.io/${name}`)).toBe(sourceId);
     expect(events.filter((event) => event.bytes !== undefined).at(-1)?.bytes).toBe(loaded.bytes);
 
     const again = await loadImage(runtimes.docker, { image: name, into });
@@ -134,6 +145,23 @@ describe("loadImage into containerd in a container (the cluster container's way)
     const names = await containerdImages(runtimes.docker, containerd);
     expect(names).toContain(`docker.io/${name}`);
     expect(names).not.toContain(`localhost/${name}`);
+  });
+
+  it("gives the name to a rebuilt image (from Podman, whose archive names it localhost/...)", async () => {
+    const name = images.name("rebuilt-containerd");
+    const into = { runtime: runtimes.docker, container: containerd };
+    await images.build(runtimes.podman, name, 1);
+    await loadImage(runtimes.podman, { image: name, into });
+    const newId = await images.build(runtimes.podman, name, 1);
+
+    const loaded = await loadImage(runtimes.podman, { image: name, into });
+
+    expect(loaded).toMatchObject({ image: `docker.io/${name}`, id: newId, alreadyPresent: false });
+    const names = await containerdImages(runtimes.docker, containerd);
+    expect(names.filter((ref) => ref.includes(name))).toEqual([`docker.io/${name}`]);
+    expect(await containerdConfigDigest(runtimes.docker, containerd, `docker.io/${name}`)).toBe(newId);
+    const again = await loadImage(runtimes.podman, { image: name, into });
+    expect(again).toMatchObject({ id: newId, alreadyPresent: true });
   });
 
   it("canceled midway, leaves no image in containerd and no ctr import running", async () => {

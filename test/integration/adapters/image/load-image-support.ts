@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { type ContainerRuntime, createRuntime, runExec } from "openshell/runtime";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../../support/test-engines.js";
 
@@ -33,13 +34,18 @@ export class TestImages {
 
   /**
    * Builds `name` on `runtime` from the busybox test image plus a layer of `mebibytes` of random
-   * bytes (incompressible, and in no engine yet). Resolves with its id.
+   * bytes (incompressible, and in no engine yet). Resolves with its id. On Podman it is
+   * `localhost/<name>`, which Podman also finds as `name`.
    */
   async build(runtime: ContainerRuntime, name: string, mebibytes: number): Promise<string> {
+    // A rebuild leaves the image it replaces without a name: removed at the end too, by id.
     const info = await runtime.buildImage({
-      tag: name,
-      // The name in the step keeps the engine's build cache from handing back an earlier test's image.
-      dockerfileText: `FROM ${testImages.busybox}\nRUN head -c ${mebibytes * 1024 * 1024} /dev/urandom > /payload && echo ${name} > /name\n`,
+      // Podman's own CLI files a name without a registry under localhost/ (`podman build -t x:1`
+      // makes localhost/x:1), its compatible API under docker.io/: built as a Podman user would.
+      tag: runtime.kind === "podman" ? `localhost/${name}` : name,
+      // A token of its own in the step keeps the engine's build cache from handing back an earlier
+      // build (another test's, or this name's before a rebuild).
+      dockerfileText: `FROM ${testImages.busybox}\nRUN head -c ${mebibytes * 1024 * 1024} /dev/urandom > /payload && echo ${name} ${randomUUID()} > /name\n`,
     });
     this.ids.add(info.id);
     return info.id;

@@ -109,6 +109,20 @@ describe("loadImage from one engine into another", () => {
     expect((await runtimes.podman.inspectImage(second)).id).toBe(sourceId);
   });
 
+  it("replaces what the name meant in the target when the image was rebuilt (Podman's localhost/ name into Docker)", async () => {
+    const name = images.name("rebuilt");
+    const oldId = await images.build(runtimes.podman, name, 1);
+    await loadImage(runtimes.podman, { image: name, into: runtimes.docker });
+    const newId = await images.build(runtimes.podman, name, 1);
+    expect(newId).not.toBe(oldId);
+
+    const loaded = await loadImage(runtimes.podman, { image: name, into: runtimes.docker });
+
+    expect(loaded).toMatchObject({ image: name, id: newId, alreadyPresent: false });
+    expect((await runtimes.docker.inspectImage(name)).id).toBe(newId);
+    await expect(runtimes.docker.inspectImage(`localhost/${name}`)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it("moves an image asked for by id, which the target then has by that id", async () => {
     const name = images.name("by-id");
     const sourceId = await images.build(runtimes.docker, name, 1);
