@@ -4,6 +4,7 @@ import type { ContainerRuntime, ContainerSpec, ImageInfo } from "openshell/runti
 import type { ImageFacts } from "../facts/image-facts.js";
 import type { ImageProgressEvent, ImageProgressListener } from "../progress.js";
 import { imageConfig, imagePath } from "./image-config.js";
+import { imageHandle } from "./image-handle.js";
 import { isMissingShellError } from "./missing-shell.js";
 import { parseProbeOutput, probeOutputProblem } from "./parse-probe.js";
 import { PROBE_SCRIPT } from "./probe-script.js";
@@ -28,9 +29,9 @@ const STDERR_TAIL_LINES = 10;
 
 /**
  * Reads an image without changing it: the engine's inspect for its config, then the probe script
- * run as root, with no network where the engine has a `none` network, in a throwaway container
- * that is always removed (on failure and on abort too). An image without `/bin/sh` is an answer
- * (`shell: false`, nothing else read), not an error.
+ * run as root, with no network, in a throwaway container that is always removed (on failure and
+ * on abort too). An image without `/bin/sh` is an answer (`shell: false`, nothing else read), not
+ * an error.
  *
  * @throws NotFoundError when the image is not present in the runtime.
  * @throws CanceledError when `signal` aborts; TimeoutError past `timeoutMs`.
@@ -61,7 +62,9 @@ export async function probeImage(
   const callSignal = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
   // No signal on create: a create cut short may still finish in the engine, leaving a container
   // whose id we never learnt. It is quick; the abort is checked as soon as it returns.
-  const { id, name } = await runtime.createContainer(probeSpec(runtime, info.id));
+  const { id, name } = await runtime.createContainer(
+    probeSpec(runtime, imageHandle(runtime, image, info.id)),
+  );
   let failed = true;
   try {
     callSignal.throwIfAborted();
@@ -76,14 +79,18 @@ export async function probeImage(
       throw error;
     }
     progress(`probe of ${image} running in container ${name}`);
-    const exitCode = await runtime.waitContainer(id, { signal: callSignal });
+    const exitCode = await waitForProbe(runtime, id, callSignal);
     const stdout: string[] = [];
     const stderr: string[] = [];
     for await (const line of runtime.logs(id, { signal: callSignal })) {
       (line.stream === "stdout" ? stdout : stderr).push(line.text);
     }
     const output = stdout.join("\n");
-    const problem = exitCode === 0 ? probeOutputProblem(output) : `it exited with code ${exitCode}`;
+    // Without an exit code, the output's own header and end record say whether the probe ran whole.
+    const problem =
+      exitCode === 0 || exitCode === undefined
+        ? probeOutputProblem(output)
+        : `it exited with code ${exitCode}`;
     if (problem !== undefined) {
       const tail = stderr.slice(-STDERR_TAIL_LINES).join("\n");
       throw new ContainerRuntimeError(
@@ -134,22 +141,42 @@ async function inspectPresent(
 }
 
 /**
- * The throwaway container: the image by id (so the image probed is the one inspected even if its
- * tag moves meanwhile), as root (to read every file, whatever the image's USER), the probe as
- * entrypoint with a `$0` of its own (an engine may otherwise append the image's CMD).
+ * Waits for the probe's container to stop. Its exit code; or undefined when the engine stopped it
+ * but cannot say how it ended: Apple `container` reports no exit codes, and its `waitContainer`
+ * says so with a ContainerRuntimeError once the container has stopped.
  */
-export function probeSpec(runtime: ContainerRuntime, imageId: string): ContainerSpec {
+async function waitForProbe(
+  runtime: ContainerRuntime,
+  id: string,
+  signal: AbortSignal,
+): Promise<number | undefined> {
+  try {
+    return await runtime.waitContainer(id, { signal });
+  } catch (error) {
+    if (signal.aborted || !(error instanceof ContainerRuntimeError)) throw error;
+    const info = await runtime.inspectContainer(id, { signal }).catch(() => undefined);
+    if (info === undefined || info.running || info.exitCode !== null) throw error;
+    return undefined;
+  }
+}
+
+/**
+ * The throwaway container: the image by `image` (its id where the engine takes one, so the image
+ * probed is the one inspected even if its tag moves meanwhile; see `imageHandle`), as root (to
+ * read every file, whatever the image's USER), the probe as entrypoint with a `$0` of its own (an
+ * engine may otherwise append the image's CMD), and no network: Docker and Podman have a `none`
+ * network, and Apple's `container` takes `--network none` too (from its 0.6.0).
+ */
+export function probeSpec(_runtime: ContainerRuntime, image: string): ContainerSpec {
   return {
-    image: imageId,
+    image,
     name: `openshell-image-probe-${randomUUID().slice(0, 12)}`,
     entrypoint: ["/bin/sh", "-c", PROBE_SCRIPT],
     command: ["openshell-image-probe"],
     user: "0",
     workdir: "/",
     labels: { [PROBE_CONTAINER_LABEL]: "true" },
-    // The probe needs no network; Docker and Podman both have a `none` network. Apple's
-    // `container` has no such network, so there the container keeps the default one.
-    ...(runtime.kind === "docker" || runtime.kind === "podman" ? { network: "none" } : {}),
+    network: "none",
   };
 }
 

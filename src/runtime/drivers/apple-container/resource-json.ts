@@ -40,8 +40,18 @@ const imageSchema = z
     /** `image list` before 1.0. */
     reference: z.string().nullish(),
     descriptor: descriptorSchema.nullish(),
+    /**
+     * `image inspect` and `image list` as released from 1.0.0 on print `{id, configuration: {name,
+     * descriptor, creationDate}, variants}`, `id` being the digest's hex without `sha256:`.
+     * `configuration.reference` (beside a top-level `name` and `index`) is the shape of development
+     * builds just before 1.0.0 (apple/container 55f1e4fd).
+     */
     configuration: z
-      .looseObject({ reference: z.string().nullish(), descriptor: descriptorSchema.nullish() })
+      .looseObject({
+        name: z.string().nullish(),
+        reference: z.string().nullish(),
+        descriptor: descriptorSchema.nullish(),
+      })
       .nullish(),
     index: descriptorSchema.nullish(),
     variants: z.array(variantSchema).nullish(),
@@ -55,11 +65,16 @@ export const imageListSchema = z.array(imageSchema);
 interface NamedImage {
   name?: string | null | undefined;
   reference?: string | null | undefined;
-  configuration?: { reference?: string | null | undefined } | null | undefined;
+  configuration?:
+    | { name?: string | null | undefined; reference?: string | null | undefined }
+    | null
+    | undefined;
 }
 
 function imageName(image: NamedImage): string | undefined {
-  return image.name ?? image.reference ?? image.configuration?.reference ?? undefined;
+  return (
+    image.name ?? image.reference ?? image.configuration?.name ?? image.configuration?.reference ?? undefined
+  );
 }
 
 /** Parses `image inspect` or `image list --format json` output into ImageInfo, one per image. */
