@@ -3,6 +3,7 @@ import { CanceledError, ContainerRuntimeError } from "openshell";
 import type { ContainerRuntime } from "openshell/runtime";
 import { ImageBuildError, ImageNotReadyError } from "../errors.js";
 import type { ImageFacts } from "../facts/image-facts.js";
+import { imageHandle } from "../inspect/image-handle.js";
 import { assessReadiness } from "../inspect/readiness.js";
 import { probeImage } from "../inspect/run-probe.js";
 import type { ImageProgressListener } from "../progress.js";
@@ -44,6 +45,9 @@ export async function prepareImage(
     ...(options.user === undefined ? {} : { user: options.user }),
   });
   const source = { image, id: facts.id };
+  // The image by id where the engine takes one (a tag moved since inspection cannot change what is
+  // built on or tagged), by name on Apple `container`, which knows images by name only.
+  const base = imageHandle(runtime, image, facts.id);
 
   if (plan.unmet.length > 0) {
     throw new ImageNotReadyError(
@@ -53,7 +57,7 @@ export async function prepareImage(
   }
   if (plan.empty) {
     onProgress?.({ phase: "plan", message: `${image} is already OpenShell-ready: nothing to add` });
-    if (tag !== image) await runtime.tagImage(facts.id, tag, signal === undefined ? {} : { signal });
+    if (tag !== image) await runtime.tagImage(base, tag, signal === undefined ? {} : { signal });
     return {
       image: tag,
       id: facts.id,
@@ -67,8 +71,8 @@ export async function prepareImage(
   onProgress?.({ phase: "plan", message: `adding to ${image}: ${plan.added.join("; ")}` });
 
   // Built under a temporary name and verified there, so `tag` never names an image that failed its
-  // check; pinned to the image id so a concurrent retag of `image` cannot change what is built on.
-  const dockerfile = renderDockerfile(plan, facts, facts.id);
+  // check.
+  const dockerfile = renderDockerfile(plan, facts, base);
   const staging = `openshell-prepare-${randomBytes(6).toString("hex")}:staging`;
   let built = false;
   try {

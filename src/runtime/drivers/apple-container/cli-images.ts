@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { CanceledError, CapabilityError, InvalidArgumentError, NotFoundError } from "../../../errors.js";
 import type { BuildOptions, ImageInfo, ImageOperationOptions, PullOptions } from "../../image-types.js";
-import { checkLabels, checkPositional } from "./cli-args.js";
+import { checkPositional } from "./cli-args.js";
 import type { CliContext } from "./cli-context.js";
 import { KIND } from "./cli-errors.js";
 import { parseImages } from "./resource-json.js";
@@ -74,17 +74,10 @@ export async function buildCliImage(
   hostArch: string,
 ): Promise<ImageInfo> {
   checkPositional(options.tag, "tag");
-  checkLabels(labels);
-  for (const key of Object.keys(options.buildArgs ?? {})) {
-    if (key === "" || key.includes("=")) {
-      throw new InvalidArgumentError(
-        `invalid buildArgs.${key}: a build argument name must be non-empty, without '='`,
-        {
-          field: `buildArgs.${key}`,
-        },
-      );
-    }
-  }
+  // The builder splits `--label` and `--build-arg` at their first '=' (unlike `container create -l`,
+  // which refuses a second one), so a value may hold '='; a name may not.
+  checkBuildNames(labels, "labels", "label");
+  checkBuildNames(options.buildArgs ?? {}, "buildArgs", "build argument");
   if (options.context === undefined && options.dockerfileText === undefined) {
     throw new InvalidArgumentError("a build needs a context folder, a dockerfileText, or both", {
       field: "context",
@@ -113,6 +106,20 @@ export async function buildCliImage(
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
   }
   return inspectCliImage(cli, options.tag, hostArch, options.signal);
+}
+
+/** Throws an InvalidArgumentError naming `field.KEY` for a key that is empty or holds '='. */
+function checkBuildNames(record: Readonly<Record<string, string>>, field: string, what: string): void {
+  for (const key of Object.keys(record)) {
+    if (key === "" || key.includes("=")) {
+      throw new InvalidArgumentError(
+        `invalid ${field}.${key}: a ${what} name must be non-empty, without '='`,
+        {
+          field: `${field}.${key}`,
+        },
+      );
+    }
+  }
 }
 
 /**
