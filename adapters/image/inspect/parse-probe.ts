@@ -42,9 +42,10 @@ interface ToolLocation {
 interface ProbeRecords {
   header: string | undefined;
   ended: boolean;
-  osRelease: string[];
-  passwd: string[];
-  group: string[];
+  /** The files put back together from their line records (see `fileLine`). */
+  osRelease: string;
+  passwd: string;
+  group: string;
   tools: Map<string, ToolLocation[]>;
   ipVersions: Map<string, string>;
   shebangs: Map<string, string>;
@@ -73,7 +74,7 @@ export function parseProbeOutput(output: string): ProbedFacts {
   const first = (name: ProbedTool) => records.tools.get(name)?.[0];
   const packageManager = PACKAGE_MANAGERS.find(([tool]) => first(tool) !== undefined)?.[1];
   return {
-    os: parseOsRelease(records.osRelease.join("\n")),
+    os: parseOsRelease(records.osRelease),
     packageManager,
     ip: foundIp(records),
     nsenter: found(first("nsenter")),
@@ -81,8 +82,8 @@ export function parseProbeOutput(output: string): ProbedFacts {
     nft: found(first("nft")),
     bash: found(preferred(records.tools.get("bash"), [DEFAULT_COMMAND_BASH])),
     accountTools: accountTools(records),
-    users: parsePasswd(records.passwd.join("\n")),
-    groups: parseGroup(records.group.join("\n")),
+    users: parsePasswd(records.passwd),
+    groups: parseGroup(records.group),
   };
 }
 
@@ -90,9 +91,9 @@ function readRecords(output: string): ProbeRecords {
   const records: ProbeRecords = {
     header: undefined,
     ended: false,
-    osRelease: [],
-    passwd: [],
-    group: [],
+    osRelease: "",
+    passwd: "",
+    group: "",
     tools: new Map(),
     ipVersions: new Map(),
     shebangs: new Map(),
@@ -111,13 +112,13 @@ function readRecords(output: string): ProbeRecords {
     const rest = (count: number) => [...fields.slice(0, count - 1), fields.slice(count - 1).join("\t")];
     switch (tag) {
       case "os-release":
-        records.osRelease.push(rest(1)[0] as string);
+        records.osRelease += fileLine(fields);
         break;
       case "passwd":
-        records.passwd.push(rest(1)[0] as string);
+        records.passwd += fileLine(fields);
         break;
       case "group":
-        records.group.push(rest(1)[0] as string);
+        records.group += fileLine(fields);
         break;
       case "tool": {
         const [name = "", path = "", busybox = "", resolved = ""] = rest(4);
@@ -142,6 +143,17 @@ function readRecords(output: string): ProbeRecords {
     }
   }
   return records;
+}
+
+/**
+ * A file's line as it was in the file, its newline included when it had one: the fields of a
+ * `passwd`, `os-release` or `group` record are the line (tabs and all) then its end, `lf` or `eof`.
+ * A record without a known end is not the probe's, and adds nothing.
+ */
+function fileLine(fields: readonly string[]): string {
+  const end = fields.at(-1);
+  if (fields.length < 2 || (end !== "lf" && end !== "eof")) return "";
+  return fields.slice(0, -1).join("\t") + (end === "lf" ? "\n" : "");
 }
 
 function found(location: ToolLocation | undefined): FoundTool | undefined {

@@ -8,8 +8,15 @@
  *
  * Records (fields separated by one tab; the last field takes the rest of the line, tabs included):
  * - `openshell-probe <version>`: first line, so output from something else is not mistaken for it;
- * - `os-release-file <path>` then `os-release <line>` per line of /etc/os-release (else /usr/lib/os-release);
- * - `passwd <line>`, `group <line>`: /etc/passwd and /etc/group, line by line;
+ * - `os-release-file <path>` then `os-release <line> <end>` per line of /etc/os-release (else
+ *   /usr/lib/os-release);
+ * - `passwd <line> <end>`, `group <line> <end>`: /etc/passwd and /etc/group, line by line;
+ *   `<end>` is `lf` for a line that ended with a newline, `eof` for a last line without one. A
+ *   log reader drops a CR just before a newline, and parsers split at CR LF, so a line's own
+ *   trailing CR must never be the record's last byte. From the lines and their ends the parser
+ *   puts each file back together as it was, but for NUL bytes (a shell variable cannot hold one:
+ *   `read` drops them) and bytes that are not UTF-8 (text the engine's log store decides: Docker
+ *   makes each such byte U+FFFD, and a character its 16 KiB cut of a longer line goes through);
  * - `tool <name> <path> <busybox 0|1> <resolved>`: each place a tool was found, in search order;
  *   `busybox` is 1 when the file is busybox itself (same inode after links: symlink or hardlink) or
  *   resolves to a file named busybox; `resolved` is `readlink -f`'s answer, empty without readlink;
@@ -21,7 +28,7 @@
  */
 
 /** The version of the record format above; the parser refuses any other. */
-export const PROBE_FORMAT_VERSION = "1";
+export const PROBE_FORMAT_VERSION = "2";
 
 /** The tools looked for, in the order the parser reports the package manager (first found wins). */
 export const PROBED_TOOLS = [
@@ -62,8 +69,8 @@ export const PROBE_SEARCH_DIRS = [
 // Notes on the shell used below:
 // - `emit_file` runs in a subshell: a redirection that fails on a compound command ends a
 //   non-interactive POSIX shell, and it must end only that one file's listing, not the probe.
-// - `read -r` with an empty IFS keeps each line as it is; `|| [ -n "$line" ]` keeps a last line
-//   that has no newline.
+// - `read -r` with an empty IFS keeps each line as it is (blanks, backslashes). It fails at the end
+//   of the file, leaving in `line` a last line that had no newline: that one is reported as `eof`.
 // - `[ a -ef b ]` (same device and inode, after symlinks) is what finds a busybox hardlink; dash,
 //   busybox ash and bash all have it in their `test` builtin.
 // - `ip -V` is run with stdin from /dev/null; busybox's applet prints its usage (exit 1) instead.
@@ -77,8 +84,13 @@ const SCRIPT_LINES = [
   `printf 'openshell-probe\\t%s\\n' '${PROBE_FORMAT_VERSION}'`,
   "emit_file() (",
   '  [ -f "$2" ] && [ -r "$2" ] || exit 0',
-  '  while IFS= read -r line || [ -n "$line" ]; do',
-  '    printf \'%s\\t%s\\n\' "$1" "$line"',
+  "  while :; do",
+  "    if IFS= read -r line; then",
+  '      printf \'%s\\t%s\\tlf\\n\' "$1" "$line"',
+  "    else",
+  '      [ -z "$line" ] || printf \'%s\\t%s\\teof\\n\' "$1" "$line"',
+  "      break",
+  "    fi",
   '  done < "$2"',
   ")",
   "for f in /etc/os-release /usr/lib/os-release; do",

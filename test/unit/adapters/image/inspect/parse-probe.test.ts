@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseGroup } from "../../../../../adapters/image/facts/accounts.js";
 import { parseProbeOutput, probeOutputProblem } from "../../../../../adapters/image/inspect/parse-probe.js";
 import { probeOutput } from "./probe-fixtures.js";
 
@@ -131,16 +132,16 @@ describe("probe output robustness", () => {
     const cut = probeOutput("debian").replace(/\nend\n$/, "\n");
     expect(probeOutputProblem(cut)).toMatch(/cut short/);
     expect(probeOutputProblem("hello from an entrypoint\n")).toMatch(/header/);
-    expect(probeOutputProblem(lines("openshell-probe\t2", "end"))).toMatch(/format "2"/);
+    expect(probeOutputProblem(lines("openshell-probe\t1", "end"))).toMatch(/format "1"/);
   });
 
   it("file lines cannot pass for records: a passwd line reading `end` does not end the output", () => {
     const output = lines(
       "banner printed before the probe",
-      "openshell-probe\t1",
-      "passwd\tend",
-      "passwd\tsandbox:x:1000:1000::/home/sandbox:/bin/sh",
-      "os-release\tID=alpine\tstill the same line",
+      "openshell-probe\t2",
+      "passwd\tend\tlf",
+      "passwd\tsandbox:x:1000:1000::/home/sandbox:/bin/sh\tlf",
+      "os-release\tID=alpine\tstill the same line\tlf",
       "tool\tip\t/sbin/ip\t0\t/sbin/ip",
       "ip-version\t/sbin/ip\tip utility, iproute2-6.9.0",
       "end",
@@ -158,7 +159,7 @@ describe("probe output robustness", () => {
   it("an ip that answers neither as iproute2 nor busybox is unknown, with what it said", () => {
     const facts = parseProbeOutput(
       lines(
-        "openshell-probe\t1",
+        "openshell-probe\t2",
         "tool\tip\t/bin/ip\t0\t/opt/ip/bin/ip",
         "ip-version\t/bin/ip\tip: command failed",
         "end",
@@ -175,7 +176,7 @@ describe("probe output robustness", () => {
   it("an ip only outside the supervisor's folders is still reported, where it is", () => {
     const facts = parseProbeOutput(
       lines(
-        "openshell-probe\t1",
+        "openshell-probe\t2",
         "tool\tip\t/usr/local/sbin/ip\t0\t/usr/local/sbin/ip",
         "ip-version\t/usr/local/sbin/ip\tip utility, iproute2-6.1.0",
         "end",
@@ -188,5 +189,44 @@ describe("probe output robustness", () => {
     const facts = parseProbeOutput(probeOutput("debian").replaceAll("\n", "\r\n"));
     expect(facts.os?.id).toBe("debian");
     expect(facts.packageManager).toBe("apt");
+  });
+});
+
+describe("file lines keep every byte through the runtime's log lines (found by probe-property.test.ts)", () => {
+  // The counterexample the property found (seed 12072026): an /etc/group whose one line ends in
+  // CR CR and has no newline. What the probe printed, as runtime.logs() handed it over on Docker
+  // (openshell-test/busybox:1, the file bind-mounted over /etc/group; empty passwd and os-release).
+  // Format 1 printed `group\t_::0:\r\r` + LF: the log reader dropped the CR before the LF and the
+  // parser's CR LF split the other, so the member was lost. Format 2 ends each file line with its
+  // end (`eof`: the file had no last newline), so no CR of the file is ever last.
+  const group = "_::0:\r\r";
+  const logLines = [
+    "openshell-probe\t2",
+    "os-release-file\t/etc/os-release",
+    "group\t_::0:\r\r\teof",
+    "tool\tip\t/bin/ip\t1\t/bin/busybox",
+    "ip-version\t/bin/ip\tBusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary.",
+    "tool\tnsenter\t/bin/nsenter\t1\t/bin/busybox",
+    "tool\tbusybox\t/bin/busybox\t1\t/bin/busybox",
+    "end",
+  ];
+
+  it("a last line ending in CR CR without a newline: the member keeps both CRs, as parsing the file does", () => {
+    const output = logLines.join("\n");
+    expect(probeOutputProblem(output)).toBeUndefined();
+    const facts = parseProbeOutput(output);
+    expect(facts.groups).toEqual(parseGroup(group));
+    expect(facts.groups).toEqual([{ name: "_", gid: 0, members: ["\r\r"] }]);
+  });
+
+  it("a file line without its end field (lf or eof) is not the probe's and adds nothing", () => {
+    const output = [
+      "openshell-probe\t2",
+      "passwd\troot:x:0:0:root:/root:/bin/sh\tlf",
+      "passwd\tcut:x:1:1::/:/bin/sh",
+      "passwd\ttabbed\tname:x:2:2::/:/bin/sh\tlf",
+      "end",
+    ].join("\n");
+    expect(parseProbeOutput(output).users.map((user) => user.name)).toEqual(["root", "tabbed\tname"]);
   });
 });
