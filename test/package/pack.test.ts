@@ -13,6 +13,16 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testImages } from "../support/test-engines.js";
+import {
+  containerGone,
+  docker,
+  followProbeSessions,
+  interruptWhen,
+  leftStagingImages,
+  runToEnd,
+  stagingImages,
+} from "./cli-support.js";
 import { unexportedDeclarations } from "./unexported-declarations.js";
 
 const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -220,6 +230,27 @@ describe("npm package", () => {
       'const wrong: "server_streaming" = OpenShell.method.getSandbox.methodKind;',
       "export const used: unknown[] = [code, err, phase, kind, meta, bad, wrong, use, misuse];",
       "export type { S };",
+      // openshell/adapters/image: its functions take the runtime from openshell/runtime, its errors
+      // are the SDK's classes.
+      'import { createRuntime } from "openshell/runtime";',
+      'import { ImageNotReadyError, inspectImage, loadImage, prepareImage } from "openshell/adapters/image";',
+      'import type { ImageInspection, ImageProgressEvent, LoadedImage, PreparedImage } from "openshell/adapters/image";',
+      "async function adapt(): Promise<[ImageInspection, PreparedImage, LoadedImage]> {",
+      '  const docker = await createRuntime({ runtime: "docker" });',
+      '  const podman = await createRuntime({ runtime: "podman" });',
+      "  const onProgress = (event: ImageProgressEvent) => console.error(event.phase, event.bytes);",
+      '  const report = await inspectImage(docker, "agent:1");',
+      '  const prepared = await prepareImage(docker, { image: "agent:1", tag: "agent:1-openshell", onProgress });',
+      "  return [report, prepared, await loadImage(docker, { image: prepared.image, into: podman })];",
+      "}",
+      'const notReady: OpenShellError = new ImageNotReadyError("x", { image: "a:1", requirements: ["iproute2"] });',
+      "// @ts-expect-error requirements are the ImageRequirement names, not package names",
+      'const notARequirement = new ImageNotReadyError("x", { image: "a:1", requirements: ["curl"] });',
+      "// @ts-expect-error prepareImage needs the tag to give the prepared image",
+      'const untagged = async () => prepareImage(await createRuntime(), { image: "agent:1" });',
+      "// @ts-expect-error an inspection's gaps name requirements",
+      'const gapName: ImageInspection["gaps"][number]["requirement"] = "bash";',
+      "export const adapterUsed: unknown[] = [adapt, notReady, notARequirement, untagged, gapName];",
       "",
     ].join("\n");
     await writeFile(join(consumerDir, "consumer.mts"), body);
@@ -254,7 +285,9 @@ describe("npm package", () => {
     // @internal members are stripped from the build so the typings hold the public API alone.
     const dist = join(consumerDir, "node_modules", "openshell", "dist");
     for (const extension of [".d.ts", ".d.cts"]) {
-      const entries = ["index", "raw", "runtime"].map((name) => join(dist, `${name}${extension}`));
+      const entries = ["index", "raw", "runtime", "adapters/image"].map((name) =>
+        join(dist, `${name}${extension}`),
+      );
       expect(unexportedDeclarations(dist, entries)).toEqual([]);
     }
   });
@@ -369,9 +402,185 @@ describe("npm package", () => {
   it("keeps the published package.json consistent with the exports map", async () => {
     const manifest = JSON.parse(
       await readFile(join(consumerDir, "node_modules", "openshell", "package.json"), "utf8"),
-    ) as { exports: Record<string, unknown>; sideEffects: boolean; type: string };
-    expect(Object.keys(manifest.exports)).toEqual(expect.arrayContaining([".", "./raw", "./runtime"]));
+    ) as {
+      exports: Record<string, unknown>;
+      sideEffects: boolean;
+      type: string;
+      bin: Record<string, string>;
+    };
+    expect(Object.keys(manifest.exports)).toEqual(
+      expect.arrayContaining([".", "./raw", "./runtime", "./adapters/image"]),
+    );
+    expect(manifest.bin).toEqual({ "openshell-image": "./dist/bin/openshell-image.js" });
     expect(manifest.sideEffects).toBe(false);
     expect(manifest.type).toBe("module");
+  });
+});
+
+describe("npm package: openshell/adapters/image and the openshell-image command", () => {
+  /** The CLI and the docker CLI against the test engine (as scripts/engines.sh sets it). */
+  const dockerEnv = (): NodeJS.ProcessEnv => ({
+    ...cleanEnv(),
+    DOCKER_HOST: process.env.OPENSHELL_TEST_DOCKER_HOST ?? "unix:///var/run/docker.sock",
+  });
+  // `--no`: the installed command or a failure, never a download of some other package of that name.
+  const npxImage = (args: string[]) =>
+    runToEnd("npx", ["--no", "--", "openshell-image", ...args], { cwd: consumerDir, env: dockerEnv() });
+
+  it("ships the adapter's entry point in both module formats and the command", () => {
+    for (const path of [
+      "dist/adapters/image.js",
+      "dist/adapters/image.cjs",
+      "dist/adapters/image.d.ts",
+      "dist/adapters/image.d.cts",
+      "dist/bin/openshell-image.js",
+    ]) {
+      expect(packedFiles, `tarball should contain ${path}`).toContain(path);
+    }
+  });
+
+  it("loads with `import`; its errors, and the ones it throws, are the SDK's one copy of each class", async () => {
+    const script = [
+      'import { ContainerRuntimeError, FailedPreconditionError, InvalidArgumentError, OpenShellError } from "openshell";',
+      'import { ImageBuildError, ImageNotReadyError, inspectImage, loadImage, prepareImage, PREPARED_FROM_LABEL } from "openshell/adapters/image";',
+      'const notReady = new ImageNotReadyError("lacks ip", { image: "a:1", requirements: ["iproute2"] });',
+      'const build = new ImageBuildError("failed", { runtime: "docker", image: "a:1", outputTail: ["E: no network"] });',
+      // Thrown by the adapter with the class it imports from `openshell`.
+      'const noRuntime = await inspectImage({}, "a:1").catch((error) => error);',
+      // Thrown by `openshell/runtime` (parseImageReference), which the adapter calls.
+      'const badTag = await prepareImage({}, { image: "a:1", tag: "Not A Tag" }).catch((error) => error);',
+      "console.log(JSON.stringify({",
+      "  functions: [typeof inspectImage, typeof prepareImage, typeof loadImage],",
+      "  notReady: [notReady instanceof OpenShellError, notReady instanceof FailedPreconditionError, notReady.code, notReady.requirements],",
+      "  build: [build instanceof OpenShellError, build instanceof ContainerRuntimeError, build.outputTail],",
+      "  noRuntime: [noRuntime instanceof InvalidArgumentError, noRuntime instanceof OpenShellError, noRuntime.field],",
+      "  badTag: [badTag instanceof InvalidArgumentError, badTag instanceof OpenShellError, badTag.field],",
+      "  label: PREPARED_FROM_LABEL,",
+      "}));",
+    ].join("\n");
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], consumerDir);
+    expect(JSON.parse(stdout)).toEqual({
+      functions: ["function", "function", "function"],
+      notReady: [true, true, "failed_precondition", ["iproute2"]],
+      build: [true, true, ["E: no network"]],
+      noRuntime: [true, true, "runtime"],
+      badTag: [true, true, "tag"],
+      label: "openshell.ai/prepared-from",
+    });
+  });
+
+  it("loads with `require`, resolving the .cjs build, with the same classes as require('openshell')", async () => {
+    const script = [
+      'const root = require("openshell");',
+      'const image = require("openshell/adapters/image");',
+      'const notReady = new image.ImageNotReadyError("lacks ip", { image: "a:1", requirements: ["iproute2"] });',
+      "image.prepareImage({}, { image: 'a:1', tag: 'Not A Tag' }).catch((badTag) => console.log(JSON.stringify({",
+      "  functions: [typeof image.inspectImage, typeof image.prepareImage, typeof image.loadImage],",
+      "  notReady: [notReady instanceof root.OpenShellError, notReady instanceof root.FailedPreconditionError, notReady.code],",
+      "  badTag: [badTag instanceof root.InvalidArgumentError, badTag.field],",
+      '  resolved: require.resolve("openshell/adapters/image").endsWith("dist/adapters/image.cjs"),',
+      "})));",
+    ].join("\n");
+    const { stdout } = await run(process.execPath, ["-e", script], consumerDir);
+    expect(JSON.parse(stdout)).toEqual({
+      functions: ["function", "function", "function"],
+      notReady: [true, true, "failed_precondition"],
+      badTag: [true, "tag"],
+      resolved: true,
+    });
+  });
+
+  it("npx openshell-image --help prints the usage and exits 0; --version prints the package's version", async () => {
+    const help = await npxImage(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage:\n {2}openshell-image inspect IMAGE /);
+    expect(help.stdout).toContain("openshell-image prepare IMAGE --tag NAME:TAG");
+    expect(help.stdout).toContain("openshell-image load IMAGE --from R");
+    const manifest = JSON.parse(
+      await readFile(join(consumerDir, "node_modules", "openshell", "package.json"), "utf8"),
+    ) as { version: string };
+    const version = await npxImage(["--version"]);
+    expect([version.code, version.stdout]).toEqual([0, `${manifest.version}\n`]);
+  });
+
+  it("npx openshell-image inspect --json prints the inspection as JSON and exits 3 when the image is not ready", async () => {
+    const inspected = await npxImage(["inspect", testImages.busybox, "--runtime", "docker", "--json"]);
+    expect(inspected.code, inspected.stderr).toBe(3);
+    const report = JSON.parse(inspected.stdout) as {
+      image: string;
+      id: string;
+      ready: boolean;
+      gaps: { requirement: string; message: string }[];
+    };
+    const id = (
+      await docker(["image", "inspect", "--format", "{{.Id}}", testImages.busybox], dockerEnv())
+    ).trim();
+    expect(report.image).toBe(testImages.busybox);
+    expect(report.id).toBe(id);
+    expect(report.ready).toBe(false);
+    // Busybox's `ip` applet cannot build the sandbox's network namespace.
+    expect(report.gaps.map((gap) => gap.requirement)).toEqual(["iproute2"]);
+  });
+
+  it("a usage error exits 2, saying on stderr what to fix, then the usage", async () => {
+    const ended = await npxImage(["prepare", testImages.debian, "--runtime", "docker"]);
+    expect(ended.code).toBe(2);
+    expect(ended.stdout).toBe("");
+    expect(ended.stderr).toMatch(
+      /^openshell-image: prepare needs --tag NAME:TAG, the name the prepared image gets/,
+    );
+    expect(ended.stderr).toContain("\nUsage:\n");
+  });
+
+  it("Ctrl-C during prepare's build exits 130 and leaves no image, no staging image and no container", async () => {
+    const env = dockerEnv();
+    const tag = `openshell-pack/cli-interrupted:${Date.now()}`;
+    // A uid and gid of this run's own put a new line in the Dockerfile, so no build cache on the
+    // machine can finish the build before the interrupt lands.
+    const id = String(2000 + Math.floor(Math.random() * 50_000));
+    const before = await stagingImages(env);
+    const probes = followProbeSessions(env, Math.floor(Date.now() / 1000) - 1);
+    try {
+      const cli = join(consumerDir, "node_modules", ".bin", "openshell-image");
+      const args = [
+        "prepare",
+        testImages.debian,
+        "--tag",
+        tag,
+        "--uid",
+        id,
+        "--gid",
+        id,
+        "--runtime",
+        "docker",
+      ];
+      const ended = await interruptWhen(/^\[build\] /m, cli, args, {
+        cwd: consumerDir,
+        env,
+        timeoutMs: 120_000,
+      });
+      expect(ended.interrupted, ended.stderr).toBe(true);
+      expect(ended.stderr).not.toMatch(/^\[verify\]/m);
+      expect(ended.code, ended.stderr).toBe(130);
+      expect(ended.stderr).toContain("openshell-image: canceled; nothing was left behind\n");
+      expect(ended.stdout).toBe("");
+
+      expect(await docker(["image", "ls", "--quiet", tag], env)).toBe("");
+      expect(await leftStagingImages(env, before, 30_000)).toEqual([]);
+      // The probe that read the image ran as the command's session: nothing of that session is left.
+      const probe = /running in container (openshell-image-probe-[\w-]+)/.exec(ended.stderr)?.[1];
+      expect(probe, ended.stderr).toBeDefined();
+      const session = await probes.sessionOf(probe as string, 10_000);
+      expect(session).toMatch(/^[0-9a-f]{16}$/);
+      const labelled = `label=openshell.ai/session=${session}`;
+      expect(await docker(["container", "ls", "--all", "--quiet", "--filter", labelled], env)).toBe("");
+      // The build's RUN container, when the build got that far, is removed with the build.
+      for (const [, buildContainer] of ended.stderr.matchAll(/^\[build\] +---> Running in ([0-9a-f]+)$/gm)) {
+        expect(await containerGone(buildContainer as string, env, 10_000), buildContainer).toBe(true);
+      }
+    } finally {
+      probes.stop();
+      await docker(["image", "rm", tag], env).catch(() => {});
+    }
   });
 });

@@ -93,9 +93,14 @@ export abstract class EngineRuntime implements ContainerRuntime {
   private engineContext: EngineContext | undefined;
   private reaper: Promise<ReaperHandle> | undefined;
 
-  /** `docker` is the client the driver's `connect` made and probed the engine with. */
+  /**
+   * `docker` is the client the driver's `connect` made and probed the engine with.
+   * @internal Kept out of the published typings with `docker`: dockerode's types are a dev
+   * dependency, so naming them there fails a strict consumer's type check (TS7016).
+   */
   protected constructor(
     protected readonly engineEndpoint: EngineEndpoint,
+    /** @internal */
     protected readonly docker: Docker,
     readonly capabilities: ReadonlySet<Capability>,
     sessionId: string | undefined,
