@@ -59,8 +59,9 @@ export class CliContext {
     return child;
   }
 
-  failure(args: readonly string[], exitCode: number, output: string): OpenShellError {
-    return cliFailure(this.command, args, exitCode, output);
+  /** See `cliFailure`: `classified`, when given, is what the error's kind is read from. */
+  failure(args: readonly string[], exitCode: number, output: string, classified?: string): OpenShellError {
+    return cliFailure(this.command, args, exitCode, output, classified);
   }
 
   spawnError(args: readonly string[], error: unknown): OpenShellError {

@@ -76,12 +76,16 @@ export function classifyFailure(stderr: string): FailureKind {
   return "other";
 }
 
-/** The error for a command that exited non-zero; env values never appear in it. */
+/**
+ * The error for a command that exited non-zero; env values never appear in it. Its kind comes from
+ * `classified` when given (the part of the output that is the CLI's own error), else from `output`.
+ */
 export function cliFailure(
   command: string,
   args: readonly string[],
   exitCode: number,
   output: string,
+  classified?: string,
 ): OpenShellError {
   const { secrets } = redactArgs(args);
   const text = scrubSecrets(output.trim(), secrets);
@@ -89,7 +93,7 @@ export function cliFailure(
   const detail =
     text === "" ? "no output" : text.length <= MAX_DETAIL_CHARS ? text : `…${text.slice(-MAX_DETAIL_CHARS)}`;
   const message = `\`${describeCommand(command, args)}\` failed (exit ${exitCode}): ${detail}`;
-  switch (classifyFailure(text)) {
+  switch (classifyFailure(classified ?? text)) {
     case "system-down":
       return new ContainerRuntimeError(
         `${message}. The container system service is not running. ${START_ADVICE}`,

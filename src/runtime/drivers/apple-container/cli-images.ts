@@ -171,5 +171,19 @@ async function runWithProgress(
   if (canceled !== undefined) throw canceled;
   const closed = cli.closedError(child, what);
   if (closed !== undefined) throw closed;
-  if (exitCode !== 0) throw cli.failure(args, exitCode, output);
+  if (exitCode !== 0) {
+    throw cli.failure(args, exitCode, output, args[0] === "build" ? cliErrorLines(output) : undefined);
+  }
+}
+
+/**
+ * The lines the CLI printed as its own error (`Error: ...`). A build's other lines are its log
+ * (BuildKit's steps, each RUN step's output, prefixed with the step), whose words say nothing of
+ * what kind of failure it was: apt-get's "404  Not Found" for a package file is not a missing image.
+ */
+function cliErrorLines(output: string): string {
+  return output
+    .split(/\r?\n/)
+    .filter((line) => line.startsWith("Error:"))
+    .join("\n");
 }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { CanceledError } from "openshell";
 import {
+  ImageBuildError,
   type ImageProgressEvent,
   PREPARED_ADDED_LABEL,
   PREPARED_FROM_LABEL,
@@ -219,6 +220,45 @@ describe("prepareImage on Apple container", () => {
     });
     expect(prepared.inspection.ready).toBe(true);
     expect(progress).toContain(`${ready} is already OpenShell-ready: nothing to add`);
+  });
+
+  it("a failing package install is an ImageBuildError quoting the build's last lines, even when they say 'Not Found'", async () => {
+    // apt-get's real output for a package file gone from the mirror (404), in BuildKit's progress.
+    const { runtime, runner } = fakeRuntime();
+    answerImageInspect(runner, DEBIAN, "image-inspect-debian-1.1.txt");
+    answerProbes(runner, ["debian"]);
+    runner.onSpawn(
+      (args) => args[0] === "build",
+      (process) => {
+        process.write("stderr", fixture("build-apt-404-1.1-stderr.txt"));
+        process.finish(1);
+      },
+    );
+    let deleted: string | undefined;
+    runner.onRun(
+      (args) => args[0] === "image" && args[1] === "delete",
+      (args) => {
+        deleted = args[2];
+        return { stdout: "" };
+      },
+    );
+
+    const error = await prepareImage(runtime, { image: DEBIAN, tag: TAG, iptables: true }).catch(
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(ImageBuildError);
+    const build = error as ImageBuildError;
+    expect(build.message).toMatch(new RegExp(`^building the OpenShell-ready image from ${DEBIAN} failed: `));
+    expect(build.message).toContain(
+      "E: Failed to fetch http://deb.debian.org/debian/pool/main/i/iproute2/gone-iproute2_6.1.0-3_amd64.deb  404  Not Found",
+    );
+    expect(build.message).toContain("Check that the image's package manager can reach its repositories");
+    expect(build.outputTail.at(-1)).toMatch(/^Error: failed to solve: process .* exit code: 100$/);
+    expect(build.outputTail).toHaveLength(20);
+    // Nothing was built under the staging name, so none is deleted, and nothing is tagged.
+    expect(deleted).toBeUndefined();
+    expect(runner.argv.some((args) => args[0] === "image" && args[1] === "tag")).toBe(false);
   });
 
   it("canceled during the build: the build is killed, CanceledError, and no staging image is left", async () => {
