@@ -29,6 +29,8 @@ export interface LoadChildResult {
   sampledPeakArrayBuffersBytes: number;
   /** The highest `heapUsed` sampled. */
   sampledPeakHeapBytes: number;
+  /** CPU time this process spent during the load (user + system). */
+  cpuSeconds: number;
 }
 
 /** VmHWM from /proc/self/status: the peak resident set size the kernel recorded for this process. */
@@ -61,9 +63,11 @@ export async function runLoadChild(optionsJson: string): Promise<void> {
     };
     sample();
     const sampler = setInterval(sample, 10);
+    const cpuBefore = process.cpuUsage();
     const start = performance.now();
     const loaded = await loadImage(docker, { image: options.image, into: podman });
     const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     clearInterval(sampler);
     const result: LoadChildResult = {
       seconds,
@@ -74,6 +78,7 @@ export async function runLoadChild(optionsJson: string): Promise<void> {
       sampledPeakBytes,
       sampledPeakArrayBuffersBytes,
       sampledPeakHeapBytes,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {

@@ -136,6 +136,8 @@ function report(figures: {
   const heap = Math.max(...sdk.map((r) => r.sampledPeakHeapBytes));
   console.log(`| of which Buffers (arrayBuffers), highest sampled | ${mib(buffers)} MiB | | |`);
   console.log(`| JS heap used, highest sampled | ${mib(heap)} MiB | | |`);
+  const cpu = median(sdk.map((r) => r.cpuSeconds));
+  console.log(`| CPU time of the SDK process during the load (median) | ${cpu.toFixed(2)} s | | |`);
   if (figures.smallYoung !== undefined) {
     console.log(
       `| peak RSS (VmHWM) of one more run with node ${SMALL_YOUNG_GENERATION} | ` +
