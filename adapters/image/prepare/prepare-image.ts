@@ -64,7 +64,8 @@ export async function prepareImage(
       source,
       changed: false,
       added: [],
-      inspection: assessReadiness(facts),
+      // The same image under its new name: the report names it as the result does.
+      inspection: { ...assessReadiness(facts), image: tag },
       dockerfile: undefined,
     };
   }

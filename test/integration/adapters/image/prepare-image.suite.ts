@@ -97,6 +97,12 @@ export function describePrepareImage(kind: Kind): void {
         onProgress: (event) => events.push(event),
       });
       expect(again).toMatchObject({ changed: false, added: [], id: prepared.id, dockerfile: undefined });
+      const retagged = `${tag}-again`;
+      made.push(retagged);
+      const tagged = await prepareImage(runtime, { image: tag, tag: retagged });
+      expect(tagged).toMatchObject({ image: retagged, changed: false, id: prepared.id });
+      expect(tagged.inspection).toMatchObject({ image: retagged, ready: true });
+      expect((await runtime.inspectImage(retagged)).id).toBe(prepared.id);
       expect(events.some((event) => event.phase === "build")).toBe(false);
     });
 
