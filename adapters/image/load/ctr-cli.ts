@@ -50,6 +50,10 @@ export class ContainerdCli {
     readonly images: Map<string, string>,
   ) {}
 
+  /**
+   * Lists the namespace's images, which tells at once whether the container exists (else
+   * NotFoundError), has sh and ctr (else FailedPreconditionError) and reaches containerd.
+   */
   static async open(
     place: ContainerdPlace,
     image: string,
@@ -72,6 +76,7 @@ export class ContainerdCli {
     return [...(address === undefined ? [] : ["--address", address]), "-n", namespace, ...args];
   }
 
+  /** Runs `ctr <args>` (under CTR_IN_SHELL with `shell`) to its end; a missing container is a NotFoundError. */
   async run(args: readonly string[], signal: AbortSignal | undefined, options: { shell?: boolean } = {}) {
     const shell = options.shell ?? false;
     const command = shell
@@ -117,11 +122,13 @@ export class ContainerdCli {
     return found;
   }
 
+  /** `ctr images tag --force`: `to` names what `from` names, whatever it named before. */
   async tag(from: string, to: string, signal: AbortSignal | undefined, image: string): Promise<void> {
     const tagged = await this.run(["images", "tag", "--force", from, to], signal);
     if (tagged.exitCode !== 0) throw this.failure(`tag ${from} as ${to}`, tagged, image);
   }
 
+  /** `ctr images rm`: the names go; content another name still uses stays. */
   async remove(names: readonly string[], signal: AbortSignal | undefined, image: string): Promise<void> {
     if (names.length === 0) return;
     const removed = await this.run(["images", "rm", ...names], signal);
