@@ -112,7 +112,9 @@ for (const { engine, endpoint, image, shell, runs } of combinations) {
       );
     }
 
-    it(`reports the files as they parse, and the same tools (${runs} samples)`, {
+    const numRuns = Math.max(1, Math.round(runs * runsFactor));
+
+    it(`reports the files as they parse, and the same tools (${numRuns} samples)`, {
       timeout: 180_000,
     }, async () => {
       const imageId = (await runtime.inspectImage(image)).id;
@@ -132,7 +134,7 @@ for (const { engine, endpoint, image, shell, runs } of combinations) {
         {
           seed,
           ...(path === undefined ? {} : { path }),
-          numRuns: Math.max(1, Math.round(runs * runsFactor)),
+          numRuns,
           // Each run is a container, so shrinking a failure can take minutes: it stops at this
           // limit and reports the smallest sample found so far (replayable from seed and path).
           plugins: [fc.interruptAfterTimeLimit(120_000, { failOnInterrupt: true })],
