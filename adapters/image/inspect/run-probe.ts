@@ -180,22 +180,34 @@ export function probeSpec(_runtime: ContainerRuntime, image: string): ContainerS
   };
 }
 
+/** How often, and how far apart, removing the probe's container is tried before giving up. */
+const REMOVE_ATTEMPTS = 5;
+const REMOVE_RETRY_MS = 500;
+
 /**
- * Removes the probe's container whatever happened, never with the caller's (maybe aborted) signal.
- * When the probe itself already failed, a failure to remove does not replace its error (the
- * container carries the session labels, so `runtime.reap()` finds it); otherwise it is thrown, so a
- * left container is never a silent success.
+ * Removes the probe's container whatever happened, never with the caller's (maybe aborted) signal,
+ * trying again for a couple of seconds: on Podman under heavy load a probe canceled mid-start once
+ * left its container behind, the single removal having failed. After the last attempt a failure is
+ * thrown unless the probe itself already failed (its error wins; the container carries the session
+ * labels, so `runtime.reap()` still finds it): a left container is never a silent success.
  */
 async function removeProbeContainer(
   runtime: ContainerRuntime,
   id: string,
   probeFailed: boolean,
 ): Promise<void> {
-  try {
-    await runtime.removeContainer(id, { force: true });
-  } catch (error) {
-    if (error instanceof NotFoundError || probeFailed) return;
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runtime.removeContainer(id, { force: true });
+      return;
+    } catch (error) {
+      if (error instanceof NotFoundError) return;
+      if (attempt >= REMOVE_ATTEMPTS) {
+        if (probeFailed) return;
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, REMOVE_RETRY_MS));
+    }
   }
 }
 
