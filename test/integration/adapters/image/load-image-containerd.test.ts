@@ -1,10 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CanceledError, FailedPreconditionError, NotFoundError } from "openshell";
+import { ImageLoadError, type ImageProgressEvent, loadImage } from "openshell/adapters/image";
 import { type ContainerRuntime, type ContainerSpec, runExec } from "openshell/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ImageLoadError } from "../../../../adapters/image/load/load-errors.js";
-import { loadImage } from "../../../../adapters/image/load/load-image.js";
-import type { ImageProgressEvent } from "../../../../adapters/image/progress.js";
 import { testImages } from "../../../support/test-engines.js";
 import { CONTAINERD_IMAGE, connect, execText, type Kind, TestImages } from "./load-image-support.js";
 

@@ -1,8 +1,7 @@
 import { CanceledError, CapabilityError, InvalidArgumentError, NotFoundError } from "openshell";
+import { type ImageProgressEvent, loadImage } from "openshell/adapters/image";
 import { AppleContainerRuntime, type ContainerRuntime } from "openshell/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadImage } from "../../../../adapters/image/load/load-image.js";
-import type { ImageProgressEvent } from "../../../../adapters/image/progress.js";
 import { testImages } from "../../../support/test-engines.js";
 import { connect, type Kind, payloadDigest, TestImages } from "./load-image-support.js";
 

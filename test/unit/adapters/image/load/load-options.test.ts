@@ -1,8 +1,7 @@
 import { CapabilityError, InvalidArgumentError } from "openshell";
+import { type LoadImageOptions, loadImage } from "openshell/adapters/image";
 import { AppleContainerRuntime, type ContainerRuntime } from "openshell/runtime";
 import { describe, expect, it } from "vitest";
-import { loadImage } from "../../../../../adapters/image/load/load-image.js";
-import type { LoadImageOptions } from "../../../../../adapters/image/load/load-options.js";
 
 // A runtime that is never connected (its CLI does not exist): every check here must fail before any
 // runtime is asked, or the error would be a different one. The field checks come before the
