@@ -132,6 +132,14 @@ export function describeRuntimeConformance(target: RuntimeTarget): void {
       expect((await runtime.inspectContainer(id)).exitCode).toBe(7);
     });
 
+    it("waits for a running container to stop, with its exit code; a missing one is NotFoundError", async () => {
+      const { id } = await runtime.createContainer({ image, command: ["sh", "-c", "sleep 1; exit 5"] });
+      await runtime.startContainer(id);
+      expect(await runtime.waitContainer(id)).toBe(5);
+      await runtime.removeContainer(id, { force: true });
+      await expect(runtime.waitContainer(id)).rejects.toMatchObject({ code: "not_found" });
+    });
+
     it("refuses a second container with the same name with AlreadyExists", async () => {
       const name = uniqueName("dup");
       await runtime.createContainer({ image, name, command: ["true"] });

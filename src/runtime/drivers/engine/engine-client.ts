@@ -58,7 +58,8 @@ export interface DialOptions {
   method: "GET" | "POST";
   /** Ends with `?` when `query` is given: the modem appends the query there (and drops a lone `?`). */
   path: string;
-  query?: Record<string, string | number | boolean>;
+  /** An array value is sent as the key repeated (`condition=a&condition=b`). */
+  query?: Record<string, string | number | boolean | readonly string[]>;
   /** A JSON body (POST only; `path` must not end with `?`). */
   body?: object;
   /** Which HTTP statuses are success; the others reject with dockerode's error (statusCode, json). */

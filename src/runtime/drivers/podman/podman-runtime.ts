@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
+import { ContainerRuntimeError } from "../../../errors.js";
 import { validate } from "../../../validation/validate.js";
 import type { Capability } from "../../capabilities.js";
 import type { ListOptions } from "../../container-runtime.js";
@@ -139,6 +140,36 @@ export class PodmanRuntime extends EngineRuntime {
       }),
     );
     return list.map(libpodNetworkInfo).filter((n) => matchesLabels(n.labels, options?.labels));
+  }
+
+  /**
+   * libpod's wait, polling every 20 ms: Podman 4.3's compatible wait answers about 0.6 s after the
+   * container has stopped (measured here: 773 ms against 170 ms for a container running `true`),
+   * which every short-lived container (an image probe, an account probe) would pay.
+   */
+  override async waitContainer(id: string, options?: CallOptions): Promise<number> {
+    validate(idSchema, id, "id");
+    const code = await this.engine.call(`wait for container ${id}`, () =>
+      dial<unknown>(this.docker, {
+        method: "POST",
+        path: `${LIBPOD}/containers/${encodeURIComponent(id)}/wait?`,
+        // Both: waiting for `stopped` alone (libpod's default) hung here for a container that had
+        // already exited and been cleaned up (its state is then `exited`).
+        query: { condition: ["stopped", "exited"], interval: "20ms" },
+        okStatuses: [200],
+        ...(options?.signal === undefined ? {} : { signal: options.signal }),
+      }),
+    );
+    const exitCode = typeof code === "number" ? code : Number(code);
+    if (!Number.isInteger(exitCode)) {
+      throw new ContainerRuntimeError(
+        `wait for container ${id}: podman answered ${JSON.stringify(code)}, not an exit code`,
+        {
+          runtime: this.kind,
+        },
+      );
+    }
+    return exitCode;
   }
 
   /**
