@@ -1,4 +1,4 @@
-import { ContainerRuntimeError, FailedPreconditionError } from "openshell";
+import { ContainerRuntimeError, FailedPreconditionError } from "openshell/runtime";
 import type { ImageRequirement } from "./inspect/image-inspection.js";
 
 /**

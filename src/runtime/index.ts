@@ -10,12 +10,9 @@
  * @packageDocumentation
  */
 
-export {
-  CapabilityError,
-  ContainerRuntimeError,
-  RuntimeNotFoundError,
-  type RuntimeProbe,
-} from "../errors.js";
+// Every error class, the same ones `openshell` exports: a program (or an adapter) that uses only the
+// runtime layer can tell errors apart without loading the gateway client and its protobuf code.
+export * from "../errors.js";
 export type { Capability } from "./capabilities.js";
 export { CAPABILITIES, capabilitiesForLogs, capabilitiesForSpec } from "./capabilities.js";
 export type {

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import { CanceledError, OpenShellError } from "openshell";
-import { type ContainerRuntime, createRuntime, parseRuntimeKind } from "openshell/runtime";
+import {
+  CanceledError,
+  type ContainerRuntime,
+  createRuntime,
+  OpenShellError,
+  parseRuntimeKind,
+} from "openshell/runtime";
 import { inspectImage } from "../inspect/inspect-image.js";
 import { loadImage } from "../load/load-image.js";
 import type { LoadedImage } from "../load/load-options.js";

@@ -1,5 +1,4 @@
-import { InvalidArgumentError } from "openshell";
-import { type ContainerRuntime, parseImageReference } from "openshell/runtime";
+import { type ContainerRuntime, InvalidArgumentError, parseImageReference } from "openshell/runtime";
 import type { ImageProgressListener } from "../progress.js";
 import type { ImageInspection } from "./image-inspection.js";
 import { assessReadiness } from "./readiness.js";

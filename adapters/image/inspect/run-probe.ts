@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { CanceledError, ContainerRuntimeError, NotFoundError, TimeoutError } from "openshell";
 import type { ContainerRuntime, ContainerSpec, ImageInfo } from "openshell/runtime";
+import { CanceledError, ContainerRuntimeError, NotFoundError, TimeoutError } from "openshell/runtime";
 import type { ImageFacts } from "../facts/image-facts.js";
 import type { ImageProgressEvent, ImageProgressListener } from "../progress.js";
 import { imageConfig, imagePath } from "./image-config.js";

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
-import { ContainerRuntimeError } from "openshell";
 import type { ExecProcess } from "openshell/runtime";
+import { ContainerRuntimeError } from "openshell/runtime";
 import { type ArchiveFeed, feedArchive } from "./archive-feed.js";
 import { countBytes, describeBytes } from "./byte-progress.js";
 import { ContainerdCli, type ContainerdPlace } from "./ctr-cli.js";

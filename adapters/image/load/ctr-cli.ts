@@ -1,5 +1,11 @@
-import { FailedPreconditionError, NotFoundError, OpenShellError } from "openshell";
-import { type ContainerRuntime, type ExecProcess, runExec } from "openshell/runtime";
+import {
+  type ContainerRuntime,
+  type ExecProcess,
+  FailedPreconditionError,
+  NotFoundError,
+  OpenShellError,
+  runExec,
+} from "openshell/runtime";
 import {
   CTR_IN_SHELL,
   classifyCtrFailure,

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
-import { ContainerRuntimeError } from "openshell";
 import type { ContainerRuntime, ImageInfo } from "openshell/runtime";
+import { ContainerRuntimeError } from "openshell/runtime";
 import { type ArchiveFeed, feedArchive } from "./archive-feed.js";
 import { countBytes, describeBytes } from "./byte-progress.js";
 import { normaliseImageId, refersToId } from "./image-names.js";

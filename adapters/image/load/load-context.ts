@@ -1,5 +1,5 @@
-import { CanceledError, NotFoundError } from "openshell";
 import type { ContainerRuntime, ImageInfo } from "openshell/runtime";
+import { CanceledError, NotFoundError } from "openshell/runtime";
 import type { ImageProgressListener } from "../progress.js";
 
 /** What both kinds of load start from: the source image as its engine knows it. */

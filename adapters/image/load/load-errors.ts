@@ -1,4 +1,4 @@
-import { ContainerRuntimeError } from "openshell";
+import { ContainerRuntimeError } from "openshell/runtime";
 
 /**
  * Moving an image failed in the target: `ctr images import` exited non-zero, the target refused

@@ -1,5 +1,5 @@
-import { CanceledError, NotFoundError } from "openshell";
 import type { ContainerRuntime, ImageInfo } from "openshell/runtime";
+import { CanceledError, NotFoundError } from "openshell/runtime";
 import { loadIntoContainerd } from "./containerd-load.js";
 import { loadIntoEngine } from "./engine-load.js";
 import { formatBytes, normaliseImageId, refersToId } from "./image-names.js";

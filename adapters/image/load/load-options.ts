@@ -1,5 +1,9 @@
-import { InvalidArgumentError } from "openshell";
-import { type ContainerRuntime, parseImageReference, type RuntimeKind } from "openshell/runtime";
+import {
+  type ContainerRuntime,
+  InvalidArgumentError,
+  parseImageReference,
+  type RuntimeKind,
+} from "openshell/runtime";
 import { z } from "zod";
 import type { ImageProgressListener } from "../progress.js";
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "openshell";
+import { InvalidArgumentError } from "openshell/runtime";
 import type { ImageFacts } from "../facts/image-facts.js";
 import type { PreparationPlan } from "./plan.js";
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "openshell";
+import { InvalidArgumentError } from "openshell/runtime";
 import { MAX_ID } from "./account-ids.js";
 
 /** What preparation may add beyond the requirements, and the ids of what it creates. */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { CanceledError, ContainerRuntimeError } from "openshell";
 import type { ContainerRuntime } from "openshell/runtime";
+import { CanceledError, ContainerRuntimeError } from "openshell/runtime";
 import { ImageBuildError, ImageNotReadyError } from "../errors.js";
 import type { ImageFacts } from "../facts/image-facts.js";
 import { imageHandle } from "../inspect/image-handle.js";

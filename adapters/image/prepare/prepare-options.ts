@@ -1,5 +1,4 @@
-import { InvalidArgumentError } from "openshell";
-import { parseImageReference } from "openshell/runtime";
+import { InvalidArgumentError, parseImageReference } from "openshell/runtime";
 import { z } from "zod";
 import type { ImageInspection } from "../inspect/image-inspection.js";
 import type { ImageProgressListener } from "../progress.js";

@@ -1,4 +1,4 @@
-import { InternalError } from "openshell";
+import { InternalError } from "openshell/runtime";
 import type { ImageFacts } from "../facts/image-facts.js";
 
 /**
