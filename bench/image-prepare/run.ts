@@ -29,35 +29,45 @@ const ENGINES = (process.env.BENCH_ENGINES ?? (quick ? "docker" : "docker,podman
 const SDK_TAG = "openshell-bench/prepared-sdk:1";
 const HAND_TAG = "openshell-bench/prepared-hand:1";
 
-/** What a person writes to make the Debian image ready by hand: the same packages, user and USER. */
-const HAND_WRITTEN = [
-  `FROM ${BASE}`,
-  "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends iproute2 " +
-    "&& rm -rf /var/lib/apt/lists/* && groupadd --gid 1000 sandbox " +
-    "&& useradd --uid 1000 --gid 1000 --home-dir /sandbox --create-home --shell /bin/sh sandbox",
-  "USER sandbox",
-  "",
-].join("\n");
+/**
+ * What a person writes to make the Debian image ready by hand: the same packages, user and USER.
+ * Each round's user id is its own (on both sides), so no round can reuse a build cache entry: Podman
+ * keeps a build's intermediate layers after its image is removed.
+ */
+const handWritten = (id: number) =>
+  [
+    `FROM ${BASE}`,
+    "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends iproute2 " +
+      `&& rm -rf /var/lib/apt/lists/* && groupadd --gid ${id} sandbox ` +
+      `&& useradd --uid ${id} --gid ${id} --home-dir /sandbox --create-home --shell /bin/sh sandbox`,
+    "USER sandbox",
+    "",
+  ].join("\n");
+/** A user id no earlier run of this benchmark used, so neither side finds a cached build. */
+const freshId = (() => {
+  let next = 20_000 + (Date.now() % 10_000) * 4;
+  return () => next++;
+})();
 
 async function removeResults(cli: string): Promise<void> {
   await run(cli, ["rmi", "-f", SDK_TAG, HAND_TAG]).catch(() => {});
 }
 
-async function sdkRound(runtime: ContainerRuntime): Promise<number> {
+async function sdkRound(runtime: ContainerRuntime, id: number): Promise<number> {
   const started = performance.now();
-  const result = await prepareImage(runtime, { image: BASE, tag: SDK_TAG });
+  const result = await prepareImage(runtime, { image: BASE, tag: SDK_TAG, user: { uid: id, gid: id } });
   if (!result.changed || !result.inspection.ready)
     throw new Error("prepareImage did not build a ready image");
   return (performance.now() - started) / 1000;
 }
 
-async function handRound(cli: string): Promise<number> {
+async function handRound(cli: string, id: number): Promise<number> {
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
     const child = execFile(cli, ["build", "-q", "-t", HAND_TAG, "-"], (error) =>
       error ? reject(error) : resolve(),
     );
-    child.stdin?.end(HAND_WRITTEN);
+    child.stdin?.end(handWritten(id));
   });
   return (performance.now() - started) / 1000;
 }
@@ -72,7 +82,8 @@ async function bench(kind: "docker" | "podman"): Promise<string> {
       // Alternate which side goes first, so a slow minute of the mirror falls on both alike.
       const order = round % 2 === 0 ? ["sdk", "hand"] : ["hand", "sdk"];
       for (const side of order) {
-        const seconds = side === "sdk" ? await sdkRound(runtime) : await handRound(kind);
+        const id = freshId();
+        const seconds = side === "sdk" ? await sdkRound(runtime, id) : await handRound(kind, id);
         (side === "sdk" ? sdk : hand).push(seconds);
         console.error(`  ${kind} round ${round + 1}: ${side} ${seconds.toFixed(1)} s`);
         await removeResults(kind);
