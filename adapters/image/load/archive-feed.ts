@@ -11,8 +11,9 @@ export interface ArchiveFeed {
 
 /**
  * Pipes the source's `docker save` stream through the byte counter, and on into `sink` when given
- * (ctr's stdin; an engine target reads `counter.stream` itself). Streamed with backpressure: no more
- * than the streams' high-water marks is ever held, whatever the image's size.
+ * (ctr's stdin). Without a sink (an engine target, which pipes `archive` into its request itself),
+ * the archive is only counted as it goes by: one stream hop less per chunk. Streamed with
+ * backpressure: no more than the streams' high-water marks is ever held, whatever the image's size.
  *
  * Each side's failure is told apart, which `stream.pipeline` does not do (it destroys every stream
  * with the first error, so a target that stops reading would look like a source that broke):
@@ -32,10 +33,13 @@ export function feedArchive(
     stopped = true;
     options.onSourceFailure(error);
   });
-  // Destroyed by its reader when the target's request fails; that request reports the failure.
-  counter.stream.on("error", () => {});
-  archive.pipe(counter.stream);
-  if (options.sink !== undefined) {
+  if (options.sink === undefined) {
+    // The target reads `archive` itself (it pipes it into its request): counted on the way, no hop.
+    counter.watch(archive);
+  } else {
+    // Destroyed by its reader when the sink fails; the sink's owner reports the failure.
+    counter.stream.on("error", () => {});
+    archive.pipe(counter.stream);
     options.sink.on("error", () => {});
     counter.stream.pipe(options.sink);
   }

@@ -79,7 +79,7 @@ export async function loadIntoEngine(context: LoadContext, target: ContainerRunt
         controller.abort(error);
       },
     });
-    const loaded = await target.loadImage({ archive: counter.stream, signal: controller.signal });
+    const loaded = await target.loadImage({ archive, signal: controller.signal });
     counter.flush();
     controller.signal.throwIfAborted();
 

@@ -50,4 +50,34 @@ describe("counting the archive's bytes", () => {
     const events = await run([5, 5], 10, 1000);
     expect(events.map((event) => event.bytes)).toEqual([5, 10]);
   });
+
+  it("counts a watched source piped later by its reader, without losing a chunk read before the pipe", async () => {
+    const events: ImageProgressEvent[] = [];
+    const counter = countBytes({
+      totalBytes: 3000,
+      describe: describeBytes,
+      onProgress: (e) => events.push(e),
+    });
+    const source = new Readable({ read() {} });
+    source.push(Buffer.alloc(1000));
+    source.push(Buffer.alloc(2000));
+    source.push(null);
+    counter.watch(source);
+    // The reader starts later, as dockerode pipes the archive only once it has the socket's path.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    let received = 0;
+    await pipeline(
+      source,
+      new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          received += chunk.length;
+          done();
+        },
+      }),
+    );
+    counter.flush();
+    expect(received).toBe(3000);
+    expect(counter.bytes()).toBe(3000);
+    expect(events.at(-1)?.message).toBe("2.9 KiB of ~2.9 KiB moved");
+  });
 });
