@@ -78,9 +78,12 @@ describe("image save", () => {
       for (const layer of manifest[0]?.Layers ?? []) expect(byName.has(layer)).toBe(true);
 
       expect(loaded).toEqual([expect.stringMatching(new RegExp(`(^|/)${name}$`))]);
-      const image = await target.inspectImage(name);
+      // The target knows it by the name the archive holds: from Podman that is `localhost/<name>`
+      // (where Podman files a name with no registry), which Docker then keeps as it is.
+      const loadedName = loaded[0] as string;
+      const image = await target.inspectImage(loadedName);
       expect(image.cmd).toEqual(["/bin/sh"]);
-      const { id } = await target.createContainer({ image: name, command: ["sleep", "60"] });
+      const { id } = await target.createContainer({ image: loadedName, command: ["sleep", "60"] });
       await target.startContainer(id);
       const run = await runExec(target, id, { command: ["sh", "-c", "echo moved; ls /bin/busybox"] });
       expect(run.stdout.toString()).toBe("moved\n/bin/busybox\n");
