@@ -178,19 +178,20 @@ import_sandbox_image() {
     'USER 1000:1000' 'WORKDIR /sandbox'
 }
 
-# Debian with curl and CA certificates: a TLS client that checks certificates and speaks CONNECT,
-# for the local-mode egress tests (busybox wget does neither). Built once per machine with Docker
-# (apt-get from deb.debian.org), kept as an archive, and loaded into both engines from it.
-ensure_curl_image() {
-  local archive="$OPENSHELL_IMAGE_CACHE/debian-curl.tar"
+# A test image made from the Debian test image by one `apt-get install`, built once per machine
+# with Docker (apt-get from deb.debian.org), kept as an archive in the image cache, and loaded into
+# both engines from it. $1 image, $2 archive file name, $3 what it is (for messages), then the
+# packages to install.
+ensure_debian_derived_image() {
+  local image=$1 archive="$OPENSHELL_IMAGE_CACHE/$2" what=$3
+  shift 3
   local docker=(docker -H "unix://${OPENSHELL_DOCKER_SOCKET}")
-  local image=$OPENSHELL_TEST_CURL_IMAGE
   if [[ ! -s "$archive" ]]; then
     if ! "${docker[@]}" image inspect "$image" >/dev/null 2>&1; then
-      echo "curl image: apt-get install curl on ${OPENSHELL_TEST_DEBIAN_IMAGE} (once per machine)"
-      local log="${ENGINE_LOG_DIR}/curl-image.log"
+      echo "${what} image: apt-get install $* on ${OPENSHELL_TEST_DEBIAN_IMAGE} (once per machine)"
+      local log="${ENGINE_LOG_DIR}/${what}-image.log"
       if ! printf '%s\n' "FROM ${OPENSHELL_TEST_DEBIAN_IMAGE}" \
-        'RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates && rm -rf /var/lib/apt/lists/*' \
+        "RUN apt-get update && apt-get install -y --no-install-recommends $* && rm -rf /var/lib/apt/lists/*" \
         'LABEL openshell.ai/test-image=true' 'CMD ["/bin/bash"]' |
         "${docker[@]}" build -q -t "$image" - >"$log" 2>&1; then
         tail -n 20 "$log" >&2
@@ -211,39 +212,18 @@ ensure_curl_image() {
   fi
 }
 
+# Debian with curl and CA certificates: a TLS client that checks certificates and speaks CONNECT,
+# for the local-mode egress tests (busybox wget does neither).
+ensure_curl_image() {
+  ensure_debian_derived_image "$OPENSHELL_TEST_CURL_IMAGE" debian-curl.tar curl curl ca-certificates
+}
+
 # Debian's containerd (and its `ctr`) on the Debian test image: a stand-in for a gateway's cluster
 # container, which holds the images Kubernetes runs in containerd's k8s.io namespace. The image-load
-# tests start containerd in it and import images with `ctr images import`. Built and cached like
-# the curl image above: once per machine, kept as an archive, loaded into both engines from it.
+# tests start containerd in it and import images with `ctr images import`.
 OPENSHELL_TEST_CONTAINERD_IMAGE="${OPENSHELL_TEST_CONTAINERD_IMAGE:-openshell-test/containerd:1}"
 ensure_containerd_image() {
-  local archive="$OPENSHELL_IMAGE_CACHE/debian-containerd.tar"
-  local docker=(docker -H "unix://${OPENSHELL_DOCKER_SOCKET}")
-  local image=$OPENSHELL_TEST_CONTAINERD_IMAGE
-  if [[ ! -s "$archive" ]]; then
-    if ! "${docker[@]}" image inspect "$image" >/dev/null 2>&1; then
-      echo "containerd image: apt-get install containerd on ${OPENSHELL_TEST_DEBIAN_IMAGE} (once per machine)"
-      local log="${ENGINE_LOG_DIR}/containerd-image.log"
-      if ! printf '%s\n' "FROM ${OPENSHELL_TEST_DEBIAN_IMAGE}" \
-        'RUN apt-get update && apt-get install -y --no-install-recommends containerd && rm -rf /var/lib/apt/lists/*' \
-        'LABEL openshell.ai/test-image=true' 'CMD ["/bin/bash"]' |
-        "${docker[@]}" build -q -t "$image" - >"$log" 2>&1; then
-        tail -n 20 "$log" >&2
-        die "building ${image} failed (log above)"
-      fi
-    fi
-    "${docker[@]}" save -o "$archive.partial" "$image" && mv "$archive.partial" "$archive"
-  fi
-  if "${docker[@]}" image inspect "$image" >/dev/null 2>&1; then
-    echo "docker: $image present (reusing it)"
-  else
-    "${docker[@]}" load -q -i "$archive" >/dev/null && echo "docker: loaded $image"
-  fi
-  if podman image inspect "$image" >/dev/null 2>&1; then
-    echo "podman: $image present (reusing it)"
-  else
-    podman load -q -i "$archive" >/dev/null && echo "podman: loaded $image"
-  fi
+  ensure_debian_derived_image "$OPENSHELL_TEST_CONTAINERD_IMAGE" debian-containerd.tar containerd containerd
   export OPENSHELL_TEST_CONTAINERD_IMAGE
 }
 
