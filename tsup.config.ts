@@ -7,6 +7,7 @@ const library = defineConfig({
     raw: "src/raw.ts",
     runtime: "src/runtime/index.ts",
     "adapters/image": "adapters/image/index.ts",
+    "adapters/agent-registry": "adapters/agent-registry/index.ts",
   },
   format: ["esm", "cjs"],
   // stripInternal: declarations marked @internal (constructors that take the client's internal

@@ -12,6 +12,10 @@ const alias = [
   { find: /^openshell\/runtime$/, replacement: source("./src/runtime/index.ts") },
   { find: /^openshell\/raw$/, replacement: source("./src/raw.ts") },
   { find: /^openshell\/adapters\/image$/, replacement: source("./adapters/image/index.ts") },
+  {
+    find: /^openshell\/adapters\/agent-registry$/,
+    replacement: source("./adapters/agent-registry/index.ts"),
+  },
 ];
 
 // One config, four projects, so `vitest run` with no filter runs the whole suite and closes with a

@@ -1,0 +1,44 @@
+/**
+ * `openshell/adapters/agent-registry`: deploy agent-registry Deployments (Agents and MCP servers)
+ * onto OpenShell sandboxes. Built on the public `openshell` and `openshell/runtime` APIs only.
+ *
+ * @packageDocumentation
+ */
+
+export { type Agent, type AgentSpec, agentSchema, type Repository } from "./resources/agent.js";
+export {
+  type ApplyInput,
+  OPENSHELL_RUNTIME_TYPE,
+  parseApplyInput,
+  parseRemoveInput,
+  type RemoveInput,
+  SUPPORTED_TARGET_KINDS,
+  type Target,
+  type TargetKind,
+} from "./resources/apply-input.js";
+export {
+  type Condition,
+  type ConditionStatus,
+  type ConditionType,
+  type ConditionUpdate,
+  conditionSchema,
+  findCondition,
+  setCondition,
+} from "./resources/condition.js";
+export {
+  type Deployment,
+  type DeploymentSpec,
+  deploymentSchema,
+  runtimeMetadataAnnotations,
+  runtimeMetadataFromAnnotations,
+} from "./resources/deployment.js";
+export { type MCPServer, type MCPServerSpec, mcpServerSchema } from "./resources/mcp-server.js";
+export { namespaceOf, type ObjectMeta, type ResourceRef, type Status } from "./resources/meta.js";
+export { type Model, type ModelSpec, modelSchema } from "./resources/model.js";
+export {
+  type GatewaySelection,
+  LOCAL_GATEWAY,
+  type OpenShellDeploymentConfig,
+  type OpenShellRuntimeConfig,
+} from "./resources/openshell-config.js";
+export { type Runtime, type RuntimeSpec, runtimeSchema } from "./resources/runtime.js";
