@@ -5,6 +5,20 @@
  * @packageDocumentation
  */
 
+export {
+  type DeploymentIdentity,
+  type DeploymentLike,
+  deploymentIdentity,
+  deploymentSelector,
+  IDENTITY_LABELS,
+  identityFromLabels,
+  identityLabels,
+  LABEL_PREFIX,
+  MANAGED_BY,
+  managedSelector,
+  type TargetLike,
+} from "./naming/identity.js";
+export { type DeploymentMetadataLike, SANDBOX_NAME_PREFIX, sandboxNameFor } from "./naming/sandbox-name.js";
 export { type Agent, type AgentSpec, agentSchema, type Repository } from "./resources/agent.js";
 export {
   type ApplyInput,
