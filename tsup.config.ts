@@ -8,6 +8,7 @@ const library = defineConfig({
     runtime: "src/runtime/index.ts",
     "adapters/image": "adapters/image/index.ts",
     "adapters/agent-registry": "adapters/agent-registry/index.ts",
+    "adapters/a2a": "adapters/a2a/index.ts",
   },
   format: ["esm", "cjs"],
   // stripInternal: declarations marked @internal (constructors that take the client's internal

@@ -16,6 +16,7 @@ const alias = [
     find: /^openshell\/adapters\/agent-registry$/,
     replacement: source("./adapters/agent-registry/index.ts"),
   },
+  { find: /^openshell\/adapters\/a2a$/, replacement: source("./adapters/a2a/index.ts") },
 ];
 
 // One config, four projects, so `vitest run` with no filter runs the whole suite and closes with a
