@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+export { desiredFingerprint, type FingerprintInput } from "./fingerprint.js";
 export {
   type DeploymentIdentity,
   type DeploymentLike,
