@@ -18,7 +18,7 @@ export function toCallError(
   const { operation, where, port, signal } = context;
   if (signal.aborted) {
     return new CanceledError(
-      `${operation} to the A2A agent on ${where}: canceled by the caller's AbortSignal`,
+      `${operation} to the A2A agent on ${where}: canceled (the caller's AbortSignal fired, or the connection was closed)`,
       {
         cause: err,
       },

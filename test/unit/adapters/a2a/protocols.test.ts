@@ -1,5 +1,5 @@
 import { type StreamResponse, TaskState } from "@a2a-js/sdk";
-import { replyText } from "openshell/adapters/a2a";
+import { replyText, textMessage } from "openshell/adapters/a2a";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type EchoAgent,
@@ -134,4 +134,16 @@ describe("A2A 1.0 and 0.3 method names, against @a2a-js/sdk's own servers", () =
       expect(client.protocolVersion).toBe(ends);
     });
   }
+});
+
+describe("textMessage", () => {
+  it("continues a conversation: the reply to a message with a contextId is in that context", async () => {
+    const echo = await agent({ protocol: "1.0" });
+    await using client = await connectAt(echo.url);
+    const first = await client.send("one");
+    const second = await client.send(textMessage("two", { contextId: first.contextId, messageId: "m-2" }));
+    expect(second.contextId).toBe(first.contextId);
+    expect(replyText(second)).toBe("echo: two");
+    expect((second as { history: { messageId: string }[] }).history.map((m) => m.messageId)).toContain("m-2");
+  });
 });
