@@ -20,6 +20,17 @@ export {
   type TargetLike,
 } from "./naming/identity.js";
 export { type DeploymentMetadataLike, SANDBOX_NAME_PREFIX, sandboxNameFor } from "./naming/sandbox-name.js";
+export {
+  type AdapterApplyResult,
+  type AdapterRemoveResult,
+  adapterApplyResultSchema,
+  adapterRemoveResultSchema,
+  type DiscoveredTarget,
+  discoveredTargetSchema,
+  type LogLine,
+  logLineSchema,
+  MAX_TAIL_LINES,
+} from "./resources/adapter-contract.js";
 export { type Agent, type AgentSpec, agentSchema, type Repository } from "./resources/agent.js";
 export {
   type ApplyInput,
@@ -46,14 +57,18 @@ export {
   deploymentSchema,
   runtimeMetadataAnnotations,
   runtimeMetadataFromAnnotations,
+  runtimeMetadataPrefix,
 } from "./resources/deployment.js";
 export { type MCPServer, type MCPServerSpec, mcpServerSchema } from "./resources/mcp-server.js";
 export { namespaceOf, type ObjectMeta, type ResourceRef, type Status } from "./resources/meta.js";
 export { type Model, type ModelSpec, modelSchema } from "./resources/model.js";
 export {
   type GatewaySelection,
+  gatewaySelection,
   LOCAL_GATEWAY,
   type OpenShellDeploymentConfig,
   type OpenShellRuntimeConfig,
+  openShellDeploymentConfigSchema,
+  openShellRuntimeConfigSchema,
 } from "./resources/openshell-config.js";
 export { type Runtime, type RuntimeSpec, runtimeSchema } from "./resources/runtime.js";
