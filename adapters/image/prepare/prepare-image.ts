@@ -7,6 +7,7 @@ import { imageHandle } from "../inspect/image-handle.js";
 import { assessReadiness } from "../inspect/readiness.js";
 import { probeImage } from "../inspect/run-probe.js";
 import type { ImageProgressListener } from "../progress.js";
+import { BuildContainers } from "./build-containers.js";
 import { renderDockerfile } from "./dockerfile.js";
 import { planPreparation } from "./plan.js";
 import { checkPrepareOptions, type PreparedImage, type PrepareImageOptions } from "./prepare-options.js";
@@ -75,10 +76,8 @@ export async function prepareImage(
   // check.
   const dockerfile = renderDockerfile(plan, facts, base);
   const staging = `openshell-prepare-${randomBytes(6).toString("hex")}:staging`;
-  let built = false;
   try {
     await build(runtime, { image, staging, dockerfile, facts, added: plan.added, signal, onProgress });
-    built = true;
     onProgress?.({ phase: "verify", message: `running the built image to check each requirement again` });
     const after = await probeImage(runtime, staging, {
       phase: "verify",
@@ -120,8 +119,11 @@ export async function prepareImage(
       dockerfile,
     };
   } finally {
-    // Only the staging name goes; the image stays under `tag` when it got there.
-    if (built || signal?.aborted) await runtime.removeImage(staging, { force: false }).catch(() => {});
+    // Only the staging name goes (the image stays under `tag` when it got there). Always tried, not
+    // only after a build that returned: an engine may have finished and named the image although
+    // the call failed or was canceled on the way back, and a staging name must never outlive this
+    // call. Where there is none, the removal is a NotFoundError, ignored.
+    await runtime.removeImage(staging, { force: false }).catch(() => {});
   }
 }
 
@@ -137,6 +139,7 @@ interface BuildStep {
 
 async function build(runtime: ContainerRuntime, step: BuildStep): Promise<void> {
   const tail: string[] = [];
+  const containers = new BuildContainers();
   try {
     await runtime.buildImage({
       tag: step.staging,
@@ -152,6 +155,7 @@ async function build(runtime: ContainerRuntime, step: BuildStep): Promise<void> 
       onProgress: (event) => {
         for (const line of event.message.split("\n")) {
           if (line.trim() === "") continue;
+          containers.observe(line);
           tail.push(line);
           if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
           step.onProgress?.({ phase: "build", message: line });
@@ -159,6 +163,9 @@ async function build(runtime: ContainerRuntime, step: BuildStep): Promise<void> 
       },
     });
   } catch (error) {
+    // A step container the engine has not removed yet goes now, whatever went wrong; failing to
+    // remove it does not hide why the build ended.
+    await containers.removeLeft(runtime).catch(() => {});
     if (error instanceof CanceledError || step.signal?.aborted) {
       throw new CanceledError(`preparing ${step.image} was canceled; nothing was left behind`, {
         cause: error,

@@ -21,9 +21,20 @@ import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../../sup
 const run = promisify(execFile);
 type Kind = "docker" | "podman";
 
-/** Every image name the engine holds, as its own CLI lists them (for what a test left behind). */
-async function imageNames(kind: Kind): Promise<string[]> {
-  const { stdout } = await run(kind, ["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+/**
+ * The images a preparation of `source` left, as the engine's own CLI lists them: every image the
+ * engine holds labelled as prepared from it (`openshell.ai/prepared-from`). Each test prepares a
+ * base of its own, so other preparations running at the same time (other test files) never count.
+ */
+async function preparedFrom(kind: Kind, runtime: ContainerRuntime, source: string): Promise<string[]> {
+  const { id } = await runtime.inspectImage(source);
+  const { stdout } = await run(kind, [
+    "images",
+    "--filter",
+    `label=openshell.ai/prepared-from=${source}@${id}`,
+    "--format",
+    "{{.Repository}}:{{.Tag}}",
+  ]);
   return stdout.split("\n").filter((line) => line !== "");
 }
 
@@ -183,14 +194,21 @@ export function describePrepareImage(kind: Kind): void {
     expect(error.outputTail.join("\n")).toMatch(/127\.0\.0\.1/);
     expect(error.message).toMatch(/Last build output/);
     expect(await runtime.hasImage(tag)).toBe(false);
-    expect((await imageNames(kind)).filter((image) => image.includes("openshell-prepare-"))).toEqual([]);
+    expect(await preparedFrom(kind, runtime, base)).toEqual([]);
   }, 120_000);
 
   it("a canceled build ends with CanceledError and leaves no image, staging image or build container", async () => {
+    // A base of its own, so what a preparation of it leaves is told apart by its label.
+    const base = name("cancel-base");
+    made.push(base);
+    await runtime.buildImage({
+      tag: base,
+      dockerfileText: `FROM ${testImages.debian}\nLABEL openshell.test/run=${suffix}\n`,
+    });
     const tag = name("canceled");
     const controller = new AbortController();
     const error = await prepareImage(runtime, {
-      image: testImages.debian,
+      image: base,
       tag,
       signal: controller.signal,
       // Cancel once the build is under way (its first output line), not before it starts.
@@ -200,7 +218,15 @@ export function describePrepareImage(kind: Kind): void {
     }).catch((e) => e);
     expect(error).toBeInstanceOf(CanceledError);
     expect(await runtime.hasImage(tag)).toBe(false);
-    expect((await imageNames(kind)).filter((image) => image.includes("openshell-prepare-"))).toEqual([]);
-    expect(await runtime.listContainers({ labels: { [SESSION_LABEL]: runtime.sessionId } })).toEqual([]);
+    expect(await preparedFrom(kind, runtime, base)).toEqual([]);
+    // The build's step container inherits the base's session label. prepareImage removes the ones
+    // the build announced; one the engine creates just as the cancel lands, Docker removes itself a
+    // moment later: within seconds, nothing is left.
+    await expect
+      .poll(() => runtime.listContainers({ labels: { [SESSION_LABEL]: runtime.sessionId } }), {
+        timeout: 10_000,
+        interval: 250,
+      })
+      .toEqual([]);
   }, 120_000);
 }
