@@ -14,6 +14,8 @@
 #   OPENSHELL_TEST_SANDBOX_IMAGE  the busybox rootfs with a non-root USER (1000:1000) and WORKDIR
 #                                 /sandbox, as local-mode sandboxes need (the gateway refuses root)
 #   OPENSHELL_TEST_REGISTRY      host:port of a local plain-http registry (for real pulls)
+#   OPENSHELL_TEST_A2A_AGENT_IMAGE  the A2A echo agent (test/support/a2a-agent) on Debian's Node.js,
+#                                 user sandbox, listening on 8080 with the command given
 
 OPENSHELL_DOCKER_SOCKET="${OPENSHELL_DOCKER_SOCKET:-/var/run/docker.sock}"
 OPENSHELL_PODMAN_SOCKET_PATH="${OPENSHELL_PODMAN_SOCKET_PATH:-/run/podman/podman.sock}"
@@ -227,6 +229,71 @@ ensure_containerd_image() {
   export OPENSHELL_TEST_CONTAINERD_IMAGE
 }
 
+# The A2A echo agent (test/support/a2a-agent: @a2a-js/sdk's own servers, current and 0.3) on
+# Debian's Node.js, as the non-root user sandbox: the agent connectAgent and the agent-registry
+# adapter are tested against. Its source is bundled into one file with esbuild (express and both SDK
+# versions inside), so the image needs only `node`. The bundle's hash is a label of the image: the
+# image is rebuilt when the agent's source changes, else reused; the Node layer stays in Docker's
+# build cache. Built with Docker, kept as an archive in the image cache, loaded into Podman from it.
+OPENSHELL_TEST_A2A_AGENT_IMAGE="${OPENSHELL_TEST_A2A_AGENT_IMAGE:-openshell-test/a2a-agent:1}"
+ensure_a2a_agent_image() {
+  local image="$OPENSHELL_TEST_A2A_AGENT_IMAGE" label=openshell.ai/test-agent-bundle
+  local docker=(docker -H "unix://${OPENSHELL_DOCKER_SOCKET}")
+  local repo context digest archive log="${ENGINE_LOG_DIR}/a2a-agent-image.log"
+  repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  # The bundle is made from the npm dependencies, which scripts/test.sh installs after the engines:
+  # on a fresh machine, install them here first (a subshell: ensure_npm_deps changes directory).
+  if [[ ! -x "$repo/node_modules/.bin/esbuild" || ! -d "$repo/node_modules/a2a-sdk-v0.3" ]]; then
+    (ensure_npm_deps) || die "npm dependencies for the A2A test agent's bundle failed to install"
+  fi
+  context="$(mktemp -d)"
+  # ESM for the agent's top-level await; the banner gives express (CommonJS) its require. Debian
+  # bookworm's nodejs is 18.20, below the SDK's Node 20: its server calls a bare
+  # `crypto.randomUUID()`, and Node 18 has no global `crypto` in a module (19 added it), so every
+  # message failed with "crypto is not defined" until the banner put node:crypto's webcrypto there.
+  "$repo/node_modules/.bin/esbuild" "$repo/test/support/a2a-agent/main.ts" --bundle --platform=node \
+    --target=node18 --format=esm --log-level=warning --outfile="$context/echo-agent.mjs" \
+    --banner:js="import { createRequire } from 'node:module'; import { webcrypto } from 'node:crypto'; const require = createRequire(import.meta.url); globalThis.crypto ??= webcrypto;" ||
+    die "bundling the A2A test agent failed"
+  digest="$(sha256sum "$context/echo-agent.mjs" | cut -c1-16)"
+  archive="$OPENSHELL_IMAGE_CACHE/a2a-agent-${digest}.tar"
+  local inspect_label=(image inspect --format "{{index .Config.Labels \"$label\"}}" "$image")
+  if [[ ! -s "$archive" ]]; then
+    if [[ "$("${docker[@]}" "${inspect_label[@]}" 2>/dev/null)" != "$digest" ]]; then
+      echo "a2a-agent image: Debian's nodejs on ${OPENSHELL_TEST_DEBIAN_IMAGE} + the echo agent bundle ${digest}"
+      printf '%s\n' "FROM ${OPENSHELL_TEST_DEBIAN_IMAGE}" \
+        'RUN apt-get update && apt-get install -y --no-install-recommends nodejs && rm -rf /var/lib/apt/lists/*' \
+        'RUN groupadd -g 1000 sandbox && useradd -u 1000 -g 1000 -d /sandbox -m -s /bin/bash sandbox' \
+        'COPY echo-agent.mjs /app/echo-agent.mjs' \
+        "LABEL openshell.ai/test-image=true ${label}=${digest}" \
+        'USER sandbox' 'WORKDIR /sandbox' 'EXPOSE 8080' \
+        'CMD ["node", "/app/echo-agent.mjs", "--port", "8080"]' >"$context/Dockerfile"
+      if ! "${docker[@]}" build -q -t "$image" "$context" >"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        rm -rf "$context"
+        die "building ${image} failed (log above)"
+      fi
+    fi
+    rm -f "$OPENSHELL_IMAGE_CACHE"/a2a-agent-*.tar
+    "${docker[@]}" save -o "$archive.partial" "$image" && mv "$archive.partial" "$archive"
+  fi
+  rm -rf "$context"
+  if [[ "$("${docker[@]}" "${inspect_label[@]}" 2>/dev/null)" == "$digest" ]]; then
+    echo "docker: $image present (reusing it)"
+  else
+    "${docker[@]}" load -q -i "$archive" >/dev/null && echo "docker: loaded $image"
+  fi
+  if [[ "$(podman "${inspect_label[@]}" 2>/dev/null)" == "$digest" ]]; then
+    echo "podman: $image present (reusing it)"
+  else
+    podman load -q -i "$archive" >/dev/null && echo "podman: loaded $image"
+  fi
+  # Earlier builds of the agent, untagged by this one (only images with the bundle label).
+  "${docker[@]}" image prune -f --filter "label=${label}" >/dev/null || true
+  podman image prune -f --filter "label=${label}" >/dev/null || true
+  export OPENSHELL_TEST_A2A_AGENT_IMAGE
+}
+
 ensure_test_images() {
   mkdir -p "$OPENSHELL_IMAGE_CACHE" "$ENGINE_LOG_DIR"
   local busybox_tar="$OPENSHELL_IMAGE_CACHE/busybox-rootfs.tar"
@@ -241,6 +308,7 @@ ensure_test_images() {
   done
   ensure_curl_image
   ensure_containerd_image
+  ensure_a2a_agent_image
 }
 
 # A local image registry, so pullImage is tested against a real one (no public registry is
