@@ -29,6 +29,16 @@ function describeEvents(events: StreamResponse[]): string[] {
   });
 }
 
+/** The sandbox's log text once it contains `text`, or as it is after 10 s. */
+async function logsOnceThey(sandbox: Sandbox, text: string): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const logs = (await sandbox.logs()).map((l) => l.message).join("\n");
+    if (logs.includes(text) || Date.now() > deadline) return logs;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /**
  * The agent starts after the sandbox is READY (Node takes a moment to load the bundle): connect as
  * a caller would, again while nothing answers on the port yet, up to `timeoutMs`.
@@ -101,8 +111,8 @@ export function describeConnectAgent(kind: Kind): void {
         await agent.close();
         // The forward is closed: its local port no longer accepts connections.
         await expect(fetch(agent.url)).rejects.toThrow();
-        const logs = (await sandbox.logs()).map((l) => l.message).join("\n");
-        expect(logs).toContain(`"hello over ${kind}"`);
+        // The agent's own log line for the message (the engine's log stream may trail the reply).
+        expect(await logsOnceThey(sandbox, `"hello over ${kind}"`)).toContain(`"hello over ${kind}"`);
       } finally {
         await sandbox.delete();
         await sandbox.deleted({ timeoutMs: 30_000 });
@@ -111,13 +121,21 @@ export function describeConnectAgent(kind: Kind): void {
     });
   }
 
-  it("a port nothing listens on: AgentUnreachableError naming the port and the sandbox", async () => {
+  it("a port nothing listens on: AgentUnreachableError naming the port and the sandbox; the connectAgent signal closes the forward", async () => {
     const sandbox = await agentSandbox("1.0");
     try {
       await connectWhenUp(sandbox, 8080).then((a) => a.close());
       const error = await connectAgent(sandbox, { port: 9999 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AgentUnreachableError);
       expect((error as Error).message).toContain(`port 9999 of sandbox "${sandbox.name}"`);
+
+      // The signal given to connectAgent, once connected, closes the connection and its forward.
+      const controller = new AbortController();
+      const agent = await connectAgent(sandbox, { port: 8080, signal: controller.signal });
+      expect(replyText(await agent.send("before"))).toBe("echo: before");
+      controller.abort();
+      await expect(agent.send("after")).rejects.toMatchObject({ code: "failed_precondition" });
+      await expect(fetch(agent.url)).rejects.toThrow();
     } finally {
       await sandbox.delete();
       await sandbox.deleted({ timeoutMs: 30_000 });
