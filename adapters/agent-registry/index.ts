@@ -31,7 +31,14 @@ export {
   logLineSchema,
   MAX_TAIL_LINES,
 } from "./resources/adapter-contract.js";
-export { type Agent, type AgentSpec, agentSchema, type Repository } from "./resources/agent.js";
+export {
+  type Agent,
+  type AgentSpec,
+  agentSchema,
+  agentSpecSchema,
+  type Repository,
+  repositorySchema,
+} from "./resources/agent.js";
 export {
   type ApplyInput,
   OPENSHELL_RUNTIME_TYPE,
@@ -43,6 +50,7 @@ export {
   type TargetKind,
 } from "./resources/apply-input.js";
 export {
+  CONDITION_STATUSES,
   type Condition,
   type ConditionStatus,
   type ConditionType,
@@ -55,13 +63,27 @@ export {
   type Deployment,
   type DeploymentSpec,
   deploymentSchema,
+  deploymentSpecSchema,
   runtimeMetadataAnnotations,
   runtimeMetadataFromAnnotations,
   runtimeMetadataPrefix,
 } from "./resources/deployment.js";
-export { type MCPServer, type MCPServerSpec, mcpServerSchema } from "./resources/mcp-server.js";
-export { namespaceOf, type ObjectMeta, type ResourceRef, type Status } from "./resources/meta.js";
-export { type Model, type ModelSpec, modelSchema } from "./resources/model.js";
+export {
+  type MCPServer,
+  type MCPServerSpec,
+  mcpServerSchema,
+  mcpServerSpecSchema,
+} from "./resources/mcp-server.js";
+export {
+  namespaceOf,
+  type ObjectMeta,
+  objectMetaSchema,
+  type ResourceRef,
+  resourceRefSchema,
+  type Status,
+  statusSchema,
+} from "./resources/meta.js";
+export { type Model, type ModelSpec, modelSchema, modelSpecSchema } from "./resources/model.js";
 export {
   type GatewaySelection,
   gatewaySelection,
@@ -71,4 +93,4 @@ export {
   openShellDeploymentConfigSchema,
   openShellRuntimeConfigSchema,
 } from "./resources/openshell-config.js";
-export { type Runtime, type RuntimeSpec, runtimeSchema } from "./resources/runtime.js";
+export { type Runtime, type RuntimeSpec, runtimeSchema, runtimeSpecSchema } from "./resources/runtime.js";

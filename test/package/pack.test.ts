@@ -280,14 +280,58 @@ describe("npm package", () => {
     );
   });
 
+  it("loads openshell/adapters/a2a and openshell/adapters/agent-registry from ESM and CommonJS, with the SDK's own error classes", async () => {
+    const body = [
+      "console.log(JSON.stringify({",
+      "  a2a: [typeof a2a.connectAgent, typeof a2a.textMessage, new a2a.AgentCardError('x', { problem: 'not_found', port: 8080, cardPath: '/c', status: 404 }) instanceof root.OpenShellError],",
+      "  registry: [typeof registry.parseApplyInput, registry.sandboxNameFor({ metadata: { name: 'echo-agent', namespace: 'default', uid: 'u1' } }).length <= 19],",
+      "}));",
+    ];
+    const esm = await run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        [
+          'import * as root from "openshell";',
+          'import * as a2a from "openshell/adapters/a2a";',
+          'import * as registry from "openshell/adapters/agent-registry";',
+          ...body,
+        ].join("\n"),
+      ],
+      consumerDir,
+    );
+    const cjs = await run(
+      process.execPath,
+      [
+        "-e",
+        [
+          'const root = require("openshell");',
+          'const a2a = require("openshell/adapters/a2a");',
+          'const registry = require("openshell/adapters/agent-registry");',
+          ...body,
+        ].join("\n"),
+      ],
+      consumerDir,
+    );
+    const expected = { a2a: ["function", "function", true], registry: ["function", true] };
+    expect(JSON.parse(esm.stdout)).toEqual(expected);
+    expect(JSON.parse(cjs.stdout)).toEqual(expected);
+  });
+
   it("declares in its typings only what the entry points export: no internal types", () => {
     // An internal type named by a public signature shows in users' editors but cannot be imported;
     // @internal members are stripped from the build so the typings hold the public API alone.
     const dist = join(consumerDir, "node_modules", "openshell", "dist");
     for (const extension of [".d.ts", ".d.cts"]) {
-      const entries = ["index", "raw", "runtime", "adapters/image"].map((name) =>
-        join(dist, `${name}${extension}`),
-      );
+      const entries = [
+        "index",
+        "raw",
+        "runtime",
+        "adapters/image",
+        "adapters/a2a",
+        "adapters/agent-registry",
+      ].map((name) => join(dist, `${name}${extension}`));
       expect(unexportedDeclarations(dist, entries)).toEqual([]);
     }
   });
@@ -409,7 +453,14 @@ describe("npm package", () => {
       bin: Record<string, string>;
     };
     expect(Object.keys(manifest.exports)).toEqual(
-      expect.arrayContaining([".", "./raw", "./runtime", "./adapters/image"]),
+      expect.arrayContaining([
+        ".",
+        "./raw",
+        "./runtime",
+        "./adapters/image",
+        "./adapters/a2a",
+        "./adapters/agent-registry",
+      ]),
     );
     expect(manifest.bin).toEqual({ "openshell-image": "./dist/bin/openshell-image.js" });
     expect(manifest.sideEffects).toBe(false);
