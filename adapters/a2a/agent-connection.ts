@@ -6,7 +6,7 @@ import {
   JsonRpcTransportFactory,
 } from "@a2a-js/sdk/client";
 import { CanceledError, FailedPreconditionError, InvalidArgumentError } from "openshell";
-import { fetchAgentCard } from "./agent-card.js";
+import { type CardRequest, fetchAgentCard } from "./agent-card.js";
 import { toCallError } from "./call-errors.js";
 import { forwardFetch } from "./forward-fetch.js";
 import { type AgentOperation, ProtocolClients } from "./protocol-clients.js";
@@ -46,13 +46,7 @@ export interface AgentConnection extends AsyncDisposable {
 }
 
 /** @internal Where an agent is reached: an open forward, and the words that name it in errors. */
-export interface AgentTarget {
-  baseUrl: string;
-  port: number;
-  cardPath: string;
-  where: string;
-  signal: AbortSignal;
-  timeoutMs: number;
+export interface AgentTarget extends CardRequest {
   /** Closes what carries the connection (the forward). */
   close(): Promise<void>;
 }
