@@ -14,11 +14,10 @@
  * @packageDocumentation
  */
 
-export { ImageBuildError, ImageNotReadyError } from "./errors.js";
+export { ImageBuildError, ImageLoadError, ImageNotReadyError } from "./errors.js";
 export type { PackageManager } from "./facts/image-facts.js";
 export type { ImageGap, ImageInspection, ImageRequirement } from "./inspect/image-inspection.js";
 export { type InspectImageOptions, inspectImage } from "./inspect/inspect-image.js";
-export { ImageLoadError } from "./load/load-errors.js";
 export { loadImage } from "./load/load-image.js";
 export type { ContainerdTarget, LoadedImage, LoadImageOptions } from "./load/load-options.js";
 export { PREPARED_ADDED_LABEL, PREPARED_FROM_LABEL, prepareImage } from "./prepare/prepare-image.js";

@@ -98,9 +98,9 @@ async function run(command: CliCommand, signal: AbortSignal): Promise<number> {
 }
 
 function describeLoad(result: LoadedImage): string {
-  const where = result.into === "containerd" ? "containerd" : result.into;
-  if (result.alreadyPresent) return `${result.image} (${result.id}) was already in ${where}: nothing moved`;
-  return `${result.image} (${result.id}) loaded into ${where}: ${(result.bytes / 1024 / 1024).toFixed(1)} MiB moved, digest checked`;
+  if (result.alreadyPresent)
+    return `${result.image} (${result.id}) was already in ${result.into}: nothing moved`;
+  return `${result.image} (${result.id}) loaded into ${result.into}: ${(result.bytes / 1024 / 1024).toFixed(1)} MiB moved, digest checked`;
 }
 
 async function main(): Promise<void> {

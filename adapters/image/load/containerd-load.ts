@@ -1,13 +1,13 @@
 import type { Readable } from "node:stream";
 import type { ExecProcess } from "openshell/runtime";
 import { ContainerRuntimeError } from "openshell/runtime";
+import { ImageLoadError } from "../errors.js";
 import { type ArchiveFeed, feedArchive } from "./archive-feed.js";
 import { countBytes, describeBytes } from "./byte-progress.js";
 import { ContainerdCli, type ContainerdPlace } from "./ctr-cli.js";
 import { readWrapperLines } from "./ctr-output.js";
 import { containerdName, normaliseImageId } from "./image-names.js";
 import { canceledError, cleanupSignal, type LoadContext, linkedController, say } from "./load-context.js";
-import { ImageLoadError } from "./load-errors.js";
 import type { LoadedImage } from "./load-options.js";
 
 /** ctr's output kept for an error message: the end of it, this many characters at most. */

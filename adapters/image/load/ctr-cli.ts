@@ -6,6 +6,7 @@ import {
   OpenShellError,
   runExec,
 } from "openshell/runtime";
+import { ImageLoadError } from "../errors.js";
 import {
   CTR_IN_SHELL,
   classifyCtrFailure,
@@ -14,7 +15,6 @@ import {
   readManifestBlob,
   readWrapperLines,
 } from "./ctr-output.js";
-import { ImageLoadError } from "./load-errors.js";
 
 /** A containerd target with its namespace settled. */
 export interface ContainerdPlace {

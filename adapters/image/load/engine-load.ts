@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { ContainerRuntime, ImageInfo } from "openshell/runtime";
 import { ContainerRuntimeError } from "openshell/runtime";
+import { ImageLoadError } from "../errors.js";
 import { type ArchiveFeed, feedArchive } from "./archive-feed.js";
 import { countBytes, describeBytes } from "./byte-progress.js";
 import { normaliseImageId, refersToId } from "./image-names.js";
@@ -12,7 +13,6 @@ import {
   linkedController,
   say,
 } from "./load-context.js";
-import { ImageLoadError } from "./load-errors.js";
 import type { LoadedImage } from "./load-options.js";
 
 /** At most this many of the source's other names are checked for being in the target beforehand. */
