@@ -7,7 +7,6 @@ import { imageHandle } from "../inspect/image-handle.js";
 import { assessReadiness } from "../inspect/readiness.js";
 import { probeImage } from "../inspect/run-probe.js";
 import type { ImageProgressListener } from "../progress.js";
-import { BuildContainers } from "./build-containers.js";
 import { renderDockerfile } from "./dockerfile.js";
 import { planPreparation } from "./plan.js";
 import { checkPrepareOptions, type PreparedImage, type PrepareImageOptions } from "./prepare-options.js";
@@ -139,7 +138,6 @@ interface BuildStep {
 
 async function build(runtime: ContainerRuntime, step: BuildStep): Promise<void> {
   const tail: string[] = [];
-  const containers = new BuildContainers();
   try {
     await runtime.buildImage({
       tag: step.staging,
@@ -155,7 +153,6 @@ async function build(runtime: ContainerRuntime, step: BuildStep): Promise<void> 
       onProgress: (event) => {
         for (const line of event.message.split("\n")) {
           if (line.trim() === "") continue;
-          containers.observe(line);
           tail.push(line);
           if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
           step.onProgress?.({ phase: "build", message: line });
@@ -163,9 +160,6 @@ async function build(runtime: ContainerRuntime, step: BuildStep): Promise<void> 
       },
     });
   } catch (error) {
-    // A step container the engine has not removed yet goes now, whatever went wrong; failing to
-    // remove it does not hide why the build ended.
-    await containers.removeLeft(runtime).catch(() => {});
     if (error instanceof CanceledError || step.signal?.aborted) {
       throw new CanceledError(`preparing ${step.image} was canceled; nothing was left behind`, {
         cause: error,

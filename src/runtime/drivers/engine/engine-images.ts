@@ -3,8 +3,16 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import type Docker from "dockerode";
-import { CanceledError, InvalidArgumentError } from "../../../errors.js";
-import type { BuildOptions, ImageInfo, LoadOptions, PullOptions, SaveOptions } from "../../image-types.js";
+import { CanceledError, InvalidArgumentError, NotFoundError } from "../../../errors.js";
+import type {
+  BuildOptions,
+  ImageInfo,
+  LoadOptions,
+  ProgressEvent,
+  PullOptions,
+  SaveOptions,
+} from "../../image-types.js";
+import { BuildStepContainers } from "./build-step-containers.js";
 import { dial } from "./engine-client.js";
 import type { EngineContext } from "./engine-context.js";
 import { followProgress } from "./engine-progress.js";
@@ -102,11 +110,33 @@ export async function buildEngineImage(engine: EngineContext, options: BuildOpti
         },
       ),
     )) as Readable;
-    await followProgress(engine, what, stream, options.onProgress, options.signal);
+    const steps = new BuildStepContainers();
+    const onProgress = (event: ProgressEvent) => {
+      steps.observe(event.message);
+      options.onProgress?.(event);
+    };
+    try {
+      await followProgress(engine, what, stream, onProgress, options.signal);
+    } catch (error) {
+      // A step container the engine has not removed yet goes now (a failure to remove it does not
+      // hide why the build ended); one already gone is fine.
+      await steps.removeLeft((id) => removeStepContainer(engine, id)).catch(() => {});
+      throw error;
+    }
   } finally {
     if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
   }
   return inspectEngineImage(engine, options.tag, options.signal);
+}
+
+async function removeStepContainer(engine: EngineContext, id: string): Promise<void> {
+  try {
+    await engine.call(`remove build step container ${id}`, () =>
+      engine.docker.getContainer(id).remove({ force: true }),
+    );
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
 }
 
 /** Every file under `root`, relative to it (dockerode applies .dockerignore to this list). */
