@@ -15,6 +15,13 @@ export interface Latencies {
   mean: number;
 }
 
+/** Connect, send once, close, per round: each phase's latencies and the round's. */
+export interface PerCall {
+  rounds: number;
+  forward: Record<"connect" | "send" | "close" | "total", Latencies>;
+  direct: Record<"connect" | "send" | "close" | "total", Latencies>;
+}
+
 /** One engine's results. */
 export interface EngineResult {
   engine: string;
@@ -31,6 +38,7 @@ export interface EngineResult {
   ratioP50: number;
   /** Sends per second with `concurrency` in flight, median of the batches. */
   parallel: { concurrency: number; sendsPerBatch: number; forward: number; direct: number } | undefined;
+  perCall: PerCall;
   samples: { forward: number[]; direct: number[] };
 }
 
@@ -46,6 +54,7 @@ export function latencies(values: readonly number[]): Latencies {
 }
 
 const ms2 = (v: number) => v.toFixed(2);
+const p50p90 = (l: Latencies) => `${ms2(l.p50)} / ${ms2(l.p90)}`;
 
 export function printReport(header: string, results: readonly EngineResult[]): void {
   console.log(`\n${header}\n`);
@@ -72,6 +81,7 @@ export function printReport(header: string, results: readonly EngineResult[]): v
         `${ms2(r.forward.p99 - r.direct.p99)} ms | < ${ADDED_P50_GOAL_MS} ms | ${verdict} |`,
     );
   }
+  printPerCall(results);
   const parallel = results.filter((r) => r.parallel !== undefined);
   if (parallel.length > 0) {
     console.log("\n| engine | in flight | sends/s via forward (median) | sends/s direct (median) | ratio |");
@@ -81,6 +91,24 @@ export function printReport(header: string, results: readonly EngineResult[]): v
       if (p === undefined) continue;
       console.log(
         `| ${r.engine} | ${p.concurrency} | ${p.forward.toFixed(0)} | ${p.direct.toFixed(0)} | ${(p.forward / p.direct).toFixed(2)}x |`,
+      );
+    }
+  }
+}
+
+function printPerCall(results: readonly EngineResult[]): void {
+  console.log(
+    "\n| engine | a new connection per send | rounds | connect p50 / p90 (ms) | send p50 / p90 (ms) | close p50 / p90 (ms) | round p50 / p90 (ms) |",
+  );
+  console.log("|---|---|---|---|---|---|---|");
+  for (const r of results) {
+    const { rounds, forward, direct } = r.perCall;
+    for (const [way, p] of [
+      ["connectAgent, send, close", forward],
+      ["new SDK client (card), send", direct],
+    ] as const) {
+      console.log(
+        `| ${r.engine} | ${way} | ${rounds} | ${p50p90(p.connect)} | ${p50p90(p.send)} | ${p50p90(p.close)} | ${p50p90(p.total)} |`,
       );
     }
   }

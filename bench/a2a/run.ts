@@ -20,7 +20,8 @@ import { benchLabels, removeBenchObjects } from "../shared/engine.js";
 import { loadAverage } from "../shared/machine.js";
 import { runSchedule } from "../shared/rounds.js";
 import { connectWhenUp, containerAddress, startAgentSandbox } from "./agent-sandbox.js";
-import { type EngineResult, latencies, printReport, writeJson } from "./report.js";
+import { type ConnectPhase, connectDirectWay, connectForwardWay } from "./connect-ways.js";
+import { type EngineResult, latencies, type PerCall, printReport, writeJson } from "./report.js";
 import { DIRECT, directClient, directWay, FORWARD, forwardWay } from "./ways.js";
 
 const quick = process.env.BENCH_QUICK === "1";
@@ -32,6 +33,8 @@ const BLOCK = Number(process.env.BENCH_BLOCK ?? 10);
 const PAR_BATCHES = quick ? 1 : 3;
 const PAR_SENDS = 200;
 const PAR_IN_FLIGHT = 8;
+/** Connect, send once, close: rounds per way (after 3 warm-up), in blocks of 5. */
+const CONNECT_ROUNDS = Number(process.env.BENCH_CONNECT_ROUNDS ?? (quick ? 10 : 50));
 const ENGINES = (process.env.BENCH_ENGINES ?? (quick ? "docker" : "docker,podman")).split(",");
 const JSON_PATH = process.env.BENCH_JSON ?? ".tmp/bench/a2a-send/results.json";
 const LABELS = benchLabels("a2a-send");
@@ -92,6 +95,7 @@ async function benchOn(kind: "docker" | "podman"): Promise<EngineResult> {
     const median = batches[Math.floor(batches.length / 2)] ?? Number.NaN;
     return PAR_SENDS / (median / 1000);
   };
+  const perCall = await connectPerCall(sandbox, address);
   const f = latencies(forward);
   const d = latencies(direct);
   return {
@@ -115,8 +119,32 @@ async function benchOn(kind: "docker" | "podman"): Promise<EngineResult> {
             direct: throughput(DIRECT),
           }
         : undefined,
+    perCall,
     samples: { forward, direct },
   };
+}
+
+/** Connect, one send, close, for each round: what a caller that does not keep its connection pays. */
+async function connectPerCall(sandbox: Sandbox, address: string): Promise<PerCall> {
+  const samples = await runSchedule([connectForwardWay(sandbox, 8080), connectDirectWay(address, 8080)], {
+    warmupRounds: 3,
+    seqRounds: CONNECT_ROUNDS,
+    seqBatch: 5,
+    parBatches: 0,
+    parRounds: 0,
+    parInFlight: 1,
+  });
+  const phases = (way: string) => {
+    const rounds = samples.sequential.get(way) ?? [];
+    const of = (phase: ConnectPhase) => latencies(rounds.map((r) => r[phase]));
+    return {
+      connect: of("connect"),
+      send: of("send"),
+      close: of("close"),
+      total: latencies(rounds.map((r) => r.connect + r.send + r.close)),
+    };
+  };
+  return { rounds: CONNECT_ROUNDS, forward: phases(FORWARD), direct: phases(DIRECT) };
 }
 
 async function main(): Promise<void> {

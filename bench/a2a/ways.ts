@@ -16,7 +16,8 @@ import type { Way } from "../shared/rounds.js";
 
 export const FORWARD = "connectAgent (forward)";
 export const DIRECT = "SDK client, container address";
-const TEXT = "hi";
+/** What every send says; the echo agent answers `echo: hi`. */
+export const TEXT = "hi";
 const EXPECTED = `echo: ${TEXT}`;
 
 /**
@@ -48,14 +49,29 @@ export async function directClient(address: string, port: number): Promise<Clien
   return await factory.createFromUrl(`http://${address}:${port}`);
 }
 
-/** Times one send; a reply other than the echo fails the run (a fast wrong answer is no figure). */
+/** Throws unless `reply` is the echo of {@link TEXT}: a fast wrong answer is no figure. */
+export function checkReply(reply: Message | Task): void {
+  const text = replyText(reply);
+  if (text !== EXPECTED) {
+    throw new Error(`the agent answered ${JSON.stringify(text)}, not ${JSON.stringify(EXPECTED)}`);
+  }
+}
+
+/** The message `agent.send(TEXT)` builds, sent by the bare SDK client. */
+export const directSend = (client: Client): Promise<Message | Task> =>
+  client.sendMessage({
+    tenant: "",
+    message: textMessage(TEXT),
+    configuration: undefined,
+    metadata: undefined,
+  });
+
+/** Times one send, then checks its reply. */
 async function timedSend(send: () => Promise<Message | Task>): Promise<{ send: number }> {
   const started = performance.now();
   const reply = await send();
   const elapsed = performance.now() - started;
-  const text = replyText(reply);
-  if (text !== EXPECTED)
-    throw new Error(`the agent answered ${JSON.stringify(text)}, not ${JSON.stringify(EXPECTED)}`);
+  checkReply(reply);
   return { send: elapsed };
 }
 
@@ -64,19 +80,7 @@ export function forwardWay(agent: AgentConnection): Way<"send"> {
   return { name: FORWARD, round: () => timedSend(() => agent.send(TEXT)) };
 }
 
-/** The same message, as `agent.send` builds it, sent by the SDK client straight to the container. */
+/** The same message, sent by the SDK client straight to the container. */
 export function directWay(client: Client): Way<"send"> {
-  return {
-    name: DIRECT,
-    round: () =>
-      timedSend(async () => {
-        const request = {
-          tenant: "",
-          message: textMessage(TEXT),
-          configuration: undefined,
-          metadata: undefined,
-        };
-        return await client.sendMessage(request);
-      }),
-  };
+  return { name: DIRECT, round: () => timedSend(() => directSend(client)) };
 }
