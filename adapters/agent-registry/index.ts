@@ -5,6 +5,16 @@
  * @packageDocumentation
  */
 
+export type { OpenShellDeploymentAdapterOptions } from "./adapter/adapter-options.js";
+export type { ModelAccessPlan } from "./adapter/deploy-sandbox.js";
+export type {
+  AdapterCallOptions,
+  DeploymentAdapter,
+  DeploymentStatus,
+  LogsRequest,
+} from "./adapter/deployment-adapter.js";
+export { type DeploymentReason, isDegraded, isReady } from "./adapter/deployment-status.js";
+export { OpenShellDeploymentAdapter } from "./adapter/openshell-deployment-adapter.js";
 export { desiredFingerprint, type FingerprintInput } from "./fingerprint.js";
 export {
   type DeploymentIdentity,
