@@ -1,7 +1,7 @@
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { InvalidArgumentError } from "openshell";
+import { CanceledError, FailedPreconditionError, InvalidArgumentError } from "openshell";
 import type { DeploymentAdapter } from "../adapter/deployment-adapter.js";
 import { ROUTES, type RouteContext, sendJson } from "./routes.js";
 import { parseServeOptions, type ServeAdapterOptions, type ServeSettings } from "./serve-options.js";
@@ -33,6 +33,12 @@ const CLOSING = () =>
     },
   );
 
+/** The calls in flight, and why they are being canceled once the service closes. */
+interface Calls {
+  active: Set<AbortController>;
+  closing: ServiceProblem | undefined;
+}
+
 /** Marks a request whose client went away: nothing is answered. */
 class ClientGone extends Error {}
 
@@ -55,22 +61,21 @@ export async function serveAdapter(
     throw new InvalidArgumentError("invalid adapter: must implement DeploymentAdapter", { field: "adapter" });
   }
   const settings = parseServeOptions(options);
-  const closing = new AbortController();
+  // The calls in flight, to cancel at close. A set rather than listeners on one shared signal: a
+  // service streaming to many watchers at once must not trip Node's listener-leak warning.
+  const calls: Calls = { active: new Set(), closing: undefined };
   const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
-    const done = handle(adapter, settings, closing.signal, req, res);
+    const done = handle(adapter, settings, calls, req, res);
     inFlight.add(done);
     void done.finally(() => inFlight.delete(done));
   });
   server.listen({ port: settings.port, host: settings.host });
   try {
-    await Promise.race([
-      once(server, "listening"),
-      settings.signal ? aborted(settings.signal) : new Promise(() => {}),
-    ]);
+    await listening(server, settings.signal);
   } catch (err) {
     server.close();
-    throw err;
+    throw listenError(err, settings);
   }
   const { port } = server.address() as AddressInfo;
   let closed: Promise<void> | undefined;
@@ -79,7 +84,8 @@ export async function serveAdapter(
     closed ??= (async () => {
       settings.signal?.removeEventListener("abort", onSignal);
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      closing.abort(CLOSING());
+      calls.closing = CLOSING();
+      for (const controller of calls.active) controller.abort(calls.closing);
       await Promise.allSettled([...inFlight]);
       // Keep-alive connections idle after their last answer would hold close() open.
       server.closeAllConnections();
@@ -88,6 +94,7 @@ export async function serveAdapter(
     return closed;
   };
   settings.signal?.addEventListener("abort", onSignal, { once: true });
+  if (settings.signal?.aborted) void close();
   const hostPart = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
   return {
     url: `http://${hostPart}:${port}`,
@@ -97,34 +104,51 @@ export async function serveAdapter(
   };
 }
 
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = () =>
-      reject(
-        new InvalidArgumentError("serveAdapter: canceled by its signal before listening", {
-          field: "signal",
-        }),
-      );
-    if (signal.aborted) fail();
-    else signal.addEventListener("abort", fail, { once: true });
-  });
+function listenError(err: unknown, settings: ServeSettings): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  const where = `port ${settings.port} on ${settings.host}`;
+  if (code === "EADDRINUSE") {
+    return new FailedPreconditionError(
+      `serveAdapter: ${where} is already in use; pick another port, or 0 for a free one`,
+      { cause: err },
+    );
+  }
+  if (code === "EADDRNOTAVAIL" || code === "EACCES") {
+    return new FailedPreconditionError(`serveAdapter: cannot listen on ${where} (${code})`, { cause: err });
+  }
+  return err;
+}
+
+/** Resolves once the server listens; rejects on a listen error or when `signal` fires first. */
+async function listening(server: Server, signal: AbortSignal | undefined): Promise<void> {
+  const stop = new AbortController();
+  const onAbort = () =>
+    stop.abort(new CanceledError("serveAdapter: canceled by its signal before it listened"));
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await once(server, "listening", { signal: stop.signal });
+  } catch (err) {
+    throw stop.signal.aborted ? stop.signal.reason : err;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
 }
 
 async function handle(
   adapter: DeploymentAdapter,
   settings: ServeSettings,
-  closing: AbortSignal,
+  calls: Calls,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   const controller = new AbortController();
-  const onClosing = () => controller.abort(closing.reason);
   const onResponseClose = () => {
     if (!res.writableFinished) controller.abort(new ClientGone());
   };
-  closing.addEventListener("abort", onClosing, { once: true });
   res.on("close", onResponseClose);
-  if (closing.aborted) onClosing();
+  if (calls.closing) controller.abort(calls.closing);
+  calls.active.add(controller);
   try {
     const route = routeFor(req, settings);
     const context: RouteContext = {
@@ -134,7 +158,7 @@ async function handle(
       signal: controller.signal,
       maxBodyBytes: settings.maxBodyBytes,
       heartbeatMs: settings.heartbeatMs,
-      closingLine: () => (closing.aborted ? wireError(closing.reason).body : undefined),
+      closingLine: () => (calls.closing ? wireError(calls.closing).body : undefined),
     };
     if (controller.signal.aborted) throw controller.signal.reason;
     await route.handle(context);
@@ -142,7 +166,7 @@ async function handle(
   } catch (err) {
     answerError(res, controller.signal.aborted ? controller.signal.reason : err);
   } finally {
-    closing.removeEventListener("abort", onClosing);
+    calls.active.delete(controller);
     res.off("close", onResponseClose);
   }
 }

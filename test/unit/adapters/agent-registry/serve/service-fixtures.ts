@@ -6,6 +6,7 @@ import {
 } from "../../../../../adapters/agent-registry/serve/serve-adapter.js";
 import type { ServeAdapterOptions } from "../../../../../adapters/agent-registry/serve/serve-options.js";
 import { generateServiceToken } from "../../../../../adapters/agent-registry/serve/service-token.js";
+import type { WireErrorBody } from "../../../../../adapters/agent-registry/serve/wire-errors.js";
 import { MemoryAdapter } from "./memory-adapter.js";
 
 /** A registry fixture, parsed. */
@@ -77,4 +78,9 @@ export async function eventually(check: () => boolean, timeoutMs = 2000): Promis
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** The `error` of an error answer. */
+export async function errorOf(response: Response): Promise<WireErrorBody["error"]> {
+  return ((await response.json()) as WireErrorBody).error;
 }
