@@ -1,4 +1,4 @@
-import { NotFoundError, type OpenShell, type SandboxInfo } from "openshell";
+import { NotFoundError, type OpenShell, type SandboxInfo, type SandboxLogLine } from "openshell";
 
 /** Where a watched sandbox stands. */
 export type SandboxState =
@@ -76,12 +76,23 @@ export async function monitorSandbox(
   }
 }
 
-/** A sandbox's last log lines, as text for a condition's message ("" when it has none or they cannot be read). */
+/**
+ * A sandbox's last log lines, as text for a condition's message ("" when it has none or they cannot
+ * be read). The gateway may store a process's last lines just after it reports the exit, so an
+ * answer without the main process's lines is asked again a few times, for up to about 2 seconds;
+ * after that, whatever lines the sandbox has.
+ */
 export async function lastLogLines(client: OpenShell, name: string, count = 10): Promise<string> {
-  try {
-    const lines = await client.sandboxes.handle(name).logs({ lines: count, timeoutMs: 5_000 });
-    return lines.map((line) => line.message).join("\n");
-  } catch {
-    return "";
+  let lines: SandboxLogLine[] = [];
+  for (let attempt = 0; attempt < 8; attempt += 1) {
+    try {
+      lines = await client.sandboxes.handle(name).logs({ lines: count, timeoutMs: 5_000 });
+    } catch {
+      return "";
+    }
+    const main = lines.filter((line) => line.target === "main_process");
+    if (main.length > 0) return main.map((line) => line.message).join("\n");
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
+  return lines.map((line) => line.message).join("\n");
 }

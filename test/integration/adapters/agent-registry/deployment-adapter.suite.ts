@@ -1,6 +1,10 @@
 import { type OpenShell, OpenShell as OpenShellClient } from "openshell";
 import { connectAgent, replyText } from "openshell/adapters/a2a";
-import { type DeploymentStatus, OpenShellDeploymentAdapter } from "openshell/adapters/agent-registry";
+import {
+  type DeploymentStatus,
+  type LogLine,
+  OpenShellDeploymentAdapter,
+} from "openshell/adapters/agent-registry";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { condition, settled, statusesUntil } from "../../../support/agent-registry/deployment-status.js";
 import { type EchoDeployment, echoDeployment } from "../../../support/agent-registry/echo-deployment.js";
@@ -12,6 +16,25 @@ type Kind = "docker" | "podman";
 /** Waits (on the adapter's watch) until the deploy converges; returns the statuses seen. */
 async function converge(adapter: OpenShellDeploymentAdapter, d: EchoDeployment, timeoutMs = 90_000) {
   return statusesUntil(adapter.watch(d.deployment, { signal: AbortSignal.timeout(timeoutMs) }), settled);
+}
+
+/**
+ * The deployment's log text (read with `tailLines`) once it contains `text`, or as it is after 10 s:
+ * the gateway stores a process's lines a moment after it writes them.
+ */
+async function logsOnceThey(
+  adapter: OpenShellDeploymentAdapter,
+  d: EchoDeployment,
+  text: string,
+  tailLines = 0,
+) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const lines: LogLine[] = [];
+    for await (const line of adapter.logs({ deployment: d.deployment, tailLines })) lines.push(line);
+    if (lines.some((l) => l.line.includes(text)) || Date.now() > deadline) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 function last(statuses: DeploymentStatus[]): DeploymentStatus {
@@ -85,13 +108,13 @@ export function describeDeploymentAdapter(kind: Kind): void {
       await agent.close();
     }
 
-    const tail: string[] = [];
-    for await (const line of adapter.logs({ deployment: d.deployment, tailLines: 50 })) {
+    const tail = await logsOnceThey(adapter, d, "echo-agent: A2A 1.0 on 0.0.0.0:8080", 50);
+    expect(tail.length).toBeLessThanOrEqual(50);
+    for (const line of tail) {
       expect(line.stream).toMatch(/^(stdout|stderr|sandbox|gateway)$/);
       expect(Number.isNaN(Date.parse(line.timestamp))).toBe(false);
-      tail.push(line.line);
     }
-    expect(tail.join("\n")).toContain("echo-agent: A2A 1.0 on 0.0.0.0:8080");
+    expect(tail.map((l) => l.line).join("\n")).toContain("echo-agent: A2A 1.0 on 0.0.0.0:8080");
 
     // Following: a new message writes a new line, which the followed stream yields.
     const follow = new AbortController();
@@ -190,9 +213,8 @@ export function describeDeploymentAdapter(kind: Kind): void {
       await other.apply(d);
       expect(condition(last(await converge(other, d)), "Ready")).toBe("True/AgentAnswering");
       expect((await os.sandboxes.info(first.runtimeMetadata.sandboxName ?? "")).id).toBe(sandboxId);
-      const lines: string[] = [];
-      for await (const line of other.logs({ deployment: d.deployment })) lines.push(line.line);
-      expect(lines.join("\n")).toContain("echo-agent: A2A 1.0");
+      const lines = await logsOnceThey(other, d, "echo-agent: A2A 1.0");
+      expect(lines.map((l) => l.line).join("\n")).toContain("echo-agent: A2A 1.0");
       await other.remove({ deployment: d.deployment, runtime: d.runtime });
       await expect(os.sandboxes.info(first.runtimeMetadata.sandboxName ?? "")).rejects.toThrow(/not found/i);
     } finally {
@@ -239,5 +261,50 @@ export function describeDeploymentAdapter(kind: Kind): void {
     expect(status.conditions.find((c) => c.type === "Degraded")?.message).toMatch(
       /did not answer on port 8080 within 2 s/,
     );
+  });
+
+  it("discover reports the sandboxes on the gateway that no deployment made, and none of its own", async () => {
+    const d = deployment();
+    await adapter.apply(d);
+    const own = last(await converge(adapter, d)).runtimeMetadata.sandboxName;
+    const plain = await os.sandboxes.create({
+      name: `plain-${Math.random().toString(16).slice(2, 8)}`,
+      image: "openshell-test/busybox:1",
+      command: ["sleep", "600"],
+    });
+    try {
+      const found = await adapter.discover({ runtime: d.runtime });
+      const names = found.map((f) => f.name);
+      expect(names).toContain(plain.name);
+      expect(names).not.toContain(own);
+      expect(found.find((f) => f.name === plain.name)).toMatchObject({
+        targetKind: "Agent",
+        runtimeMetadata: { sandboxName: plain.name, image: "openshell-test/busybox:1" },
+      });
+    } finally {
+      await plain.delete();
+    }
+  });
+
+  it("watch of a deployment that is not deployed says NotDeployed and ends", async () => {
+    const d = echoDeployment();
+    const seen: DeploymentStatus[] = [];
+    for await (const status of adapter.watch(d.deployment)) seen.push(status);
+    expect(seen.map((s) => condition(s, "Ready"))).toEqual(["False/NotDeployed"]);
+  });
+
+  it("bad input creates nothing on the gateway", async () => {
+    const d = deployment({ runtimeConfig: { port: 8080, resources: { limits: { memory: "lots" } } } });
+    await expect(adapter.apply(d)).rejects.toMatchObject({
+      field: "deployment.spec.runtimeConfig.resources.limits.memory",
+    });
+    const other = echoDeployment();
+    await expect(
+      adapter.apply({ deployment: other.deployment, runtime: other.runtime }),
+    ).rejects.toMatchObject({ field: "target" });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const labels = { "agent-registry.openshell.ai/managed-by": "openshell-agent-registry" };
+    const names = (await os.sandboxes.list({ labels })).map((s) => s.name);
+    expect(names.filter((n) => n.includes(d.deployment.metadata.name.slice(0, 9)))).toEqual([]);
   });
 }
