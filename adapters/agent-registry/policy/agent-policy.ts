@@ -1,8 +1,17 @@
-import type { CreateSandboxOptions, NetworkPolicyRuleInit } from "openshell";
+import type { NetworkPolicyRuleInit } from "openshell";
 import { type EgressHost, egressKey, parseEgressHost, uniqueHosts } from "../model/egress-host.js";
 
-/** A sandbox policy, as `os.sandboxes.create({ policy })` takes it. */
-export type AgentSandboxPolicy = NonNullable<CreateSandboxOptions["policy"]>;
+/**
+ * A sandbox policy with network rules only, as `os.sandboxes.create({ policy })` takes it. A plain
+ * object, so `{ ...agentPolicy(input), process: { runAsUser: "1000", runAsGroup: "1000" } }` adds
+ * the sections it leaves out.
+ */
+export interface AgentSandboxPolicy {
+  /** The policy format version (1). */
+  version: number;
+  /** Rules by name: {@link MODEL_RULE} and {@link EGRESS_RULE}, each present only with hosts. */
+  networkPolicies: Record<string, NetworkPolicyRuleInit>;
+}
 
 /** Input of {@link agentPolicy}. */
 export interface AgentPolicyInput {

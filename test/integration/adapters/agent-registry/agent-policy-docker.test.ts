@@ -1,0 +1,6 @@
+import { describe } from "vitest";
+import { describeAgentPolicy } from "./agent-policy.suite.js";
+
+describe("model access and egress policy of a deployed agent in a local-mode sandbox over Docker", () => {
+  describeAgentPolicy("docker");
+});
