@@ -116,6 +116,10 @@ async function changesFor(
  * with the same plan makes no change. Resolves undefined for a plan through `inference.local`,
  * which needs no provider of its own. Credentials are never logged, and no error quotes them.
  *
+ * Canceled through `signal`, it rejects with `CanceledError`; a cancel that lands while the gateway
+ * is creating the provider may leave it created, which {@link removeModelProvider} (by the same
+ * deterministic name) removes.
+ *
  * @throws FailedPreconditionError when the type changed and a sandbox still has the provider attached.
  */
 export async function ensureModelProvider(

@@ -6,7 +6,7 @@ export type InferenceReader = Pick<OpenShell, "inference" | "providers">;
 
 /**
  * The gateway's default inference route (`inference.local`), with its provider's type, for
- * {@link planModelAccess}'s `inferenceRoutes`: empty when the workspace has no route, when the
+ * `planModelAccess`'s `inferenceRoutes`: empty when the workspace has no route, when the
  * route's provider is gone, or when the gateway has no inference service (UNIMPLEMENTED). Agents
  * in a sandbox reach only the default route, so that is the one read. Other errors (unreachable
  * gateway, permission denied) are thrown as they are.

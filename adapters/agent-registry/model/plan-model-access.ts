@@ -71,7 +71,7 @@ export interface PlanModelAccessInput {
   config: Pick<OpenShellDeploymentConfig, "credentialEnv">;
   /** The adapter's environment, where the credentials are (`process.env`). Never copied to the sandbox. */
   env: ProcessEnv;
-  /** The gateway's inference routes ({@link readInferenceRoutes}); none means raw credentials. */
+  /** The gateway's inference routes (`readInferenceRoutes`); none means raw credentials. */
   inferenceRoutes?: readonly InferenceRouteInfo[];
 }
 

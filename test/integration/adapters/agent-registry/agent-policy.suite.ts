@@ -4,6 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import {
+  CanceledError,
   FailedPreconditionError,
   NotFoundError,
   type OpenShell,
@@ -198,6 +199,20 @@ export function describeAgentPolicy(kind: Kind): void {
       await removeModelProvider(os, name);
     }
     await expect(os.providers.get(name)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("a canceled ensureModelProvider or removeModelProvider rejects with CanceledError and changes nothing", async () => {
+    const input = applyInput();
+    const plan = rawPlan(planModelAccess({ ...input, env: { ANTHROPIC_API_KEY: secretKey() } }));
+    const canceled = AbortSignal.abort();
+    await expect(ensureModelProvider(os, plan, { signal: canceled })).rejects.toBeInstanceOf(CanceledError);
+    await expect(os.providers.get(plan.provider.name)).rejects.toBeInstanceOf(NotFoundError);
+    await ensureModelProvider(os, plan);
+    await expect(removeModelProvider(os, plan.provider.name, { signal: canceled })).rejects.toBeInstanceOf(
+      CanceledError,
+    );
+    expect((await os.providers.get(plan.provider.name)).name).toBe(plan.provider.name);
+    expect(await removeModelProvider(os, plan.provider.name)).toBe(true);
   });
 
   it("an agent through inference.local: no provider of its own, no model host, the route's key added by the gateway", async () => {
