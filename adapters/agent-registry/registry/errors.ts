@@ -84,7 +84,7 @@ export interface RegistryResourceId {
 
 /**
  * The registry has no such resource (HTTP 404). `resource` names what was asked for; check the
- * name, the tag and the namespace (the registry's default namespace is `default`).
+ * name, the tag (Agents and Models) and the namespace (the registry's default namespace is `default`).
  */
 export class RegistryNotFoundError extends RegistryError {
   /** The resource that was asked for. */

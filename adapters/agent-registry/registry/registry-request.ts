@@ -145,7 +145,9 @@ function httpError(
     const resource = call.resource;
     return new RegistryNotFoundError(
       `the agent registry at ${context.baseUrl} has no ${describeResource(resource)} (${answer}). ` +
-        "Check the name, the tag and the namespace (the registry's default namespace is default).",
+        `Check the ${resource.kind === "Agent" || resource.kind === "Model" ? "name, the tag" : "name"} and the ` +
+        "namespace (the registry's default is default); if nothing is ever found, check that " +
+        "ARCTL_API_BASE_URL (or the baseUrl option) points at the agent registry.",
       { ...info, resource },
     );
   }

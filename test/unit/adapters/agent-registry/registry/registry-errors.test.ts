@@ -60,7 +60,8 @@ describe("RegistryClient: the registry's errors", () => {
     expect(notFound.message).toBe(
       'the agent registry at http://registry.test has no Agent "echo-agent" tag "9.9.9" in namespace "team-a" ' +
         '(HTTP 404 Not Found: Agent "team-a"/"echo-agent"@"9.9.9" not found). ' +
-        "Check the name, the tag and the namespace (the registry's default namespace is default).",
+        "Check the name, the tag and the namespace (the registry's default is default); if nothing is ever " +
+        "found, check that ARCTL_API_BASE_URL (or the baseUrl option) points at the agent registry.",
     );
   });
 
@@ -69,7 +70,8 @@ describe("RegistryClient: the registry's errors", () => {
     expect(error).toBeInstanceOf(RegistryNotFoundError);
     expect((error as RegistryNotFoundError).resource.kind).toBe("Deployment");
     expect(error.message).toContain(
-      'has no Deployment "gone" (HTTP 404 Not Found: Deployment "default"/"gone" not found)',
+      'has no Deployment "gone" (HTTP 404 Not Found: Deployment "default"/"gone" not found). ' +
+        "Check the name and the namespace",
     );
   });
 
