@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from "openshell";
 import { z } from "zod";
 import { MAX_TAIL_LINES } from "../resources/adapter-contract.js";
-import type { RegistryRequestOptions } from "./registry-options.js";
+import { type RegistryRequestOptions, timeoutMsSchema } from "./registry-options.js";
 
 /** Options of `getAgent` and `getModel`: without `tag`, the latest. */
 export interface GetTaggedOptions extends RegistryRequestOptions {
@@ -44,7 +44,7 @@ const notEmpty = (what: string) => z.string().regex(/\S/, `${what} must not be e
 
 const requestShape = {
   signal: z.instanceof(AbortSignal, { message: "must be an AbortSignal" }).optional(),
-  timeoutMs: z.number().int("must be a whole number of milliseconds").positive("must be positive").optional(),
+  timeoutMs: timeoutMsSchema.optional(),
   namespace: notEmpty("namespace").optional(),
 };
 

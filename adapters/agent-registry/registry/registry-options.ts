@@ -45,15 +45,21 @@ export interface ResolvedRegistryOptions {
   fetch: typeof fetch;
 }
 
+// Node's timers (AbortSignal.timeout) fire at once, with only a warning, past 2^31-1 ms (24.8 days).
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** A deadline in milliseconds that Node's timers honour. */
+export const timeoutMsSchema = z
+  .number()
+  .int("must be a whole number of milliseconds")
+  .positive("must be positive")
+  .max(MAX_TIMEOUT_MS, `must be at most ${MAX_TIMEOUT_MS} (Node's longest timer)`);
+
 const optionsSchema = z
   .object({
     baseUrl: z.string().optional(),
     token: z.string().optional(),
-    timeoutMs: z
-      .number()
-      .int("must be a whole number of milliseconds")
-      .positive("must be positive")
-      .optional(),
+    timeoutMs: timeoutMsSchema.optional(),
     fetch: z.custom<typeof fetch>((value) => typeof value === "function", "must be a function").optional(),
     env: z.record(z.string(), z.string().optional()).optional(),
   })

@@ -269,6 +269,12 @@ describe("RegistryClient: bad input is refused before any request, naming the fi
     ["an unknown origin", () => client.listDeployments({ origin: "all" as "managed" }), "origin"],
     ["a zero limit", () => client.listDeployments({ limit: 0 }), "limit"],
     ["a negative timeoutMs", () => client.getRuntime("r", { timeoutMs: -1 }), "timeoutMs"],
+    // Node would fire such a timer at once: the call would time out before it started.
+    [
+      "a timeoutMs past Node's longest timer",
+      () => client.getRuntime("r", { timeoutMs: 2 ** 31 }),
+      "timeoutMs",
+    ],
     ["an unknown option", () => client.getRuntime("r", { tag: "1" } as object), "options"],
   ])("%s", async (_what, call, field) => {
     const error = await rejection(call());
