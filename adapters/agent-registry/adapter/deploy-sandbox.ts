@@ -28,6 +28,8 @@ export interface DeployRequest {
   agent: AgentEndpoint;
   /** Defaults set for every agent, under the deployment's own `env`. */
   defaultEnv: Record<string, string>;
+  /** Arguments the target's package adds after the image's own command. */
+  extraArgs: string[];
   prepareModelAccess: PrepareModelAccess;
   /** Bounds each gateway call of the deploy. */
   callTimeoutMs: number;
@@ -61,7 +63,7 @@ export async function deploySandbox(request: DeployRequest): Promise<void> {
       const options: CreateSandboxOptions = {
         name,
         image: input.image,
-        command: command.command,
+        command: command.source === "image" ? [...command.command, ...request.extraArgs] : command.command,
         env: { ...request.defaultEnv, ...access.env, ...(input.deployment.spec.env ?? {}) },
         labels: deploymentSandboxLabels(input, record.fingerprint, agent),
         ...(access.providers.length > 0 ? { providers: access.providers } : {}),

@@ -37,8 +37,7 @@ import { followDeployment } from "./follow-deployment.js";
 import { checkGateway, describeClient } from "./gateway-match.js";
 import { modelAccessPreparer, removeModelAccess } from "./model-access.js";
 import { agentFromLabels, fingerprintLabel, isManaged, SANDBOX_LABELS } from "./sandbox-labels.js";
-
-const A2A_CARD_PATH = "/.well-known/agent-card.json";
+import { A2A_CARD_PATH, type TargetEndpoint, targetEndpoint } from "./target-endpoint.js";
 
 /**
  * Deploys agent-registry Deployments (Agents and MCP servers) onto OpenShell sandboxes, the
@@ -115,13 +114,14 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
       const { conditions } = await this.remove(input, options);
       return { conditions, runtimeMetadata: {}, details: { desiredState: "undeployed" } };
     }
+    const endpoint = targetEndpoint(parsed, this.options.defaultPort ?? 8080);
     const fingerprint = fingerprintLabel(desiredFingerprint(input as FingerprintInput));
     const key = recordKey(parsed.deployment);
     const previous = this.records.get(key);
     if (previous && !previous.ended && previous.fingerprint === fingerprint && !isDegraded(previous.status)) {
       return applyResult(previous.status, previous.details);
     }
-    const record = this.startDeploy(parsed, fingerprint, previous);
+    const record = this.startDeploy(parsed, endpoint, fingerprint, previous);
     this.records.set(key, record);
     return applyResult(record.status, record.details);
   }
@@ -287,13 +287,12 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
   /** Starts a deploy in the background once the one it replaces has stopped. */
   private startDeploy(
     input: ApplyInput,
+    endpoint: TargetEndpoint,
     fingerprint: string,
     previous: DeploymentRecord | undefined,
   ): DeploymentRecord {
     const sandboxName = sandboxNameFor(input.deployment);
-    const protocol = input.target.kind === "Agent" ? (input.target.spec.source?.protocol ?? "A2A") : "HTTP";
-    const port = input.config.port ?? this.options.defaultPort ?? 8080;
-    const path = protocol === "A2A" ? A2A_CARD_PATH : (input.config.healthPath ?? "/");
+    const { port, protocol, path } = endpoint;
     const readinessTimeoutMs =
       input.config.readinessTimeoutSeconds !== undefined
         ? input.config.readinessTimeoutSeconds * 1000
@@ -326,7 +325,8 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
         input,
         record,
         agent,
-        defaultEnv: defaultEnv(input, port),
+        defaultEnv: { ...defaultEnv(input, port), ...endpoint.env },
+        extraArgs: endpoint.args,
         prepareModelAccess: this.prepare,
         callTimeoutMs: this.options.callTimeoutMs ?? 60_000,
       });

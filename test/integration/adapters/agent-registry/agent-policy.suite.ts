@@ -20,8 +20,13 @@ import {
 import { readInferenceRoutes } from "../../../../adapters/agent-registry/model/inference-routes.js";
 import {
   type ModelAccessPlan,
+  modelProviderNameFor,
   planModelAccess,
 } from "../../../../adapters/agent-registry/model/plan-model-access.js";
+import {
+  prepareSandboxModelAccess,
+  removeSandboxModelAccess,
+} from "../../../../adapters/agent-registry/model/sandbox-model-access.js";
 import { agentPolicy } from "../../../../adapters/agent-registry/policy/agent-policy.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../../support/test-engines.js";
 import { IDLE } from "../../local/local-gateway-support.js";
@@ -31,13 +36,17 @@ type Kind = "docker" | "podman";
 const load = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../../../fixtures/agent-registry/${name}`, import.meta.url), "utf8"));
 
-/** The registry's echo-agent deployment (anthropic, egressHosts) with a fresh uid, so its names are its own. */
-function applyInput(): ApplyInput {
+/**
+ * The registry's echo-agent deployment (anthropic, egressHosts) with a fresh uid, so its names are
+ * its own; without its modelRef (the Bedrock Model) unless `withModelRef`.
+ */
+function applyInput(withModelRef = false): ApplyInput {
   const deployment = load("deployment-a2a.json") as {
     metadata: Record<string, unknown>;
     spec: Record<string, unknown>;
   };
-  const { modelRef: _, ...spec } = deployment.spec;
+  const { modelRef: _, ...withoutRef } = deployment.spec;
+  const spec = withModelRef ? deployment.spec : withoutRef;
   return parseApplyInput({
     deployment: { ...deployment, metadata: { ...deployment.metadata, uid: randomUUID() }, spec },
     target: load("agent-a2a.json"),
@@ -198,6 +207,62 @@ export function describeAgentPolicy(kind: Kind): void {
     } finally {
       await removeModelProvider(os, name);
     }
+    await expect(os.providers.get(name)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("prepareSandboxModelAccess for a Bedrock Model: provider made, sandbox READY with its policy, removed twice", async () => {
+    const input = applyInput(true);
+    const secret = `aws-${randomBytes(30).toString("base64url")}`;
+    const asked: unknown[] = [];
+    const access = await prepareSandboxModelAccess(
+      {
+        client: os,
+        env: { PROD_KEY_ID: "AKIAIOSFODNN7EXAMPLE", PROD_SECRET: secret },
+        resolveModel: async (ref) => {
+          asked.push(ref);
+          return load("model-bedrock.json");
+        },
+      },
+      { ...input, config: { ...input.config, credentialEnv: ["PROD_KEY_ID", "PROD_SECRET"] } },
+      new AbortController().signal,
+    );
+    expect(asked).toEqual([{ name: "claude-on-bedrock" }]);
+    const name = modelProviderNameFor(input.deployment);
+    expect(access.providers).toEqual([name]);
+    expect(access.env).toEqual({
+      MODEL_PROVIDER: "bedrock",
+      MODEL_NAME: "us.anthropic.claude-sonnet-4-5",
+      AWS_REGION: "us-east-1",
+    });
+    expect(access.policy.networkPolicies["agent-model"]?.endpoints).toEqual([
+      { host: "bedrock-runtime.us-east-1.amazonaws.com", port: 443, enforcement: "enforce" },
+    ]);
+    expect(await os.providers.get(name)).toMatchObject({
+      type: "aws-bedrock",
+      credentialKeys: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
+      config: { AWS_REGION: "us-east-1" },
+    });
+
+    const sandbox = await os.sandboxes.create({
+      name: sandboxNameFor(input.deployment),
+      image: testImages.sandbox,
+      command: IDLE,
+      env: access.env,
+      policy: access.policy,
+      providers: access.providers,
+    });
+    try {
+      await sandbox.ready({ timeoutMs: 60_000 });
+      const env = (await sandbox.exec(["env"])).stdout;
+      expect(env).toContain("AWS_REGION=us-east-1\n");
+      expect(env).not.toContain(secret);
+      expect(await connectThroughProxy(sandbox, "tools.example.org", 443)).toMatch(/^HTTP\/1\.1 403/);
+    } finally {
+      await sandbox.delete();
+      await sandbox.deleted({ timeoutMs: 30_000 });
+    }
+    await removeSandboxModelAccess(os, input.deployment);
+    await removeSandboxModelAccess(os, input.deployment);
     await expect(os.providers.get(name)).rejects.toBeInstanceOf(NotFoundError);
   });
 

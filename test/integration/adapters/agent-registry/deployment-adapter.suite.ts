@@ -307,4 +307,51 @@ export function describeDeploymentAdapter(kind: Kind): void {
     const names = (await os.sandboxes.list({ labels })).map((s) => s.name);
     expect(names.filter((n) => n.includes(d.deployment.metadata.name.slice(0, 9)))).toEqual([]);
   });
+
+  it("deploys an MCPServer packaged as an OCI image: probed over HTTP on its transport's port and path", async () => {
+    const base = deployment();
+    const d = {
+      ...base,
+      deployment: {
+        ...base.deployment,
+        spec: {
+          ...base.deployment.spec,
+          targetRef: { kind: "MCPServer", name: "io.example/echo-mcp", tag: "1.0.0" },
+          runtimeConfig: {},
+        },
+      },
+      target: {
+        apiVersion: "ar.dev/v1alpha1",
+        kind: "MCPServer",
+        metadata: { name: "io.example/echo-mcp", tag: "1.0.0" },
+        spec: {
+          source: {
+            package: {
+              registryType: "oci",
+              identifier: base.target.spec.source.image,
+              transport: { type: "streamable-http", url: "http://localhost:8080/mcp" },
+              environmentVariables: [
+                { name: "MCP_MODE", value: "http" },
+                { name: "MCP_TOKEN", value: "not-for-env", isSecret: true },
+              ],
+            },
+          },
+        },
+      },
+    };
+    const applied = await adapter.apply(d);
+    expect(applied.details).toMatchObject({ port: 8080, protocol: "HTTP" });
+    const seen = await statusesUntil(
+      adapter.watch(d.deployment, { signal: AbortSignal.timeout(90_000) }),
+      settled,
+    );
+    const status = last(seen);
+    expect(condition(status, "Ready")).toBe("True/AgentAnswering");
+    expect(status.conditions.find((c) => c.type === "Ready")?.message).toMatch(/HTTP 404 on \/mcp/);
+    const env = await os.sandboxes
+      .handle(status.runtimeMetadata.sandboxName ?? "")
+      .exec(["sh", "-c", 'echo "$MCP_MODE/$(printenv MCP_TOKEN || echo unset)"']);
+    expect(env.stdout.trim()).toBe("http/unset");
+    await adapter.remove({ deployment: d.deployment, runtime: d.runtime });
+  });
 }
