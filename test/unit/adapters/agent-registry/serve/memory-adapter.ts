@@ -52,6 +52,7 @@ export class MemoryAdapter implements DeploymentAdapter {
   discovered: DiscoveredTarget[] = [];
   /** Set to make every call throw it (an adapter bug, say). */
   failure: Error | undefined;
+  private streamFailure: Error | undefined;
   private readonly entries = new Map<string, Entry>();
 
   type(): string {
@@ -110,6 +111,7 @@ export class MemoryAdapter implements DeploymentAdapter {
         while (index < entry.logs.length) yield entry.logs[index++] as LogLine;
         if (!request.follow || entry.removed || request.signal?.aborted) return;
         await this.nextChange(entry, request.signal);
+        if (this.streamFailure) throw this.streamFailure;
       }
     } finally {
       record.ended = true;
@@ -137,8 +139,10 @@ export class MemoryAdapter implements DeploymentAdapter {
         const seen = entry.status;
         yield seen;
         if (entry.removed || options.signal?.aborted) return;
-        while (entry.status === seen && !options.signal?.aborted)
+        while (entry.status === seen && !options.signal?.aborted) {
           await this.nextChange(entry, options.signal);
+          if (this.streamFailure) throw this.streamFailure;
+        }
         if (options.signal?.aborted) return;
       }
     } finally {
@@ -190,6 +194,12 @@ export class MemoryAdapter implements DeploymentAdapter {
     if (!entry) throw new Error(`no deployment ${sandboxName}`);
     entry.logs.push({ timestamp: new Date().toISOString(), stream, line });
     wakeAll(entry);
+  }
+
+  /** Test hook: every open stream fails with `err` (the gateway's watch broke, say). */
+  failStreams(err: Error): void {
+    this.streamFailure = err;
+    for (const entry of this.entries.values()) wakeAll(entry);
   }
 
   /** The conditions of a deployment now. */
