@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { RegistryClient } from "../../../../../adapters/agent-registry/registry/registry-client.js";
 import {
@@ -8,9 +7,9 @@ import {
   registryDouble,
 } from "../../../../support/agent-registry/registry-handlers.js";
 import { useRegistryServer } from "../../../../support/agent-registry/registry-server.js";
+import { loadFixture } from "../../../../support/agent-registry/registry-test-kit.js";
 
-const load = (name: string): ResourceJson =>
-  JSON.parse(readFileSync(new URL(`../../../../fixtures/agent-registry/${name}`, import.meta.url), "utf8"));
+const load = loadFixture;
 
 const agent = load("agent-a2a.json");
 const model = load("model-bedrock.json");

@@ -4,6 +4,7 @@ import { CanceledError, TimeoutError, UnavailableError } from "openshell";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RegistryUnreachableError } from "../../../../../adapters/agent-registry/registry/errors.js";
 import { RegistryClient } from "../../../../../adapters/agent-registry/registry/registry-client.js";
+import { rejection } from "../../../../support/agent-registry/registry-test-kit.js";
 
 // Real sockets, no msw: a port nothing listens on, and an HTTP server that takes requests and never
 // answers them (a registry hung on its database).
@@ -38,16 +39,6 @@ afterAll(async () => {
 });
 
 const nextRequest = () => new Promise<void>((resolve) => waiters.push(resolve));
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw error;
-  }
-  throw new Error("the call succeeded");
-}
 
 async function eventually(check: () => boolean): Promise<void> {
   const deadline = Date.now() + 5_000;
