@@ -54,7 +54,9 @@ export const MODEL_PROVIDERS: Readonly<Record<string, ModelProviderProfile>> = {
     credentials: apiKey("ANTHROPIC_API_KEY", "CLAUDE_API_KEY"),
     host: fixedHost("api.anthropic.com"),
     baseUrlKey: "ANTHROPIC_BASE_URL",
-    inferenceTypes: ["anthropic", "claude", "claude-code", "claude_code"],
+    // Not claude-code: upstream may route it, but local mode answers such a route 503, so only the
+    // type both forward is taken for inference.local.
+    inferenceTypes: ["anthropic"],
     // Anthropic's SDKs add /v1/messages themselves.
     inferenceBaseUrl: "https://inference.local",
   },

@@ -15,7 +15,7 @@ const load = (name: string): Record<string, unknown> =>
 /** A secret-looking value: what a real Anthropic key looks like, never printed by the adapter. */
 export const SECRET = "sk-ant-api03-Zq8yXv3T0pL1mN4bR7wK2sD9fG6hJ5cV8xB1nM3qW0eR2tY4uI6oP8aS-9dF7gH5jK3AA";
 
-/** The registry's A2A agent fixture (modelProvider anthropic), its provider changed by `patch`. */
+/** The registry's A2A agent fixture (modelProvider anthropic), with `spec` changes. */
 export function agent(spec: Partial<Agent["spec"]> = {}): Agent {
   const base = agentSchema.parse(load("agent-a2a.json"));
   return { ...base, spec: { ...base.spec, ...spec } };

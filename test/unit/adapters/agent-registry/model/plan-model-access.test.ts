@@ -294,6 +294,15 @@ describe("planModelAccess: inference.local", () => {
 
   it("keeps raw credentials when the route serves another provider, or the Model names its own endpoint", () => {
     const openaiRoute = { ...route, providerType: "openai" };
+    // A claude-code route: local mode cannot forward it (503), so raw credentials it is.
+    expect(
+      planModelAccess(
+        input({
+          env: { ANTHROPIC_API_KEY: SECRET },
+          inferenceRoutes: [{ ...route, providerType: "claude-code" }],
+        }),
+      ),
+    ).toMatchObject({ viaInference: false });
     expect(
       planModelAccess(input({ env: { ANTHROPIC_API_KEY: SECRET }, inferenceRoutes: [openaiRoute] })),
     ).toMatchObject({
