@@ -101,12 +101,16 @@ class HttpAdapterClient implements AdapterServiceClient {
   identity: z.output<typeof typeAnswerSchema> = { type: "", supportedTargetKinds: [] };
   private readonly calls = new Set<AbortController>();
   private closed = false;
+  // A #private field: util.inspect and console.log of the client do not show it.
+  readonly #token: string;
 
   constructor(
     readonly url: string,
-    private readonly token: string,
+    token: string,
     private readonly idleTimeoutMs: number,
-  ) {}
+  ) {
+    this.#token = token;
+  }
 
   type(): string {
     return this.identity.type;
@@ -219,7 +223,7 @@ class HttpAdapterClient implements AdapterServiceClient {
       return await fetch(`${this.url}${path}`, {
         method,
         headers: {
-          Authorization: `Bearer ${this.token}`,
+          Authorization: `Bearer ${this.#token}`,
           ...(body === undefined ? {} : { "Content-Type": "application/json" }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

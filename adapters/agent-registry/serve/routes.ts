@@ -32,6 +32,8 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
+  // The client went away while the adapter worked: there is no one to answer.
+  if (res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "Content-Type": "application/json; charset=utf-8",

@@ -1,5 +1,6 @@
 import { getEventListeners } from "node:events";
 import { createServer } from "node:http";
+import { inspect } from "node:util";
 import { Role } from "@a2a-js/sdk";
 import {
   CanceledError,
@@ -76,6 +77,13 @@ describe("connectAdapterService", () => {
     expect(await client.discover({ runtime: fixture("runtime-local.json") })).toEqual(adapter.discovered);
     const removed = await client.remove({ deployment: deployment(), runtime: fixture("runtime-local.json") });
     expect(findCondition(removed.conditions, "Ready")?.reason).toBe("Removed");
+  });
+
+  it("never shows its token when inspected or printed", async () => {
+    const { client, token } = await connected();
+    expect(inspect(client, { depth: 5, showHidden: true })).not.toContain(token);
+    expect(JSON.stringify(client)).not.toContain(token);
+    expect(String(client)).not.toContain(token);
   });
 
   it("the service's fingerprint and the local desiredFingerprint agree", async () => {
