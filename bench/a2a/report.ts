@@ -114,20 +114,18 @@ function printPerCall(results: readonly EngineResult[]): void {
   }
 }
 
-/** Writes the results, with every sample, as JSON to `path`. */
+/** Writes the results, with every sample, as JSON to `path` (times in ms, to the µs). */
 export function writeJson(path: string, header: string, results: readonly EngineResult[]): void {
   mkdirSync(dirname(path), { recursive: true });
-  const round = (v: number) => Math.round(v * 1000) / 1000;
   const body = {
     benchmark: "a2a-send",
     header,
     date: new Date().toISOString(),
     node: process.version,
     goal: { addedP50Ms: ADDED_P50_GOAL_MS },
-    results: results.map((r) => ({
-      ...r,
-      samples: { forward: r.samples.forward.map(round), direct: r.samples.direct.map(round) },
-    })),
+    results,
   };
-  writeFileSync(path, `${JSON.stringify(body, null, 2)}\n`);
+  const micro = (_key: string, value: unknown) =>
+    typeof value === "number" ? Math.round(value * 1000) / 1000 : value;
+  writeFileSync(path, `${JSON.stringify(body, micro, 2)}\n`);
 }
