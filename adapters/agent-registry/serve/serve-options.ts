@@ -8,7 +8,7 @@ export interface ServeAdapterOptions {
   token: string;
   /** TCP port; 0 (the default) picks a free one, which the handle reports. */
   port?: number;
-  /** Loopback address to listen on: `127.0.0.1` (default), `::1` or `localhost`. Nothing else. */
+  /** Loopback address to listen on: `127.0.0.1` (default), another 127.x address, `::1`, or `localhost` (as 127.0.0.1). Nothing else. */
   host?: string;
   /** Closes the service when it fires, as `close()` does. */
   signal?: AbortSignal;
@@ -37,6 +37,14 @@ function isLoopback(host: string): boolean {
   if (LOOPBACK_NAMES.has(host.toLowerCase())) return true;
   // The whole 127.0.0.0/8 block is loopback on every platform this runs on.
   return isIP(host) === 4 && host.startsWith("127.");
+}
+
+// `localhost` may resolve to ::1 for the listener and to 127.0.0.1 for a client (or the reverse):
+// listen on, and report, an address.
+function listenHost(host: string): string {
+  const lower = host.toLowerCase();
+  if (lower === "localhost") return "127.0.0.1";
+  return lower === "[::1]" ? "::1" : host;
 }
 
 function integerIn(value: unknown, field: string, min: number, max: number, fallback: number): number {
@@ -70,7 +78,7 @@ export function parseServeOptions(options: ServeAdapterOptions): ServeSettings {
   return {
     token: Buffer.from(token, "utf8"),
     port: integerIn(options.port, "port", 0, 65_535, 0),
-    host: host === "[::1]" ? "::1" : host,
+    host: listenHost(host),
     signal,
     maxBodyBytes: integerIn(
       options.maxBodyBytes,

@@ -77,6 +77,9 @@ describe("connectAdapterService", () => {
     expect(await client.discover({ runtime: fixture("runtime-local.json") })).toEqual(adapter.discovered);
     const removed = await client.remove({ deployment: deployment(), runtime: fixture("runtime-local.json") });
     expect(findCondition(removed.conditions, "Ready")?.reason).toBe("Removed");
+    // Each unary call reached the adapter with a signal of its own, to be canceled by its client.
+    expect(adapter.signals.map((s) => s.method)).toEqual(["apply", "invoke", "discover", "remove"]);
+    expect(adapter.signals.every((s) => s.signal instanceof AbortSignal && !s.signal.aborted)).toBe(true);
   });
 
   it("never shows its token when inspected or printed", async () => {

@@ -58,6 +58,11 @@ describe("serveAdapter options", () => {
     }
   });
 
+  it("localhost listens on, and reports, 127.0.0.1", async () => {
+    await using service = await serveAdapter(new MemoryAdapter(), { token, host: "localhost" });
+    expect(service.url).toBe(`http://127.0.0.1:${service.port}`);
+  });
+
   it("a port in use is a FailedPreconditionError saying to pick another", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
