@@ -79,13 +79,14 @@ async function leftBehind(kind: "docker" | "podman", stateHome: string): Promise
 }
 
 for (const kind of ["docker", "podman"] as const) {
+  // The example finds the engine as a user's program does: by the variable its CLI reads.
   const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
+  const host =
+    endpoint.kind === "unix" ? `unix://${endpoint.socketPath}` : `tcp://${endpoint.host}:${endpoint.port}`;
   const env = {
     OPENSHELL_RUNTIME: kind,
     OPENSHELL_TEST_A2A_AGENT_IMAGE: a2aAgentImage,
-    ...(kind === "docker"
-      ? { DOCKER_HOST: `unix://${endpoint.socketPath}` }
-      : { CONTAINER_HOST: `unix://${endpoint.socketPath}` }),
+    ...(kind === "docker" ? { DOCKER_HOST: host } : { CONTAINER_HOST: host }),
   };
 
   describe(`examples/deploy-agent.mjs on ${kind}`, () => {
