@@ -1,4 +1,3 @@
-import "./node20-compat.js";
 import type { RequestHandler } from "msw";
 import { type SetupServer, setupServer } from "msw/node";
 import { afterAll, beforeAll } from "vitest";
@@ -10,7 +9,7 @@ import { afterAll, beforeAll } from "vitest";
  */
 export function useRegistryServer(...handlers: RequestHandler[]): SetupServer {
   const server = setupServer(...handlers);
-  beforeAll(() => server.listen({ onUnhandledFrame: "error" }));
+  beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
   afterAll(() => server.close());
   return server;
 }
