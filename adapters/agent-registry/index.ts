@@ -6,7 +6,6 @@
  */
 
 export type { OpenShellDeploymentAdapterOptions } from "./adapter/adapter-options.js";
-export type { ModelAccessPlan } from "./adapter/deploy-sandbox.js";
 export type {
   AdapterCallOptions,
   DeploymentAdapter,

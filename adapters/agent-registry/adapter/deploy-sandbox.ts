@@ -1,4 +1,6 @@
 import { type CreateSandboxOptions, NotFoundError, type OpenShell, type SandboxInfo } from "openshell";
+import { ModelAccessError } from "../errors.js";
+import type { SandboxModelAccess } from "../model/sandbox-model-access.js";
 import { deploymentSelector } from "../naming/identity.js";
 import type { ApplyInput } from "../resources/apply-input.js";
 import { agentCommand } from "./agent-command.js";
@@ -7,18 +9,8 @@ import { type DeploymentReason, degraded, progressing } from "./deployment-statu
 import { type AgentEndpoint, followDeployment } from "./follow-deployment.js";
 import { deploymentSandboxLabels, fingerprintLabel, SANDBOX_LABELS } from "./sandbox-labels.js";
 
-/** What a deployment's model needs in its sandbox: providers to attach, plain env, and the egress policy. */
-export interface ModelAccessPlan {
-  /** OpenShell providers the sandbox may use (their credentials never enter its env). */
-  providers: string[];
-  /** Non-secret variables for the agent (model name, base URL). */
-  env: Record<string, string>;
-  /** The sandbox's policy: the model host and `runtimeConfig.egressHosts`, nothing else. */
-  policy: CreateSandboxOptions["policy"];
-}
-
 /** Prepares model access for one apply; throws an error with a `reason` when the model cannot be served. */
-export type PrepareModelAccess = (input: ApplyInput, signal: AbortSignal) => Promise<ModelAccessPlan>;
+export type PrepareModelAccess = (input: ApplyInput, signal: AbortSignal) => Promise<SandboxModelAccess>;
 
 /** Everything one deploy needs. */
 export interface DeployRequest {
@@ -123,10 +115,7 @@ export async function removeSandbox(
 /** A failure of the deploy as a reason and a message a person can act on. */
 function classify(err: unknown, image: string): { reason: DeploymentReason; message: string } {
   const text = err instanceof Error ? err.message : String(err);
-  const reason = (err as { reason?: unknown }).reason;
-  if (reason === "MissingModelCredentials" || reason === "UnknownModelProvider") {
-    return { reason, message: text };
-  }
+  if (err instanceof ModelAccessError) return { reason: err.reason, message: text };
   const code = (err as { code?: unknown }).code;
   if (code === "unavailable" || code === "tls" || code === "timeout") {
     return {

@@ -1,3 +1,4 @@
+import type { ModelAccessReason } from "../errors.js";
 import type { AdapterApplyResult, AdapterRemoveResult } from "../resources/adapter-contract.js";
 import { type Condition, type ConditionStatus, setCondition } from "../resources/condition.js";
 import type { DeploymentStatus } from "./deployment-adapter.js";
@@ -17,8 +18,7 @@ export type DeploymentReason =
   | "MainProcessExited"
   | "MainProcessCompleted"
   | "ReadinessTimeout"
-  | "MissingModelCredentials"
-  | "UnknownModelProvider"
+  | ModelAccessReason
   | "GatewayUnreachable"
   | "SandboxFailed"
   | "SandboxDeleted"

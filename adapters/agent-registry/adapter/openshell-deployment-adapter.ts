@@ -2,6 +2,7 @@ import type { Message, Task } from "@a2a-js/sdk";
 import { CanceledError, NotFoundError, type OpenShell, type SandboxInfo } from "openshell";
 import { connectAgent } from "openshell/adapters/a2a";
 import { desiredFingerprint, type FingerprintInput } from "../fingerprint.js";
+import { prepareSandboxModelAccess, removeSandboxModelAccess } from "../model/sandbox-model-access.js";
 import { deploymentKey, deploymentSelector, identityFromLabels } from "../naming/identity.js";
 import { sandboxNameFor } from "../naming/sandbox-name.js";
 import type {
@@ -35,7 +36,6 @@ import { DeploymentRecord } from "./deployment-record.js";
 import { applyResult, isDegraded, progressing, removed, removeResult } from "./deployment-status.js";
 import { followDeployment } from "./follow-deployment.js";
 import { checkGateway, describeClient } from "./gateway-match.js";
-import { modelAccessPreparer, removeModelAccess } from "./model-access.js";
 import { agentFromLabels, fingerprintLabel, isManaged, SANDBOX_LABELS } from "./sandbox-labels.js";
 import { A2A_CARD_PATH, type TargetEndpoint, targetEndpoint } from "./target-endpoint.js";
 
@@ -69,13 +69,14 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
       "options",
     ) as OpenShellDeploymentAdapterOptions;
     this.client = this.options.client;
+    const sources = {
+      client: this.client,
+      env: this.options.env ?? process.env,
+      ...(this.options.resolveModel ? { resolveModel: this.options.resolveModel } : {}),
+    };
     this.prepare =
       this.options.prepareModelAccess ??
-      modelAccessPreparer({
-        client: this.client,
-        env: this.options.env ?? process.env,
-        ...(this.options.resolveModel ? { resolveModel: this.options.resolveModel } : {}),
-      });
+      ((input, signal) => prepareSandboxModelAccess(sources, input, signal));
   }
 
   /** `"OpenShell"`: the `Runtime.spec.type` this adapter serves. */
@@ -149,7 +150,7 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
       ...(signal ? { signal } : {}),
     });
     for (const sandbox of sandboxes) await removeSandbox(this.client, sandbox.name, signal);
-    await removeModelAccess(this.client, parsed.deployment, signal);
+    await removeSandboxModelAccess(this.client, parsed.deployment, signal);
     const message =
       sandboxes.length === 0
         ? "nothing was deployed"

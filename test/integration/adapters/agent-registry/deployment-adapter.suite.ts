@@ -354,4 +354,49 @@ export function describeDeploymentAdapter(kind: Kind): void {
     expect(env.stdout.trim()).toBe("http/unset");
     await adapter.remove({ deployment: d.deployment, runtime: d.runtime });
   });
+
+  it("an agent whose model credentials are missing is Degraded MissingModelCredentials, with no sandbox made", async () => {
+    const base = deployment();
+    const d = {
+      ...base,
+      target: {
+        ...base.target,
+        spec: { ...base.target.spec, modelProvider: "anthropic", modelName: "claude-sonnet-4-5" },
+      },
+    };
+    const applied = await adapter.apply(d);
+    const status = last(await converge(adapter, d));
+    expect(condition(status, "Degraded")).toBe("True/MissingModelCredentials");
+    expect(status.conditions.find((c) => c.type === "Degraded")?.message).toContain("ANTHROPIC_API_KEY");
+    await expect(os.sandboxes.info(applied.runtimeMetadata.sandboxName ?? "")).rejects.toThrow(/not found/i);
+  });
+
+  it("an agent with a model gets a provider of its own whose secret never reaches the sandbox; remove deletes it", async () => {
+    const secret = `sk-ant-test-${Math.random().toString(36).slice(2)}`;
+    const withKey = new OpenShellDeploymentAdapter({ client: os, env: { ANTHROPIC_API_KEY: secret } });
+    const base = deployment();
+    const d = {
+      ...base,
+      target: {
+        ...base.target,
+        spec: { ...base.target.spec, modelProvider: "anthropic", modelName: "claude-sonnet-4-5" },
+      },
+    };
+    try {
+      await withKey.apply(d);
+      const status = last(await converge(withKey, d));
+      expect(condition(status, "Ready")).toBe("True/AgentAnswering");
+      const sandboxName = status.runtimeMetadata.sandboxName ?? "";
+      const provider = await os.providers.get(`${sandboxName}-model`);
+      expect(provider.type).toMatch(/claude/);
+      const env = await os.sandboxes.handle(sandboxName).exec(["env"]);
+      expect(env.stdout).not.toContain(secret);
+      expect(env.stdout).toContain("MODEL_NAME=claude-sonnet-4-5");
+      expect(JSON.stringify(status)).not.toContain(secret);
+      await withKey.remove({ deployment: d.deployment, runtime: d.runtime });
+      await expect(os.providers.get(`${sandboxName}-model`)).rejects.toThrow(/not found/i);
+    } finally {
+      await withKey.close();
+    }
+  });
 }
