@@ -14,7 +14,31 @@ export type {
 } from "./adapter/deployment-adapter.js";
 export { type DeploymentReason, isDegraded, isReady } from "./adapter/deployment-status.js";
 export { OpenShellDeploymentAdapter } from "./adapter/openshell-deployment-adapter.js";
+export { ModelAccessError, type ModelAccessReason } from "./errors.js";
 export { desiredFingerprint, type FingerprintInput } from "./fingerprint.js";
+export type { EgressHost } from "./model/egress-host.js";
+export {
+  type EnsuredModelProvider,
+  ensureModelProvider,
+  type ModelProviderOptions,
+  type ProviderClient,
+  removeModelProvider,
+} from "./model/ensure-model-provider.js";
+export { readInferenceRoutes } from "./model/inference-routes.js";
+export {
+  type InferenceRouteInfo,
+  type ModelAccessPlan,
+  type ModelProviderPlan,
+  modelProviderNameFor,
+  type PlanModelAccessInput,
+  planModelAccess,
+} from "./model/plan-model-access.js";
+export {
+  type ModelAccessSources,
+  prepareSandboxModelAccess,
+  removeSandboxModelAccess,
+  type SandboxModelAccess,
+} from "./model/sandbox-model-access.js";
 export {
   type DeploymentIdentity,
   type DeploymentLike,
@@ -29,6 +53,37 @@ export {
   type TargetLike,
 } from "./naming/identity.js";
 export { type DeploymentMetadataLike, SANDBOX_NAME_PREFIX, sandboxNameFor } from "./naming/sandbox-name.js";
+export {
+  type AgentPolicyInput,
+  type AgentSandboxPolicy,
+  agentPolicy,
+  EGRESS_RULE,
+  MODEL_RULE,
+} from "./policy/agent-policy.js";
+export {
+  RegistryError,
+  RegistryNotFoundError,
+  type RegistryProblem,
+  type RegistryProblemDetail,
+  type RegistryRequestInfo,
+  type RegistryResourceId,
+  RegistryResponseError,
+  RegistryUnreachableError,
+} from "./registry/errors.js";
+export { type RegistryLogLine, registryLogLineSchema } from "./registry/registry-answers.js";
+export { type DeploymentPage, RegistryClient } from "./registry/registry-client.js";
+export type {
+  DeploymentLogsOptions,
+  GetOptions,
+  GetTaggedOptions,
+  ListDeploymentsOptions,
+} from "./registry/registry-inputs.js";
+export {
+  DEFAULT_REGISTRY_TIMEOUT_MS,
+  DEFAULT_REGISTRY_URL,
+  type RegistryClientOptions,
+  type RegistryRequestOptions,
+} from "./registry/registry-options.js";
 export {
   type AdapterApplyResult,
   type AdapterRemoveResult,
