@@ -84,15 +84,15 @@ export async function connectAdapterService(
   options: AdapterServiceClientOptions,
 ): Promise<AdapterServiceClient> {
   const base = parseUrl(url);
-  const token = validateServiceToken(options?.token);
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const { token: rawToken, signal, idleTimeoutMs = 60_000 } = options ?? {};
+  const token = validateServiceToken(rawToken);
   if (!Number.isInteger(idleTimeoutMs) || idleTimeoutMs < 1) {
     throw new InvalidArgumentError("invalid idleTimeoutMs: must be a positive whole number of milliseconds", {
       field: "idleTimeoutMs",
     });
   }
   const client = new HttpAdapterClient(base, token, idleTimeoutMs);
-  const answer = await client.send("GET", "/v1/type", undefined, typeAnswerSchema, options.signal);
+  const answer = await client.send("GET", "/v1/type", undefined, typeAnswerSchema, signal);
   client.identity = answer;
   return client;
 }
