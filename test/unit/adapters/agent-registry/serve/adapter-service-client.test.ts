@@ -130,6 +130,8 @@ describe("connectAdapterService", () => {
     await expect(connectAdapterService("ftp://127.0.0.1/", { token: started.token })).rejects.toMatchObject({
       field: "url",
     });
+    const noOptions = undefined as unknown as Parameters<typeof connectAdapterService>[1];
+    await expect(connectAdapterService(url, noOptions)).rejects.toMatchObject({ field: "token" });
   });
 
   it("breaking out of a followed stream releases the adapter's iterable", async () => {
