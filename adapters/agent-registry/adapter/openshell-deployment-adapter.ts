@@ -119,7 +119,12 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
     const fingerprint = fingerprintLabel(desiredFingerprint(input as FingerprintInput));
     const key = recordKey(parsed.deployment);
     const previous = this.records.get(key);
-    if (previous && !previous.ended && previous.fingerprint === fingerprint && !isDegraded(previous.status)) {
+    if (
+      previous &&
+      !previous.controller.signal.aborted &&
+      previous.fingerprint === fingerprint &&
+      !isDegraded(previous.status)
+    ) {
       return applyResult(previous.status, previous.details);
     }
     const record = this.startDeploy(parsed, endpoint, fingerprint, previous);
@@ -215,7 +220,8 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
 
   /**
    * The deployment's status now, then each change (conditions and runtime metadata), until `signal`
-   * fires or the deployment is removed. Built on the gateway's sandbox watch stream, not polling.
+   * fires or the deployment is removed; when a changed spec replaces the sandbox, the same watch goes
+   * on with the new one. Built on the gateway's sandbox watch stream, not polling.
    * A deployment another adapter instance made is adopted and followed; one that is not deployed
    * yields `Ready=False` reason `NotDeployed` and ends.
    */
@@ -224,7 +230,8 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
     options: AdapterCallOptions = {},
   ): AsyncGenerator<DeploymentStatus, void, undefined> {
     const parsed = parseOrThrow(deploymentSchema, deployment, "deployment");
-    let record = this.records.get(recordKey(parsed));
+    const key = recordKey(parsed);
+    let record = this.records.get(key);
     if (record === undefined) {
       const sandbox = await this.findSandbox(parsed, options.signal);
       if (sandbox === undefined) {
@@ -234,9 +241,14 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
         };
         return;
       }
-      record = this.adopt(parsed, sandbox);
+      record = this.records.get(key) ?? this.adopt(parsed, sandbox);
     }
-    yield* record.watch(options.signal);
+    // A changed spec replaces the record: the watch goes on with the new one. Removed or closed: it ends.
+    while (record !== undefined && !options.signal?.aborted) {
+      yield* record.watch(options.signal);
+      const next = this.records.get(key);
+      record = next !== record ? next : undefined;
+    }
   }
 
   /**

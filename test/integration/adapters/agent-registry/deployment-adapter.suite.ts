@@ -231,8 +231,17 @@ export function describeDeploymentAdapter(kind: Kind): void {
       deployment: { ...d.deployment, spec: { ...d.deployment.spec, env: { ECHO_TEST: "2" } } },
     };
     expect(adapter.desiredFingerprint(changed)).not.toBe(adapter.desiredFingerprint(d));
+    // A watch opened before the change goes on with the new sandbox.
+    const longWatch = adapter.watch(d.deployment, { signal: AbortSignal.timeout(90_000) });
+    const firstSeen = await longWatch.next();
+    expect(firstSeen.value?.runtimeMetadata.sandboxId).toBe(first.runtimeMetadata.sandboxId);
     await adapter.apply(changed);
-    const second = last(await converge(adapter, changed));
+    const second = last(
+      await statusesUntil(
+        { [Symbol.asyncIterator]: () => longWatch },
+        (s) => s.runtimeMetadata.sandboxId !== first.runtimeMetadata.sandboxId && settled(s),
+      ),
+    );
     expect(condition(second, "Ready")).toBe("True/AgentAnswering");
     expect(second.runtimeMetadata.sandboxId).not.toBe(first.runtimeMetadata.sandboxId);
     const env = await os.sandboxes
