@@ -36,6 +36,8 @@ export interface EngineResult {
   /** forward p50 - direct p50. */
   addedP50Ms: number;
   ratioP50: number;
+  /** This process's CPU time per send (client, and in local mode the gateway's end of the forward). */
+  cpuMs: { forward: Latencies; direct: Latencies };
   /** Sends per second with `concurrency` in flight, median of the batches. */
   parallel: { concurrency: number; sendsPerBatch: number; forward: number; direct: number } | undefined;
   perCall: PerCall;
@@ -79,6 +81,17 @@ export function printReport(header: string, results: readonly EngineResult[]): v
     console.log(
       `| ${r.engine} | ${ms2(r.addedP50Ms)} ms | ${r.ratioP50.toFixed(2)}x | ${ms2(r.forward.p90 - r.direct.p90)} ms | ` +
         `${ms2(r.forward.p99 - r.direct.p99)} ms | < ${ADDED_P50_GOAL_MS} ms | ${verdict} |`,
+    );
+  }
+  console.log(
+    "\n| engine | this process's CPU per send via forward, p50 (mean) | direct, p50 (mean) | added (means) |",
+  );
+  console.log("|---|---|---|---|");
+  for (const r of results) {
+    const { forward, direct } = r.cpuMs;
+    console.log(
+      `| ${r.engine} | ${ms2(forward.p50)} (${ms2(forward.mean)}) ms | ${ms2(direct.p50)} (${ms2(direct.mean)}) ms | ` +
+        `${ms2(forward.mean - direct.mean)} ms |`,
     );
   }
   printPerCall(results);

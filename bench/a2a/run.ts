@@ -88,6 +88,7 @@ async function benchOn(kind: "docker" | "podman"): Promise<EngineResult> {
     parInFlight: PAR_IN_FLIGHT,
   });
   const times = (way: string) => (samples.sequential.get(way) ?? []).map((r) => r.send);
+  const cpu = (way: string) => (samples.sequential.get(way) ?? []).map((r) => r.cpu);
   const forward = times(FORWARD);
   const direct = times(DIRECT);
   const throughput = (way: string) => {
@@ -110,6 +111,7 @@ async function benchOn(kind: "docker" | "podman"): Promise<EngineResult> {
     direct: d,
     addedP50Ms: f.p50 - d.p50,
     ratioP50: f.p50 / d.p50,
+    cpuMs: { forward: latencies(cpu(FORWARD)), direct: latencies(cpu(DIRECT)) },
     parallel:
       PAR_BATCHES > 0
         ? {

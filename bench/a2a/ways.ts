@@ -66,21 +66,29 @@ export const directSend = (client: Client): Promise<Message | Task> =>
     metadata: undefined,
   });
 
-/** Times one send, then checks its reply. */
-async function timedSend(send: () => Promise<Message | Task>): Promise<{ send: number }> {
+/** What one round records: the send's wall time, and this process's CPU time meanwhile (both ms). */
+export type SendFigure = "send" | "cpu";
+
+/**
+ * Times one send, then checks its reply. The CPU time is the whole process's (user + system), which
+ * in local mode includes the embedded gateway's side of the forward; nothing else runs meanwhile.
+ */
+async function timedSend(send: () => Promise<Message | Task>): Promise<Record<SendFigure, number>> {
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const reply = await send();
   const elapsed = performance.now() - started;
+  const used = process.cpuUsage(cpu);
   checkReply(reply);
-  return { send: elapsed };
+  return { send: elapsed, cpu: (used.user + used.system) / 1000 };
 }
 
 /** One `agent.send("hi")` through the forward. */
-export function forwardWay(agent: AgentConnection): Way<"send"> {
+export function forwardWay(agent: AgentConnection): Way<SendFigure> {
   return { name: FORWARD, round: () => timedSend(() => agent.send(TEXT)) };
 }
 
 /** The same message, sent by the SDK client straight to the container. */
-export function directWay(client: Client): Way<"send"> {
+export function directWay(client: Client): Way<SendFigure> {
   return { name: DIRECT, round: () => timedSend(() => directSend(client)) };
 }
