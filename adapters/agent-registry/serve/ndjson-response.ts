@@ -74,11 +74,7 @@ export async function streamNdjson<T>(
         if (step.done) break;
         idle = false;
         if (!res.write(`${JSON.stringify(step.value)}\n`)) {
-          const drained = new Promise<void>((resolve) => {
-            res.once("drain", resolve);
-            res.once("close", resolve);
-          });
-          if ((await Promise.race([drained, aborted])) === ABORTED) break;
+          if ((await Promise.race([drained(res), aborted])) === ABORTED) break;
         }
         pending = iterator.next();
         step = await Promise.race([pending, aborted]);
@@ -97,6 +93,22 @@ export async function streamNdjson<T>(
     signal.removeEventListener("abort", onAbort);
     closeIterator(iterator, pending);
   }
+}
+
+/**
+ * Resolves when a full response buffer drains or the response closes. Both listeners go when
+ * either fires: a long stream to a slow client waits for drain many times.
+ */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
 
 /** Closes the adapter's iterator: at once, or once its abandoned next() settles (generators queue return()). */

@@ -106,6 +106,26 @@ describe("serveAdapter NDJSON streams", () => {
     await expect(call("/v1/type")).rejects.toThrow();
   });
 
+  it("a stream of lines larger than the response buffer waits for drain each time without stacking listeners", async () => {
+    const { call, adapter } = await deployed();
+    const big = "x".repeat(64 * 1024);
+    for (let i = 0; i < 30; i++) adapter.appendLog(fixtureSandbox(), `${i}:${big}`);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const response = await call("/v1/logs", { json: { deployment: applyRequest().deployment } });
+      const lines = (await response.text()).trimEnd().split("\n");
+      expect(lines.map((line) => (JSON.parse(line) as LogLine).line.split(":")[0])).toEqual(
+        Array.from({ length: 30 }, (_, i) => String(i)),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.name)).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("an idle stream sends empty heartbeat lines", async () => {
     const { call } = await deployed({ heartbeatMs: 50 });
     const controller = new AbortController();
