@@ -15,9 +15,10 @@ export interface AdapterService extends AsyncDisposable {
   /** The port it listens on (the one picked when `port` was 0). */
   readonly port: number;
   /**
-   * Stops accepting requests, cancels the calls in flight (their adapter `signal` fires), ends
-   * the open logs and watch streams with an `unavailable` error line, and resolves once the
-   * server is closed. Safe to call more than once.
+   * Stops accepting requests, cancels the calls in flight (their adapter `signal` fires; they
+   * answer 503), ends the open logs and watch streams with an `unavailable` error line, cuts the
+   * connections still open after `closeGraceMs`, and resolves once the server is closed. Safe to
+   * call more than once.
    */
   close(): Promise<void>;
 }
@@ -86,8 +87,10 @@ export async function serveAdapter(
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       calls.closing = CLOSING();
       for (const controller of calls.active) controller.abort(calls.closing);
-      await Promise.allSettled([...inFlight]);
-      // Keep-alive connections idle after their last answer would hold close() open.
+      // The canceled calls get a moment to answer 503 and streams to write their last line; a
+      // request still being sent, or an adapter call that ignores its signal, does not hold close().
+      await settledOrTimeout([...inFlight], settings.closeGraceMs);
+      // This also ends keep-alive connections idle after their last answer.
       server.closeAllConnections();
       await serverClosed;
     })();
@@ -102,6 +105,15 @@ export async function serveAdapter(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+async function settledOrTimeout(promises: Promise<void>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([Promise.allSettled(promises), timeout]);
+  clearTimeout(timer);
 }
 
 function listenError(err: unknown, settings: ServeSettings): unknown {

@@ -16,6 +16,8 @@ export interface ServeAdapterOptions {
   maxBodyBytes?: number;
   /** An idle NDJSON stream sends an empty line this often, so proxies and clients do not time it out (default 15000). */
   heartbeatMs?: number;
+  /** How long close() lets canceled calls answer before it cuts their connections (default 2000). */
+  closeGraceMs?: number;
 }
 
 /** The options, checked. */
@@ -26,6 +28,7 @@ export interface ServeSettings {
   signal: AbortSignal | undefined;
   maxBodyBytes: number;
   heartbeatMs: number;
+  closeGraceMs: number;
 }
 
 /** The default largest request body: 1 MiB, far above any registry resource. */
@@ -88,5 +91,6 @@ export function parseServeOptions(options: ServeAdapterOptions): ServeSettings {
       DEFAULT_MAX_BODY_BYTES,
     ),
     heartbeatMs: integerIn(options.heartbeatMs, "heartbeatMs", 10, 600_000, 15_000),
+    closeGraceMs: integerIn(options.closeGraceMs, "closeGraceMs", 0, 600_000, 2000),
   };
 }

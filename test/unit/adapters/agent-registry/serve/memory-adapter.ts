@@ -48,6 +48,8 @@ export class MemoryAdapter implements DeploymentAdapter {
   readonly signals: { method: string; signal: AbortSignal | undefined }[] = [];
   /** Set to make apply wait (until it resolves, or the call's signal fires). */
   applyGate: Promise<void> | undefined;
+  /** Set to make apply hang for ever, ignoring its signal (a broken adapter). */
+  stuck = false;
   /** What discover answers. */
   discovered: DiscoveredTarget[] = [];
   /** Set to make every call throw it (an adapter bug, say). */
@@ -67,6 +69,7 @@ export class MemoryAdapter implements DeploymentAdapter {
     this.signals.push({ method: "apply", signal: options.signal });
     this.throwFailure();
     const parsed = parseApplyInput(input);
+    if (this.stuck) await new Promise(() => {});
     if (this.applyGate) await untilOrAborted(this.applyGate, options.signal);
     const name = sandboxNameFor(parsed.deployment);
     const conditions = setCondition([], {

@@ -1,4 +1,5 @@
 import { getEventListeners } from "node:events";
+import { request as httpRequest } from "node:http";
 import type { LogLine } from "openshell/adapters/agent-registry";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AdapterService } from "../../../../../adapters/agent-registry/serve/serve-adapter.js";
@@ -183,6 +184,29 @@ describe("serveAdapter cancellation of unary calls", () => {
     const response = await pending;
     expect(response.status).toBe(503);
     expect((await errorOf(response)).code).toBe("unavailable");
+    expect(adapter.signals.at(-1)?.signal?.aborted).toBe(true);
+  });
+
+  it("close() does not wait for a request still being sent, nor for an adapter call that ignores its signal", async () => {
+    const { call, adapter, service, token } = await deployed({ closeGraceMs: 100 });
+    adapter.stuck = true;
+    const stuck = call("/v1/apply", { json: applyRequest() });
+    await eventually(() => adapter.signals.filter((s) => s.method === "apply").length === 2);
+    const halfSent = httpRequest(`${service.url}/v1/apply`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    });
+    const halfSentEnded = new Promise((resolve) => {
+      halfSent.on("error", resolve);
+      halfSent.on("response", resolve);
+    });
+    halfSent.write('{"deployment": {');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    await service.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+    await expect(stuck).rejects.toThrow();
+    await halfSentEnded;
     expect(adapter.signals.at(-1)?.signal?.aborted).toBe(true);
   });
 
