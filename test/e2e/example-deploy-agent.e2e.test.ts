@@ -61,7 +61,8 @@ function runExample(env: NodeJS.ProcessEnv, interruptWhen?: string): Promise<Run
 
 /**
  * The adapter's sandboxes still on the gateway of `stateHome`, found by opening that state again;
- * the gateway is ephemeral, so closing it removes whatever remains (containers, network, state).
+ * the gateway is ephemeral, so closing it removes whatever remains (containers, network, firewall
+ * chain, state).
  */
 async function leftBehind(kind: "docker" | "podman", stateHome: string): Promise<string[]> {
   const os = await OpenShell.local({
@@ -92,6 +93,9 @@ for (const kind of ["docker", "podman"] as const) {
   describe(`examples/deploy-agent.mjs on ${kind}`, () => {
     it("deploys the echo agent until Ready, gets its echoed reply and streamed chunks, and removes it", async () => {
       const stateHome = mkdtempSync(join(tmpdir(), "openshell-example-deploy-"));
+      // Checked after the run's other assertions, and read (which removes what is left) even when
+      // one of them fails, so a failing run leaves nothing on the engine.
+      let left: string[] | undefined;
       try {
         const run = await runExample({ ...env, XDG_STATE_HOME: stateHome });
         expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
@@ -108,24 +112,31 @@ for (const kind of ["docker", "podman"] as const) {
         expect(out).toContain(`stream("hello, streamed") -> ${chunks.join(" ")}\n`);
         expect(out).toMatch(/last log lines:\n( {2}\S+ +.+\n){1,5}/);
         expect(out).toMatch(/removed: Ready=False Removed: sandbox "ar-echo-ex-[a-z0-9]+" removed\n$/);
-        expect(await leftBehind(kind, stateHome)).toEqual([]);
       } finally {
+        left = await leftBehind(kind, stateHome);
         rmSync(stateHome, { recursive: true, force: true });
       }
+      expect(left).toEqual([]);
     }, 240_000);
 
     it("Ctrl-C while the deploy is Progressing cancels it, removes the deployment and exits 130", async () => {
       const stateHome = mkdtempSync(join(tmpdir(), "openshell-example-deploy-"));
+      // Checked after the run's other assertions, and read (which removes what is left) even when
+      // one of them fails, so a failing run leaves nothing on the engine.
+      let left: string[] | undefined;
       try {
-        const run = await runExample({ ...env, XDG_STATE_HOME: stateHome }, "apply answered in");
+        // Once the sandbox exists (a Ctrl-C before that has nothing to remove) and the agent is not yet
+        // answering: the Node agent takes about a second to start.
+        const run = await runExample({ ...env, XDG_STATE_HOME: stateHome }, "WaitingForSandbox");
         expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 130, stderr: "" });
         expect(run.stdout).toContain("Ctrl-C: canceling and removing the deployment");
         expect(run.stdout).not.toContain("Ready=True");
-        expect(run.stdout).toMatch(/removed: Ready=False Removed: .+\n$/);
-        expect(await leftBehind(kind, stateHome)).toEqual([]);
+        expect(run.stdout).toMatch(/removed: Ready=False Removed: sandbox "ar-echo-ex-[a-z0-9]+" removed\n$/);
       } finally {
+        left = await leftBehind(kind, stateHome);
         rmSync(stateHome, { recursive: true, force: true });
       }
+      expect(left).toEqual([]);
     }, 240_000);
   });
 }
