@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Container engines and test images for the integration and e2e tests. Source it (scripts/test.sh
 # does); `bash scripts/engines.sh` also runs it on its own.
 #
@@ -233,12 +234,16 @@ ensure_containerd_image() {
 # Debian's Node.js, as the non-root user sandbox: the agent connectAgent and the agent-registry
 # adapter are tested against. Its source is bundled into one file with esbuild (express and both SDK
 # versions inside), so the image needs only `node`. The bundle's hash is a label of the image: the
-# image is rebuilt when the agent's source changes, else reused; the Node layer stays in Docker's
-# build cache. Built with Docker, kept as an archive in the image cache, loaded into Podman from it.
+# image is rebuilt when the agent's source changes, else reused; the Node layer stays in the
+# builder's cache. Kept as an archive in the image cache and loaded from it into each engine.
+# $@ the engines to make it in (docker, podman; default both, as the tests need); the first one
+# builds it, from the Debian test image it must already hold. scripts/demo.sh names only its own.
 OPENSHELL_TEST_A2A_AGENT_IMAGE="${OPENSHELL_TEST_A2A_AGENT_IMAGE:-openshell-test/a2a-agent:1}"
 ensure_a2a_agent_image() {
+  local engines=("$@")
+  [[ "${#engines[@]}" -gt 0 ]] || engines=(docker podman)
   local image="$OPENSHELL_TEST_A2A_AGENT_IMAGE" label=openshell.ai/test-agent-bundle
-  local docker=(docker -H "unix://${OPENSHELL_DOCKER_SOCKET}")
+  local builder="${engines[0]}" cli
   local repo context digest archive log="${ENGINE_LOG_DIR}/a2a-agent-image.log"
   repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   # The bundle is made from the npm dependencies, which scripts/test.sh installs after the engines:
@@ -259,8 +264,8 @@ ensure_a2a_agent_image() {
   archive="$OPENSHELL_IMAGE_CACHE/a2a-agent-${digest}.tar"
   local inspect_label=(image inspect --format "{{index .Config.Labels \"$label\"}}" "$image")
   if [[ ! -s "$archive" ]]; then
-    if [[ "$("${docker[@]}" "${inspect_label[@]}" 2>/dev/null)" != "$digest" ]]; then
-      echo "a2a-agent image: Debian's nodejs on ${OPENSHELL_TEST_DEBIAN_IMAGE} + the echo agent bundle ${digest}"
+    if [[ "$(engine_cli "$builder" "${inspect_label[@]}" 2>/dev/null)" != "$digest" ]]; then
+      echo "a2a-agent image: Debian's nodejs on ${OPENSHELL_TEST_DEBIAN_IMAGE} + the echo agent bundle ${digest} (${builder} build)"
       printf '%s\n' "FROM ${OPENSHELL_TEST_DEBIAN_IMAGE}" \
         'RUN apt-get update && apt-get install -y --no-install-recommends nodejs && rm -rf /var/lib/apt/lists/*' \
         'RUN groupadd -g 1000 sandbox && useradd -u 1000 -g 1000 -d /sandbox -m -s /bin/bash sandbox' \
@@ -268,30 +273,40 @@ ensure_a2a_agent_image() {
         "LABEL openshell.ai/test-image=true ${label}=${digest}" \
         'USER sandbox' 'WORKDIR /sandbox' 'EXPOSE 8080' \
         'CMD ["node", "/app/echo-agent.mjs", "--port", "8080"]' >"$context/Dockerfile"
-      if ! "${docker[@]}" build -q -t "$image" "$context" >"$log" 2>&1; then
+      if ! engine_cli "$builder" build -q -t "$image" "$context" >"$log" 2>&1; then
         tail -n 20 "$log" >&2
         rm -rf "$context"
         die "building ${image} failed (log above)"
       fi
     fi
     rm -f "$OPENSHELL_IMAGE_CACHE"/a2a-agent-*.tar
-    "${docker[@]}" save -o "$archive.partial" "$image" && mv "$archive.partial" "$archive"
+    # Podman's save reports every blob it copies unless told not to; Docker's has no such output.
+    local quiet=()
+    [[ "$builder" == podman ]] && quiet=(-q)
+    engine_cli "$builder" save "${quiet[@]}" -o "$archive.partial" "$image" && mv "$archive.partial" "$archive"
   fi
   rm -rf "$context"
-  if [[ "$("${docker[@]}" "${inspect_label[@]}" 2>/dev/null)" == "$digest" ]]; then
-    echo "docker: $image present (reusing it)"
-  else
-    "${docker[@]}" load -q -i "$archive" >/dev/null && echo "docker: loaded $image"
-  fi
-  if [[ "$(podman "${inspect_label[@]}" 2>/dev/null)" == "$digest" ]]; then
-    echo "podman: $image present (reusing it)"
-  else
-    podman load -q -i "$archive" >/dev/null && echo "podman: loaded $image"
-  fi
-  # Earlier builds of the agent, untagged by this one (only images with the bundle label).
-  "${docker[@]}" image prune -f --filter "label=${label}" >/dev/null || true
-  podman image prune -f --filter "label=${label}" >/dev/null || true
+  for cli in "${engines[@]}"; do
+    if [[ "$(engine_cli "$cli" "${inspect_label[@]}" 2>/dev/null)" == "$digest" ]]; then
+      echo "$cli: $image present (reusing it)"
+    else
+      engine_cli "$cli" load -q -i "$archive" >/dev/null && echo "$cli: loaded $image"
+    fi
+    # Earlier builds of the agent, untagged by this one (only images with the bundle label).
+    engine_cli "$cli" image prune -f --filter "label=${label}" >/dev/null || true
+  done
   export OPENSHELL_TEST_A2A_AGENT_IMAGE
+}
+
+# Runs an engine's CLI against the engine these scripts use. $1 docker|podman, then its arguments.
+engine_cli() {
+  local cli=$1
+  shift
+  case "$cli" in
+    docker) docker -H "unix://${OPENSHELL_DOCKER_SOCKET}" "$@" ;;
+    podman) podman "$@" ;;
+    *) die "engine_cli: unknown engine ${cli} (docker or podman)" ;;
+  esac
 }
 
 ensure_test_images() {
@@ -308,7 +323,7 @@ ensure_test_images() {
   done
   ensure_curl_image
   ensure_containerd_image
-  ensure_a2a_agent_image
+  ensure_a2a_agent_image docker podman
 }
 
 # A local image registry, so pullImage is tested against a real one (no public registry is
