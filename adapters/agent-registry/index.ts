@@ -158,3 +158,12 @@ export {
   openShellRuntimeConfigSchema,
 } from "./resources/openshell-config.js";
 export { type Runtime, type RuntimeSpec, runtimeSchema, runtimeSpecSchema } from "./resources/runtime.js";
+export {
+  type AdapterServiceClient,
+  type AdapterServiceClientOptions,
+  connectAdapterService,
+} from "./serve/adapter-service-client.js";
+export { type AdapterService, serveAdapter } from "./serve/serve-adapter.js";
+export { DEFAULT_MAX_BODY_BYTES, type ServeAdapterOptions } from "./serve/serve-options.js";
+export { generateServiceToken, MIN_TOKEN_LENGTH } from "./serve/service-token.js";
+export { STATUS_CANCELED, type WireErrorBody } from "./serve/wire-errors.js";
