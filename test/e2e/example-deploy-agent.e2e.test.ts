@@ -30,9 +30,9 @@ interface Run {
  * Runs the example; `interruptWhen`, if given, sends SIGINT (a reader's Ctrl-C) once stdout
  * contains that text.
  */
-function runExample(env: NodeJS.ProcessEnv, interruptWhen?: string): Promise<Run> {
+function runExample(env: NodeJS.ProcessEnv, interruptWhen?: string, args: string[] = []): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["examples/deploy-agent.mjs"], {
+    const child = spawn(process.execPath, ["examples/deploy-agent.mjs", ...args], {
       cwd: repoRoot,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -112,6 +112,27 @@ for (const kind of ["docker", "podman"] as const) {
         expect(out).toContain(`stream("hello, streamed") -> ${chunks.join(" ")}\n`);
         expect(out).toMatch(/last log lines:\n( {2}\S+ +.+\n){1,5}/);
         expect(out).toMatch(/removed: Ready=False Removed: sandbox "ar-echo-ex-[a-z0-9]+" removed\n$/);
+      } finally {
+        left = await leftBehind(kind, stateHome);
+        rmSync(stateHome, { recursive: true, force: true });
+      }
+      expect(left).toEqual([]);
+    }, 240_000);
+
+    it("an image the engine does not have: Degraded ImageNotFound, the message on stderr, exit 1", async () => {
+      const stateHome = mkdtempSync(join(tmpdir(), "openshell-example-deploy-"));
+      const image = `openshell-test/no-such-agent:${process.pid}`;
+      let left: string[] | undefined;
+      try {
+        const run = await runExample({ ...env, XDG_STATE_HOME: stateHome }, undefined, [image]);
+        expect(run.code).toBe(1);
+        expect(run.stdout).toMatch(
+          new RegExp(`Degraded=True ImageNotFound: image "${image}" is not in the ${kind} engine`),
+        );
+        expect(run.stderr).toContain(
+          `the agent did not become ready: image "${image}" is not in the ${kind} engine`,
+        );
+        expect(run.stdout).toMatch(/removed: Ready=False Removed: nothing was deployed\n$/);
       } finally {
         left = await leftBehind(kind, stateHome);
         rmSync(stateHome, { recursive: true, force: true });
