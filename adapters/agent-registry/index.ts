@@ -24,10 +24,12 @@ export {
   type ProviderClient,
   removeModelProvider,
 } from "./model/ensure-model-provider.js";
-export { readInferenceRoutes } from "./model/inference-routes.js";
+export { type InferenceReader, readInferenceRoutes } from "./model/inference-routes.js";
+export type { ProcessEnv } from "./model/model-credentials.js";
 export {
   type InferenceRouteInfo,
   type ModelAccessPlan,
+  type ModelAccessPlanCommon,
   type ModelProviderPlan,
   modelProviderNameFor,
   type PlanModelAccessInput,

@@ -39,7 +39,8 @@ export interface ModelProviderPlan {
   config: Record<string, string>;
 }
 
-interface PlanCommon {
+/** What every model access plan says, whichever way the agent reaches its model. */
+export interface ModelAccessPlanCommon {
   /** The registry's provider name, lower case (`anthropic`, `bedrock`). */
   modelProvider: string;
   /** The model the agent will be answered by, when known. */
@@ -56,8 +57,8 @@ interface PlanCommon {
  * no credentials and no model host of its own.
  */
 export type ModelAccessPlan =
-  | (PlanCommon & { viaInference: false; provider: ModelProviderPlan })
-  | (PlanCommon & { viaInference: true; route: InferenceRouteInfo });
+  | (ModelAccessPlanCommon & { viaInference: false; provider: ModelProviderPlan })
+  | (ModelAccessPlanCommon & { viaInference: true; route: InferenceRouteInfo });
 
 /** Input of {@link planModelAccess}. */
 export interface PlanModelAccessInput {
