@@ -3,11 +3,14 @@
  * the port forward, and the same `@a2a-js/sdk` client on the container's own address on the
  * gateway's network, to the same echo agent (openshell-test/a2a-agent:1) in one `OpenShell.local()`
  * sandbox. Blocks of sends alternate between the two in a rotating order, so drift and machine noise
- * land on both alike. Then, a few batches with several sends in flight at once (throughput).
+ * land on both alike; each send's wall time and this process's CPU time are recorded. Then rounds
+ * that connect for every send (connectAgent, send, close; a new SDK client, send), phase by phase,
+ * and a few batches with several sends in flight at once (throughput).
  *
  *   npm run bench:a2a-send        (BENCH_QUICK=1: fewer sends, Docker only;
- *                                  BENCH_ENGINES=docker,podman; BENCH_SENDS, BENCH_WARMUP, BENCH_BLOCK;
- *                                  BENCH_JSON=path, default .tmp/bench/a2a-send/results.json)
+ *                                  BENCH_ENGINES=docker,podman; BENCH_SENDS, BENCH_WARMUP, BENCH_BLOCK,
+ *                                  BENCH_CONNECT_ROUNDS; BENCH_JSON=path, default
+ *                                  .tmp/bench/a2a-send/results.json)
  *
  * Goal (issue 13): the forward adds under 2 ms to the median send.
  * Everything it creates carries openshell.ai/bench=a2a-send (and its gateways are ephemeral), and is
