@@ -22,6 +22,7 @@ import type { AgentConnection } from "openshell/adapters/a2a";
 import { benchLabels, removeBenchObjects } from "../shared/engine.js";
 import { loadAverage } from "../shared/machine.js";
 import { runSchedule } from "../shared/rounds.js";
+import { runBench } from "../shared/run-bench.js";
 import { connectWhenUp, containerAddress, startAgentSandbox } from "./agent-sandbox.js";
 import { type ConnectPhase, connectDirectWay, connectForwardWay } from "./connect-ways.js";
 import { type EngineResult, latencies, type PerCall, printReport, writeJson } from "./report.js";
@@ -182,14 +183,4 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanup());
+runBench(main, cleanup);

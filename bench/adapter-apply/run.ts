@@ -20,6 +20,7 @@ import { OpenShellDeploymentAdapter } from "openshell/adapters/agent-registry";
 import { echoAgentCommand } from "../../test/support/a2a-agent/image.js";
 import { loadAverage } from "../shared/machine.js";
 import { runSchedule } from "../shared/rounds.js";
+import { runBench } from "../shared/run-bench.js";
 import { type EngineResult, printReport, writeJson } from "./report.js";
 import {
   ADAPTER_COMMAND,
@@ -111,14 +112,4 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanup());
+runBench(main, cleanup);

@@ -32,6 +32,7 @@ import { runGatewayChild } from "../shared/gateway-child.js";
 import { type GatewayProcess, startGatewayProcess } from "../shared/gateway-process.js";
 import { loadAverage } from "../shared/machine.js";
 import { inFlight } from "../shared/rounds.js";
+import { runBench } from "../shared/run-bench.js";
 import { localWay, nextName } from "../shared/sandbox-round.js";
 import { heapDiff } from "./heap-diff.js";
 import { heapRounds } from "./heap-rounds.js";
@@ -274,15 +275,5 @@ if (process.argv[2] === "gateway") {
 } else if (process.argv[2] === "heap-diff") {
   heapDiff(process.argv[3] ?? "", process.argv[4] ?? "", Number(process.argv[5] ?? 30));
 } else {
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
-  main()
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    })
-    .finally(() => cleanup());
+  runBench(main, cleanup);
 }

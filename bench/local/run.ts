@@ -25,6 +25,7 @@ import { type BenchEngine, benchEngine, IMAGE, removeBenchObjects, removeNetwork
 import { loadAverage } from "../shared/machine.js";
 import { socketCount } from "../shared/memory-snapshot.js";
 import { median, mib, ms, percentile, ratio, runSchedule } from "../shared/rounds.js";
+import { runBench } from "../shared/run-bench.js";
 import { localWay } from "../shared/sandbox-round.js";
 import { countIdleRequests, type IdleCount, printIdle } from "./idle.js";
 import { type MemoryReport, type MemorySnapshot, measureMemory } from "./memory.js";
@@ -324,15 +325,5 @@ if (process.argv[2] === "memory") {
       process.exitCode = 1;
     });
 } else {
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
-  main()
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    })
-    .finally(() => cleanup());
+  runBench(main, cleanup);
 }

@@ -12,6 +12,7 @@
 import Docker from "dockerode";
 import { type EngineProxy, startEngineProxy } from "../../test/support/engine-proxy.js";
 import { median, ms, percentile, ratio, runSchedule } from "../shared/rounds.js";
+import { runBench } from "../shared/run-bench.js";
 import {
   bareStats,
   cliWay,
@@ -172,15 +173,4 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanup());
+runBench(main, cleanup);
