@@ -19,7 +19,7 @@ export interface EchoDeployment {
     apiVersion: "ar.dev/v1alpha1";
     kind: "Agent";
     metadata: { name: string; namespace: string; tag: string };
-    spec: { source: { image: string; protocol: "A2A" | "HTTP" } };
+    spec: { source: { image: string; protocol: "A2A" | "HTTP" }; modelProvider?: string; modelName?: string };
   };
   runtime: {
     apiVersion: "ar.dev/v1alpha1";
@@ -38,6 +38,8 @@ export interface EchoDeploymentOptions {
   env?: Record<string, string>;
   image?: string;
   protocol?: "A2A" | "HTTP";
+  /** The Agent's (deprecated but still set) model provider and model name. */
+  model?: { provider: string; name: string };
 }
 
 /**
@@ -63,7 +65,10 @@ export function echoDeployment(options: EchoDeploymentOptions = {}): EchoDeploym
       apiVersion: "ar.dev/v1alpha1",
       kind: "Agent",
       metadata: { name: "echo", namespace: "adapter-tests", tag: "1.0.0" },
-      spec: { source: { image: options.image ?? a2aAgentImage, protocol: options.protocol ?? "A2A" } },
+      spec: {
+        source: { image: options.image ?? a2aAgentImage, protocol: options.protocol ?? "A2A" },
+        ...(options.model ? { modelProvider: options.model.provider, modelName: options.model.name } : {}),
+      },
     },
     runtime: {
       apiVersion: "ar.dev/v1alpha1",

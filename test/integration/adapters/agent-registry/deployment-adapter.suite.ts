@@ -365,14 +365,7 @@ export function describeDeploymentAdapter(kind: Kind): void {
   });
 
   it("an agent whose model credentials are missing is Degraded MissingModelCredentials, with no sandbox made", async () => {
-    const base = deployment();
-    const d = {
-      ...base,
-      target: {
-        ...base.target,
-        spec: { ...base.target.spec, modelProvider: "anthropic", modelName: "claude-sonnet-4-5" },
-      },
-    };
+    const d = deployment({ model: { provider: "anthropic", name: "claude-sonnet-4-5" } });
     const applied = await adapter.apply(d);
     const status = last(await converge(adapter, d));
     expect(condition(status, "Degraded")).toBe("True/MissingModelCredentials");
@@ -383,14 +376,7 @@ export function describeDeploymentAdapter(kind: Kind): void {
   it("an agent with a model gets a provider of its own whose secret never reaches the sandbox; remove deletes it", async () => {
     const secret = `sk-ant-test-${Math.random().toString(36).slice(2)}`;
     const withKey = new OpenShellDeploymentAdapter({ client: os, env: { ANTHROPIC_API_KEY: secret } });
-    const base = deployment();
-    const d = {
-      ...base,
-      target: {
-        ...base.target,
-        spec: { ...base.target.spec, modelProvider: "anthropic", modelName: "claude-sonnet-4-5" },
-      },
-    };
+    const d = deployment({ model: { provider: "anthropic", name: "claude-sonnet-4-5" } });
     try {
       await withKey.apply(d);
       const status = last(await converge(withKey, d));
