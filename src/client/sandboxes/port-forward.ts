@@ -1,4 +1,4 @@
-import { once } from "node:events";
+import { once, setMaxListeners } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { z } from "zod";
@@ -79,6 +79,9 @@ export async function openPortForward(
   }
   const sandboxId = await abortable(sandbox.id(), userSignal, operation);
   const closer = new AbortController();
+  // Every open connection (and the token pool) listens on it, each removing its listener when it
+  // ends: the count is bounded by the connections open, so Node's leak warning at 11 does not apply.
+  setMaxListeners(0, closer.signal);
   const tokens = new ForwardTokenPool(calls, sandboxId, sandbox.name, closer.signal);
   const sockets = new Set<Socket>();
 

@@ -147,6 +147,41 @@ describe("a forward's local connections", () => {
     });
   });
 
+  it("carry a dozen connections at once without Node warning of an abort-listener leak", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const gw = await startTestGateway({ tls: false });
+      cleanups.push(() => gw.close());
+      const os = await OpenShell.connect({ endpoint: gw.endpoint, env: {}, homeDir: home, retry: false });
+      cleanups.push(() => os.close());
+      const sb = await os.sandboxes.create({ name: "many-conns", command: ["sleep", "600"] });
+      await sb.ready({ timeoutMs: 10_000 });
+      const port = await echo();
+      await using forward = await sb.forward({ port });
+      // Twelve connections open at the same time: each holds one listener on the forward's signal.
+      const sockets = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const socket = connect({ host: "127.0.0.1", port: forward.localPort });
+          socket.on("error", () => {});
+          await once(socket, "connect");
+          socket.write("ping");
+          await once(socket, "data");
+          return socket;
+        }),
+      );
+      expect(forward.activeConnections).toBe(12);
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(
+        warnings.map((w) => `${w.name}: ${w.message}`).filter((w) => w.includes("MaxListeners")),
+      ).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("pass on the sandbox side's end as an end, not a reset, and close once the local side ends too", async () => {
     const gw = await gateway();
     const os = await clientOf(gw);

@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { setMaxListeners } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +46,12 @@ export class GatewayState {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly children = new Set<ChildProcess>();
   private serial = 0;
+
+  constructor() {
+    // Each open stream (a forwarded connection, an exec) listens on it and stops when it ends: as
+    // many as are open at once, which may be more than Node's leak-warning threshold of 10.
+    setMaxListeners(0, this.shutdown.signal);
+  }
 
   get closed(): boolean {
     return this.shutdown.signal.aborted;
