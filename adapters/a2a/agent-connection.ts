@@ -176,7 +176,10 @@ class ForwardedAgent implements AgentConnection {
       throw new InvalidArgumentError("options.signal must be an AbortSignal", { field: "signal" });
     }
     if (signal?.aborted) throw new CanceledError("canceled by the caller's AbortSignal before it started");
-    return signal ? AbortSignal.any([this.#signal, signal]) : this.#signal;
+    // A fresh signal per call, even without the caller's: fetch attaches a listener to the signal of
+    // every request and drops it only when the request is collected, so the connection's own
+    // long-lived signal handed to every call would gather one per call (and Node warns of a leak).
+    return AbortSignal.any(signal ? [this.#signal, signal] : [this.#signal]);
   }
 
   #assertOpen(operation: string): void {
