@@ -1,6 +1,5 @@
 import type { Message, Task } from "@a2a-js/sdk";
 import { CanceledError, NotFoundError, type OpenShell, type SandboxInfo } from "openshell";
-import { connectAgent } from "openshell/adapters/a2a";
 import { desiredFingerprint, type FingerprintInput } from "../fingerprint.js";
 import { prepareSandboxModelAccess, removeSandboxModelAccess } from "../model/sandbox-model-access.js";
 import { deploymentKey, deploymentSelector, identityFromLabels } from "../naming/identity.js";
@@ -24,6 +23,7 @@ import { gatewaySelection, openShellRuntimeConfigSchema } from "../resources/ope
 import { invalidField, parseOrThrow } from "../resources/parse.js";
 import { runtimeSchema } from "../resources/runtime.js";
 import { adapterOptionsSchema, type OpenShellDeploymentAdapterOptions } from "./adapter-options.js";
+import { AgentConnections } from "./agent-connections.js";
 import { deploySandbox, type PrepareModelAccess, removeSandbox } from "./deploy-sandbox.js";
 import type {
   AdapterCallOptions,
@@ -60,6 +60,7 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
   private readonly options: OpenShellDeploymentAdapterOptions;
   private readonly records = new Map<string, DeploymentRecord>();
   private readonly prepare: PrepareModelAccess;
+  private readonly connections: AgentConnections;
 
   /** @throws InvalidArgumentError naming the option when `options` are wrong. */
   constructor(options: OpenShellDeploymentAdapterOptions) {
@@ -69,6 +70,7 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
       "options",
     ) as OpenShellDeploymentAdapterOptions;
     this.client = this.options.client;
+    this.connections = new AgentConnections(this.client);
     const sources = {
       client: this.client,
       env: this.options.env ?? process.env,
@@ -144,6 +146,7 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
     checkGateway(this.client, parsed.gateway);
     const { signal } = options;
     const key = recordKey(parsed.deployment);
+    this.connections.close(key);
     const record = this.records.get(key);
     if (record) {
       record.update((c) => progressing(c, "Removing", `removing sandbox "${record.sandboxName}"`));
@@ -252,7 +255,10 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
   }
 
   /**
-   * Sends `message` to the deployment's A2A agent through a port forward and returns its reply.
+   * Sends `message` to the deployment's A2A agent through a port forward and returns its reply. The
+   * connection (a forward and the agent's card) stays open for the next invocation of the same
+   * deployment; it is closed on remove, when the sandbox is replaced, when the agent cannot be
+   * reached (the next call connects again) and on `close()`.
    *
    * @throws NotFoundError when the deployment has no sandbox.
    * @throws AgentUnreachableError, AgentCardError, AgentCallError from `openshell/adapters/a2a`.
@@ -271,15 +277,7 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
         `deployment "${parsed.metadata.name}" does not run an A2A agent (its sandbox says protocol ${sandbox.labels[SANDBOX_LABELS.protocol] ?? "unknown"})`,
       );
     }
-    const connection = await connectAgent(this.client.sandboxes.handle(sandbox.name), {
-      port: agent.port,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    try {
-      return await connection.send(message, options.signal ? { signal: options.signal } : {});
-    } finally {
-      await connection.close();
-    }
+    return this.connections.send(recordKey(parsed), sandbox, agent.port, message, options.signal);
   }
 
   /**
@@ -290,7 +288,7 @@ export class OpenShellDeploymentAdapter implements DeploymentAdapter, AsyncDispo
     const records = [...this.records.values()];
     this.records.clear();
     for (const record of records) record.end();
-    await Promise.all(records.map((record) => record.settled));
+    await Promise.all([...records.map((record) => record.settled), this.connections.closeAll()]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
