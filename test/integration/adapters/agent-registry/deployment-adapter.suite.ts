@@ -394,4 +394,13 @@ export function describeDeploymentAdapter(kind: Kind): void {
       await withKey.close();
     }
   });
+
+  it("an agent whose model provider is unknown (and no endpoint says where it is) is Degraded UnknownModelProvider", async () => {
+    const d = deployment({ model: { provider: "acme-llm", name: "acme-1" } });
+    const applied = await adapter.apply(d);
+    const status = last(await converge(adapter, d));
+    expect(condition(status, "Degraded")).toBe("True/UnknownModelProvider");
+    expect(status.conditions.find((c) => c.type === "Degraded")?.message).toContain("acme-llm");
+    await expect(os.sandboxes.info(applied.runtimeMetadata.sandboxName ?? "")).rejects.toThrow(/not found/i);
+  });
 }
