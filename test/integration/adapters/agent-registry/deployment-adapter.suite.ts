@@ -403,4 +403,21 @@ export function describeDeploymentAdapter(kind: Kind): void {
     expect(status.conditions.find((c) => c.type === "Degraded")?.message).toContain("acme-llm");
     await expect(os.sandboxes.info(applied.runtimeMetadata.sandboxName ?? "")).rejects.toThrow(/not found/i);
   });
+
+  it('applying desiredState "undeployed" removes the deployment, as remove does', async () => {
+    const d = deployment();
+    await adapter.apply(d);
+    const deployed = last(await converge(adapter, d));
+    expect(condition(deployed, "Ready")).toBe("True/AgentAnswering");
+    const undeployed = {
+      ...d,
+      deployment: { ...d.deployment, spec: { ...d.deployment.spec, desiredState: "undeployed" } },
+    };
+    const answer = await adapter.apply(undeployed);
+    expect(answer.conditions.find((c) => c.type === "Ready")).toMatchObject({
+      status: "False",
+      reason: "Removed",
+    });
+    await expect(os.sandboxes.info(deployed.runtimeMetadata.sandboxName ?? "")).rejects.toThrow(/not found/i);
+  });
 }
