@@ -11,7 +11,8 @@ export type SandboxPhase =
   | "unknown"
   | "stopping"
   | "stopped"
-  | "starting";
+  | "starting"
+  | "completed";
 
 const phaseNames: Record<Phase, SandboxPhase> = {
   [Phase.UNSPECIFIED]: "unspecified",
@@ -23,6 +24,7 @@ const phaseNames: Record<Phase, SandboxPhase> = {
   [Phase.STOPPING]: "stopping",
   [Phase.STOPPED]: "stopped",
   [Phase.STARTING]: "starting",
+  [Phase.COMPLETED]: "completed",
 };
 
 export function phaseName(phase: Phase): SandboxPhase {
