@@ -1,32 +1,16 @@
 import { HttpResponse, http } from "msw";
 import { ProtocolError } from "openshell";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   RegistryError,
   RegistryNotFoundError,
   RegistryResponseError,
 } from "../../../../../adapters/agent-registry/registry/errors.js";
-import { RegistryClient } from "../../../../../adapters/agent-registry/registry/registry-client.js";
-import {
-  problemResponse,
-  REGISTRY_URL,
-  registryDouble,
-} from "../../../../support/agent-registry/registry-handlers.js";
-import { useRegistryServer } from "../../../../support/agent-registry/registry-server.js";
-import { loadFixture, rejection } from "../../../../support/agent-registry/registry-test-kit.js";
+import { problemResponse, REGISTRY_URL } from "../../../../support/agent-registry/registry-handlers.js";
+import { rejection, useFixtureRegistry } from "../../../../support/agent-registry/registry-test-kit.js";
 import { openApiErrors } from "../openapi-validator.js";
 
-const load = loadFixture;
-
-const deployment = load("deployment-a2a.json");
-const double = registryDouble({ agents: [load("agent-a2a.json")], deployments: [deployment] });
-const server = useRegistryServer(...double.handlers);
-const client = new RegistryClient({ baseUrl: REGISTRY_URL, env: {} });
-
-afterEach(() => {
-  server.resetHandlers();
-  double.requests.length = 0;
-});
+const { deployment, server, client } = useFixtureRegistry();
 
 describe("RegistryClient: the registry's errors", () => {
   it("a 404 problem is a RegistryNotFoundError naming the resource, tag and namespace", async () => {

@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { http } from "msw";
 import { InvalidArgumentError } from "openshell";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RegistryError } from "../../../../../adapters/agent-registry/registry/errors.js";
 import { RegistryClient } from "../../../../../adapters/agent-registry/registry/registry-client.js";
 import {
@@ -9,21 +9,10 @@ import {
   REGISTRY_URL,
   registryDouble,
 } from "../../../../support/agent-registry/registry-handlers.js";
-import { useRegistryServer } from "../../../../support/agent-registry/registry-server.js";
-import { loadFixture, rejection } from "../../../../support/agent-registry/registry-test-kit.js";
-
-const load = loadFixture;
+import { rejection, useFixtureRegistry } from "../../../../support/agent-registry/registry-test-kit.js";
 
 const TOKEN = "s3cret-registry-token";
-const deployment = load("deployment-a2a.json");
-const double = registryDouble({ agents: [load("agent-a2a.json")], deployments: [deployment] });
-const server = useRegistryServer(...double.handlers);
-const client = new RegistryClient({ baseUrl: REGISTRY_URL, env: {} });
-
-afterEach(() => {
-  server.resetHandlers();
-  double.requests.length = 0;
-});
+const { deployment, double, server, client } = useFixtureRegistry();
 
 describe("RegistryClient: the token", () => {
   it("is sent as Authorization: Bearer when set, and no Authorization header is sent when not", async () => {
