@@ -9,13 +9,10 @@ export type SandboxState =
   | { kind: "deleted" }
   | { kind: "unreachable"; error: unknown };
 
-/** The gateway's `SANDBOX_PHASE_COMPLETED`: a main process that exited 0 (newer gateways). */
-const PHASE_COMPLETED = 9;
-
 /** What a sandbox snapshot means for a deployment. */
 export function stateOf(info: SandboxInfo): SandboxState {
-  const rawPhase = info.raw.status?.phase as number | undefined;
-  if (rawPhase === PHASE_COMPLETED)
+  // COMPLETED: the main process exited 0, on gateways that report it.
+  if (info.phase === "completed")
     return { kind: "exited", info, exitCode: info.exitCode ?? 0, completed: true };
   if (info.phase === "ready") return { kind: "ready", info };
   if (info.phase === "error") {

@@ -420,4 +420,13 @@ export function describeDeploymentAdapter(kind: Kind): void {
     });
     await expect(os.sandboxes.info(deployed.runtimeMetadata.sandboxName ?? "")).rejects.toThrow(/not found/i);
   });
+
+  it("an agent whose main process exits 0 (it ran to completion instead of serving) is Degraded MainProcessCompleted", async () => {
+    const d = deployment({ runtimeConfig: { port: 8080, command: ["sh", "-c", "echo 'nothing to serve'"] } });
+    await adapter.apply(d);
+    const status = last(await converge(adapter, d));
+    const degradedCondition = status.conditions.find((c) => c.type === "Degraded");
+    expect(degradedCondition).toMatchObject({ status: "True", reason: "MainProcessCompleted" });
+    expect(degradedCondition?.message).toContain("nothing to serve");
+  });
 }

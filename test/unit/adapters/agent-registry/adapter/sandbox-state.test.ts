@@ -32,7 +32,7 @@ describe("what a sandbox snapshot means for a deployment", () => {
   });
 
   it("COMPLETED (phase 9, newer gateways) is a main process that exited 0", () => {
-    expect(stateOf(info("unknown", 9, { exitCode: 0 }))).toMatchObject({
+    expect(stateOf(info("completed", 9, { exitCode: 0 }))).toMatchObject({
       kind: "exited",
       completed: true,
       exitCode: 0,
