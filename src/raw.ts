@@ -24,3 +24,5 @@ export * from "./gen/openshell/datamodel/v1/datamodel_pb.js";
 export * from "./gen/openshell/inference/v1/inference_pb.js";
 export * from "./gen/openshell/sandbox/v1/sandbox_pb.js";
 export * from "./gen/openshell/v1/openshell_pb.js";
+export * from "./gen/openshell/v1/services_pb.js";
+export * from "./gen/openshell/v1/workspaces_pb.js";

@@ -5,15 +5,15 @@
 // @generated from file openshell/datamodel/v1/datamodel.proto (package openshell.datamodel.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file openshell/datamodel/v1/datamodel.proto.
  */
 export const file_openshell_datamodel_v1_datamodel: GenFile = /*@__PURE__*/
-  fileDesc("CiZvcGVuc2hlbGwvZGF0YW1vZGVsL3YxL2RhdGFtb2RlbC5wcm90bxIWb3BlbnNoZWxsLmRhdGFtb2RlbC52MSKtAQoQQ3JlZGVudGlhbEhhbmRsZRIOCgZkcml2ZXIYASABKAkSDgoGaGFuZGxlGAIgASgJEkgKCG1ldGFkYXRhGAMgAygLMjYub3BlbnNoZWxsLmRhdGFtb2RlbC52MS5DcmVkZW50aWFsSGFuZGxlLk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIvYCCgpPYmplY3RNZXRhEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSFQoNY3JlYXRlZF9hdF9tcxgDIAEoAxI+CgZsYWJlbHMYBCADKAsyLi5vcGVuc2hlbGwuZGF0YW1vZGVsLnYxLk9iamVjdE1ldGEuTGFiZWxzRW50cnkSGAoQcmVzb3VyY2VfdmVyc2lvbhgFIAEoBBJICgthbm5vdGF0aW9ucxgGIAMoCzIzLm9wZW5zaGVsbC5kYXRhbW9kZWwudjEuT2JqZWN0TWV0YS5Bbm5vdGF0aW9uc0VudHJ5EhEKCXdvcmtzcGFjZRgHIAEoCRIdChVkZWxldGlvbl90aW1lc3RhbXBfbXMYCCABKAMaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoyChBBbm5vdGF0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiqAUKCFByb3ZpZGVyEjQKCG1ldGFkYXRhGAEgASgLMiIub3BlbnNoZWxsLmRhdGFtb2RlbC52MS5PYmplY3RNZXRhEgwKBHR5cGUYAiABKAkSRgoLY3JlZGVudGlhbHMYAyADKAsyMS5vcGVuc2hlbGwuZGF0YW1vZGVsLnYxLlByb3ZpZGVyLkNyZWRlbnRpYWxzRW50cnkSPAoGY29uZmlnGAQgAygLMiwub3BlbnNoZWxsLmRhdGFtb2RlbC52MS5Qcm92aWRlci5Db25maWdFbnRyeRJdChhjcmVkZW50aWFsX2V4cGlyZXNfYXRfbXMYBSADKAsyOy5vcGVuc2hlbGwuZGF0YW1vZGVsLnYxLlByb3ZpZGVyLkNyZWRlbnRpYWxFeHBpcmVzQXRNc0VudHJ5EhkKEXByb2ZpbGVfd29ya3NwYWNlGAYgASgJElMKEmNyZWRlbnRpYWxfaGFuZGxlcxgHIAMoCzI3Lm9wZW5zaGVsbC5kYXRhbW9kZWwudjEuUHJvdmlkZXIuQ3JlZGVudGlhbEhhbmRsZXNFbnRyeRoyChBDcmVkZW50aWFsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLQoLQ29uZmlnRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo8ChpDcmVkZW50aWFsRXhwaXJlc0F0TXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBGmIKFkNyZWRlbnRpYWxIYW5kbGVzRW50cnkSCwoDa2V5GAEgASgJEjcKBXZhbHVlGAIgASgLMigub3BlbnNoZWxsLmRhdGFtb2RlbC52MS5DcmVkZW50aWFsSGFuZGxlOgI4AWIGcHJvdG8z");
+  fileDesc("CiZvcGVuc2hlbGwvZGF0YW1vZGVsL3YxL2RhdGFtb2RlbC5wcm90bxIWb3BlbnNoZWxsLmRhdGFtb2RlbC52MSKtAQoQQ3JlZGVudGlhbEhhbmRsZRIOCgZkcml2ZXIYASABKAkSDgoGaGFuZGxlGAIgASgJEkgKCG1ldGFkYXRhGAMgAygLMjYub3BlbnNoZWxsLmRhdGFtb2RlbC52MS5DcmVkZW50aWFsSGFuZGxlLk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIvYCCgpPYmplY3RNZXRhEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSFQoNY3JlYXRlZF9hdF9tcxgDIAEoAxI+CgZsYWJlbHMYBCADKAsyLi5vcGVuc2hlbGwuZGF0YW1vZGVsLnYxLk9iamVjdE1ldGEuTGFiZWxzRW50cnkSGAoQcmVzb3VyY2VfdmVyc2lvbhgFIAEoBBJICgthbm5vdGF0aW9ucxgGIAMoCzIzLm9wZW5zaGVsbC5kYXRhbW9kZWwudjEuT2JqZWN0TWV0YS5Bbm5vdGF0aW9uc0VudHJ5EhEKCXdvcmtzcGFjZRgHIAEoCRIdChVkZWxldGlvbl90aW1lc3RhbXBfbXMYCCABKAMaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoyChBBbm5vdGF0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiqAUKCFByb3ZpZGVyEjQKCG1ldGFkYXRhGAEgASgLMiIub3BlbnNoZWxsLmRhdGFtb2RlbC52MS5PYmplY3RNZXRhEgwKBHR5cGUYAiABKAkSRgoLY3JlZGVudGlhbHMYAyADKAsyMS5vcGVuc2hlbGwuZGF0YW1vZGVsLnYxLlByb3ZpZGVyLkNyZWRlbnRpYWxzRW50cnkSPAoGY29uZmlnGAQgAygLMiwub3BlbnNoZWxsLmRhdGFtb2RlbC52MS5Qcm92aWRlci5Db25maWdFbnRyeRJdChhjcmVkZW50aWFsX2V4cGlyZXNfYXRfbXMYBSADKAsyOy5vcGVuc2hlbGwuZGF0YW1vZGVsLnYxLlByb3ZpZGVyLkNyZWRlbnRpYWxFeHBpcmVzQXRNc0VudHJ5EhkKEXByb2ZpbGVfd29ya3NwYWNlGAYgASgJElMKEmNyZWRlbnRpYWxfaGFuZGxlcxgHIAMoCzI3Lm9wZW5zaGVsbC5kYXRhbW9kZWwudjEuUHJvdmlkZXIuQ3JlZGVudGlhbEhhbmRsZXNFbnRyeRoyChBDcmVkZW50aWFsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLQoLQ29uZmlnRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo8ChpDcmVkZW50aWFsRXhwaXJlc0F0TXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBGmIKFkNyZWRlbnRpYWxIYW5kbGVzRW50cnkSCwoDa2V5GAEgASgJEjcKBXZhbHVlGAIgASgLMigub3BlbnNoZWxsLmRhdGFtb2RlbC52MS5DcmVkZW50aWFsSGFuZGxlOgI4ASJICg9Xb3Jrc3BhY2VTdGF0dXMSNQoFcGhhc2UYASABKA4yJi5vcGVuc2hlbGwuZGF0YW1vZGVsLnYxLldvcmtzcGFjZVBoYXNlInoKCVdvcmtzcGFjZRI0CghtZXRhZGF0YRgBIAEoCzIiLm9wZW5zaGVsbC5kYXRhbW9kZWwudjEuT2JqZWN0TWV0YRI3CgZzdGF0dXMYAiABKAsyJy5vcGVuc2hlbGwuZGF0YW1vZGVsLnYxLldvcmtzcGFjZVN0YXR1cypuCg5Xb3Jrc3BhY2VQaGFzZRIfChtXT1JLU1BBQ0VfUEhBU0VfVU5TUEVDSUZJRUQQABIaChZXT1JLU1BBQ0VfUEhBU0VfQUNUSVZFEAESHwobV09SS1NQQUNFX1BIQVNFX1RFUk1JTkFUSU5HEAJiBnByb3RvMw");
 
 /**
  * @generated from message openshell.datamodel.v1.CredentialHandle
@@ -140,4 +140,69 @@ export type Provider = Message<"openshell.datamodel.v1.Provider"> & {
  */
 export const ProviderSchema: GenMessage<Provider> = /*@__PURE__*/
   messageDesc(file_openshell_datamodel_v1_datamodel, 2);
+
+/**
+ * @generated from message openshell.datamodel.v1.WorkspaceStatus
+ */
+export type WorkspaceStatus = Message<"openshell.datamodel.v1.WorkspaceStatus"> & {
+  /**
+   * @generated from field: openshell.datamodel.v1.WorkspacePhase phase = 1;
+   */
+  phase: WorkspacePhase;
+};
+
+/**
+ * Describes the message openshell.datamodel.v1.WorkspaceStatus.
+ * Use `create(WorkspaceStatusSchema)` to create a new message.
+ */
+export const WorkspaceStatusSchema: GenMessage<WorkspaceStatus> = /*@__PURE__*/
+  messageDesc(file_openshell_datamodel_v1_datamodel, 3);
+
+/**
+ * @generated from message openshell.datamodel.v1.Workspace
+ */
+export type Workspace = Message<"openshell.datamodel.v1.Workspace"> & {
+  /**
+   * @generated from field: openshell.datamodel.v1.ObjectMeta metadata = 1;
+   */
+  metadata?: ObjectMeta | undefined;
+
+  /**
+   * @generated from field: openshell.datamodel.v1.WorkspaceStatus status = 2;
+   */
+  status?: WorkspaceStatus | undefined;
+};
+
+/**
+ * Describes the message openshell.datamodel.v1.Workspace.
+ * Use `create(WorkspaceSchema)` to create a new message.
+ */
+export const WorkspaceSchema: GenMessage<Workspace> = /*@__PURE__*/
+  messageDesc(file_openshell_datamodel_v1_datamodel, 4);
+
+/**
+ * @generated from enum openshell.datamodel.v1.WorkspacePhase
+ */
+export enum WorkspacePhase {
+  /**
+   * @generated from enum value: WORKSPACE_PHASE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: WORKSPACE_PHASE_ACTIVE = 1;
+   */
+  ACTIVE = 1,
+
+  /**
+   * @generated from enum value: WORKSPACE_PHASE_TERMINATING = 2;
+   */
+  TERMINATING = 2,
+}
+
+/**
+ * Describes the enum openshell.datamodel.v1.WorkspacePhase.
+ */
+export const WorkspacePhaseSchema: GenEnum<WorkspacePhase> = /*@__PURE__*/
+  enumDesc(file_openshell_datamodel_v1_datamodel, 0);
 
