@@ -24,5 +24,7 @@ export * from "./gen/openshell/datamodel/v1/datamodel_pb.js";
 export * from "./gen/openshell/inference/v1/inference_pb.js";
 export * from "./gen/openshell/sandbox/v1/sandbox_pb.js";
 export * from "./gen/openshell/v1/openshell_pb.js";
+export * from "./gen/openshell/v1/policy_advisor_pb.js";
+export * from "./gen/openshell/v1/provider_profiles_pb.js";
 export * from "./gen/openshell/v1/services_pb.js";
 export * from "./gen/openshell/v1/workspaces_pb.js";
