@@ -9,8 +9,11 @@
  * than the SDK's semver promises about naming.
  *
  * Contents:
- * - `OpenShell`: the gateway service (sandboxes, exec, forward, logs, policy, providers).
- * - `Inference`: the inference-route service.
+ * - `OpenShell`: the gateway service, every RPC of the gateway contract: sandboxes, exec, forward,
+ *   logs, policy, providers, workload templates, service endpoints, workspaces, provider profiles
+ *   and credential refresh, the policy advisor (draft policy), settings, and the calls the
+ *   in-sandbox supervisor makes (ConnectSupervisor, RelayStream, PushSandboxLogs, sandbox tokens).
+ * - `Inference`: the inference-route service (and the supervisor's GetInferenceBundle).
  * - every message `...Schema` (for `create`, `toBinary`, `fromJson`, ... from `@bufbuild/protobuf`),
  *   its message type, and every enum with its `...Schema`, from the OpenShell, inference, sandbox
  *   and datamodel packages.
@@ -18,7 +21,7 @@
  * @packageDocumentation
  */
 
-// The four generated files share no exported name, so plain star re-exports are unambiguous; if a
+// The generated files share no exported name, so plain star re-exports are unambiguous; if a
 // new proto introduces a clash, TypeScript reports it here and it must be resolved by name.
 export * from "./gen/openshell/datamodel/v1/datamodel_pb.js";
 export * from "./gen/openshell/inference/v1/inference_pb.js";

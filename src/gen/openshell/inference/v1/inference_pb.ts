@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file openshell/inference/v1/inference.proto.
  */
 export const file_openshell_inference_v1_inference: GenFile = /*@__PURE__*/
-  fileDesc("CiZvcGVuc2hlbGwvaW5mZXJlbmNlL3YxL2luZmVyZW5jZS5wcm90bxIWb3BlbnNoZWxsLmluZmVyZW5jZS52MSJEChtEZWxldGVJbmZlcmVuY2VSb3V0ZVJlcXVlc3QSEgoKcm91dGVfbmFtZRgBIAEoCRIRCgl3b3Jrc3BhY2UYAiABKAkiLwocRGVsZXRlSW5mZXJlbmNlUm91dGVSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIkEKGEdldEluZmVyZW5jZVJvdXRlUmVxdWVzdBISCgpyb3V0ZV9uYW1lGAEgASgJEhEKCXdvcmtzcGFjZRgCIAEoCSKSAQoZR2V0SW5mZXJlbmNlUm91dGVSZXNwb25zZRIVCg1wcm92aWRlcl9uYW1lGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSEgoKcm91dGVfbmFtZRgEIAEoCRIUCgx0aW1lb3V0X3NlY3MYBSABKAQSEQoJd29ya3NwYWNlGAYgASgJIqMBChhTZXRJbmZlcmVuY2VSb3V0ZVJlcXVlc3QSFQoNcHJvdmlkZXJfbmFtZRgBIAEoCRIQCghtb2RlbF9pZBgCIAEoCRISCgpyb3V0ZV9uYW1lGAMgASgJEg4KBnZlcmlmeRgEIAEoCBIRCglub192ZXJpZnkYBSABKAgSFAoMdGltZW91dF9zZWNzGAYgASgEEhEKCXdvcmtzcGFjZRgHIAEoCSL4AQoZU2V0SW5mZXJlbmNlUm91dGVSZXNwb25zZRIVCg1wcm92aWRlcl9uYW1lGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSEgoKcm91dGVfbmFtZRgEIAEoCRIcChR2YWxpZGF0aW9uX3BlcmZvcm1lZBgFIAEoCBJGChN2YWxpZGF0ZWRfZW5kcG9pbnRzGAYgAygLMikub3BlbnNoZWxsLmluZmVyZW5jZS52MS5WYWxpZGF0ZWRFbmRwb2ludBIUCgx0aW1lb3V0X3NlY3MYByABKAQSEQoJd29ya3NwYWNlGAggASgJIjIKEVZhbGlkYXRlZEVuZHBvaW50EgsKA3VybBgBIAEoCRIQCghwcm90b2NvbBgCIAEoCTKDAwoJSW5mZXJlbmNlEngKEVNldEluZmVyZW5jZVJvdXRlEjAub3BlbnNoZWxsLmluZmVyZW5jZS52MS5TZXRJbmZlcmVuY2VSb3V0ZVJlcXVlc3QaMS5vcGVuc2hlbGwuaW5mZXJlbmNlLnYxLlNldEluZmVyZW5jZVJvdXRlUmVzcG9uc2USeAoRR2V0SW5mZXJlbmNlUm91dGUSMC5vcGVuc2hlbGwuaW5mZXJlbmNlLnYxLkdldEluZmVyZW5jZVJvdXRlUmVxdWVzdBoxLm9wZW5zaGVsbC5pbmZlcmVuY2UudjEuR2V0SW5mZXJlbmNlUm91dGVSZXNwb25zZRKBAQoURGVsZXRlSW5mZXJlbmNlUm91dGUSMy5vcGVuc2hlbGwuaW5mZXJlbmNlLnYxLkRlbGV0ZUluZmVyZW5jZVJvdXRlUmVxdWVzdBo0Lm9wZW5zaGVsbC5pbmZlcmVuY2UudjEuRGVsZXRlSW5mZXJlbmNlUm91dGVSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("CiZvcGVuc2hlbGwvaW5mZXJlbmNlL3YxL2luZmVyZW5jZS5wcm90bxIWb3BlbnNoZWxsLmluZmVyZW5jZS52MSJEChtEZWxldGVJbmZlcmVuY2VSb3V0ZVJlcXVlc3QSEgoKcm91dGVfbmFtZRgBIAEoCRIRCgl3b3Jrc3BhY2UYAiABKAkiLwocRGVsZXRlSW5mZXJlbmNlUm91dGVSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIkEKGEdldEluZmVyZW5jZVJvdXRlUmVxdWVzdBISCgpyb3V0ZV9uYW1lGAEgASgJEhEKCXdvcmtzcGFjZRgCIAEoCSKSAQoZR2V0SW5mZXJlbmNlUm91dGVSZXNwb25zZRIVCg1wcm92aWRlcl9uYW1lGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSEgoKcm91dGVfbmFtZRgEIAEoCRIUCgx0aW1lb3V0X3NlY3MYBSABKAQSEQoJd29ya3NwYWNlGAYgASgJIqMBChhTZXRJbmZlcmVuY2VSb3V0ZVJlcXVlc3QSFQoNcHJvdmlkZXJfbmFtZRgBIAEoCRIQCghtb2RlbF9pZBgCIAEoCRISCgpyb3V0ZV9uYW1lGAMgASgJEg4KBnZlcmlmeRgEIAEoCBIRCglub192ZXJpZnkYBSABKAgSFAoMdGltZW91dF9zZWNzGAYgASgEEhEKCXdvcmtzcGFjZRgHIAEoCSL4AQoZU2V0SW5mZXJlbmNlUm91dGVSZXNwb25zZRIVCg1wcm92aWRlcl9uYW1lGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSEgoKcm91dGVfbmFtZRgEIAEoCRIcChR2YWxpZGF0aW9uX3BlcmZvcm1lZBgFIAEoCBJGChN2YWxpZGF0ZWRfZW5kcG9pbnRzGAYgAygLMikub3BlbnNoZWxsLmluZmVyZW5jZS52MS5WYWxpZGF0ZWRFbmRwb2ludBIUCgx0aW1lb3V0X3NlY3MYByABKAQSEQoJd29ya3NwYWNlGAggASgJIjIKEVZhbGlkYXRlZEVuZHBvaW50EgsKA3VybBgBIAEoCRIQCghwcm90b2NvbBgCIAEoCSIbChlHZXRJbmZlcmVuY2VCdW5kbGVSZXF1ZXN0IucBCg1SZXNvbHZlZFJvdXRlEgwKBG5hbWUYASABKAkSEAoIYmFzZV91cmwYAiABKAkSEQoJcHJvdG9jb2xzGAMgAygJEg8KB2FwaV9rZXkYBCABKAkSEAoIbW9kZWxfaWQYBSABKAkSFQoNcHJvdmlkZXJfdHlwZRgGIAEoCRIUCgx0aW1lb3V0X3NlY3MYByABKAQSFQoNbW9kZWxfaW5fcGF0aBgIIAEoCBIiChVyZXF1ZXN0X3BhdGhfb3ZlcnJpZGUYCSABKAlIAIgBAUIYChZfcmVxdWVzdF9wYXRoX292ZXJyaWRlIn4KGkdldEluZmVyZW5jZUJ1bmRsZVJlc3BvbnNlEjUKBnJvdXRlcxgBIAMoCzIlLm9wZW5zaGVsbC5pbmZlcmVuY2UudjEuUmVzb2x2ZWRSb3V0ZRIQCghyZXZpc2lvbhgCIAEoCRIXCg9nZW5lcmF0ZWRfYXRfbXMYAyABKAMygAQKCUluZmVyZW5jZRJ4ChFTZXRJbmZlcmVuY2VSb3V0ZRIwLm9wZW5zaGVsbC5pbmZlcmVuY2UudjEuU2V0SW5mZXJlbmNlUm91dGVSZXF1ZXN0GjEub3BlbnNoZWxsLmluZmVyZW5jZS52MS5TZXRJbmZlcmVuY2VSb3V0ZVJlc3BvbnNlEngKEUdldEluZmVyZW5jZVJvdXRlEjAub3BlbnNoZWxsLmluZmVyZW5jZS52MS5HZXRJbmZlcmVuY2VSb3V0ZVJlcXVlc3QaMS5vcGVuc2hlbGwuaW5mZXJlbmNlLnYxLkdldEluZmVyZW5jZVJvdXRlUmVzcG9uc2USgQEKFERlbGV0ZUluZmVyZW5jZVJvdXRlEjMub3BlbnNoZWxsLmluZmVyZW5jZS52MS5EZWxldGVJbmZlcmVuY2VSb3V0ZVJlcXVlc3QaNC5vcGVuc2hlbGwuaW5mZXJlbmNlLnYxLkRlbGV0ZUluZmVyZW5jZVJvdXRlUmVzcG9uc2USewoSR2V0SW5mZXJlbmNlQnVuZGxlEjEub3BlbnNoZWxsLmluZmVyZW5jZS52MS5HZXRJbmZlcmVuY2VCdW5kbGVSZXF1ZXN0GjIub3BlbnNoZWxsLmluZmVyZW5jZS52MS5HZXRJbmZlcmVuY2VCdW5kbGVSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message openshell.inference.v1.DeleteInferenceRouteRequest
@@ -240,10 +240,111 @@ export const ValidatedEndpointSchema: GenMessage<ValidatedEndpoint> = /*@__PURE_
   messageDesc(file_openshell_inference_v1_inference, 6);
 
 /**
+ * @generated from message openshell.inference.v1.GetInferenceBundleRequest
+ */
+export type GetInferenceBundleRequest = Message<"openshell.inference.v1.GetInferenceBundleRequest"> & {
+};
+
+/**
+ * Describes the message openshell.inference.v1.GetInferenceBundleRequest.
+ * Use `create(GetInferenceBundleRequestSchema)` to create a new message.
+ */
+export const GetInferenceBundleRequestSchema: GenMessage<GetInferenceBundleRequest> = /*@__PURE__*/
+  messageDesc(file_openshell_inference_v1_inference, 7);
+
+/**
+ * @generated from message openshell.inference.v1.ResolvedRoute
+ */
+export type ResolvedRoute = Message<"openshell.inference.v1.ResolvedRoute"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string base_url = 2;
+   */
+  baseUrl: string;
+
+  /**
+   * @generated from field: repeated string protocols = 3;
+   */
+  protocols: string[];
+
+  /**
+   * @generated from field: string api_key = 4;
+   */
+  apiKey: string;
+
+  /**
+   * @generated from field: string model_id = 5;
+   */
+  modelId: string;
+
+  /**
+   * @generated from field: string provider_type = 6;
+   */
+  providerType: string;
+
+  /**
+   * @generated from field: uint64 timeout_secs = 7;
+   */
+  timeoutSecs: bigint;
+
+  /**
+   * @generated from field: bool model_in_path = 8;
+   */
+  modelInPath: boolean;
+
+  /**
+   * @generated from field: optional string request_path_override = 9;
+   */
+  requestPathOverride?: string | undefined;
+};
+
+/**
+ * Describes the message openshell.inference.v1.ResolvedRoute.
+ * Use `create(ResolvedRouteSchema)` to create a new message.
+ */
+export const ResolvedRouteSchema: GenMessage<ResolvedRoute> = /*@__PURE__*/
+  messageDesc(file_openshell_inference_v1_inference, 8);
+
+/**
+ * @generated from message openshell.inference.v1.GetInferenceBundleResponse
+ */
+export type GetInferenceBundleResponse = Message<"openshell.inference.v1.GetInferenceBundleResponse"> & {
+  /**
+   * @generated from field: repeated openshell.inference.v1.ResolvedRoute routes = 1;
+   */
+  routes: ResolvedRoute[];
+
+  /**
+   * @generated from field: string revision = 2;
+   */
+  revision: string;
+
+  /**
+   * @generated from field: int64 generated_at_ms = 3;
+   */
+  generatedAtMs: bigint;
+};
+
+/**
+ * Describes the message openshell.inference.v1.GetInferenceBundleResponse.
+ * Use `create(GetInferenceBundleResponseSchema)` to create a new message.
+ */
+export const GetInferenceBundleResponseSchema: GenMessage<GetInferenceBundleResponse> = /*@__PURE__*/
+  messageDesc(file_openshell_inference_v1_inference, 9);
+
+/**
+ * Routes are scoped per workspace; route_name "" means inference.local.
+ *
  * @generated from service openshell.inference.v1.Inference
  */
 export const Inference: GenService<{
   /**
+   * Points a route at a provider and model (verified unless no_verify).
+   *
    * @generated from rpc openshell.inference.v1.Inference.SetInferenceRoute
    */
   setInferenceRoute: {
@@ -252,6 +353,8 @@ export const Inference: GenService<{
     output: typeof SetInferenceRouteResponseSchema;
   },
   /**
+   * Which provider and model a route uses.
+   *
    * @generated from rpc openshell.inference.v1.Inference.GetInferenceRoute
    */
   getInferenceRoute: {
@@ -260,12 +363,24 @@ export const Inference: GenService<{
     output: typeof GetInferenceRouteResponseSchema;
   },
   /**
+   * Removes a route.
+   *
    * @generated from rpc openshell.inference.v1.Inference.DeleteInferenceRoute
    */
   deleteInferenceRoute: {
     methodKind: "unary";
     input: typeof DeleteInferenceRouteRequestSchema;
     output: typeof DeleteInferenceRouteResponseSchema;
+  },
+  /**
+   * From the supervisor: every resolved route (endpoint, model, key) its router serves.
+   *
+   * @generated from rpc openshell.inference.v1.Inference.GetInferenceBundle
+   */
+  getInferenceBundle: {
+    methodKind: "unary";
+    input: typeof GetInferenceBundleRequestSchema;
+    output: typeof GetInferenceBundleResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_openshell_inference_v1_inference, 0);
