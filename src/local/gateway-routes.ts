@@ -15,6 +15,7 @@ import {
 } from "./handlers/policy-handlers.js";
 import { providerHandlers } from "./handlers/provider-handlers.js";
 import { sandboxHandlers } from "./handlers/sandbox-handlers.js";
+import { withUnservedAnswers } from "./handlers/unserved-handlers.js";
 import { watchHandlers } from "./handlers/watch-handlers.js";
 import { invalidArgument } from "./protocol/gateway-errors.js";
 import { promptStreamHeaders } from "./protocol/prompt-stream-headers.js";
@@ -67,40 +68,44 @@ export function gatewayRoutes(options: GatewayRoutesOptions): {
   const checkPolicy = options.checkPolicy;
   const deps = { store, sandboxes };
   const routes = (router: ConnectRouter) => {
-    router.service(OpenShellService, {
-      ...gatewayInfoHandlers({ driver: { name: runtime.kind, version: options.runtimeVersion } }),
-      ...sandboxHandlers({
-        sandboxes,
-        store,
-        recordInitialPolicy: (sandbox) => {
-          recordInitialPolicy(store, sandbox);
-          if (options.sandboxWarning !== undefined)
-            sandboxes.gatewayLog(sandbox.id, "WARN", options.sandboxWarning);
-        },
-        ...(checkPolicy === undefined
-          ? {}
-          : {
-              checkPolicy: (policy) => {
-                if (policy === undefined) return;
-                try {
-                  checkPolicy(policy);
-                } catch (error) {
-                  throw invalidArgument(`spec.policy cannot be enforced: ${(error as Error).message}`);
-                }
-              },
-            }),
+    // Methods without a handler here answer UNIMPLEMENTED saying what to use instead.
+    router.service(
+      OpenShellService,
+      withUnservedAnswers(OpenShellService, {
+        ...gatewayInfoHandlers({ driver: { name: runtime.kind, version: options.runtimeVersion } }),
+        ...sandboxHandlers({
+          sandboxes,
+          store,
+          recordInitialPolicy: (sandbox) => {
+            recordInitialPolicy(store, sandbox);
+            if (options.sandboxWarning !== undefined)
+              sandboxes.gatewayLog(sandbox.id, "WARN", options.sandboxWarning);
+          },
+          ...(checkPolicy === undefined
+            ? {}
+            : {
+                checkPolicy: (policy) => {
+                  if (policy === undefined) return;
+                  try {
+                    checkPolicy(policy);
+                  } catch (error) {
+                    throw invalidArgument(`spec.policy cannot be enforced: ${(error as Error).message}`);
+                  }
+                },
+              }),
+        }),
+        ...watchHandlers(sandboxes, store),
+        ...execHandlers(runtime, sandboxes),
+        ...forwardHandlers(sandboxForwardBackend(sandboxes, runtime, options.network, options.endpoint)),
+        ...providerHandlers(deps),
+        ...policyHandlers({
+          ...deps,
+          ...(checkPolicy === undefined ? {} : { loadPolicy: checkPolicy }),
+          ...(options.onPolicyLoaded === undefined ? {} : { onPolicyLoaded: options.onPolicyLoaded }),
+        }),
       }),
-      ...watchHandlers(sandboxes, store),
-      ...execHandlers(runtime, sandboxes),
-      ...forwardHandlers(sandboxForwardBackend(sandboxes, runtime, options.network, options.endpoint)),
-      ...providerHandlers(deps),
-      ...policyHandlers({
-        ...deps,
-        ...(checkPolicy === undefined ? {} : { loadPolicy: checkPolicy }),
-        ...(options.onPolicyLoaded === undefined ? {} : { onPolicyLoaded: options.onPolicyLoaded }),
-      }),
-    });
-    router.service(Inference, inferenceHandlers(deps));
+    );
+    router.service(Inference, withUnservedAnswers(Inference, inferenceHandlers(deps)));
   };
   // Streams are answered at once, as upstream answers them: a silent exec is not a silent gateway.
   return { routes: promptStreamHeaders(routes), sandboxes };

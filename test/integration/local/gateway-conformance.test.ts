@@ -129,9 +129,9 @@ describe.each<LocalKind>(["docker", "podman"])("the local gateway's protocol on 
     await os?.close();
   });
 
-  describe("a method it does not serve", () => {
+  describe("a path no service of it declares", () => {
     it("is HTTP 200 with grpc-status 12 (UNIMPLEMENTED) naming the method, for a gRPC client", async () => {
-      for (const path of ["/openshell.v1.OpenShell/CreateWorkspace", "/grpc.health.v1.Health/Check"]) {
+      for (const path of ["/openshell.v1.OpenShell/NoSuchMethod", "/grpc.health.v1.Health/Check"]) {
         const res = await http2Request(
           listener,
           path,
@@ -152,7 +152,7 @@ describe.each<LocalKind>(["docker", "podman"])("the local gateway's protocol on 
     it("is grpc-status 12 for gRPC-web too, and Connect's 404 unimplemented for a Connect client", async () => {
       const web = await http2Request(
         listener,
-        "/openshell.v1.OpenShell/CreateWorkspace",
+        "/openshell.v1.OpenShell/NoSuchMethod",
         { "content-type": "application/grpc-web+proto" },
         emptyGrpcFrame,
       );
@@ -161,14 +161,14 @@ describe.each<LocalKind>(["docker", "podman"])("the local gateway's protocol on 
 
       const connect = await http2Request(
         listener,
-        "/openshell.v1.OpenShell/CreateWorkspace",
+        "/openshell.v1.OpenShell/NoSuchMethod",
         { "content-type": "application/json", "connect-protocol-version": "1" },
         Buffer.from("{}"),
       );
       expect(connect.headers[":status"]).toBe(404);
       const error = JSON.parse(connect.body.toString("utf8")) as { code: string; message: string };
       expect(error.code).toBe("unimplemented");
-      expect(error.message).toContain("openshell.v1.OpenShell/CreateWorkspace");
+      expect(error.message).toContain("openshell.v1.OpenShell/NoSuchMethod");
     });
 
     it("is UNIMPLEMENTED naming the method in-process as well", async () => {
@@ -177,7 +177,7 @@ describe.each<LocalKind>(["docker", "podman"])("the local gateway's protocol on 
       const transport = gateway.transport();
       const res = await outcome(
         transport.unary(
-          { ...OpenShellService.method.health, name: "CreateWorkspace", parent: OpenShellService } as never,
+          { ...OpenShellService.method.health, name: "NoSuchMethod", parent: OpenShellService } as never,
           undefined,
           undefined,
           undefined,
@@ -186,7 +186,7 @@ describe.each<LocalKind>(["docker", "podman"])("the local gateway's protocol on 
         ),
       );
       expect(res.code).toBe("Unimplemented");
-      expect(res.message).toContain("CreateWorkspace");
+      expect(res.message).toContain("NoSuchMethod");
     });
   });
 
