@@ -15,6 +15,7 @@ import {
 } from "./handlers/policy-handlers.js";
 import { providerHandlers } from "./handlers/provider-handlers.js";
 import { sandboxHandlers } from "./handlers/sandbox-handlers.js";
+import { refusingWorkloadTemplates } from "./handlers/unserved-fields.js";
 import { withUnservedAnswers } from "./handlers/unserved-handlers.js";
 import { watchHandlers } from "./handlers/watch-handlers.js";
 import { invalidArgument } from "./protocol/gateway-errors.js";
@@ -73,27 +74,29 @@ export function gatewayRoutes(options: GatewayRoutesOptions): {
       OpenShellService,
       withUnservedAnswers(OpenShellService, {
         ...gatewayInfoHandlers({ driver: { name: runtime.kind, version: options.runtimeVersion } }),
-        ...sandboxHandlers({
-          sandboxes,
-          store,
-          recordInitialPolicy: (sandbox) => {
-            recordInitialPolicy(store, sandbox);
-            if (options.sandboxWarning !== undefined)
-              sandboxes.gatewayLog(sandbox.id, "WARN", options.sandboxWarning);
-          },
-          ...(checkPolicy === undefined
-            ? {}
-            : {
-                checkPolicy: (policy) => {
-                  if (policy === undefined) return;
-                  try {
-                    checkPolicy(policy);
-                  } catch (error) {
-                    throw invalidArgument(`spec.policy cannot be enforced: ${(error as Error).message}`);
-                  }
-                },
-              }),
-        }),
+        ...refusingWorkloadTemplates(
+          sandboxHandlers({
+            sandboxes,
+            store,
+            recordInitialPolicy: (sandbox) => {
+              recordInitialPolicy(store, sandbox);
+              if (options.sandboxWarning !== undefined)
+                sandboxes.gatewayLog(sandbox.id, "WARN", options.sandboxWarning);
+            },
+            ...(checkPolicy === undefined
+              ? {}
+              : {
+                  checkPolicy: (policy) => {
+                    if (policy === undefined) return;
+                    try {
+                      checkPolicy(policy);
+                    } catch (error) {
+                      throw invalidArgument(`spec.policy cannot be enforced: ${(error as Error).message}`);
+                    }
+                  },
+                }),
+          }),
+        ),
         ...watchHandlers(sandboxes, store),
         ...execHandlers(runtime, sandboxes),
         ...forwardHandlers(sandboxForwardBackend(sandboxes, runtime, options.network, options.endpoint)),

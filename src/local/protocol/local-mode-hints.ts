@@ -90,6 +90,14 @@ export function localModeUnservedMessage(path: string): string {
   return `${path} is not available in local mode (OpenShell.local()): ${hint}`;
 }
 
+/**
+ * The status message for a sandbox created from a stored workload template by name: local mode has no
+ * templates, and creating the sandbox without one would silently run something else.
+ */
+export function localModeWorkloadTemplateMessage(templateName: string): string {
+  return `workload_template_name ${JSON.stringify(templateName)}: creating a sandbox from a workload template is not available in local mode (OpenShell.local()): ${TEMPLATES}`;
+}
+
 /** Whether a method has a hint of its own (for tests that every unserved method is covered). */
 export function hasLocalModeHint(path: string): boolean {
   return Object.hasOwn(HINTS, path);

@@ -122,6 +122,21 @@ describe("calls local mode does not serve, through openshell/raw", () => {
     });
   });
 
+  it("refuse a sandbox from a workload template instead of creating one from the bare spec", async () => {
+    const result = await outcome(() =>
+      os.raw.openshell.createSandbox({
+        name: "from-template",
+        workloadTemplateName: "py-small",
+        spec: { template: { image: "openshell-test/sandbox:1" } },
+      }),
+    );
+    expect(result.code).toBe("Unimplemented");
+    expect(result.message).toMatch(
+      /^workload_template_name "py-small": creating a sandbox from a workload template is not available in local mode/,
+    );
+    expect(await os.sandboxes.list()).toEqual([]);
+  });
+
   it("serve every other method of the descriptors: each answers its own way or UNIMPLEMENTED with a hint", async () => {
     const services: [DescService, object][] = [
       [OpenShellService, os.raw.openshell],
