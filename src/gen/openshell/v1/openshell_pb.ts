@@ -2142,6 +2142,9 @@ export const WatchSandboxRequestSchema: GenMessage<WatchSandboxRequest> = /*@__P
   messageDesc(file_openshell_v1_openshell, 72);
 
 /**
+ * A stored, named workload (image, environment, resources, driver config) sandboxes are
+ * created from by reference (CreateSandboxRequest.workload_template_name).
+ *
  * @generated from message openshell.v1.SandboxWorkloadTemplate
  */
 export type SandboxWorkloadTemplate = Message<"openshell.v1.SandboxWorkloadTemplate"> & {
@@ -2737,6 +2740,8 @@ export const PushSandboxLogsResponseSchema: GenMessage<PushSandboxLogsResponse> 
   messageDesc(file_openshell_v1_openshell, 98);
 
 /**
+ * Supervisor -> gateway on the ConnectSupervisor stream.
+ *
  * @generated from message openshell.v1.SupervisorMessage
  */
 export type SupervisorMessage = Message<"openshell.v1.SupervisorMessage"> & {
@@ -2778,6 +2783,8 @@ export const SupervisorMessageSchema: GenMessage<SupervisorMessage> = /*@__PURE_
   messageDesc(file_openshell_v1_openshell, 99);
 
 /**
+ * Gateway -> supervisor on the ConnectSupervisor stream.
+ *
  * @generated from message openshell.v1.GatewayMessage
  */
 export type GatewayMessage = Message<"openshell.v1.GatewayMessage"> & {
@@ -3008,6 +3015,8 @@ export const RelayInitSchema: GenMessage<RelayInit> = /*@__PURE__*/
   messageDesc(file_openshell_v1_openshell, 109);
 
 /**
+ * RelayStream frames: init (naming the channel of a RelayOpen) first, then data both ways.
+ *
  * @generated from message openshell.v1.RelayFrame
  */
 export type RelayFrame = Message<"openshell.v1.RelayFrame"> & {
@@ -3879,7 +3888,7 @@ export const OpenShell: GenService<{
     output: typeof ClearDraftChunksResponseSchema;
   },
   /**
-   * What happened to a sandbox's draft chunks, oldest first.
+   * Events in the life of a sandbox's draft chunks (proposed, approved, rejected, ...).
    *
    * @generated from rpc openshell.v1.OpenShell.GetDraftHistory
    */
@@ -3951,7 +3960,7 @@ export const OpenShell: GenService<{
     output: typeof RelayFrameSchema;
   },
   /**
-   * Mints the token a sandbox supervisor authenticates to the gateway with.
+   * A short-lived token (with its expiry) for the calling sandbox's identity.
    *
    * @generated from rpc openshell.v1.OpenShell.IssueSandboxToken
    */
@@ -3961,7 +3970,7 @@ export const OpenShell: GenService<{
     output: typeof IssueSandboxTokenResponseSchema;
   },
   /**
-   * Renews that token, with credentials for the named extension services.
+   * Renews that token, plus tokens for the named extension services.
    *
    * @generated from rpc openshell.v1.OpenShell.RefreshSandboxToken
    */

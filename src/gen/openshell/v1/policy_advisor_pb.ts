@@ -196,6 +196,9 @@ export const NetworkActivitySummarySchema: GenMessage<NetworkActivitySummary> = 
   messageDesc(file_openshell_v1_policy_advisor, 3);
 
 /**
+ * One proposed network rule for a sandbox; status "pending", "approved" or "rejected".
+ * hit_count grows as the same host, port and binary are denied again.
+ *
  * @generated from message openshell.v1.PolicyChunk
  */
 export type PolicyChunk = Message<"openshell.v1.PolicyChunk"> & {
@@ -560,6 +563,8 @@ export const RejectDraftChunkResponseSchema: GenMessage<RejectDraftChunkResponse
   messageDesc(file_openshell_v1_policy_advisor, 12);
 
 /**
+ * A chunk to approve together with the review token GetDraftPolicy returned for it.
+ *
  * @generated from message openshell.v1.DraftChunkApproval
  */
 export type DraftChunkApproval = Message<"openshell.v1.DraftChunkApproval"> & {

@@ -89,6 +89,8 @@ export const ProviderProfileImportItemSchema: GenMessage<ProviderProfileImportIt
   messageDesc(file_openshell_v1_provider_profiles, 2);
 
 /**
+ * A problem found in a profile, reported in the answer rather than as an error.
+ *
  * @generated from message openshell.v1.ProviderProfileDiagnostic
  */
 export type ProviderProfileDiagnostic = Message<"openshell.v1.ProviderProfileDiagnostic"> & {
@@ -643,6 +645,9 @@ export const DeleteProviderRefreshResponseSchema: GenMessage<DeleteProviderRefre
   messageDesc(file_openshell_v1_provider_profiles, 19);
 
 /**
+ * The definition of a provider type: its credential keys, the endpoints and binaries they
+ * are for, and how to discover them. source is "builtin" or "user".
+ *
  * @generated from message openshell.v1.ProviderProfile
  */
 export type ProviderProfile = Message<"openshell.v1.ProviderProfile"> & {

@@ -180,6 +180,8 @@ export const DeleteServiceResponseSchema: GenMessage<DeleteServiceResponse> = /*
   messageDesc(file_openshell_v1_services, 5);
 
 /**
+ * A sandbox HTTP port the gateway publishes; it lives as long as its sandbox.
+ *
  * @generated from message openshell.v1.ServiceEndpoint
  */
 export type ServiceEndpoint = Message<"openshell.v1.ServiceEndpoint"> & {

@@ -219,6 +219,8 @@ export const DeleteWorkspaceResponseSchema: GenMessage<DeleteWorkspaceResponse> 
   messageDesc(file_openshell_v1_workspaces, 9);
 
 /**
+ * A principal (OIDC subject) and its role in one workspace.
+ *
  * @generated from message openshell.v1.WorkspaceMember
  */
 export type WorkspaceMember = Message<"openshell.v1.WorkspaceMember"> & {
