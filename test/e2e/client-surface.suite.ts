@@ -92,14 +92,14 @@ export function describeClientSurface(makeTarget: () => Promise<E2eTarget>): voi
       // The sandbox may be ready for a moment before its main process exits; wait for the exit.
       await waitForPhase(sb, "error");
       expect(sb.info?.exitCode).toBe(3);
-      expect(sb.info?.reason).toBe("MainProcessExited");
+      expect(sb.info?.reason).toBe("MainProcessFailed");
       const started = performance.now();
       const err = await sb.ready({ timeoutMs: 60_000 }).catch((e: unknown) => e);
       expect(performance.now() - started).toBeLessThan(5_000);
       expect(err).toBeInstanceOf(SandboxFailedError);
       const failed = err as SandboxFailedError;
       expect(failed.phase).toBe("error");
-      expect(failed.reason).toBe("MainProcessExited");
+      expect(failed.reason).toBe("MainProcessFailed");
       expect(failed.exitCode).toBe(3);
       expect(failed.message).toContain(sb.name);
     });
@@ -136,8 +136,9 @@ export function describeClientSurface(makeTarget: () => Promise<E2eTarget>): voi
     });
 
     it("refuses to stop a sandbox that is not ready", async () => {
-      const sb = await sandbox("nostop", { command: ["sh", "-c", "exit 0"] });
-      await waitForPhase(sb, "error");
+      // A sandbox that failed to start (no exit code): a finished main process would make stop a no-op.
+      const sb = await sandbox("nostop", { image: target.failingImage });
+      await waitForPhase(sb, "error", 60_000);
       await expect(sb.stop()).rejects.toBeInstanceOf(FailedPreconditionError);
     });
 

@@ -2,7 +2,7 @@ import { clone } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type OpenShell, type SandboxSpec, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
 import { invalidArgument } from "../protocol/gateway-errors.js";
-import { checkLifecycleCall } from "../protocol/lifecycle-calls.js";
+import { checkLifecycleCall, stopIsNoOp } from "../protocol/lifecycle-calls.js";
 import { unknownProvider } from "../protocol/providers.js";
 import { sandboxByName } from "../protocol/sandbox-lookup.js";
 import { sandboxNameFor } from "../protocol/sandbox-name.js";
@@ -79,6 +79,9 @@ export function sandboxHandlers({
 
     async stopSandbox(req) {
       const sandbox = sandboxByName(sandboxes, req.name, req.workspace);
+      if (stopIsNoOp({ name: sandbox.name, phase: sandbox.phase, exitCode: sandbox.status.exitCode })) {
+        return { sandbox: sandbox.toProto() };
+      }
       checkLifecycleCall("stop", sandbox);
       await sandboxes.stop(sandbox);
       return { sandbox: sandbox.toProto() };

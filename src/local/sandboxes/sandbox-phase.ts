@@ -6,7 +6,7 @@ export type SandboxIntent = "run" | "stop" | "start" | "delete";
 
 export interface DerivedPhase {
   phase: SandboxPhase;
-  /** Machine-readable reason for the Ready condition (`MainProcessExited`, `ContainerMissing`, ...). */
+  /** Machine-readable reason for the Ready condition (`MainProcessFailed`, `ContainerMissing`, ...). */
   reason: string;
   message: string;
   /** Set when the main process has exited (128 + signal for signals). */
@@ -16,8 +16,8 @@ export interface DerivedPhase {
 /**
  * A sandbox's phase, from its container (undefined: the container is gone) and the last lifecycle
  * call. The runtime is the source of truth: nothing here is remembered, so a restarted gateway
- * derives the same phase from the same container. ERROR stays until an explicit lifecycle call,
- * because an exited container stays exited until then.
+ * derives the same phase from the same container. ERROR and COMPLETED stay until an explicit
+ * lifecycle call, because an exited container stays exited until then.
  */
 export function deriveSandboxPhase(
   container: ContainerInfo | undefined,
@@ -56,10 +56,19 @@ export function deriveSandboxPhase(
         return { phase: SandboxPhase.STARTING, reason: "Starting", message: "the container is starting" };
       }
       const exitCode = container.exitCode ?? -1;
+      // As upstream since PR #2884: an exit 0 completes the sandbox, any other code fails it.
+      if (exitCode === 0 && !container.oomKilled) {
+        return {
+          phase: SandboxPhase.COMPLETED,
+          reason: "MainProcessCompleted",
+          message: "the main process exited with code 0",
+          exitCode,
+        };
+      }
       const oom = container.oomKilled ? " after running out of memory (raise resources.limits.memory)" : "";
       return {
         phase: SandboxPhase.ERROR,
-        reason: "MainProcessExited",
+        reason: "MainProcessFailed",
         message: `the main process exited with code ${exitCode}${oom}`,
         exitCode,
       };

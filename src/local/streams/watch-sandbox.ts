@@ -14,6 +14,14 @@ import type { SandboxListener, WatchableSandbox } from "./watchable-sandbox.js";
 const DEFAULT_LOG_TAIL = 200;
 const DEFAULT_EVENT_TAIL = 50;
 
+/** The phases `stop_on_terminal` ends a WatchSandbox stream on. */
+const TERMINAL: ReadonlySet<SandboxPhase> = new Set([
+  SandboxPhase.READY,
+  SandboxPhase.COMPLETED,
+  SandboxPhase.STOPPED,
+  SandboxPhase.ERROR,
+]);
+
 /** One sandbox as a WatchSandbox stream follows it; each gateway keeps its logs its own way. */
 export interface WatchSource {
   sandbox: Pick<WatchableSandbox, "toProto" | "events" | "listeners">;
@@ -44,8 +52,10 @@ export async function* watchSandbox(
   // Snapshot and subscription happen in one tick, so no change falls between them.
   const snapshot = sandbox.toProto();
   push({ case: "sandbox", value: snapshot });
-  // Kept as the gateway does it: stop_on_terminal ends the stream on READY only (not ERROR).
-  const endsOn = (phase: SandboxPhase | undefined) => req.stopOnTerminal && phase === SandboxPhase.READY;
+  // As upstream's server since PR #2884: stop_on_terminal ends the stream on READY and on the phases
+  // a sandbox stays in until a lifecycle call (COMPLETED, STOPPED, ERROR).
+  const endsOn = (phase: SandboxPhase | undefined) =>
+    req.stopOnTerminal && phase !== undefined && TERMINAL.has(phase);
   if (endsOn(snapshot.status?.phase)) queue.end();
   if (req.followLogs) {
     for (const line of source.logTail(req.logTailLines || DEFAULT_LOG_TAIL, filter)) {
@@ -87,7 +97,7 @@ export async function* watchSandbox(
     unsubscribe();
     queue.end();
   };
-  // A stream that already ended (snapshot only, or READY with stop_on_terminal) subscribes to nothing.
+  // A stream that already ended (snapshot only, or a terminal phase with stop_on_terminal) subscribes to nothing.
   if (!queue.closed) {
     sandbox.listeners.add(listener);
     shutdown.addEventListener("abort", onShutdown);

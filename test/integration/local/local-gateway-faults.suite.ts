@@ -260,10 +260,10 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
         const now = await sb.refresh();
         return now.phase === "error" ? now : undefined;
       });
-      expect(info).toMatchObject({ reason: "MainProcessExited", exitCode: 137 });
+      expect(info).toMatchObject({ reason: "MainProcessFailed", exitCode: 137 });
       const failed = await sb.ready({ timeoutMs: 10_000 }).catch((e: unknown) => e);
       expect(failed).toBeInstanceOf(SandboxFailedError);
-      expect(failed).toMatchObject({ reason: "MainProcessExited", exitCode: 137 });
+      expect(failed).toMatchObject({ reason: "MainProcessFailed", exitCode: 137 });
       await expect(sb.exec(["true"])).rejects.toBeInstanceOf(FailedPreconditionError);
       await sb.delete();
       await sb.deleted({ timeoutMs: 10_000 });

@@ -72,8 +72,13 @@ describe("test gateway behaviour", () => {
 
     await client.createSandbox({ name: "exit3", spec: { command: ["sh", "-c", "exit 3"] } });
     const exit3 = await until("exit3", SandboxPhase.ERROR);
-    expect(exit3.status?.conditions[0]?.reason).toBe("MainProcessExited");
+    expect(exit3.status?.conditions[0]?.reason).toBe("MainProcessFailed");
     expect(exit3.status?.exitCode).toBe(3);
+
+    await client.createSandbox({ name: "exit0", spec: { command: ["sh", "-c", "exit 0"] } });
+    const exit0 = await until("exit0", SandboxPhase.COMPLETED);
+    expect(exit0.status?.conditions[0]?.reason).toBe("MainProcessCompleted");
+    expect(exit0.status?.exitCode).toBe(0);
 
     await client.createSandbox({ name: "term", spec: { command: ["sh", "-c", "kill -TERM $$"] } });
     expect((await until("term", SandboxPhase.ERROR)).status?.exitCode).toBe(143);
@@ -123,6 +128,32 @@ describe("test gateway behaviour", () => {
     }
     const err = await collect(client.execSandboxInteractive(noStart())).catch((e) => e);
     expect(ConnectError.from(err).code).toBe(Code.InvalidArgument);
+  });
+
+  it("ends a stop_on_terminal watch on COMPLETED, ERROR and STOPPED, as upstream since PR #2884", async () => {
+    await client.createSandbox({ name: "t-done", spec: { command: ["sh", "-c", "exit 0"] } });
+    await client.createSandbox({ name: "t-fail", spec: { command: ["sh", "-c", "exit 4"] } });
+    await ready("t-stop");
+    await client.stopSandbox({ name: "t-stop" });
+    const ends = [
+      ["t-done", SandboxPhase.COMPLETED],
+      ["t-fail", SandboxPhase.ERROR],
+      ["t-stop", SandboxPhase.STOPPED],
+    ] as const;
+    for (const [name, phase] of ends) {
+      await until(name, phase);
+      const id = (await client.getSandbox({ name })).sandbox?.metadata?.id ?? "";
+      // Without stop_on_terminal ending it, this watch would run until the signal gives up on it.
+      const events = await collect(
+        client.watchSandbox(
+          { id, followStatus: true, stopOnTerminal: true },
+          { signal: AbortSignal.timeout(5_000) },
+        ),
+      );
+      expect(
+        events.map((e) => (e.payload.case === "sandbox" ? e.payload.value.status?.phase : e.payload.case)),
+      ).toEqual([phase]);
+    }
   });
 
   it("ends a stop_on_terminal watch on READY and a watch silently on delete", async () => {

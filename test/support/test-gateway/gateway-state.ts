@@ -37,6 +37,13 @@ export class GatewayState {
   /** Last terminal size of each interactive exec, by sandbox id (start frame, then resizes). */
   readonly terminalSizes = new Map<string, TerminalSize>();
   lastTerminalSize: TerminalSize | undefined;
+  /**
+   * Act as a gateway from before upstream PR #2884: an exit 0 of the main process is ERROR with exit
+   * code 0 (reason `MainProcessExited`), never COMPLETED.
+   */
+  legacyMainProcessExit = false;
+  /** `no_login_shell` of every ExecSandbox / interactive start, in order (the last 100). */
+  readonly execLoginShells: boolean[] = [];
   lastCall: RecordedCall | undefined;
   readonly calls: RecordedCall[] = [];
   /** Aborted on close and crash: long-lived streams listen to it so none outlives the gateway. */

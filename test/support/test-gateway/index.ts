@@ -43,6 +43,11 @@ export interface TestGatewayOptions {
   auth?: GatewayAuth;
   /** Sign with this CA instead of a fresh one (e.g. two gateways one client trusts). */
   certificateAuthority?: CertificateAuthority;
+  /**
+   * Behave as a gateway from before upstream PR #2884 (SANDBOX_PHASE_COMPLETED): a main process
+   * that exits 0 leaves the sandbox ERROR with exit code 0 and reason `MainProcessExited`.
+   */
+  legacyMainProcessExit?: boolean;
 }
 
 export interface TestGateway {
@@ -105,6 +110,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   ]);
 
   const state = new GatewayState();
+  state.legacyMainProcessExit = options.legacyMainProcessExit ?? false;
   let endpointUrl = new URL("http://127.0.0.1:0");
   const handler = connectNodeAdapter({
     grpc: true,

@@ -74,7 +74,7 @@ function spawnMain(state: GatewayState, record: SandboxRecord): void {
       return;
     }
     record.exitCode = exitCode;
-    record.transition(SandboxPhase.ERROR, "False", "MainProcessExited", detail);
+    mainProcessExited(state, record, exitCode, detail);
   };
   child.once("exit", (code, signal) => {
     const exitCode = exitCodeOf(code, signal);
@@ -82,6 +82,21 @@ function spawnMain(state: GatewayState, record: SandboxRecord): void {
   });
   // A command that cannot start at all (ENOENT, EACCES) fails the sandbox like a shell would: 127.
   child.once("error", (err) => onExit(127, `main process could not start: ${err.message}`));
+}
+
+/**
+ * What a gateway reports when the main process exits: since upstream PR #2884 COMPLETED for exit 0
+ * and ERROR (`MainProcessFailed`) otherwise; an older gateway (`state.legacyMainProcessExit`) ERROR
+ * with reason `MainProcessExited` for any code, 0 included.
+ */
+function mainProcessExited(state: GatewayState, record: SandboxRecord, exitCode: number, detail: string) {
+  if (state.legacyMainProcessExit) {
+    record.transition(SandboxPhase.ERROR, "False", "MainProcessExited", detail);
+  } else if (exitCode === 0) {
+    record.transition(SandboxPhase.COMPLETED, "False", "MainProcessCompleted", detail);
+  } else {
+    record.transition(SandboxPhase.ERROR, "False", "MainProcessFailed", detail);
+  }
 }
 
 export function stop(state: GatewayState, record: SandboxRecord): void {

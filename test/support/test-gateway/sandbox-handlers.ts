@@ -8,7 +8,7 @@ import {
   SandboxPhase,
   SandboxSpecSchema,
 } from "../../../src/gen/openshell/v1/openshell_pb.js";
-import { checkLifecycleCall } from "../../../src/local/protocol/lifecycle-calls.js";
+import { checkLifecycleCall, stopIsNoOp } from "../../../src/local/protocol/lifecycle-calls.js";
 import { unknownProvider } from "../../../src/local/protocol/providers.js";
 import { sandboxNameFor } from "../../../src/local/protocol/sandbox-name.js";
 import {
@@ -88,6 +88,7 @@ export function sandboxHandlers(state: GatewayState): Handlers {
 
     async stopSandbox(req) {
       const record = state.sandboxByName(req.name, req.workspace);
+      if (!state.legacyMainProcessExit && stopIsNoOp(record)) return { sandbox: record.toProto() };
       checkLifecycleCall("stop", record);
       stop(state, record);
       return { sandbox: record.toProto() };

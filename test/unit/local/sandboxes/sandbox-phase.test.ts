@@ -31,11 +31,16 @@ describe("deriveSandboxPhase", () => {
     });
   });
 
-  it("is ERROR with MainProcessExited and the exit code when the main process exits, whatever the code", () => {
+  it("is COMPLETED when the main process exits 0 and ERROR MainProcessFailed with any other code", () => {
     expect(deriveSandboxPhase(container("exited", { exitCode: 0 }), "run")).toMatchObject({
-      phase: SandboxPhase.ERROR,
-      reason: "MainProcessExited",
+      phase: SandboxPhase.COMPLETED,
+      reason: "MainProcessCompleted",
       exitCode: 0,
+    });
+    expect(deriveSandboxPhase(container("exited", { exitCode: 3 }), "run")).toMatchObject({
+      phase: SandboxPhase.ERROR,
+      reason: "MainProcessFailed",
+      exitCode: 3,
     });
     const killed = deriveSandboxPhase(container("exited", { exitCode: 137, oomKilled: true }), "run");
     expect(killed).toMatchObject({ phase: SandboxPhase.ERROR, exitCode: 137 });
