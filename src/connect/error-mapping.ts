@@ -174,6 +174,10 @@ export function toOpenShellError(err: unknown, context: ErrorContext): OpenShell
     case Code.Canceled:
       return new CanceledError(`${context.operation}: canceled: ${detail}`, options);
     case Code.Unimplemented:
+      // Local mode says itself why and what to use instead; only a real gateway may be too old.
+      if (/not available in local mode/.test(detail)) {
+        return new ProtocolError(`${context.operation}: ${detail}`, options);
+      }
       return new ProtocolError(
         `${context.operation}: the gateway does not implement this call (${detail}); it may be older than this SDK expects`,
         options,

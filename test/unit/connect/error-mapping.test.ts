@@ -50,6 +50,23 @@ describe("toOpenShellError", () => {
     expect(err.message).toContain("sandbox demo is gone");
   });
 
+  it("on UNIMPLEMENTED from local mode, passes on what it says to use instead and does not blame an old gateway", () => {
+    const local = toOpenShellError(
+      new ConnectError(
+        "openshell.v1.OpenShell/CreateWorkspace is not available in local mode (OpenShell.local()): use OpenShell.connect()",
+        Code.Unimplemented,
+      ),
+      context,
+    );
+    expect(local).toBeInstanceOf(ProtocolError);
+    expect(local.message).toContain(
+      "not available in local mode (OpenShell.local()): use OpenShell.connect()",
+    );
+    expect(local.message).not.toMatch(/older than this SDK/);
+    const old = toOpenShellError(new ConnectError("unknown method", Code.Unimplemented), context);
+    expect(old.message).toMatch(/older than this SDK expects/);
+  });
+
   it("says what to do on UNAVAILABLE and names the endpoint", () => {
     const err = toOpenShellError(new ConnectError("connection refused", Code.Unavailable), context);
     expect(err.message).toContain("https://gw:17670");
