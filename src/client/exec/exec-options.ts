@@ -14,6 +14,13 @@ export interface ExecOptions {
   /** Terminal size with `tty` (default 80x24). */
   cols?: number;
   rows?: number;
+  /**
+   * Run the command through a plain `bash -c` instead of the gateway's default login shell
+   * (`bash -lc`, which sources /etc/profile and ~/.profile first): the environment and output are
+   * then exactly what the image and `env` give, for predictable automation. Default false. Gateways
+   * older than this field always use the login shell.
+   */
+  noLoginShell?: boolean;
   /** Cancels the command's stream. The gateway stops the command. */
   signal?: AbortSignal;
   /** Deadline to reach the gateway. */
@@ -53,6 +60,7 @@ export const execOptionsSchema = z
     cols: dimension,
     rows: dimension,
     stdin: stdinDataSchema.optional(),
+    noLoginShell: z.boolean().optional(),
     signal: z.instanceof(AbortSignal).optional(),
     handshakeTimeoutMs: z.number().int().positive().optional(),
   })

@@ -35,6 +35,7 @@ export function buildExecRequest(
     tty: o.tty ?? false,
     cols: o.cols ?? 0,
     rows: o.rows ?? 0,
+    noLoginShell: o.noLoginShell ?? false,
   });
 }
 

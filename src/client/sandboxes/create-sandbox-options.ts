@@ -30,7 +30,8 @@ export interface CreateSandboxOptions {
   image?: string;
   /**
    * The main process. Omitted: an interactive login shell (`/bin/bash -l` with a TTY) on a real
-   * gateway. When it exits the sandbox goes to phase `error` with reason `MainProcessExited`.
+   * gateway. When it exits 0 the sandbox goes to phase `completed`, with any other code to `error`
+   * (older gateways: `error` for every code, 0 included); `sb.wait()` returns the exit code.
    */
   command?: string[];
   /** Give the main process a TTY. */

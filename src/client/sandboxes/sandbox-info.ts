@@ -57,7 +57,10 @@ export interface SandboxInfo {
   command: string[];
   /** Exit code of the main process once it exited (128 + signal for signals). */
   exitCode: number | undefined;
-  /** Why the sandbox is not ready, from its Ready condition (`MainProcessExited`, ...). */
+  /**
+   * Why the sandbox is not ready, from its Ready condition (`MainProcessCompleted`,
+   * `MainProcessFailed`, on older gateways `MainProcessExited`, `ImagePullBackOff`, ...).
+   */
   reason: string | undefined;
   /** Human-readable detail of `reason`. */
   message: string | undefined;

@@ -9,6 +9,7 @@ import type { ForwardRegistry } from "./port-forward.js";
 import { Sandbox } from "./sandbox.js";
 import { type SandboxEvent, toSandboxEvent } from "./sandbox-events.js";
 import { type SandboxInfo, toSandboxInfo } from "./sandbox-info.js";
+import { type ResultWaitOptions, type SandboxResult, waitForResult } from "./sandbox-result.js";
 import { type WaitOptions, waitForDeleted, waitForReady } from "./wait-for-phase.js";
 import { waitOptionsSchema } from "./wait-options.js";
 import { watchOptionsSchema } from "./watch-options.js";
@@ -216,12 +217,22 @@ export class SandboxService {
 
   /**
    * Waits until the sandbox is `ready`. Fails fast with SandboxFailedError (phase, reason, exit code)
-   * when it reaches `error` or disappears, and with TimeoutError after `timeoutMs` (default 5 min).
+   * when it reaches `error` or `completed` or disappears, and with TimeoutError after `timeoutMs` (default 5 min).
    */
   async ready(name: string, options: WaitOptions = {}): Promise<SandboxInfo> {
     const sandboxName = this.checkName(name);
     validate(waitOptionsSchema, options, "wait options");
     return waitForReady(this, sandboxName, await this.resolveId(sandboxName, options), options);
+  }
+
+  /**
+   * Waits until the main process of the sandbox named `name` has finished and returns its exit code,
+   * phase (`completed` for 0, `error` otherwise) and reason. See {@link Sandbox.wait}.
+   */
+  async wait(name: string, options: ResultWaitOptions = {}): Promise<SandboxResult> {
+    const sandboxName = this.checkName(name);
+    validate(waitOptionsSchema, options, "wait options");
+    return waitForResult(this, sandboxName, await this.resolveId(sandboxName, options), options);
   }
 
   /** Waits until the sandbox is gone. Returns at once when it does not exist. */

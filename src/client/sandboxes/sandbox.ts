@@ -10,6 +10,7 @@ import { type ForwardOptions, openPortForward, type PortForward } from "./port-f
 import type { SandboxEvent, SandboxLogLine } from "./sandbox-events.js";
 import type { SandboxInfo } from "./sandbox-info.js";
 import { type FollowLogsOptions, followLogs, type ReadLogsOptions, readLogs } from "./sandbox-logs.js";
+import { type ResultWaitOptions, type SandboxResult, waitForResult } from "./sandbox-result.js";
 import type { SandboxService, WatchSandboxOptions } from "./sandbox-service.js";
 import { type WaitOptions, waitForReady } from "./wait-for-phase.js";
 import { waitOptionsSchema } from "./wait-options.js";
@@ -56,7 +57,8 @@ export class Sandbox implements AsyncDisposable {
 
   /**
    * Waits until the sandbox is ready. @throws SandboxFailedError with phase, reason and exit code when
-   * it fails first; TimeoutError after `timeoutMs` (default 5 min).
+   * it fails first, or with phase `completed` when its main process already finished (exit code 0);
+   * TimeoutError after `timeoutMs` (default 5 min).
    */
   async ready(options: Omit<WaitOptions, "workspace"> = {}): Promise<SandboxInfo> {
     validate(waitOptionsSchema, options, "wait options");
@@ -65,6 +67,27 @@ export class Sandbox implements AsyncDisposable {
       workspace: this.workspace,
     });
     return this.info;
+  }
+
+  /**
+   * Waits until the sandbox's main process (its `command`) has finished, for sandboxes that run a
+   * job to completion, and returns how it ended. Any exit is a result, not an error: exit code 0 is
+   * phase `completed`, any other code phase `error` (`result.exitCode` says which). Older gateways
+   * that report an exit 0 as ERROR give `completed` too.
+   *
+   * @throws SandboxFailedError when the sandbox fails without its main process exiting (image not
+   *   found, container removed: no exit code), is stopped, or is deleted while waited on.
+   * @throws TimeoutError after `timeoutMs` (default: no limit); the sandbox keeps running.
+   * @throws CanceledError when `signal` aborts.
+   */
+  async wait(options: Omit<ResultWaitOptions, "workspace"> = {}): Promise<SandboxResult> {
+    validate(waitOptionsSchema, options, "wait options");
+    const result = await waitForResult(this.service, this.name, await this.id(), {
+      ...options,
+      workspace: this.workspace,
+    });
+    this.info = result.sandbox;
+    return result;
   }
 
   /** Waits until the sandbox is gone. */

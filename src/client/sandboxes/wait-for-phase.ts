@@ -2,9 +2,10 @@ import { SandboxFailedError } from "../../errors.js";
 import { withWaitDeadline } from "../internal/wait-deadline.js";
 import type { WorkspaceOptions } from "../request-options.js";
 import type { SandboxInfo } from "./sandbox-info.js";
+import { mainProcessResult } from "./sandbox-result.js";
 import type { SandboxService } from "./sandbox-service.js";
 
-/** Options of `ready()` and `deleted()`. */
+/** Options of `ready()`, `deleted()` and (with no default deadline) `wait()`. */
 export interface WaitOptions extends WorkspaceOptions {
   /** Give up after this long with TimeoutError. Default 5 minutes. */
   timeoutMs?: number;
@@ -14,8 +15,10 @@ export interface WaitOptions extends WorkspaceOptions {
 const defaultWaitMs = 5 * 60_000;
 
 /**
- * Follows WatchSandbox until READY. The gateway's own `stop_on_terminal` ends only on READY and a
- * deleted sandbox ends the stream silently, so ERROR and a silent end are judged here.
+ * Follows WatchSandbox until READY. An older gateway's `stop_on_terminal` ends only on READY and a
+ * deleted sandbox ends the stream silently, so ERROR, COMPLETED and a silent end are judged here.
+ * A sandbox whose main process has finished (COMPLETED, or an older gateway's ERROR with exit code
+ * 0) is not ready either: it fails as `completed` with its exit code.
  */
 export async function waitForReady(
   service: SandboxService,
@@ -33,6 +36,19 @@ export async function waitForReady(
         const info = event.sandbox;
         last = info;
         if (info.phase === "ready") return info;
+        const finished = mainProcessResult(info);
+        if (finished) {
+          throw new SandboxFailedError({
+            sandboxName: name,
+            phase: finished.phase,
+            reason: finished.reason,
+            detail:
+              finished.phase === "completed"
+                ? "its main process already finished, so it will not be ready; use wait() for a command that runs to completion"
+                : info.message,
+            exitCode: finished.exitCode,
+          });
+        }
         if (info.phase === "error" || info.phase === "deleting") {
           throw new SandboxFailedError({
             sandboxName: name,

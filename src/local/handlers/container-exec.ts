@@ -29,6 +29,8 @@ export interface ExecRequest {
   environment: Record<string, string>;
   timeoutSeconds: number;
   tty: boolean;
+  /** ExecSandboxRequest.no_login_shell: run through a plain shell, not a login shell. */
+  noLoginShell: boolean;
   /**
    * Attach stdin. Only when there is input: without it the command reads end of file at once, and
    * the engines answer a stdin-less exec's end faster (no half-open input to settle).
@@ -86,7 +88,7 @@ export async function startContainerExec(
   let process: ExecProcess;
   try {
     process = await runtime.exec(containerId, {
-      command: execArgv(req.command),
+      command: execArgv(req.command, { loginShell: !req.noLoginShell }),
       env: req.environment,
       ...(req.workdir === "" ? {} : { workdir: req.workdir }),
       tty: req.tty,

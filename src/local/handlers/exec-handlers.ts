@@ -25,6 +25,7 @@ export function execHandlers(runtime: ContainerRuntime, sandboxes: SandboxManage
           environment: req.environment,
           timeoutSeconds: req.timeoutSeconds,
           tty: req.tty,
+          noLoginShell: req.noLoginShell,
           stdin: req.stdin.length > 0,
           ...(req.tty
             ? { size: { columns: req.cols || DEFAULT_SIZE.columns, rows: req.rows || DEFAULT_SIZE.rows } }
@@ -54,6 +55,7 @@ export function execHandlers(runtime: ContainerRuntime, sandboxes: SandboxManage
           environment: start.environment,
           timeoutSeconds: start.timeoutSeconds,
           tty: start.tty,
+          noLoginShell: start.noLoginShell,
           stdin: true,
           size: { columns: start.cols || DEFAULT_SIZE.columns, rows: start.rows || DEFAULT_SIZE.rows },
         },

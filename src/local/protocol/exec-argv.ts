@@ -19,8 +19,12 @@ const EXEC_SCRIPT = 'exec "$@"';
  * answer instead, each its own way (Docker: exit 126 and its "OCI runtime exec failed" text on
  * stdout for both). Going through `/bin/sh -c 'exec "$@"'` gives those shell answers on every
  * engine while running the command itself exactly as given.
+ *
+ * Upstream's shell is a login shell (`bash -lc`: /etc/profile and ~/.profile are read first) unless
+ * the request sets `no_login_shell` (`bash -c`). Local mode does the same with `sh -l`, which
+ * busybox ash, dash and bash all take; bash is not required, since many sandbox images lack it.
  */
-export function execArgv(command: readonly string[]): string[] {
+export function execArgv(command: readonly string[], options: { loginShell: boolean }): string[] {
   // "$0" of the script: what the shell's messages start with ("sh: exec: ...").
-  return [EXEC_SHELL, "-c", EXEC_SCRIPT, "sh", ...command];
+  return [EXEC_SHELL, ...(options.loginShell ? ["-l"] : []), "-c", EXEC_SCRIPT, "sh", ...command];
 }

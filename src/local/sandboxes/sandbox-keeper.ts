@@ -147,16 +147,26 @@ export class SandboxKeeper {
     if (status.phase === SandboxPhase.READY) this.followLogs(sandbox);
   }
 
-  /** One log pump per sandbox while its container runs; it resumes after the last stored line. */
+  /**
+   * One log pump per sandbox while its container runs; it resumes after the last stored line. A
+   * container started again while the previous run's pump was still draining (a quick job started
+   * again, a quick stop and start) gets a pump once that one ends, or the new run's lines were lost.
+   */
   followLogs(sandbox: LiveSandbox): void {
     const containerId = sandbox.record.containerId;
     if (!containerId || this.pumps.has(sandbox.id) || this.closing.signal.aborted) return;
+    const runStartedMs = sandbox.container?.startedAt?.getTime();
     const pump = pumpContainerLogs(this.runtime, this.store, sandbox, containerId, this.closing.signal)
       .catch(() => undefined)
       .finally(() => {
         this.pumps.delete(sandbox.id);
-        if (!this.closing.signal.aborted && this.sandboxes.has(sandbox.id))
-          void this.refresh(sandbox).catch(() => undefined);
+        if (this.closing.signal.aborted || !this.sandboxes.has(sandbox.id)) return;
+        void this.refresh(sandbox)
+          .then(() => {
+            const startedMs = sandbox.container?.startedAt?.getTime();
+            if (startedMs !== undefined && startedMs !== runStartedMs) this.followLogs(sandbox);
+          })
+          .catch(() => undefined);
       });
     this.pumps.set(sandbox.id, pump);
   }

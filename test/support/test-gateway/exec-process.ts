@@ -30,6 +30,18 @@ function workdirOf(record: SandboxRecord, workdir: string): string {
 }
 
 /**
+ * Upstream runs an exec through a login shell (`bash -lc`, startup files read first) unless
+ * `no_login_shell`. A test-gateway sandbox's startup file is `.profile` in its folder, read by
+ * `/bin/sh` before the command; without one the command runs directly, as it always has here (so
+ * a missing program still fails the way this gateway reports it).
+ */
+function loginShellCommand(record: SandboxRecord, req: ExecSandboxRequest): string[] {
+  const profile = join(record.dir, ".profile");
+  if (req.noLoginShell || !existsSync(profile)) return req.command;
+  return ["/bin/sh", "-c", '. "$1"; shift; exec "$@"', "sh", profile, ...req.command];
+}
+
+/**
  * Runs one exec command as a real host process and turns its output into ExecSandboxEvents: chunks
  * as they come, then exactly one exit event once both pipes are drained.
  */
@@ -42,7 +54,9 @@ export function startExec(
 ): RunningExec {
   checkExecCommand(req.command, req.environment);
   const cwd = workdirOf(record, req.workdir);
-  const child = spawnGroup(req.command, {
+  state.execLoginShells.push(!req.noLoginShell);
+  if (state.execLoginShells.length > 100) state.execLoginShells.shift();
+  const child = spawnGroup(loginShellCommand(record, req), {
     cwd,
     env: { ...sandboxEnvironment(record), ...extraEnv, ...req.environment },
     stdio: ["pipe", "pipe", "pipe"],
