@@ -38,6 +38,8 @@ export type {
   WatchSandboxOptions,
 } from "./client/sandboxes/sandbox-service.js";
 export type { WaitOptions } from "./client/sandboxes/wait-for-phase.js";
+export * from "./client/services/index.js";
+export * from "./client/workspaces/index.js";
 export type { ConnectOptions, TlsOptions } from "./connect/connect-options.js";
 export type { RetryOptions } from "./connect/retry-interceptor.js";
 export type { StreamTimeouts } from "./connect/stream-timeouts.js";

@@ -16,6 +16,8 @@ import { ProviderService } from "./providers/provider-service.js";
 import { type RawClients, rawClients } from "./raw-clients.js";
 import type { RequestOptions } from "./request-options.js";
 import { SandboxService } from "./sandboxes/sandbox-service.js";
+import { ServiceEndpointService } from "./services/service-endpoint-service.js";
+import { WorkspaceService } from "./workspaces/workspace-service.js";
 
 /** Options of {@link OpenShell.connect}: where the gateway is, plus timeouts and retries. */
 export interface OpenShellOptions extends ConnectOptions {
@@ -47,7 +49,7 @@ const statusNames: Record<ServiceStatus, GatewayHealth["status"]> = {
 
 /**
  * A client of one OpenShell gateway. Services are properties: `sandboxes`, `policy`, `providers`,
- * `inference`, and `raw` for the generated clients of everything not wrapped yet.
+ * `inference`, `services`, `workspaces`, and `raw` for the generated clients of everything not wrapped yet.
  *
  * ```ts
  * await using os = await OpenShell.connect();
@@ -61,6 +63,10 @@ export class OpenShell implements AsyncDisposable {
   readonly policy: PolicyService;
   readonly providers: ProviderService;
   readonly inference: InferenceService;
+  /** Sandbox ports published to browsers through the gateway. Not available in local mode. */
+  readonly services: ServiceEndpointService;
+  /** Workspaces, their members, and who you are to the gateway. Not available in local mode. */
+  readonly workspaces: WorkspaceService;
   /** Generated Connect clients over the same connection, auth and retries. */
   readonly raw: RawClients;
   /** The gateway this client talks to. */
@@ -108,6 +114,8 @@ export class OpenShell implements AsyncDisposable {
     this.policy = new PolicyService(this.calls, this.sandboxes);
     this.providers = new ProviderService(this.calls);
     this.inference = new InferenceService(this.calls);
+    this.services = new ServiceEndpointService(this.calls);
+    this.workspaces = new WorkspaceService(this.calls);
     this.raw = rawClients(transport);
   }
 

@@ -28,8 +28,10 @@ import { inferenceHandlers } from "./inference-handlers.js";
 import { policyHandlers } from "./policy-handlers.js";
 import { providerHandlers } from "./provider-handlers.js";
 import { sandboxHandlers } from "./sandbox-handlers.js";
+import { serviceHandlers } from "./services-handlers.js";
 import { alertFor, tlsCipherSuite } from "./tls-alerts.js";
 import { watchHandlers } from "./watch-handlers.js";
+import { workspaceHandlers } from "./workspace-handlers.js";
 
 export type { GatewayAuth } from "./auth-interceptor.js";
 export { testGatewayVersion } from "./gateway-info-handlers.js";
@@ -112,6 +114,11 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const state = new GatewayState();
   state.legacyMainProcessExit = options.legacyMainProcessExit ?? false;
   let endpointUrl = new URL("http://127.0.0.1:0");
+  const services = serviceHandlers(state, () => endpointUrl);
+  // Without OIDC the caller is who its client certificate says (mTLS), or a local developer (h2c).
+  const caller = tls
+    ? { subject: "openshell-test-client", identityProvider: "mtls" }
+    : { subject: "local-dev", identityProvider: "local_dev" };
   const handler = connectNodeAdapter({
     grpc: true,
     grpcWeb: true,
@@ -130,6 +137,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         ),
         ...providerHandlers(state),
         ...policyHandlers(state),
+        ...services.handlers,
+        ...workspaceHandlers(state, caller, services.countIn),
       });
       router.service(Inference, inferenceHandlers(state));
     }),
