@@ -32,6 +32,7 @@ export type {
 } from "./client/sandboxes/sandbox-events.js";
 export type { SandboxConditionInfo, SandboxInfo, SandboxPhase } from "./client/sandboxes/sandbox-info.js";
 export type { FollowLogsOptions, LogFilter, ReadLogsOptions } from "./client/sandboxes/sandbox-logs.js";
+export type { ResultWaitOptions, SandboxResult } from "./client/sandboxes/sandbox-result.js";
 export type {
   ListSandboxesOptions,
   SandboxService,
