@@ -58,7 +58,10 @@ export class ServiceEndpointService {
     return toServiceEndpointInfo(res, "GetService");
   }
 
-  /** One page of endpoints of the workspace (or of one sandbox, or of every workspace). */
+  /**
+   * One page of endpoints of the workspace (or of one sandbox, or of every workspace). Use
+   * {@link listAll} to walk every page.
+   */
   async list(options: ListServicesOptions = {}): Promise<ServiceEndpointInfo[]> {
     const o = validate(listServicesSchema, options, "list options");
     const res = await this.calls.unary("list services", options, (co) =>
@@ -74,6 +77,18 @@ export class ServiceEndpointService {
       ),
     );
     return res.services.map((s) => toServiceEndpointInfo(s, "ListServices"));
+  }
+
+  /** Every matching endpoint, fetching pages of `limit` (default 100) as you iterate. */
+  async *listAll(
+    options: Omit<ListServicesOptions, "offset"> = {},
+  ): AsyncGenerator<ServiceEndpointInfo, void, undefined> {
+    const limit = options.limit || 100;
+    for (let offset = 0; ; offset += limit) {
+      const page = await this.list({ ...options, limit, offset });
+      yield* page;
+      if (page.length < limit) return;
+    }
   }
 
   /** Stops publishing an endpoint. Resolves `false` when it did not exist. */

@@ -64,7 +64,10 @@ export class WorkspaceService {
     return toWorkspaceInfo(res.workspace, "GetWorkspace");
   }
 
-  /** One page of the workspaces you can see (a platform admin sees all of them). */
+  /**
+   * One page of the workspaces you can see (a platform admin sees all of them). Use {@link listAll}
+   * to walk every page.
+   */
   async list(options: ListWorkspacesOptions = {}): Promise<WorkspaceInfo[]> {
     const o = validate(listWorkspacesSchema, options, "list options");
     const labelSelector = Object.entries(o.labels ?? {})
@@ -74,6 +77,18 @@ export class WorkspaceService {
       this.calls.openshell.listWorkspaces({ limit: o.limit ?? 0, offset: o.offset ?? 0, labelSelector }, co),
     );
     return res.workspaces.map((w) => toWorkspaceInfo(w, "ListWorkspaces"));
+  }
+
+  /** Every workspace you can see, fetching pages of `limit` (default 100) as you iterate. */
+  async *listAll(
+    options: Omit<ListWorkspacesOptions, "offset"> = {},
+  ): AsyncGenerator<WorkspaceInfo, void, undefined> {
+    const limit = options.limit || 100;
+    for (let offset = 0; ; offset += limit) {
+      const page = await this.list({ ...options, limit, offset });
+      yield* page;
+      if (page.length < limit) return;
+    }
   }
 
   /**

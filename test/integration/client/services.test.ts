@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidArgumentError, NotFoundError, OpenShell } from "../../../src/index.js";
+import { CanceledError, InvalidArgumentError, NotFoundError, OpenShell } from "../../../src/index.js";
 import { startTestGateway, type TestGateway } from "../../support/test-gateway/index.js";
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -77,6 +77,9 @@ describe("os.services", () => {
     expect([...first, ...rest].map((s) => s.url)).toEqual(all.map((s) => s.url));
     expect(first).toHaveLength(2);
     expect(await os.services.list({ workspace: "other" })).toEqual([]);
+    const walked: string[] = [];
+    for await (const svc of os.services.listAll({ limit: 3 })) walked.push(svc.url);
+    expect(walked).toEqual(all.map((s) => s.url));
   });
 
   it("delete resolves true once, then false", async () => {
@@ -92,6 +95,16 @@ describe("os.services", () => {
     await os.sandboxes.delete("brief");
     await os.sandboxes.deleted("brief", { timeoutMs: 10_000 });
     expect(await os.services.list({ sandbox: "brief" })).toEqual([]);
+  });
+
+  it("an aborted signal rejects with CanceledError without a request", async () => {
+    const before = gateway.state.calls.length;
+    const signal = AbortSignal.abort();
+    expect(await rejection(os.services.list({ signal }))).toBeInstanceOf(CanceledError);
+    expect(await rejection(os.services.expose({ sandbox: "web", port: 80 }, { signal }))).toBeInstanceOf(
+      CanceledError,
+    );
+    expect(gateway.state.calls.length).toBe(before);
   });
 
   it("rejects bad inputs naming the field, before any request", async () => {

@@ -90,6 +90,10 @@ describe("os.workspaces", () => {
     const rest = await os.workspaces.list({ limit: 2, offset: 2 });
     expect(first).toHaveLength(2);
     expect([...first, ...rest].map((w) => w.name)).toEqual(all.map((w) => w.name).slice(0, 4));
+    const walked: string[] = [];
+    for await (const w of os.workspaces.listAll({ limit: 2 })) walked.push(w.name);
+    expect(walked).toEqual(all.map((w) => w.name));
+    expect(walked.length).toBeGreaterThan(2);
   });
 
   it("members: add with a role, duplicate, list with paging, remove", async () => {
