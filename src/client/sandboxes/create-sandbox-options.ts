@@ -26,6 +26,13 @@ export interface ResourceQuantities {
 export interface CreateSandboxOptions {
   /** DNS-1123 label, at most 19 characters. Omitted: the gateway picks one. */
   name?: string;
+  /**
+   * Create from the stored workload template of this name (`os.templates`). The template owns the
+   * image, environment, resources, GPUs and driver settings: with a template, only `policy` and
+   * `providers` (and the object's name, labels and annotations) may be given; the gateway refuses
+   * the rest, so the SDK does too. `command` and `tty` are sent, but a gateway may ignore them.
+   */
+  template?: string;
   /** Container image. Omitted: the gateway's default image. */
   image?: string;
   /**
@@ -70,9 +77,23 @@ const quantity = z
   );
 const quantities = z.object({ cpu: quantity.optional(), memory: quantity.optional() }).strict();
 
+/** SEMANTICS §3: with workload_template_name the gateway refuses these (INVALID_ARGUMENT). */
+const templateOwned = [
+  "image",
+  "env",
+  "resources",
+  "gpus",
+  "logLevel",
+  "runtimeClassName",
+  "userNamespaces",
+  "containerLabels",
+  "driverConfig",
+] as const;
+
 const createSandboxSchema = z
   .object({
     name: sandboxNameSchema.optional(),
+    template: sandboxNameSchema.optional(),
     image: z.string().max(4096).optional(),
     command: z
       .array(z.string().refine((arg) => !arg.includes("\0"), "must not contain NUL"))
@@ -98,7 +119,19 @@ const createSandboxSchema = z
     driverConfig: jsonObjectSchema.optional(),
     workspace: workspaceSchema,
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.template === undefined) return;
+    for (const field of templateOwned) {
+      if (o[field] !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [field],
+          message: `cannot be given with template "${o.template}": the template sets the image, environment, resources and driver settings; remove ${field} or change the template (a sandbox from a template may add only policy and providers)`,
+        });
+      }
+    }
+  });
 
 /** SEMANTICS: a policy may be at most 256 KiB on the wire. */
 const maxPolicyBytes = 256 * 1024;
@@ -127,6 +160,7 @@ export function buildCreateSandboxRequest(
     labels: o.labels ?? {},
     annotations: o.annotations ?? {},
     workspace: o.workspace ?? defaultWorkspace,
+    workloadTemplateName: o.template ?? "",
     spec: {
       logLevel: o.logLevel ?? "",
       environment: o.env ?? {},
@@ -135,15 +169,19 @@ export function buildCreateSandboxRequest(
       providers: o.providers ?? [],
       policy,
       resourceRequirements: o.gpus !== undefined ? { gpu: { count: o.gpus } } : undefined,
-      template: {
-        image: o.image ?? "",
-        runtimeClassName: o.runtimeClassName ?? "",
-        labels: o.containerLabels ?? {},
-        userNamespaces: o.userNamespaces,
-        // protobuf-es represents Struct as plain JSON: {"requests":{"cpu":"500m"},"limits":{...}}.
-        resources: o.resources as JsonObject | undefined,
-        driverConfig: o.driverConfig as JsonObject | undefined,
-      },
+      // With a workload template the gateway refuses any inline template, even an empty one.
+      template:
+        o.template !== undefined
+          ? undefined
+          : {
+              image: o.image ?? "",
+              runtimeClassName: o.runtimeClassName ?? "",
+              labels: o.containerLabels ?? {},
+              userNamespaces: o.userNamespaces,
+              // protobuf-es represents Struct as plain JSON: {"requests":{"cpu":"500m"},"limits":{...}}.
+              resources: o.resources as JsonObject | undefined,
+              driverConfig: o.driverConfig as JsonObject | undefined,
+            },
     },
   });
 }

@@ -67,6 +67,13 @@ export interface SandboxInfo {
   conditions: SandboxConditionInfo[];
   /** Version of the policy the sandbox currently runs. */
   currentPolicyVersion: number;
+  /**
+   * The workload template the sandbox was created from (`sandboxes.create({ template })`) and the
+   * template's `resourceVersion` at that moment, as the gateway records it (a string); undefined for
+   * a sandbox created without one. The sandbox keeps what the template said then, even if the
+   * template is deleted later.
+   */
+  template?: { name: string; resourceVersion: string } | undefined;
   /** The message as received, for fields the SDK does not surface yet. */
   raw: SandboxMessage;
 }
@@ -93,6 +100,10 @@ export function toSandboxInfo(message: SandboxMessage): SandboxInfo {
     message: notReady?.message || undefined,
     conditions,
     currentPolicyVersion: status?.currentPolicyVersion ?? 0,
+    template: message.createdFromWorkloadTemplate && {
+      name: message.createdFromWorkloadTemplate.name,
+      resourceVersion: message.createdFromWorkloadTemplate.resourceVersion,
+    },
     raw: message,
   };
 }

@@ -53,6 +53,8 @@ export class SandboxRecord extends WatchableSandbox {
   deletionTimestampMs = 0n;
   /** Open ForwardTcp streams, for the per-sandbox limit. */
   forwards = 0;
+  /** Which workload template (and its version) the sandbox was created from, if any. */
+  createdFromWorkloadTemplate: { name: string; resourceVersion: string } | undefined;
 
   constructor(init: SandboxInit) {
     super(init.id);
@@ -95,6 +97,7 @@ export class SandboxRecord extends WatchableSandbox {
         mainProcessInstanceId: this.mainInstance > 0 ? `${this.id}-${this.mainInstance}` : "",
         exitCode: this.exitCode,
       },
+      createdFromWorkloadTemplate: this.createdFromWorkloadTemplate,
     });
   }
 
