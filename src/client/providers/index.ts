@@ -1,4 +1,6 @@
 /** Public surface of `os.providers`, for the package entry point to re-export. */
+
+export type { CredentialRefreshService } from "./credential-refresh-service.js";
 export type { ProviderInfo } from "./provider-info.js";
 export type {
   CreateProviderInput,
@@ -6,5 +8,18 @@ export type {
   SandboxProviderOptions,
   UpdateProviderInput,
 } from "./provider-options.js";
+export type {
+  CredentialRefreshStatus,
+  ProviderProfileCategoryName,
+  ProviderProfileCredentialInfo,
+  ProviderProfileInfo,
+  RefreshStrategyName,
+} from "./provider-profile-info.js";
+export type {
+  ConfigurableRefreshStrategy,
+  ConfigureRefreshInput,
+  ListProviderProfilesOptions,
+} from "./provider-profile-options.js";
+export type { ProviderProfileService } from "./provider-profile-service.js";
 export type { ProviderService } from "./provider-service.js";
 export type { KnownProviderType, ProviderType } from "./provider-type.js";

@@ -2,6 +2,7 @@ import { validate } from "../../validation/validate.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions, WorkspaceOptions } from "../request-options.js";
 import { objectNameSchema, sandboxNameSchema, workspaceSchema } from "../validation/common-schemas.js";
+import { CredentialRefreshService } from "./credential-refresh-service.js";
 import { type ProviderInfo, toProviderInfo } from "./provider-info.js";
 import {
   type CreateProviderInput,
@@ -13,6 +14,7 @@ import {
   type UpdateProviderInput,
   updateProviderSchema,
 } from "./provider-options.js";
+import { ProviderProfileService } from "./provider-profile-service.js";
 import { redactCredentials } from "./redact-credentials.js";
 
 /**
@@ -28,8 +30,16 @@ import { redactCredentials } from "./redact-credentials.js";
  * ```
  */
 export class ProviderService {
+  /** The provider types the gateway knows (SEMANTICS §14). */
+  readonly profiles: ProviderProfileService;
+  /** Per-credential refresh and rotation of short-lived credentials (SEMANTICS §14). */
+  readonly refresh: CredentialRefreshService;
+
   /** @internal */
-  constructor(private readonly calls: GatewayCalls) {}
+  constructor(private readonly calls: GatewayCalls) {
+    this.profiles = new ProviderProfileService(calls);
+    this.refresh = new CredentialRefreshService(calls);
+  }
 
   /**
    * Creates a provider.
