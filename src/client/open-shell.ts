@@ -17,6 +17,7 @@ import { type RawClients, rawClients } from "./raw-clients.js";
 import type { RequestOptions } from "./request-options.js";
 import { SandboxService } from "./sandboxes/sandbox-service.js";
 import { ServiceEndpointService } from "./services/service-endpoint-service.js";
+import { TemplateService } from "./templates/template-service.js";
 import { WorkspaceService } from "./workspaces/workspace-service.js";
 
 /** Options of {@link OpenShell.connect}: where the gateway is, plus timeouts and retries. */
@@ -67,6 +68,8 @@ export class OpenShell implements AsyncDisposable {
   readonly services: ServiceEndpointService;
   /** Workspaces, their members, and who you are to the gateway. Not available in local mode. */
   readonly workspaces: WorkspaceService;
+  /** Named sandbox workload templates (`sandboxes.create({ template })`). Not available in local mode. */
+  readonly templates: TemplateService;
   /** Generated Connect clients over the same connection, auth and retries. */
   readonly raw: RawClients;
   /** The gateway this client talks to. */
@@ -116,6 +119,7 @@ export class OpenShell implements AsyncDisposable {
     this.inference = new InferenceService(this.calls);
     this.services = new ServiceEndpointService(this.calls);
     this.workspaces = new WorkspaceService(this.calls);
+    this.templates = new TemplateService(this.calls);
     this.raw = rawClients(transport);
   }
 
