@@ -8,6 +8,7 @@ import {
 } from "../../gen/openshell/sandbox/v1/sandbox_pb.js";
 import { validate } from "../../validation/validate.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
+import { DraftPolicyService } from "../policy-advisor/draft-policy-service.js";
 import type { RequestOptions, WorkspaceOptions } from "../request-options.js";
 import type { SandboxService } from "../sandboxes/sandbox-service.js";
 import { sandboxNameSchema, workspaceSchema } from "../validation/common-schemas.js";
@@ -56,11 +57,16 @@ const sourceNames: Record<PolicySource, PolicySourceName> = {
  * ```
  */
 export class PolicyService {
+  /** The policy advisor: rules proposed from denied connections, for you to approve or reject. */
+  readonly drafts: DraftPolicyService;
+
   /** @internal */
   constructor(
     private readonly calls: GatewayCalls,
     private readonly sandboxes: SandboxIdResolver,
-  ) {}
+  ) {
+    this.drafts = new DraftPolicyService(calls);
+  }
 
   /**
    * The policy the sandbox is configured with now, with its revision.

@@ -1,0 +1,51 @@
+import { validate } from "../../validation/validate.js";
+import type { DraftChunk, DraftPolicy } from "./draft-chunk.js";
+import { defaultDraftWatchIntervalMs, type WatchDraftOptions, watchDraftSchema } from "./draft-options.js";
+
+/** Resolves after `ms`, or at once when `signal` aborts (the caller checks which). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Polls `read` (the pending chunks) and yields chunks whose id was not pending at the previous
+ * read, so a chunk undone back to pending is announced again but a growing hit count is not.
+ */
+export async function* watchDraftChunks(
+  read: (signal: AbortSignal | undefined) => Promise<DraftPolicy>,
+  options: WatchDraftOptions,
+): AsyncGenerator<DraftChunk, void, undefined> {
+  const o = validate(watchDraftSchema, options, "watch options");
+  const intervalMs = o.intervalMs ?? defaultDraftWatchIntervalMs;
+  const signal = options.signal;
+  let seen: Set<string> | undefined = o.includeExisting ? new Set() : undefined;
+  while (!signal?.aborted) {
+    let draft: DraftPolicy;
+    try {
+      draft = await read(signal);
+    } catch (err) {
+      // Cancelled by our own signal: the watch ends, as documented, instead of throwing.
+      if (signal?.aborted) return;
+      throw err;
+    }
+    const pending = new Set(draft.chunks.map((c) => c.id));
+    if (seen) {
+      for (const chunk of draft.chunks) {
+        if (seen.has(chunk.id)) continue;
+        yield chunk;
+        if (signal?.aborted) return;
+      }
+    }
+    seen = pending;
+    await pause(intervalMs, signal);
+  }
+}
