@@ -12,3 +12,14 @@ export type {
 } from "./policy-options.js";
 export type { PolicyRevisionInfo, PolicyRevisionStatus } from "./policy-revision.js";
 export type { PolicyService, PolicyStatusInfo, SandboxIdResolver } from "./policy-service.js";
+export type {
+  EffectiveSettingInfo,
+  GatewaySettingsInfo,
+  SandboxSettingsInfo,
+  SettingChangeResult,
+  SettingInput,
+  SettingOptions,
+  SettingScopeName,
+  SettingValueType,
+} from "./policy-settings.js";
+export type { PolicySettingsService } from "./policy-settings-service.js";

@@ -26,6 +26,7 @@ import {
   updatePolicySchema,
 } from "./policy-options.js";
 import { type PolicyRevisionInfo, toPolicyRevisionInfo } from "./policy-revision.js";
+import { PolicySettingsService } from "./policy-settings-service.js";
 import { defaultPolicyPollMs, defaultPolicyWaitMs, waitForPolicyLoad } from "./wait-for-policy-load.js";
 
 /** Result of {@link PolicyService.status}. */
@@ -59,6 +60,8 @@ const sourceNames: Record<PolicySource, PolicySourceName> = {
 export class PolicyService {
   /** The policy advisor: rules proposed from denied connections, for you to approve or reject. */
   readonly drafts: DraftPolicyService;
+  /** Named settings at sandbox scope and at the gateway-wide `global` scope (SEMANTICS §8). */
+  readonly settings: PolicySettingsService;
 
   /** @internal */
   constructor(
@@ -66,6 +69,7 @@ export class PolicyService {
     private readonly sandboxes: SandboxIdResolver,
   ) {
     this.drafts = new DraftPolicyService(calls);
+    this.settings = new PolicySettingsService(calls, sandboxes);
   }
 
   /**
