@@ -24,6 +24,7 @@ import {
   chunkIdSchema,
   type DraftChunkRef,
   type DraftRevisionOptions,
+  defaultDraftWatchIntervalMs,
   type GetDraftOptions,
   getDraftSchema,
   type RejectDraftOptions,
@@ -31,6 +32,7 @@ import {
   reviewTokenSchema,
   revisionOptionsSchema,
   type WatchDraftOptions,
+  watchDraftSchema,
 } from "./draft-options.js";
 import { settleRevision } from "./draft-revision-wait.js";
 import { watchDraftChunks } from "./watch-drafts.js";
@@ -223,17 +225,17 @@ export class DraftPolicyService {
    * Aborting `signal` (or breaking out of the loop) ends the iteration; a failed read throws.
    */
   watch(sandboxName: string, options: WatchDraftOptions = {}): AsyncGenerator<DraftChunk, void, undefined> {
+    // Checked here, so a bad option throws at the call rather than at the first iteration.
     const name = checkName(sandboxName);
-    validate(getDraftSchema.pick({ workspace: true }), { workspace: options.workspace }, "watch options");
+    const o = validate(watchDraftSchema, options, "watch options");
+    const { signal, timeoutMs } = options;
     return watchDraftChunks(
-      (signal) =>
-        this.get(name, {
-          status: "pending",
-          workspace: options.workspace,
-          signal,
-          timeoutMs: options.timeoutMs,
-        }),
-      options,
+      (s) => this.get(name, { status: "pending", workspace: o.workspace, signal: s, timeoutMs }),
+      {
+        intervalMs: o.intervalMs ?? defaultDraftWatchIntervalMs,
+        includeExisting: o.includeExisting ?? false,
+        signal,
+      },
     );
   }
 

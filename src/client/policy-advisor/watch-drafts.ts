@@ -1,6 +1,11 @@
-import { validate } from "../../validation/validate.js";
 import type { DraftChunk, DraftPolicy } from "./draft-chunk.js";
-import { defaultDraftWatchIntervalMs, type WatchDraftOptions, watchDraftSchema } from "./draft-options.js";
+
+/** Settings of {@link watchDraftChunks}, checked and defaulted by the caller. */
+export interface DraftWatchSettings {
+  intervalMs: number;
+  includeExisting: boolean;
+  signal: AbortSignal | undefined;
+}
 
 /** Resolves after `ms`, or at once when `signal` aborts (the caller checks which). */
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -22,12 +27,9 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
  */
 export async function* watchDraftChunks(
   read: (signal: AbortSignal | undefined) => Promise<DraftPolicy>,
-  options: WatchDraftOptions,
+  { intervalMs, includeExisting, signal }: DraftWatchSettings,
 ): AsyncGenerator<DraftChunk, void, undefined> {
-  const o = validate(watchDraftSchema, options, "watch options");
-  const intervalMs = o.intervalMs ?? defaultDraftWatchIntervalMs;
-  const signal = options.signal;
-  let seen: Set<string> | undefined = o.includeExisting ? new Set() : undefined;
+  let seen: Set<string> | undefined = includeExisting ? new Set() : undefined;
   while (!signal?.aborted) {
     let draft: DraftPolicy;
     try {
