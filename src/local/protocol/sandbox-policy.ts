@@ -108,9 +108,16 @@ export function activePolicyVersion(revisions: Iterable<SandboxPolicyRevision>):
   return active;
 }
 
+/**
+ * UNIMPLEMENTED for the global scope. Local mode words it as it words every call it does not serve
+ * ("not available in local mode"), so the SDK shows it as is rather than blaming an old gateway.
+ */
 export function noGlobalPolicy(gateway: string): ConnectError {
+  const instead = "update each sandbox's policy and settings by name";
   return new ConnectError(
-    `the ${gateway} has no global policy scope; update each sandbox's policy by name`,
+    gateway === "local gateway"
+      ? `the global scope (gateway-wide policy and settings) is not available in local mode (OpenShell.local()): ${instead}`
+      : `the ${gateway} has no global policy scope; ${instead}`,
     Code.Unimplemented,
   );
 }
