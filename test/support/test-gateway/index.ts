@@ -29,6 +29,7 @@ import { policyHandlers } from "./policy-handlers.js";
 import { providerHandlers } from "./provider-handlers.js";
 import { sandboxHandlers } from "./sandbox-handlers.js";
 import { serviceHandlers } from "./services-handlers.js";
+import { templateHandlers } from "./template-handlers.js";
 import { alertFor, tlsCipherSuite } from "./tls-alerts.js";
 import { watchHandlers } from "./watch-handlers.js";
 import { workspaceHandlers } from "./workspace-handlers.js";
@@ -139,6 +140,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         ...policyHandlers(state),
         ...services.handlers,
         ...workspaceHandlers(state, caller, services.countIn),
+        // After sandboxHandlers: its CreateSandbox is wrapped to apply workload_template_name.
+        ...templateHandlers(state),
       });
       router.service(Inference, inferenceHandlers(state));
     }),
