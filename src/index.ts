@@ -40,6 +40,7 @@ export type {
 } from "./client/sandboxes/sandbox-service.js";
 export type { WaitOptions } from "./client/sandboxes/wait-for-phase.js";
 export * from "./client/services/index.js";
+export * from "./client/templates/index.js";
 export * from "./client/workspaces/index.js";
 export type { ConnectOptions, TlsOptions } from "./connect/connect-options.js";
 export type { RetryOptions } from "./connect/retry-interceptor.js";
