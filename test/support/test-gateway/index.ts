@@ -27,7 +27,9 @@ import { GatewayState } from "./gateway-state.js";
 import { inferenceHandlers } from "./inference-handlers.js";
 import { policyAdvisorHandlers } from "./policy-advisor-handlers.js";
 import { policyHandlers } from "./policy-handlers.js";
+import { policySettingsHandlers } from "./policy-settings-handlers.js";
 import { providerHandlers } from "./provider-handlers.js";
+import { providerProfileHandlers } from "./provider-profile-handlers.js";
 import { sandboxHandlers } from "./sandbox-handlers.js";
 import { serviceHandlers } from "./services-handlers.js";
 import { templateHandlers } from "./template-handlers.js";
@@ -138,7 +140,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
           state.sshSessions,
         ),
         ...providerHandlers(state),
+        ...providerProfileHandlers(state),
         ...policyHandlers(state),
+        // After policyHandlers: wraps its GetSandboxConfig and UpdateConfig with the global scope.
+        ...policySettingsHandlers(state),
         ...policyAdvisorHandlers(state),
         ...services.handlers,
         ...workspaceHandlers(state, caller, services.countIn),
