@@ -17,6 +17,7 @@ export * from "./client/inference/index.js";
 export type { GatewayHealth, GatewayInfo, OpenShellOptions } from "./client/open-shell.js";
 export { OpenShell } from "./client/open-shell.js";
 export * from "./client/policy/index.js";
+export * from "./client/policy-advisor/index.js";
 export * from "./client/providers/index.js";
 export type { RawClients } from "./client/raw-clients.js";
 export type { RequestOptions, StreamRequestOptions, WorkspaceOptions } from "./client/request-options.js";
