@@ -72,7 +72,8 @@ export class DraftPolicyService {
 
   /**
    * Approves one pending chunk: its rule goes into the sandbox's policy as a new revision.
-   * Pass the chunk as read by {@link get} (or its `id` and `reviewToken`).
+   * Pass the chunk as read by {@link get} (or its `id` and `reviewToken`). The revision starts
+   * `pending`; pass `wait` to resolve once the sandbox loaded it.
    * @throws FailedPreconditionError when the review token is stale (the chunk or the policy
    *   changed since you read it: read the draft again and retry), the chunk is not pending, or a
    *   global policy is in force.
