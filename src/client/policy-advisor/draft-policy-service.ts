@@ -37,8 +37,6 @@ import {
 import { settleRevision } from "./draft-revision-wait.js";
 import { watchDraftChunks } from "./watch-drafts.js";
 
-type CallOptions = WorkspaceOptions & RequestOptions;
-
 /**
  * `os.policy.drafts`: the policy advisor. The sandbox's supervisor turns denied connections into
  * proposed network rules (draft chunks); you review them here. Approving one stores a new policy
@@ -168,7 +166,7 @@ export class DraftPolicyService {
     sandboxName: string,
     chunkId: string,
     rule: NetworkPolicyRuleInit,
-    options?: CallOptions,
+    options?: WorkspaceOptions & RequestOptions,
   ): Promise<void> {
     const name = checkName(sandboxName);
     const id = checkChunkId(chunkId);
@@ -201,7 +199,7 @@ export class DraftPolicyService {
   }
 
   /** Drops the sandbox's pending chunks; resolves how many went. */
-  async clear(sandboxName: string, options?: CallOptions): Promise<number> {
+  async clear(sandboxName: string, options?: WorkspaceOptions & RequestOptions): Promise<number> {
     const name = checkName(sandboxName);
     const workspace = this.workspace(options);
     const res = await this.calls.unary(`clear draft chunks of sandbox "${name}"`, options, (o) =>
@@ -211,7 +209,10 @@ export class DraftPolicyService {
   }
 
   /** What happened to the sandbox's draft chunks, oldest first. */
-  async history(sandboxName: string, options?: CallOptions): Promise<DraftHistoryEvent[]> {
+  async history(
+    sandboxName: string,
+    options?: WorkspaceOptions & RequestOptions,
+  ): Promise<DraftHistoryEvent[]> {
     const name = checkName(sandboxName);
     const workspace = this.workspace(options);
     const res = await this.calls.unary(`get draft history of sandbox "${name}"`, options, (o) =>
