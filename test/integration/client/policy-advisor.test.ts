@@ -1,26 +1,15 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
-  OpenShell,
+  type OpenShell,
 } from "../../../src/index.js";
-import { startTestGateway, type TestGateway } from "../../support/test-gateway/index.js";
+import type { TestGateway } from "../../support/test-gateway/index.js";
+import { rejection, testGatewayClient } from "../../support/test-gateway-client.js";
 
 /** Approvals that resolve once the sandbox loaded the new revision (it loads within ~50 ms). */
 const loaded = { wait: { pollIntervalMs: 20 } } as const;
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected the call to reject");
-}
 
 /**
  * `os.policy.drafts` end to end: the SDK over real HTTP/2 and mTLS to the test gateway. Drafts are
@@ -29,7 +18,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 describe("os.policy.drafts", () => {
   let gateway: TestGateway;
   let os: OpenShell;
-  const home = mkdtempSync(join(tmpdir(), "openshell-drafts-"));
+  let close: () => Promise<void>;
 
   /** Proposes a rule letting `binary` reach `host:443`; resolves the chunk id the gateway gave. */
   async function propose(sandbox: string, rule: string, host: string, binary: string, securityNotes = "") {
@@ -64,21 +53,13 @@ describe("os.policy.drafts", () => {
   };
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
-    os = await OpenShell.connect({
-      endpoint: gateway.endpoint,
-      tls: { ca: gateway.ca, cert: gateway.client.cert, key: gateway.client.key },
-      env: {},
-      homeDir: home,
-    });
+    ({ gateway, os, close } = await testGatewayClient());
     for (const name of ["one", "two", "three", "four"]) {
       await os.sandboxes.create({ name, command: ["sleep", "60"] });
     }
   });
   afterAll(async () => {
-    await os?.close();
-    await gateway?.close();
-    rmSync(home, { recursive: true, force: true });
+    await close?.();
   });
 
   it("get reads pending chunks with their review tokens and filters by status", async () => {

@@ -1,24 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
-  OpenShell,
+  type OpenShell,
 } from "../../../src/index.js";
-import { startTestGateway, type TestGateway } from "../../support/test-gateway/index.js";
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected the call to reject");
-}
+import type { TestGateway } from "../../support/test-gateway/index.js";
+import { rejection, testGatewayClient } from "../../support/test-gateway-client.js";
 
 const refreshToken = "rt-5ecret-refresh-token-value";
 const clientSecret = "cs-5ecret-client-secret-value";
@@ -27,16 +16,10 @@ const clientSecret = "cs-5ecret-client-secret-value";
 describe("os.providers.profiles and os.providers.refresh", () => {
   let gateway: TestGateway;
   let os: OpenShell;
-  const home = mkdtempSync(join(tmpdir(), "openshell-provider-profiles-"));
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
-    os = await OpenShell.connect({
-      endpoint: gateway.endpoint,
-      tls: { ca: gateway.ca, cert: gateway.client.cert, key: gateway.client.key },
-      env: {},
-      homeDir: home,
-    });
+    ({ gateway, os, close } = await testGatewayClient());
     await os.providers.create({
       name: "gh",
       type: "github",
@@ -44,9 +27,7 @@ describe("os.providers.profiles and os.providers.refresh", () => {
     });
   });
   afterAll(async () => {
-    await os?.close();
-    await gateway?.close();
-    rmSync(home, { recursive: true, force: true });
+    await close?.();
   });
 
   it("get returns a built-in profile with its credentials and endpoints", async () => {

@@ -1,40 +1,21 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CanceledError, InvalidArgumentError, NotFoundError, OpenShell } from "../../../src/index.js";
-import { startTestGateway, type TestGateway } from "../../support/test-gateway/index.js";
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected the call to reject");
-}
+import { CanceledError, InvalidArgumentError, NotFoundError, type OpenShell } from "../../../src/index.js";
+import type { TestGateway } from "../../support/test-gateway/index.js";
+import { rejection, testGatewayClient } from "../../support/test-gateway-client.js";
 
 /** `os.services` end to end: the SDK over real HTTP/2 and mTLS to the test gateway. */
 describe("os.services", () => {
   let gateway: TestGateway;
   let os: OpenShell;
-  const home = mkdtempSync(join(tmpdir(), "openshell-services-"));
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
-    os = await OpenShell.connect({
-      endpoint: gateway.endpoint,
-      tls: { ca: gateway.ca, cert: gateway.client.cert, key: gateway.client.key },
-      env: {},
-      homeDir: home,
-    });
+    ({ gateway, os, close } = await testGatewayClient());
     await os.sandboxes.create({ name: "web", command: ["sleep", "60"] });
     await os.sandboxes.create({ name: "api", command: ["sleep", "60"] });
   });
   afterAll(async () => {
-    await os?.close();
-    await gateway?.close();
-    rmSync(home, { recursive: true, force: true });
+    await close?.();
   });
 
   it("expose publishes a named port with the URL the gateway gives", async () => {

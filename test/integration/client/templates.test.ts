@@ -1,44 +1,25 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AlreadyExistsError,
   InvalidArgumentError,
   NotFoundError,
-  OpenShell,
+  type OpenShell,
   type SandboxInfo,
 } from "../../../src/index.js";
-import { startTestGateway, type TestGateway } from "../../support/test-gateway/index.js";
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected the call to reject");
-}
+import type { TestGateway } from "../../support/test-gateway/index.js";
+import { rejection, testGatewayClient } from "../../support/test-gateway-client.js";
 
 /** `os.templates` and `sandboxes.create({ template })` end to end: real HTTP/2 and mTLS to the test gateway. */
 describe("os.templates", () => {
   let gateway: TestGateway;
   let os: OpenShell;
-  const home = mkdtempSync(join(tmpdir(), "openshell-templates-"));
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
-    os = await OpenShell.connect({
-      endpoint: gateway.endpoint,
-      tls: { ca: gateway.ca, cert: gateway.client.cert, key: gateway.client.key },
-      env: {},
-      homeDir: home,
-    });
+    ({ gateway, os, close } = await testGatewayClient());
   });
   afterAll(async () => {
-    await os?.close();
-    await gateway?.close();
-    rmSync(home, { recursive: true, force: true });
+    await close?.();
   });
 
   it("create stores a template and get returns what was stored", async () => {

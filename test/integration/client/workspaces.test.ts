@@ -1,44 +1,25 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AlreadyExistsError,
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
-  OpenShell,
+  type OpenShell,
 } from "../../../src/index.js";
-import { startTestGateway, type TestGateway } from "../../support/test-gateway/index.js";
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected the call to reject");
-}
+import type { TestGateway } from "../../support/test-gateway/index.js";
+import { rejection, testGatewayClient } from "../../support/test-gateway-client.js";
 
 /** `os.workspaces` end to end: the SDK over real HTTP/2 and mTLS to the test gateway. */
 describe("os.workspaces", () => {
   let gateway: TestGateway;
   let os: OpenShell;
-  const home = mkdtempSync(join(tmpdir(), "openshell-workspaces-"));
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
-    os = await OpenShell.connect({
-      endpoint: gateway.endpoint,
-      tls: { ca: gateway.ca, cert: gateway.client.cert, key: gateway.client.key },
-      env: {},
-      homeDir: home,
-    });
+    ({ gateway, os, close } = await testGatewayClient());
   });
   afterAll(async () => {
-    await os?.close();
-    await gateway?.close();
-    rmSync(home, { recursive: true, force: true });
+    await close?.();
   });
 
   it("create, get and delete a workspace", async () => {

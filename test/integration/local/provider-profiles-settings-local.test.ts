@@ -1,15 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpenShell, ProtocolError } from "../../../src/index.js";
 import { dockerTestEndpoint } from "../../support/test-engines.js";
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected the call to reject");
-}
+import { rejection } from "../../support/test-gateway-client.js";
 
 /**
  * Local mode has no provider profiles, no credential refresh and no gateway-wide settings:
