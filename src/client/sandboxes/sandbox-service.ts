@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { NotFoundError, ProtocolError } from "../../errors.js";
 import { validate } from "../../validation/validate.js";
+import { allPages } from "../internal/all-pages.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions, StreamRequestOptions, WorkspaceOptions } from "../request-options.js";
 import { labelsSchema, sandboxNameSchema, workspaceSchema } from "../validation/common-schemas.js";
@@ -125,15 +126,8 @@ export class SandboxService {
   }
 
   /** Every matching sandbox, fetching pages of `limit` (default 100) as you iterate. */
-  async *listAll(
-    options: Omit<ListSandboxesOptions, "offset"> = {},
-  ): AsyncGenerator<SandboxInfo, void, undefined> {
-    const limit = options.limit || 100;
-    for (let offset = 0; ; offset += limit) {
-      const page = await this.list({ ...options, limit, offset });
-      yield* page;
-      if (page.length < limit) return;
-    }
+  listAll(options: Omit<ListSandboxesOptions, "offset"> = {}): AsyncGenerator<SandboxInfo, void, undefined> {
+    return allPages((o) => this.list(o), options);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { validate } from "../../validation/validate.js";
+import { allPages } from "../internal/all-pages.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions, WorkspaceOptions } from "../request-options.js";
 import { workspaceSchema } from "../validation/common-schemas.js";
@@ -109,15 +110,8 @@ export class TemplateService {
   }
 
   /** Every matching template, fetching pages of `limit` (default 100) as you iterate. */
-  async *listAll(
-    options: Omit<ListTemplatesOptions, "offset"> = {},
-  ): AsyncGenerator<TemplateInfo, void, undefined> {
-    const limit = options.limit || 100;
-    for (let offset = 0; ; offset += limit) {
-      const page = await this.list({ ...options, limit, offset });
-      yield* page;
-      if (page.length < limit) return;
-    }
+  listAll(options: Omit<ListTemplatesOptions, "offset"> = {}): AsyncGenerator<TemplateInfo, void, undefined> {
+    return allPages((o) => this.list(o), options);
   }
 
   /**

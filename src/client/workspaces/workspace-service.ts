@@ -1,4 +1,5 @@
 import { validate } from "../../validation/validate.js";
+import { allPages } from "../internal/all-pages.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions } from "../request-options.js";
 import {
@@ -80,15 +81,10 @@ export class WorkspaceService {
   }
 
   /** Every workspace you can see, fetching pages of `limit` (default 100) as you iterate. */
-  async *listAll(
+  listAll(
     options: Omit<ListWorkspacesOptions, "offset"> = {},
   ): AsyncGenerator<WorkspaceInfo, void, undefined> {
-    const limit = options.limit || 100;
-    for (let offset = 0; ; offset += limit) {
-      const page = await this.list({ ...options, limit, offset });
-      yield* page;
-      if (page.length < limit) return;
-    }
+    return allPages((o) => this.list(o), options);
   }
 
   /**
