@@ -147,7 +147,7 @@ async function execProcess(
     const deadline = Date.now() + EXIT_SETTLE_MS;
     for (;;) {
       const state = await exec.inspect().catch((error: unknown) => {
-        if (hasStatus(error, 404)) return undefined;
+        if (hasStatus(error, 404) || containerGone(error)) return undefined;
         throw engine.error(error, what);
       });
       // The exec went with its container: removed while the command ran.
@@ -273,6 +273,14 @@ async function containerStops(
     await sleep(50);
   } while (Date.now() < deadline);
   return told();
+}
+
+/**
+ * Podman answers the inspect of an exec whose container was just removed with a 500 "... does not
+ * exist in database: no such container" rather than Docker's 404: the same fact.
+ */
+function containerGone(error: unknown): boolean {
+  return /no such container/i.test(String((error as Error | undefined)?.message ?? ""));
 }
 
 function stoppedUnder(engine: EngineContext, what: string): ContainerRuntimeError {
