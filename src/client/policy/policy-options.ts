@@ -3,7 +3,7 @@ import { z } from "zod";
 import { NetworkPolicyRuleSchema, type SandboxPolicy } from "../../gen/openshell/sandbox/v1/sandbox_pb.js";
 import { messageInitIssue } from "../../validation/message-init.js";
 import type { RequestOptions, WorkspaceOptions } from "../request-options.js";
-import { objectNameSchema } from "../validation/common-schemas.js";
+import { objectNameSchema, uint32Schema } from "../validation/common-schemas.js";
 import type { PolicyRevisionStatus } from "./policy-revision.js";
 
 /**
@@ -88,8 +88,6 @@ export interface PolicyRevisionsOptions extends WorkspaceOptions, RequestOptions
 
 /** SEMANTICS: a policy may be at most 256 KiB. */
 export const maxPolicyBytes = 256 * 1024;
-
-const uint32Schema = z.number().int().min(0).max(4_294_967_295);
 
 const endpointSchema = z.looseObject({
   host: z.string().max(253, "must be at most 253 characters").optional(),

@@ -1,6 +1,11 @@
 import { z } from "zod";
 import type { RequestOptions, WorkspaceOptions } from "../request-options.js";
-import { envKeySchema, objectNameSchema, workspaceSchema } from "../validation/common-schemas.js";
+import {
+  envKeySchema,
+  objectNameSchema,
+  workspaceSchema,
+  workspaceScopedListSchema,
+} from "../validation/common-schemas.js";
 import type { ProviderType } from "./provider-type.js";
 
 /** Input of {@link ProviderService.create}. */
@@ -84,16 +89,9 @@ export const updateProviderSchema = z.object({
   workspace: workspaceSchema,
 });
 
-export const listProvidersSchema = z
-  .object({
-    limit: z.number().int().min(0).max(4_294_967_295).optional(),
-    offset: z.number().int().min(0).max(4_294_967_295).optional(),
-    workspace: workspaceSchema,
-    allWorkspaces: z.boolean().optional(),
-  })
-  .refine((o) => !(o.workspace && o.allWorkspaces), {
-    message: "give workspace or allWorkspaces, not both",
-    path: ["allWorkspaces"],
-  });
+export const listProvidersSchema = workspaceScopedListSchema({
+  limit: z.number().int().min(0).max(4_294_967_295).optional(),
+  offset: z.number().int().min(0).max(4_294_967_295).optional(),
+});
 
 export const expectedVersionSchema = uint64Schema;

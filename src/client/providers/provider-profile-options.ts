@@ -1,6 +1,11 @@
 import { z } from "zod";
 import type { RequestOptions, WorkspaceOptions } from "../request-options.js";
-import { envKeySchema, objectNameSchema, workspaceSchema } from "../validation/common-schemas.js";
+import {
+  envKeySchema,
+  objectNameSchema,
+  uint32Schema,
+  workspaceSchema,
+} from "../validation/common-schemas.js";
 import type { RefreshStrategyName } from "./provider-profile-info.js";
 
 /** Options of {@link ProviderProfileService.list}. */
@@ -43,8 +48,6 @@ export const profileIdSchema = z
     /^[a-z0-9]+(-[a-z0-9]+)*$/,
     "must be kebab-case: lowercase letters and digits separated by single '-'",
   );
-
-const uint32Schema = z.number().int().min(0).max(4_294_967_295);
 
 export const listProfilesSchema = z.object({
   limit: uint32Schema.optional(),

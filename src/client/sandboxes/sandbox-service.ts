@@ -4,7 +4,7 @@ import { validate } from "../../validation/validate.js";
 import { allPages } from "../internal/all-pages.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions, StreamRequestOptions, WorkspaceOptions } from "../request-options.js";
-import { labelsSchema, sandboxNameSchema, workspaceSchema } from "../validation/common-schemas.js";
+import { labelsSchema, sandboxNameSchema, workspaceScopedListSchema } from "../validation/common-schemas.js";
 import { buildCreateSandboxRequest, type CreateSandboxOptions } from "./create-sandbox-options.js";
 import type { ForwardRegistry } from "./port-forward.js";
 import { Sandbox } from "./sandbox.js";
@@ -46,20 +46,13 @@ export interface WatchSandboxOptions extends WorkspaceOptions, StreamRequestOpti
   logMinLevel?: string;
 }
 
-const listSchema = z
-  .object({
-    labels: labelsSchema.optional(),
-    limit: z.number().int().min(0).max(1000, "at most 1000").optional(),
-    offset: z.number().int().min(0).optional(),
-    workspace: workspaceSchema,
-    allWorkspaces: z.boolean().optional(),
-    signal: z.unknown().optional(),
-    timeoutMs: z.number().int().positive().optional(),
-  })
-  .refine((o) => !(o.workspace && o.allWorkspaces), {
-    message: "give workspace or allWorkspaces, not both",
-    path: ["allWorkspaces"],
-  });
+const listSchema = workspaceScopedListSchema({
+  labels: labelsSchema.optional(),
+  limit: z.number().int().min(0).max(1000, "at most 1000").optional(),
+  offset: z.number().int().min(0).optional(),
+  signal: z.unknown().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+});
 
 /**
  * `os.sandboxes`: create, find, list, watch and remove sandboxes. Users speak in names; the service

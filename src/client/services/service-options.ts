@@ -1,6 +1,11 @@
 import { z } from "zod";
 import type { RequestOptions, WorkspaceOptions } from "../request-options.js";
-import { sandboxNameSchema, workspaceSchema } from "../validation/common-schemas.js";
+import {
+  sandboxNameSchema,
+  uint32Schema,
+  workspaceSchema,
+  workspaceScopedListSchema,
+} from "../validation/common-schemas.js";
 
 /** Input of {@link ServiceEndpointService.expose}. */
 export interface ExposeServiceInput extends WorkspaceOptions {
@@ -31,8 +36,6 @@ export const serviceNameSchema = z.union([z.literal(""), sandboxNameSchema], {
   error: "must be empty or a DNS-1123 label: lowercase letters, digits and single '-', at most 19 characters",
 });
 
-const uint32Schema = z.number().int().min(0).max(4_294_967_295);
-
 export const exposeServiceSchema = z.strictObject({
   sandbox: sandboxNameSchema,
   port: z
@@ -44,15 +47,8 @@ export const exposeServiceSchema = z.strictObject({
   workspace: workspaceSchema,
 });
 
-export const listServicesSchema = z
-  .object({
-    sandbox: sandboxNameSchema.optional(),
-    limit: uint32Schema.optional(),
-    offset: uint32Schema.optional(),
-    workspace: workspaceSchema,
-    allWorkspaces: z.boolean().optional(),
-  })
-  .refine((o) => !(o.workspace && o.allWorkspaces), {
-    message: "give workspace or allWorkspaces, not both",
-    path: ["allWorkspaces"],
-  });
+export const listServicesSchema = workspaceScopedListSchema({
+  sandbox: sandboxNameSchema.optional(),
+  limit: uint32Schema.optional(),
+  offset: uint32Schema.optional(),
+});

@@ -6,7 +6,9 @@ import {
   labelsSchema,
   sandboxEnvSchema,
   sandboxNameSchema,
+  uint32Schema,
   workspaceSchema,
+  workspaceScopedListSchema,
 } from "../validation/common-schemas.js";
 
 /** Input of {@link TemplateService.create}: everything a sandbox created from the template runs with. */
@@ -49,7 +51,6 @@ const quantity = z
     /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/,
     "must be a quantity like 500m, 2, 512Mi or 2Gi",
   );
-const uint32Schema = z.number().int().min(0).max(4_294_967_295);
 
 export const createTemplateSchema = z.strictObject({
   name: templateNameSchema,
@@ -68,15 +69,8 @@ export const createTemplateSchema = z.strictObject({
   workspace: workspaceSchema,
 });
 
-export const listTemplatesSchema = z
-  .object({
-    labels: labelsSchema.optional(),
-    limit: uint32Schema.optional(),
-    offset: uint32Schema.optional(),
-    workspace: workspaceSchema,
-    allWorkspaces: z.boolean().optional(),
-  })
-  .refine((o) => !(o.workspace && o.allWorkspaces), {
-    message: "give workspace or allWorkspaces, not both",
-    path: ["allWorkspaces"],
-  });
+export const listTemplatesSchema = workspaceScopedListSchema({
+  labels: labelsSchema.optional(),
+  limit: uint32Schema.optional(),
+  offset: uint32Schema.optional(),
+});

@@ -56,3 +56,27 @@ export const labelsSchema = z.record(
 );
 
 export const timeoutMsSchema = z.number().int().positive().max(2_147_483_647).optional();
+
+/** A protobuf uint32 (page sizes and offsets, counts). */
+export const uint32Schema = z.number().int().min(0).max(4_294_967_295);
+
+/**
+ * A list call's options: `shape` (its filters and paging) scoped to one workspace (default: the
+ * client's) or to every workspace, never both.
+ */
+export function workspaceScopedListSchema<S extends z.ZodRawShape>(shape: S) {
+  return z
+    .object(shape)
+    .extend({ workspace: workspaceSchema, allWorkspaces: z.boolean().optional() })
+    .refine(
+      (o) => {
+        // The generic shape hides the two keys from the type; they are there, added just above.
+        const scope = o as { workspace?: string; allWorkspaces?: boolean };
+        return !(scope.workspace && scope.allWorkspaces);
+      },
+      {
+        message: "give workspace or allWorkspaces, not both",
+        path: ["allWorkspaces"],
+      },
+    );
+}

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { RequestOptions } from "../request-options.js";
-import { labelsSchema, sandboxNameSchema } from "../validation/common-schemas.js";
+import { labelsSchema, sandboxNameSchema, uint32Schema } from "../validation/common-schemas.js";
 import type { WorkspaceRoleName } from "./workspace-info.js";
 
 /** Input of {@link WorkspaceService.create}. */
@@ -34,8 +34,6 @@ export interface AddWorkspaceMemberOptions extends RequestOptions {
 
 /** Workspace names follow the sandbox-name rule (SEMANTICS §12). */
 export const workspaceNameSchema = sandboxNameSchema;
-
-const uint32Schema = z.number().int().min(0).max(4_294_967_295);
 
 export const createWorkspaceSchema = z.strictObject({
   name: workspaceNameSchema,
