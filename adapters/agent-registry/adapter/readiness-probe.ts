@@ -1,4 +1,5 @@
 import { CanceledError, type Sandbox } from "openshell";
+import { pause } from "./pause.js";
 
 /** What answered the probe. */
 export interface ProbeAnswer {
@@ -54,7 +55,7 @@ export async function probeAgent(request: ProbeRequest): Promise<ProbeAnswer> {
           `the agent did not answer on port ${port} within ${Math.round(request.timeoutMs / 1000)} s (last attempt: ${last})`,
         );
       }
-      await sleep(RETRY_MS, signal);
+      await pause(RETRY_MS, signal);
     }
   } finally {
     await forward.close();
@@ -95,16 +96,4 @@ function describe(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code) return `${cause.code} (nothing accepted the connection inside the sandbox yet)`;
   return err instanceof Error ? err.message : String(err);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

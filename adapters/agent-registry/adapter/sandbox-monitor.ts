@@ -1,4 +1,5 @@
 import { NotFoundError, type OpenShell, type SandboxInfo, type SandboxLogLine } from "openshell";
+import { pause } from "./pause.js";
 
 /** Where a watched sandbox stands. */
 export type SandboxState =
@@ -57,17 +58,7 @@ export async function monitorSandbox(
         return;
       }
       onState({ kind: "unreachable", error: err });
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, retryMs);
-        signal.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(timer);
-            resolve(undefined);
-          },
-          { once: true },
-        );
-      });
+      await pause(retryMs, signal);
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
     }
   }
