@@ -56,6 +56,17 @@ const MIGRATIONS: readonly string[] = [
     record TEXT NOT NULL              -- JSON: UpdateConfig's settings, their revision, annotations
   );
   `,
+  `
+  CREATE TABLE records (
+    kind TEXT NOT NULL,               -- what the record is: workspace, template, service, draft chunk ...
+    scope TEXT NOT NULL,              -- what it belongs to: a workspace, or a sandbox id
+    name TEXT NOT NULL,
+    record TEXT NOT NULL,             -- JSON, shaped by its kind's owner
+    resource_version INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (kind, scope, name)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { AlreadyExistsError, ConflictError, NotFoundError } from "../../errors.js";
 import { openStateDb } from "./open-state-db.js";
+import { RecordStore } from "./record-store.js";
 import { storageError, translatingStorageErrors } from "./storage-errors.js";
 
 /** Default number of log lines kept per sandbox (upstream keeps 2000, in memory only). */
@@ -49,13 +50,17 @@ interface SandboxRow {
 export class LocalStateStore {
   private readonly logCap: number;
   private readonly deletedKept: number;
+  /** Workspaces, workload templates, services, draft chunks: the resources without a table of their own. */
+  readonly records: RecordStore;
 
   private constructor(
     private readonly db: Database.Database,
     options: StateStoreOptions,
+    dir: string,
   ) {
     this.logCap = options.logLinesPerSandbox ?? DEFAULT_LOG_LINES_PER_SANDBOX;
     this.deletedKept = options.deletedSandboxesKept ?? DEFAULT_DELETED_SANDBOXES_KEPT;
+    this.records = translatingStorageErrors(new RecordStore(db), dir);
   }
 
   /**
@@ -70,7 +75,7 @@ export class LocalStateStore {
     } catch (error) {
       throw storageError(error, dir);
     }
-    return translatingStorageErrors(new LocalStateStore(db, options), dir);
+    return translatingStorageErrors(new LocalStateStore(db, options, dir), dir);
   }
 
   close(): void {

@@ -292,17 +292,17 @@ describe("schema upgrade", () => {
     store.putProvider("default", "llm", { type: "openai" }, 0);
     store.close();
     const raw = new Database(join(dir, STATE_DB_FILE));
-    raw.exec("DROP TABLE sandbox_settings");
+    raw.exec("DROP TABLE sandbox_settings; DROP TABLE records");
     raw.pragma("user_version = 1");
     raw.close();
 
     store = LocalStateStore.open(dir);
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
     expect(store.getProvider("default", "llm")?.record).toEqual({ type: "openai" });
     store.updateSandboxSettings("id-1", () => ({ ok: true }));
     expect(store.getSandboxSettings("id-1")).toEqual({ ok: true });
     const check = new Database(join(dir, STATE_DB_FILE), { readonly: true });
-    expect(check.pragma("user_version", { simple: true })).toBe(2);
+    expect(check.pragma("user_version", { simple: true })).toBe(3);
     check.close();
   });
 });
