@@ -15,6 +15,27 @@ export interface ListProviderProfilesOptions extends WorkspaceOptions, RequestOp
   offset?: number;
 }
 
+/**
+ * Where a profile administration call acts: one workspace (the client's by default), or the
+ * platform scope, whose profiles every workspace sees. Platform scope needs a platform admin.
+ */
+export interface ProfileScopeOptions extends RequestOptions {
+  /** The workspace whose profiles change; defaults to the client's. */
+  workspace?: string;
+  /** Act at platform scope instead of a workspace's (not with `workspace`). */
+  platform?: boolean;
+}
+
+/** Options of {@link ProviderProfileService.update}. */
+export interface UpdateProviderProfileOptions extends ProfileScopeOptions {
+  /**
+   * The profile's current resource version, from `get`, `list` or a previous import or update
+   * (`resourceVersion`). Required: when the profile changed since, the update fails with
+   * `ConflictError`.
+   */
+  expectedResourceVersion: bigint;
+}
+
 /** The strategies a refresh can be configured with: the ones the gateway can mint with (SEMANTICS §14). */
 export type ConfigurableRefreshStrategy = Extract<
   RefreshStrategyName,
@@ -48,6 +69,24 @@ export const profileIdSchema = z
     /^[a-z0-9]+(-[a-z0-9]+)*$/,
     "must be kebab-case: lowercase letters and digits separated by single '-'",
   );
+
+const scopeShape = { workspace: workspaceSchema, platform: z.boolean().optional() };
+const notBoth = (o: { workspace?: string | undefined; platform?: boolean | undefined }) =>
+  !(o.workspace !== undefined && o.platform);
+const notBothIssue = { message: "give workspace or platform, not both", path: ["platform"] };
+
+// Loose: signal and timeoutMs are checked where they are used.
+export const profileScopeSchema = z.looseObject(scopeShape).refine(notBoth, notBothIssue);
+
+export const updateProfileOptionsSchema = z
+  .looseObject({
+    ...scopeShape,
+    expectedResourceVersion: z
+      .bigint({ error: "is required (the profile's resourceVersion, a bigint)" })
+      .min(1n, "must be the profile's current resourceVersion (at least 1n)")
+      .max(18_446_744_073_709_551_615n, "must fit in a uint64"),
+  })
+  .refine(notBoth, notBothIssue);
 
 export const listProfilesSchema = z.object({
   limit: uint32Schema.optional(),

@@ -4,13 +4,12 @@ import type { OpenShell } from "../../../src/gen/openshell/v1/openshell_pb.js";
 import {
   type ProviderCredentialRefreshStatus,
   ProviderCredentialRefreshStatusSchema,
-  type ProviderProfile,
-  ProviderProfileCategory,
-  ProviderProfileSchema,
   ProviderCredentialRefreshStrategy as Strategy,
 } from "../../../src/gen/openshell/v1/provider_profiles_pb.js";
 import { invalid, page, workspaceOf } from "../../../src/local/protocol/validation.js";
 import type { GatewayState } from "./gateway-state.js";
+import { ProfileCatalog } from "./profile-catalog.js";
+import { providerProfileAdminHandlers } from "./provider-profile-admin-handlers.js";
 
 const profilePaging = { defaultLimit: 100, maxLimit: 1000 };
 /** The gateway's worker refreshes this long before expiry; a minted credential lives an hour. */
@@ -31,69 +30,6 @@ const requiredMaterial: Partial<Record<Strategy, string[]>> = {
   [Strategy.AWS_STS_ASSUME_ROLE]: ["role_arn"],
 };
 
-function builtin(
-  id: string,
-  displayName: string,
-  category: ProviderProfileCategory,
-  credentials: string[],
-  host: string,
-  inferenceCapable: boolean,
-): ProviderProfile {
-  return create(ProviderProfileSchema, {
-    id,
-    displayName,
-    description: `${displayName} (built in)`,
-    category,
-    credentials: credentials.map((name, i) => ({
-      name,
-      envVars: [name],
-      required: i === 0,
-      authStyle: "bearer",
-    })),
-    endpoints: [{ host, port: 443 }],
-    inferenceCapable,
-    resourceVersion: 1n,
-    source: "builtin",
-    scope: "platform",
-  });
-}
-
-/** A few of the built-in profiles SEMANTICS §6 lists, enough to list, page and get. */
-const builtins = [
-  builtin(
-    "anthropic",
-    "Anthropic",
-    ProviderProfileCategory.INFERENCE,
-    ["ANTHROPIC_API_KEY"],
-    "api.anthropic.com",
-    true,
-  ),
-  builtin(
-    "github",
-    "GitHub",
-    ProviderProfileCategory.SOURCE_CONTROL,
-    ["GITHUB_TOKEN"],
-    "api.github.com",
-    false,
-  ),
-  builtin(
-    "nvidia",
-    "NVIDIA",
-    ProviderProfileCategory.INFERENCE,
-    ["NVIDIA_API_KEY"],
-    "integrate.api.nvidia.com",
-    true,
-  ),
-  builtin(
-    "openai",
-    "OpenAI",
-    ProviderProfileCategory.INFERENCE,
-    ["OPENAI_API_KEY", "OPENAI_BASE_URL"],
-    "api.openai.com",
-    true,
-  ),
-];
-
 interface RefreshRecord {
   status: ProviderCredentialRefreshStatus;
   /** Stored, never answered: the test asserts it is nowhere in a response. */
@@ -101,12 +37,14 @@ interface RefreshRecord {
 }
 
 /**
- * ListProviderProfiles and GetProviderProfile over the built-in profiles, and the per-credential
+ * ListProviderProfiles and GetProviderProfile over the built-in profiles and those imported (see
+ * provider-profile-admin-handlers.ts, which also administers them), and the per-credential
  * refresh calls (SEMANTICS §14) over the test gateway's providers. Minting cannot reach a real token
  * endpoint here: RotateProviderCredential stores a fresh opaque value in the provider, as a
  * successful mint would, and reports it valid for an hour.
  */
 export function providerProfileHandlers(state: GatewayState): Partial<ServiceImpl<typeof OpenShell>> {
+  const catalog = new ProfileCatalog();
   const refreshes = new Map<string, RefreshRecord>();
   // Keyed by provider id, so a provider deleted and created again starts without refreshes.
   const key = (providerId: string, credential: string) => `${providerId}/${credential}`;
@@ -123,11 +61,12 @@ export function providerProfileHandlers(state: GatewayState): Partial<ServiceImp
   };
 
   return {
+    ...providerProfileAdminHandlers(state, catalog),
     listProviderProfiles(req) {
-      return { profiles: page(builtins, req.limit, req.offset, profilePaging) };
+      return { profiles: page(catalog.visible(req.workspace), req.limit, req.offset, profilePaging) };
     },
     getProviderProfile(req) {
-      const found = builtins.find((p) => p.id === req.id);
+      const found = catalog.find(req.id, req.workspace);
       if (!found) throw new ConnectError(`provider profile "${req.id}" not found`, Code.NotFound);
       return { profile: found };
     },
