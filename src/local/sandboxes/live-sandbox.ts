@@ -35,6 +35,8 @@ export interface StoredSandboxRecord {
   status?: DerivedPhase & { since: string };
   /** Set when the sandbox could not be provisioned (no image, runtime refused the container). */
   failure?: { reason: string; message: string };
+  /** The workload template it was created from, at which version; absent for a plain create. */
+  createdFromWorkloadTemplate?: { name: string; resourceVersion: string };
 }
 
 /**
@@ -173,6 +175,9 @@ export class LiveSandbox extends WatchableSandbox implements SandboxView {
             : "",
         exitCode: status.exitCode,
       },
+      ...(this.record.createdFromWorkloadTemplate === undefined
+        ? {}
+        : { createdFromWorkloadTemplate: { ...this.record.createdFromWorkloadTemplate } }),
     });
   }
 }

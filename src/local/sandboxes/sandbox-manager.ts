@@ -36,6 +36,8 @@ export interface NewSandbox {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   spec: SandboxSpec;
+  /** The workload template the spec came from, kept with the sandbox as its provenance. */
+  createdFromWorkloadTemplate?: { name: string; resourceVersion: string };
 }
 
 /**
@@ -168,6 +170,9 @@ export class SandboxManager implements SandboxDirectory {
       spec: LiveSandbox.encodeSpec(input.spec),
       intent: "run",
       resourceVersion: "1",
+      ...(input.createdFromWorkloadTemplate === undefined
+        ? {}
+        : { createdFromWorkloadTemplate: input.createdFromWorkloadTemplate }),
     };
     const createdMs = Date.now();
     this.keeper.store.insertSandbox({ id, workspace: input.workspace, name: input.name, createdMs, record });
