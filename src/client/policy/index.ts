@@ -1,4 +1,12 @@
 /** Public surface of `os.policy`, for the package entry point to re-export. */
+export type {
+  GlobalPolicyInfo,
+  GlobalPolicyRevisionsOptions,
+  GlobalPolicyService,
+  GlobalPolicyStatusOptions,
+  GlobalPolicyUpdateResult,
+  SandboxPolicyInit,
+} from "./global-policy-service.js";
 export { PolicyLoadError } from "./policy-load-error.js";
 export type {
   NetworkPolicyRuleInit,

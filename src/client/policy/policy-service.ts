@@ -12,6 +12,7 @@ import { DraftPolicyService } from "../policy-advisor/draft-policy-service.js";
 import type { RequestOptions, WorkspaceOptions } from "../request-options.js";
 import type { SandboxService } from "../sandboxes/sandbox-service.js";
 import { sandboxNameSchema, workspaceSchema } from "../validation/common-schemas.js";
+import { GlobalPolicyService } from "./global-policy-service.js";
 import {
   maxPolicyBytes,
   type NetworkPolicyRuleInit,
@@ -62,6 +63,8 @@ export class PolicyService {
   readonly drafts: DraftPolicyService;
   /** Named settings at sandbox scope and at the gateway-wide `global` scope (SEMANTICS §8). */
   readonly settings: PolicySettingsService;
+  /** The gateway-wide policy, which overrides every sandbox's own while it is set. */
+  readonly global: GlobalPolicyService;
 
   /** @internal */
   constructor(
@@ -70,6 +73,7 @@ export class PolicyService {
   ) {
     this.drafts = new DraftPolicyService(calls);
     this.settings = new PolicySettingsService(calls, sandboxes);
+    this.global = new GlobalPolicyService(calls);
   }
 
   /**

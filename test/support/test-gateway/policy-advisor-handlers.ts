@@ -16,6 +16,7 @@ import {
 } from "../../../src/gen/openshell/v1/policy_advisor_pb.js";
 import { invalid } from "../../../src/local/protocol/validation.js";
 import type { GatewayState } from "./gateway-state.js";
+import { globalPolicyOf, managedGlobally } from "./global-policy.js";
 import { addRevision } from "./policy-revisions.js";
 import type { SandboxRecord } from "./sandbox-record.js";
 
@@ -191,6 +192,7 @@ export function policyAdvisorHandlers(state: GatewayState): Partial<ServiceImpl<
     },
     approveDraftChunk(req) {
       const record = state.sandboxByName(req.name, req.workspace);
+      if (globalPolicyOf(state).active()) throw managedGlobally("approve");
       const draft = draftOf(record);
       const chunk = chunkOf(draft, record, req.chunkId);
       pendingOnly(chunk, "approved");
@@ -217,6 +219,7 @@ export function policyAdvisorHandlers(state: GatewayState): Partial<ServiceImpl<
     },
     approveAllDraftChunks(req) {
       const record = state.sandboxByName(req.name, req.workspace);
+      if (globalPolicyOf(state).active()) throw managedGlobally("approve");
       const draft = draftOf(record);
       const { policy, hash } = currentPolicy(record);
       const tokens = new Map(req.approvals.map((a) => [a.chunkId, a.reviewToken]));
