@@ -63,7 +63,13 @@ export class ServiceListeners {
       proxy.catch(() => this.proxies.get(k) === proxy && this.proxies.delete(k));
     }
     const { port: bound } = await proxy;
-    this.watch(sandboxId);
+    try {
+      this.watch(sandboxId);
+    } catch (error) {
+      // The sandbox went while the listener opened: no endpoint, so no listener either.
+      await this.close(key);
+      throw error;
+    }
     return bound;
   }
 
