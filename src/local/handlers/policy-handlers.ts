@@ -173,24 +173,31 @@ class StoredPolicies implements PolicyRepository {
   }
 }
 
+/** What {@link storedPolicies} and {@link policyHandlers} need. */
+export type StoredPoliciesDeps = LocalHandlerDeps & {
+  loadPolicy?: PolicyLoader;
+  onPolicyLoaded?: (sandboxId: string) => void;
+};
+
 /**
- * GetSandboxConfig, UpdateConfig, GetSandboxPolicyStatus and ListSandboxPolicies of the local
- * gateway (see `policyService`), kept in its state store: revisions and settings survive a gateway
- * restart and go when the sandbox is deleted.
+ * The sandboxes' policy revisions and settings in the state store, loaded the way UpdateConfig
+ * loads them: for other calls that store revisions (the policy advisor's approvals).
  */
-export function policyHandlers({
+export function storedPolicies({
   store,
   sandboxes,
   now = Date.now,
   loadPolicy = () => undefined,
   onPolicyLoaded = () => undefined,
-}: LocalHandlerDeps & {
-  loadPolicy?: PolicyLoader;
-  onPolicyLoaded?: (sandboxId: string) => void;
-}): Partial<ServiceImpl<typeof OpenShell>> {
-  return policyService(
-    new StoredPolicies(store, sandboxes, now, loadPolicy, onPolicyLoaded),
-    sandboxes,
-    "local gateway",
-  );
+}: StoredPoliciesDeps): PolicyRepository {
+  return new StoredPolicies(store, sandboxes, now, loadPolicy, onPolicyLoaded);
+}
+
+/**
+ * GetSandboxConfig, UpdateConfig, GetSandboxPolicyStatus and ListSandboxPolicies of the local
+ * gateway (see `policyService`), kept in its state store: revisions and settings survive a gateway
+ * restart and go when the sandbox is deleted.
+ */
+export function policyHandlers(deps: StoredPoliciesDeps): Partial<ServiceImpl<typeof OpenShell>> {
+  return policyService(storedPolicies(deps), deps.sandboxes, "local gateway");
 }

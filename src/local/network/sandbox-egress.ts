@@ -1,5 +1,6 @@
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { MountSpec } from "../../runtime/container-spec.js";
+import { DraftStore } from "../drafts/draft-store.js";
 import { compileEgressPolicy, denyAllEgressPolicy, type EgressPolicy } from "../egress/egress-policy.js";
 import {
   type EgressClient,
@@ -49,6 +50,7 @@ interface CachedPolicy {
 export class SandboxEgress {
   private readonly policies = new Map<string, CachedPolicy>();
   private readonly byAddress = new Map<string, string>();
+  private readonly drafts: DraftStore;
   /** Set by {@link serve}: until then no connection is told apart, so every one is refused. */
   private sandboxes: SandboxManager | undefined;
 
@@ -59,7 +61,9 @@ export class SandboxEgress {
     private readonly port: number | undefined,
     /** Why this gateway runs no proxy although sandboxes could reach one. */
     readonly note: string | undefined,
-  ) {}
+  ) {
+    this.drafts = new DraftStore(options.store.records);
+  }
 
   static async start(options: SandboxEgressOptions): Promise<SandboxEgress> {
     const attachment = options.isolation.attachment;
@@ -227,5 +231,28 @@ export class SandboxEgress {
       decision.allowed && !decision.audited ? "INFO" : "WARN",
       `egress ${verdict} for sandbox "${client.sandboxName}": ${target} (${rule}): ${decision.reason}${outcome}`,
     );
+    if (!decision.allowed) this.proposeRule(client, request, decision.reason);
+  }
+
+  /**
+   * A denied connection becomes (or counts on) a pending draft chunk of the sandbox, for the policy
+   * advisor calls; its `follow_status` watchers get the sandbox again, as upstream sends it when a
+   * draft changes. The decision stands whatever happens here.
+   */
+  private proposeRule(client: EgressClient, request: EgressEvent["request"], reason: string): void {
+    const sandbox = this.sandboxes?.live(client.sandboxId);
+    // A sandbox already deleted keeps no draft: its records went with it.
+    if (sandbox === undefined) return;
+    try {
+      this.drafts.recordDenial(client.sandboxId, request, reason);
+    } catch (error) {
+      this.sandboxes?.gatewayLog(
+        client.sandboxId,
+        "WARN",
+        `the denial was not recorded as a draft chunk: ${(error as Error).message}`,
+      );
+      return;
+    }
+    sandbox.announce();
   }
 }
