@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OpenShell } from "../../src/index.js";
-import { startTestGateway, type TestGateway } from "./test-gateway/index.js";
+import { startTestGateway, type TestGateway, type TestGatewayOptions } from "./test-gateway/index.js";
 
 /** A test gateway and a client of it over real HTTP/2 and mTLS, with a throwaway home directory. */
 export interface TestGatewayClient {
@@ -12,15 +12,22 @@ export interface TestGatewayClient {
   close(): Promise<void>;
 }
 
-/** Starts a test gateway and connects to it as a user would, with its CA and a client certificate. */
-export async function testGatewayClient(): Promise<TestGatewayClient> {
+/**
+ * Starts a test gateway (with `options`) and connects to it as a user would, with its CA and a
+ * client certificate, and `token` as OIDC bearer token when given.
+ */
+export async function testGatewayClient(
+  options: TestGatewayOptions = {},
+  token?: string,
+): Promise<TestGatewayClient> {
   const home = mkdtempSync(join(tmpdir(), "openshell-client-"));
-  const gateway = await startTestGateway();
+  const gateway = await startTestGateway(options);
   const os = await OpenShell.connect({
     endpoint: gateway.endpoint,
     tls: { ca: gateway.ca, cert: gateway.client.cert, key: gateway.client.key },
     env: {},
     homeDir: home,
+    ...(token === undefined ? {} : { token }),
   });
   return {
     gateway,

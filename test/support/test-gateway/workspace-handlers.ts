@@ -14,18 +14,13 @@ import {
   WorkspaceRole,
 } from "../../../src/gen/openshell/v1/workspaces_pb.js";
 import { invalid, matchesLabels, page, parseLabelSelector } from "../../../src/local/protocol/validation.js";
+import { callerKey, type MemberRole, type TestCaller } from "./authorization.js";
 import type { GatewayState } from "./gateway-state.js";
 
 /** SEMANTICS §12: at most 1000 members a workspace. */
 const maxMembers = 1000;
 const paging = { defaultLimit: 100, maxLimit: 1000 };
 const dnsLabel = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-
-/** Who the test gateway says the caller is (GetCurrentUser). */
-export interface TestCaller {
-  subject: string;
-  identityProvider: string;
-}
 
 interface Entry {
   workspace: Workspace;
@@ -46,9 +41,26 @@ function newWorkspace(name: string, labels: Record<string, string>): Entry {
   return { workspace, members: new Map() };
 }
 
+const directories = new WeakMap<GatewayState, Map<string, Entry>>();
+
+/** The gateway's workspaces by name; `default` always exists. */
+function workspacesOf(state: GatewayState): Map<string, Entry> {
+  let workspaces = directories.get(state);
+  if (!workspaces) {
+    workspaces = new Map([["default", newWorkspace("default", {})]]);
+    directories.set(state, workspaces);
+  }
+  return workspaces;
+}
+
+/** A member's role in a workspace of this gateway, for the authorization checks. */
+export function memberRoleIn(state: GatewayState): MemberRole {
+  return (workspace, subject) => workspacesOf(state).get(workspace)?.members.get(subject)?.role;
+}
+
 /**
- * The workspace calls of SEMANTICS §12 for a gateway without OIDC, where every caller is a platform
- * admin (so no PERMISSION_DENIED). `default` always exists. A delete refuses while the workspace holds
+ * The workspace calls of SEMANTICS §12. Who may make them is checked before they get here (see
+ * authorization.ts; without OIDC every caller is a platform admin). `default` always exists. A delete refuses while the workspace holds
  * sandboxes, providers or services, and leaves it TERMINATING.
  */
 export function workspaceHandlers(
@@ -56,7 +68,7 @@ export function workspaceHandlers(
   caller: TestCaller,
   servicesIn: (workspace: string) => number,
 ): Partial<ServiceImpl<typeof OpenShell>> {
-  const workspaces = new Map<string, Entry>([["default", newWorkspace("default", {})]]);
+  const workspaces = workspacesOf(state);
   const find = (name: string): Entry => {
     const entry = workspaces.get(name);
     if (!entry) throw new ConnectError(`workspace "${name}" not found`, Code.NotFound);
@@ -72,13 +84,14 @@ export function workspaceHandlers(
   };
 
   return {
-    getCurrentUser() {
+    getCurrentUser(_req, ctx) {
+      const who = ctx.values.get(callerKey) ?? caller;
       return {
-        subject: caller.subject,
-        displayName: caller.subject,
-        roles: ["admin"],
+        subject: who.subject,
+        displayName: who.subject,
+        roles: who.roles ?? ["admin"],
         scopes: [],
-        identityProvider: caller.identityProvider,
+        identityProvider: who.identityProvider,
       };
     },
     createWorkspace(req) {
