@@ -19,6 +19,7 @@ import {
   issueServerCertificate,
 } from "../certs.js";
 import { authInterceptor, type GatewayAuth } from "./auth-interceptor.js";
+import { type GatewayOidc, oidcInterceptor } from "./authorization.js";
 import { execHandlers } from "./exec-handlers.js";
 import { hostForwardBackend } from "./forward-backend.js";
 import { FrontDoor } from "./front-door.js";
@@ -35,9 +36,10 @@ import { serviceHandlers } from "./services-handlers.js";
 import { templateHandlers } from "./template-handlers.js";
 import { alertFor, tlsCipherSuite } from "./tls-alerts.js";
 import { watchHandlers } from "./watch-handlers.js";
-import { workspaceHandlers } from "./workspace-handlers.js";
+import { memberRoleIn, workspaceHandlers } from "./workspace-handlers.js";
 
 export type { GatewayAuth } from "./auth-interceptor.js";
+export type { GatewayOidc, OidcUser } from "./authorization.js";
 export { testGatewayVersion } from "./gateway-info-handlers.js";
 export type { GatewayState, RecordedCall, TerminalSize } from "./gateway-state.js";
 export { failingImage } from "./lifecycle.js";
@@ -54,6 +56,12 @@ export interface TestGatewayOptions {
    * that exits 0 leaves the sandbox ERROR with exit code 0 and reason `MainProcessExited`.
    */
   legacyMainProcessExit?: boolean;
+  /**
+   * Behave as a gateway with OIDC roles: callers are who their bearer tokens say, and a caller
+   * without the platform or workspace admin role is PERMISSION_DENIED where SEMANTICS §12-14 need it.
+   * Without it every caller is a platform admin.
+   */
+  oidc?: GatewayOidc;
 }
 
 export interface TestGateway {
@@ -127,7 +135,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     grpc: true,
     grpcWeb: true,
     connect: true,
-    interceptors: [authInterceptor(state, options.auth)],
+    interceptors: [
+      authInterceptor(state, options.auth),
+      ...(options.oidc ? [oidcInterceptor(options.oidc, memberRoleIn(state))] : []),
+    ],
     // Streams are answered at once, as the gateway answers them (see promptStreamHeaders).
     routes: promptStreamHeaders((router) => {
       router.service(OpenShell, {
