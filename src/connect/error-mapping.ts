@@ -163,7 +163,7 @@ export function toOpenShellError(err: unknown, context: ErrorContext): OpenShell
         options,
       );
     case Code.PermissionDenied:
-      return new PermissionDeniedError(msg, options);
+      return new PermissionDeniedError(`${msg}${permissionHint}`, options);
     case Code.Unavailable:
       return new UnavailableError(
         `${context.operation}: the gateway${where} is unavailable: ${detail.replace(/\.+$/, "")}. Check that it is running and reachable.`,
@@ -186,6 +186,13 @@ export function toOpenShellError(err: unknown, context: ErrorContext): OpenShell
       return new InternalError(`${context.operation}: the gateway failed: ${detail}`, options);
   }
 }
+
+/**
+ * What to do about PERMISSION_DENIED: the gateway's own message names the role or membership the
+ * call needs (and, for a workspace role, the command an admin runs to grant it).
+ */
+const permissionHint =
+  ". The gateway knows who you are, but your identity lacks that role or membership: os.workspaces.currentUser() shows your subject and roles; ask a platform admin (or the workspace's admin) to grant it, or call with credentials that have it";
 
 /** The SDK error an error is, or is caused by (connect keeps it as the cause), if any. */
 function ownError(err: unknown): OpenShellError | undefined {

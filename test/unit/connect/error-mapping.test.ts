@@ -67,6 +67,16 @@ describe("toOpenShellError", () => {
     expect(old.message).toMatch(/older than this SDK expects/);
   });
 
+  it("on PERMISSION_DENIED keeps the role the gateway names and says how to get it", () => {
+    const err = toOpenShellError(
+      new ConnectError("role 'openshell-admin' required to manage workspaces", Code.PermissionDenied),
+      context,
+    );
+    expect(err.message).toContain("role 'openshell-admin' required to manage workspaces");
+    expect(err.message).toContain("os.workspaces.currentUser()");
+    expect(err.message).toMatch(/ask a platform admin .* to grant it/);
+  });
+
   it("says what to do on UNAVAILABLE and names the endpoint", () => {
     const err = toOpenShellError(new ConnectError("connection refused", Code.Unavailable), context);
     expect(err.message).toContain("https://gw:17670");
