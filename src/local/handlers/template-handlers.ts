@@ -1,4 +1,4 @@
-import { clone, create } from "@bufbuild/protobuf";
+import { clone, create, type JsonValue } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { NotFoundError } from "../../errors.js";
 import {
@@ -59,6 +59,22 @@ function checkTemplateSpec(spec: SandboxWorkloadTemplateSpec): void {
   for (const key of ["cpu", "memory"] as const) {
     const value = workload?.resources?.[key];
     if (value) parseQuantity(value, `template.spec.workload.resources.${key}`);
+  }
+  if (spec.driverConfig !== undefined) checkFinite(spec.driverConfig, "template.spec.driver_config");
+}
+
+/**
+ * A Struct on the wire may carry NaN or an infinity (a double), which no JSON config can hold: the
+ * sandbox's stored spec, and any driver reading the config as JSON, would fail on it later.
+ */
+function checkFinite(value: JsonValue, field: string): void {
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    throw invalidArgument(`${field} is ${value}: driver config numbers must be finite`);
+  }
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) checkFinite(item, `${field}[${i}]`);
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) checkFinite(item, `${field}.${key}`);
   }
 }
 

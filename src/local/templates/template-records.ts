@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { create, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ResourceExhaustedError } from "../../errors.js";
 import {
   type SandboxWorkloadTemplate,
@@ -21,13 +21,16 @@ export const templatePaging = { defaultLimit: 100, maxLimit: 1000 } as const;
 
 /**
  * What the store keeps of a template. Its name, workspace, creation time and resource version are
- * the record's own; the spec is kept as protobuf JSON so a later SDK reads what an older one wrote.
+ * the record's own. The spec is kept as the protobuf encoding (base64), not protobuf JSON: that is
+ * what was sent, exactly, including fields a later protocol adds and values JSON cannot hold (a
+ * duration past JSON's range), so GetSandboxTemplate answers with what CreateSandboxTemplate got.
  */
 export interface WorkloadTemplateRecord {
   id: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
-  spec: JsonValue;
+  /** SandboxWorkloadTemplateSpec, binary, base64. */
+  spec: string;
 }
 
 /** A template as the store holds it, ready to be answered or applied. */
@@ -64,7 +67,7 @@ export function insertTemplate(records: RecordStore, input: NewTemplate): Stored
       id: randomUUID(),
       labels: input.labels,
       annotations: input.annotations,
-      spec: toJson(SandboxWorkloadTemplateSpecSchema, input.spec),
+      spec: Buffer.from(toBinary(SandboxWorkloadTemplateSpecSchema, input.spec)).toString("base64"),
     };
     return records.insert(WORKLOAD_TEMPLATE_KIND, input.workspace, input.name, record, templateLabel);
   });
@@ -103,7 +106,7 @@ export function deleteTemplate(records: RecordStore, workspace: string, name: st
 
 /** The stored template's spec as a message. */
 export function templateSpecOf(stored: StoredTemplate): SandboxWorkloadTemplateSpec {
-  return fromJson(SandboxWorkloadTemplateSpecSchema, stored.record.spec, { ignoreUnknownFields: true });
+  return fromBinary(SandboxWorkloadTemplateSpecSchema, Buffer.from(stored.record.spec, "base64"));
 }
 
 /** The stored template as the protocol carries it. */
