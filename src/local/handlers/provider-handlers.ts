@@ -4,8 +4,10 @@ import { type Provider, ProviderSchema } from "../../gen/openshell/datamodel/v1/
 import type { OpenShell } from "../../gen/openshell/v1/openshell_pb.js";
 import { toConnectError } from "../protocol/gateway-errors.js";
 import { type ProviderRepository, providerService } from "../protocol/provider-service.js";
+import { workspaceOf } from "../protocol/validation.js";
 import type { SandboxDirectory } from "../sandboxes/sandbox-directory.js";
 import type { LocalStateStore } from "../state/state-store.js";
+import { requireActiveWorkspace } from "../workspaces/workspace-records.js";
 
 /** What the provider, policy and inference handlers of the local gateway work with. */
 export interface LocalHandlerDeps {
@@ -35,7 +37,11 @@ class StoredProviders implements ProviderRepository {
   }
 
   create(provider: Provider): void {
-    this.put(provider, 0n);
+    // The check and the insert are one transaction: a workspace deleted meanwhile gets nothing new.
+    this.store.records.atomically(() => {
+      requireActiveWorkspace(this.store.records, workspaceOf(provider.metadata?.workspace ?? ""));
+      this.put(provider, 0n);
+    });
   }
 
   replace(provider: Provider, expectedVersion: bigint): void {

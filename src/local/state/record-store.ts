@@ -136,6 +136,17 @@ export class RecordStore {
     return row.n;
   }
 
+  /**
+   * How many records of each kind a scope holds, by kind name (kinds it holds none of are absent):
+   * what a workspace still contains, whoever's kinds they are.
+   */
+  countByKind(scope: string): Map<string, number> {
+    const rows = this.db
+      .prepare("SELECT kind, COUNT(*) AS n FROM records WHERE scope = ? GROUP BY kind ORDER BY kind")
+      .all(scope) as { kind: string; n: number }[];
+    return new Map(rows.map((row) => [row.kind, row.n]));
+  }
+
   /** True when something was deleted. */
   delete(kind: string, scope: string, name: string): boolean {
     return (

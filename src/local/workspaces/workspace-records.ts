@@ -14,6 +14,9 @@ export interface WorkspaceRecord {
   terminating: boolean;
 }
 
+/** How errors about a stored workspace name it. */
+export const workspaceLabel = (name: string): string => `workspace "${name}"`;
+
 /**
  * Checks that something may be created in `workspace`, as upstream does before a workspace-scoped
  * create: `default` always may; any other must have been created (NOT_FOUND saying how) and must not
@@ -24,7 +27,7 @@ export function requireActiveWorkspace(records: RecordStore, workspace: string):
   const stored = records.get<WorkspaceRecord>(WORKSPACE_KIND, "", workspace);
   if (stored === undefined) {
     throw new NotFoundError(
-      `workspace "${workspace}" not found: create it first with os.workspaces.create("${workspace}")`,
+      `workspace "${workspace}" not found: create it first with os.workspaces.create({ name: "${workspace}" })`,
     );
   }
   if (stored.record.terminating) {

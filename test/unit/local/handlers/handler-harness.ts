@@ -16,6 +16,8 @@ import {
 import { inferenceHandlers } from "../../../../src/local/handlers/inference-handlers.js";
 import { policyHandlers, recordInitialPolicy } from "../../../../src/local/handlers/policy-handlers.js";
 import { providerHandlers } from "../../../../src/local/handlers/provider-handlers.js";
+import { workspaceHandlers } from "../../../../src/local/handlers/workspace-handlers.js";
+import { gatewayErrorInterceptor } from "../../../../src/local/protocol/gateway-error-interceptor.js";
 import type {
   GatewayLogLevel,
   SandboxDirectory,
@@ -102,7 +104,7 @@ function fixedClock(): () => number {
 }
 
 /**
- * The provider, policy and inference handlers behind a real Connect router on an in-memory
+ * The provider, policy, inference and workspace handlers behind a real Connect router on an in-memory
  * transport, over a real state store in a temporary directory and a fake sandbox directory.
  */
 export class Harness {
@@ -141,10 +143,18 @@ export class Harness {
   private connect(): void {
     this.store = LocalStateStore.open(join(this.dir, "state"));
     const deps = { store: this.store, sandboxes: this.sandboxes, now: this.now };
-    const transport = createRouterTransport((router) => {
-      router.service(OpenShell, { ...providerHandlers(deps), ...policyHandlers(deps) });
-      router.service(Inference, inferenceHandlers(deps));
-    });
+    const transport = createRouterTransport(
+      (router) => {
+        router.service(OpenShell, {
+          ...providerHandlers(deps),
+          ...policyHandlers(deps),
+          ...workspaceHandlers({ store: this.store }),
+        });
+        router.service(Inference, inferenceHandlers(deps));
+      },
+      // As the local gateway does: the SDK errors handlers throw reach the client as status codes.
+      { router: { interceptors: [gatewayErrorInterceptor()] } },
+    );
     this.client = createClient(OpenShell, transport);
     this.inference = createClient(Inference, transport);
   }

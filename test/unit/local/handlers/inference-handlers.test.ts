@@ -10,6 +10,7 @@ const secret = "sk-route-secret-abcdef";
 
 const h = harnessPerTest();
 beforeEach(async () => {
+  await h.client.createWorkspace({ name: "team" });
   for (const workspace of ["", "team"]) {
     await h.client.createProvider({
       provider: { metadata: { name: "llm" }, type: "openai", credentials: { OPENAI_API_KEY: secret } },

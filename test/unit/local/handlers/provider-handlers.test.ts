@@ -103,6 +103,7 @@ describe("provider handlers", () => {
 
   it("lists one workspace or all, by name, paged, and refuses both at once", async () => {
     for (const name of ["c", "a", "b"]) await createOpenAi(name);
+    await h.client.createWorkspace({ name: "team" });
     await createOpenAi("z", "team");
     const names = (res: { providers: { metadata?: { name: string } }[] }) =>
       res.providers.map((p) => p.metadata?.name);
@@ -170,6 +171,7 @@ describe("provider handlers", () => {
       ),
     ).toEqual({ code: "Aborted", message: 'sandbox "web" changed since resource_version 7 (now 1)' });
     // A provider of another workspace is not the sandbox's to use.
+    await h.client.createWorkspace({ name: "team" });
     await createOpenAi("other", "team");
     expect(
       (await outcome(h.client.attachSandboxProvider({ sandboxName: "web", providerName: "other" }))).code,
