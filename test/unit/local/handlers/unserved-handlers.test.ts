@@ -46,12 +46,13 @@ describe("methods local mode does not serve", () => {
 
   it("answer a unary call UNIMPLEMENTED, naming the method and what to use instead", async () => {
     const { openshell } = gateway();
-    const error = await failure(() => openshell.createSandboxTemplate({}));
+    const error = await failure(() => openshell.reportPolicyStatus({}));
     expect(error.code).toBe(Code.Unimplemented);
     expect(error.rawMessage).toBe(
-      "openshell.v1.OpenShell/CreateSandboxTemplate is not available in local mode (OpenShell.local()): " +
-        "workload templates need an OpenShell gateway (OpenShell.connect()); in local mode give " +
-        "sandboxes.create() the image, env and resources directly",
+      "openshell.v1.OpenShell/ReportPolicyStatus is not available in local mode (OpenShell.local()): " +
+        "this call is made by the supervisor inside a sandbox, and local-mode sandboxes run none (the " +
+        "local gateway watches their containers itself); supervisors run on an OpenShell gateway " +
+        "(OpenShell.connect())",
     );
   });
 
