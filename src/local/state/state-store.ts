@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import { AlreadyExistsError, ConflictError, NotFoundError } from "../../errors.js";
 import { openStateDb } from "./open-state-db.js";
 import { RecordStore } from "./record-store.js";
+import { SANDBOX_SCOPED_RECORD_KINDS } from "./sandbox-scoped-records.js";
 import { storageError, translatingStorageErrors } from "./storage-errors.js";
 
 /** Default number of log lines kept per sandbox (upstream keeps 2000, in memory only). */
@@ -144,7 +145,8 @@ export class LocalStateStore {
   }
 
   /**
-   * Marks a sandbox deleted: its name is free again and its logs stay readable by id, until more
+   * Marks a sandbox deleted: its name is free again, its policy revisions, settings and records
+   * (SANDBOX_SCOPED_RECORD_KINDS) go, and its logs stay readable by id, until more
    * than `deletedSandboxesKept` deleted sandboxes have piled up (the oldest go first, logs and all).
    */
   markSandboxDeleted(id: string, nowMs: number): void {
@@ -155,6 +157,9 @@ export class LocalStateStore {
           .run(nowMs, id);
         this.db.prepare("DELETE FROM policy_revisions WHERE sandbox_id = ?").run(id);
         this.db.prepare("DELETE FROM sandbox_settings WHERE sandbox_id = ?").run(id);
+        for (const kind of Object.values(SANDBOX_SCOPED_RECORD_KINDS)) {
+          this.db.prepare("DELETE FROM records WHERE kind = ? AND scope = ?").run(kind, id);
+        }
         const expired = this.db
           .prepare(
             "SELECT id FROM sandboxes WHERE deleted_ms IS NOT NULL ORDER BY deleted_ms DESC, id LIMIT -1 OFFSET ?",
