@@ -359,6 +359,14 @@ export class LocalStateStore {
     );
   }
 
+  /** How many routes a workspace has. */
+  countRoutes(workspace: string): number {
+    const row = this.db
+      .prepare("SELECT COUNT(*) AS n FROM inference_routes WHERE workspace = ?")
+      .get(workspace) as { n: number };
+    return row.n;
+  }
+
   // Logs ------------------------------------------------------------------------------------
 
   /** Appends lines in order and trims the sandbox's log to the newest `logLinesPerSandbox`. */

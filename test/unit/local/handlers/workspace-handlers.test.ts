@@ -112,9 +112,10 @@ describe("workspace handlers", () => {
     expect(again.workspace?.metadata?.id).not.toBe(workspace?.metadata?.id);
   });
 
-  it("count every kind of thing a workspace holds: sandboxes, providers, and records of any kind", async () => {
+  it("count every kind of thing a workspace holds: sandboxes, routes, and records of any kind", async () => {
     await h.client.createWorkspace({ name: "team" });
     await createProvider("llm", "team");
+    await h.inference.setInferenceRoute({ providerName: "llm", modelId: "m", workspace: "team" });
     h.store.insertSandbox({ id: "sb-1", workspace: "team", name: "web", createdMs: 1, record: {} });
     h.store.insertSandbox({ id: "sb-2", workspace: "team", name: "api", createdMs: 2, record: {} });
     const label = (name: string) => name;
@@ -123,16 +124,18 @@ describe("workspace handlers", () => {
     h.store.records.insert("workload-template", "default", "py", {}, label);
     h.store.records.insert("draft-chunk", "sb-1", "c1", {}, label);
     expect((await outcome(h.client.deleteWorkspace({ name: "team" }))).message).toContain(
-      "still contains resources: 2 sandboxes, 1 provider, 1 workload template;",
+      "still contains resources: 2 sandboxes, 1 provider, 1 inference route, 1 workload template;",
     );
 
     h.store.markSandboxDeleted("sb-1", 10);
     h.store.markSandboxDeleted("sb-2", 11);
     h.store.records.delete("workload-template", "team", "py");
-    expect((await outcome(h.client.deleteWorkspace({ name: "team" }))).message).toContain(
-      "still contains resources: 1 provider;",
-    );
+    // A route outlives the provider it names: it alone still holds the workspace.
     await h.client.deleteProvider({ name: "llm", workspace: "team" });
+    expect((await outcome(h.client.deleteWorkspace({ name: "team" }))).message).toContain(
+      "still contains resources: 1 inference route;",
+    );
+    await h.inference.deleteInferenceRoute({ workspace: "team" });
     expect(await h.client.deleteWorkspace({ name: "team" })).toMatchObject({ deleted: true });
   });
 
