@@ -71,9 +71,15 @@ export class DraftStore {
    * Counts a denied request on the sandbox's chunk for its host and port, or proposes a new one.
    * An approved chunk is not counted again (its rule does not cover the request, or was taken out
    * of the policy by hand since): the denial proposes a new chunk covering both. A rejected one
-   * counts the hit and stays rejected: the reviewer said no. Returns the chunk.
+   * counts the hit and stays rejected: the reviewer said no. Returns the chunk, and whether the
+   * denial proposed something new (a new chunk, or a pending one's rule widened) rather than only
+   * counting a hit.
    */
-  recordDenial(sandboxId: string, request: EgressRequest, reason: string): StoredDraftChunk {
+  recordDenial(
+    sandboxId: string,
+    request: EgressRequest,
+    reason: string,
+  ): { chunk: StoredDraftChunk; proposed: boolean } {
     const traffic = deniedTraffic(request);
     return this.records.atomically(() => {
       const nowMs = this.now();
@@ -88,12 +94,15 @@ export class DraftStore {
       // by hand since); the new proposal covers both, so approving it replaces the approved endpoint.
       const approved = chunks.filter((c) => c.status === "approved" && sameKey(c) && !c.edited);
       let chunk: StoredDraftChunk;
+      let proposed = true;
       if (existing !== undefined) {
         chunk = { ...existing, hitCount: existing.hitCount + 1, lastSeenMs: nowMs };
         // A pending proposal grows to cover what was refused since, unless a reviewer wrote its rule.
         if (!sameTraffic(existing.traffic, traffic) && existing.status === "pending" && !existing.edited) {
           chunk.traffic = mergeTraffic(existing.traffic, traffic);
           note(log, nowMs, "updated", chunk.id, `proposal widened to ${describe(chunk.traffic)}`);
+        } else {
+          proposed = false;
         }
       } else {
         chunk = {
@@ -121,7 +130,7 @@ export class DraftStore {
       }
       this.records.put(CHUNK, sandboxId, chunk.id, chunk);
       this.records.put(LOG, sandboxId, LOG_NAME, log);
-      return chunk;
+      return { chunk, proposed };
     });
   }
 

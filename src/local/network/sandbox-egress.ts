@@ -236,15 +236,17 @@ export class SandboxEgress {
 
   /**
    * A denied connection becomes (or counts on) a pending draft chunk of the sandbox, for the policy
-   * advisor calls; its `follow_status` watchers get the sandbox again, as upstream sends it when a
-   * draft changes. The decision stands whatever happens here.
+   * advisor calls. When it proposes something new, the sandbox's `follow_status` watchers get the
+   * sandbox again, as upstream sends it when a draft changes; a mere hit does not, so a sandbox
+   * retrying in a loop does not flood its watchers. The decision stands whatever happens here.
    */
   private proposeRule(client: EgressClient, request: EgressEvent["request"], reason: string): void {
     const sandbox = this.sandboxes?.live(client.sandboxId);
     // A sandbox already deleted keeps no draft: its records went with it.
     if (sandbox === undefined) return;
+    let proposed: boolean;
     try {
-      this.drafts.recordDenial(client.sandboxId, request, reason);
+      proposed = this.drafts.recordDenial(client.sandboxId, request, reason).proposed;
     } catch (error) {
       this.sandboxes?.gatewayLog(
         client.sandboxId,
@@ -253,6 +255,6 @@ export class SandboxEgress {
       );
       return;
     }
-    sandbox.announce();
+    if (proposed) sandbox.announce();
   }
 }

@@ -70,9 +70,10 @@ const pending = async (name = "web") =>
 describe("local draft policy", () => {
   it("turns repeated denials into one pending chunk per host and port, counting hits", async () => {
     const sb = sandbox();
-    drafts.recordDenial(sb.id, GET, REASON);
-    drafts.recordDenial(sb.id, { ...GET, path: "/other" }, REASON);
-    drafts.recordDenial(sb.id, { ...GET, port: 9090 }, REASON);
+    // Only what proposes something new is news for the sandbox's watchers; a repeat is a hit.
+    expect(drafts.recordDenial(sb.id, GET, REASON).proposed).toBe(true);
+    expect(drafts.recordDenial(sb.id, { ...GET, path: "/other" }, REASON).proposed).toBe(false);
+    expect(drafts.recordDenial(sb.id, { ...GET, port: 9090 }, REASON).proposed).toBe(true);
     const res = await client.getDraftPolicy({ name: "web" });
     expect(res.chunks.map((c) => [c.ruleName, c.status, c.hitCount, c.binary])).toEqual([
       ["allow_denied_test_8080", "pending", 2, ""],
@@ -156,7 +157,7 @@ describe("local draft policy", () => {
     const sb = sandbox();
     drafts.recordDenial(sb.id, GET, REASON);
     const [before] = await pending();
-    drafts.recordDenial(sb.id, { ...GET, method: "POST" }, REASON);
+    expect(drafts.recordDenial(sb.id, { ...GET, method: "POST" }, REASON).proposed).toBe(true);
     const [after] = await pending();
     expect(after?.proposedRule?.endpoints[0]?.access).toBe("read-write");
     expect(after?.reviewToken).not.toBe(before?.reviewToken);
