@@ -50,6 +50,8 @@ const sourceNames: Record<PolicySource, PolicySourceName> = {
 /**
  * `os.policy`: a sandbox's network policy, which can change while it runs. Filesystem, landlock
  * and process policy are fixed when the sandbox is created; see `os.sandboxes.create({ policy })`.
+ * A gateway-wide policy set with {@link PolicyService.global} overrides every sandbox's own; while
+ * it is set, {@link PolicyService.update} fails with `FailedPreconditionError`.
  *
  * ```ts
  * await os.policy.update("my-sandbox", {
@@ -104,6 +106,7 @@ export class PolicyService {
    *
    * @throws InvalidArgumentError for a bad rule (its `field` names it) or a policy over 256 KiB.
    * @throws ConflictError when `expectedResourceVersion` no longer matches.
+   * @throws FailedPreconditionError while a global policy is set (`os.policy.global`).
    * @throws PolicyLoadError (with `wait`) when the sandbox failed to load the revision.
    * @throws TimeoutError (with `wait`) when it did not load within the wait's `timeoutMs`.
    */
