@@ -3,6 +3,8 @@ import { Inference } from "../gen/openshell/inference/v1/inference_pb.js";
 import { OpenShell as OpenShellService } from "../gen/openshell/v1/openshell_pb.js";
 import type { ContainerRuntime } from "../runtime/container-runtime.js";
 import type { MountSpec } from "../runtime/container-spec.js";
+import { DraftStore } from "./drafts/draft-store.js";
+import { draftPolicyHandlers } from "./handlers/draft-policy-handlers.js";
 import { execHandlers } from "./handlers/exec-handlers.js";
 import { forwardHandlers } from "./handlers/forward-handlers.js";
 import { gatewayInfoHandlers } from "./handlers/gateway-info-handlers.js";
@@ -12,16 +14,20 @@ import {
   type PolicyLoader,
   policyHandlers,
   recordInitialPolicy,
+  storedPolicies,
 } from "./handlers/policy-handlers.js";
 import { providerHandlers } from "./handlers/provider-handlers.js";
 import { sandboxHandlers } from "./handlers/sandbox-handlers.js";
-import { refusingWorkloadTemplates } from "./handlers/unserved-fields.js";
+import { serviceHandlers } from "./handlers/service-handlers.js";
+import { templateHandlers, workloadTemplateResolver } from "./handlers/template-handlers.js";
 import { withUnservedAnswers } from "./handlers/unserved-handlers.js";
 import { watchHandlers } from "./handlers/watch-handlers.js";
+import { workspaceHandlers } from "./handlers/workspace-handlers.js";
 import { invalidArgument } from "./protocol/gateway-errors.js";
 import { promptStreamHeaders } from "./protocol/prompt-stream-headers.js";
 import { sandboxForwardBackend } from "./sandboxes/sandbox-forward-backend.js";
 import { SandboxManager } from "./sandboxes/sandbox-manager.js";
+import { ServiceListeners } from "./services/service-listeners.js";
 import type { LocalStateStore } from "./state/state-store.js";
 
 export interface GatewayRoutesOptions {
@@ -52,6 +58,8 @@ export interface GatewayRoutesOptions {
 export function gatewayRoutes(options: GatewayRoutesOptions): {
   routes: (router: ConnectRouter) => void;
   sandboxes: SandboxManager;
+  /** The service endpoints' listeners: restored after the sandboxes start, closed with the gateway. */
+  services: ServiceListeners;
 } {
   const { runtime, store } = options;
   const sandboxes = new SandboxManager({
@@ -68,48 +76,61 @@ export function gatewayRoutes(options: GatewayRoutesOptions): {
   });
   const checkPolicy = options.checkPolicy;
   const deps = { store, sandboxes };
+  const policyDeps = {
+    ...deps,
+    ...(checkPolicy === undefined ? {} : { loadPolicy: checkPolicy }),
+    ...(options.onPolicyLoaded === undefined ? {} : { onPolicyLoaded: options.onPolicyLoaded }),
+  };
+  const forwardBackend = sandboxForwardBackend(sandboxes, runtime, options.network, options.endpoint);
+  const services = new ServiceListeners(store.records, sandboxes, forwardBackend);
   const routes = (router: ConnectRouter) => {
     // Methods without a handler here answer UNIMPLEMENTED saying what to use instead.
     router.service(
       OpenShellService,
       withUnservedAnswers(OpenShellService, {
         ...gatewayInfoHandlers({ driver: { name: runtime.kind, version: options.runtimeVersion } }),
-        ...refusingWorkloadTemplates(
-          sandboxHandlers({
-            sandboxes,
-            store,
-            recordInitialPolicy: (sandbox) => {
-              recordInitialPolicy(store, sandbox);
-              if (options.sandboxWarning !== undefined)
-                sandboxes.gatewayLog(sandbox.id, "WARN", options.sandboxWarning);
-            },
-            ...(checkPolicy === undefined
-              ? {}
-              : {
-                  checkPolicy: (policy) => {
-                    if (policy === undefined) return;
-                    try {
-                      checkPolicy(policy);
-                    } catch (error) {
-                      throw invalidArgument(`spec.policy cannot be enforced: ${(error as Error).message}`);
-                    }
-                  },
-                }),
-          }),
-        ),
+        ...sandboxHandlers({
+          sandboxes,
+          store,
+          recordInitialPolicy: (sandbox) => {
+            recordInitialPolicy(store, sandbox);
+            if (options.sandboxWarning !== undefined)
+              sandboxes.gatewayLog(sandbox.id, "WARN", options.sandboxWarning);
+          },
+          ...(checkPolicy === undefined
+            ? {}
+            : {
+                checkPolicy: (policy) => {
+                  if (policy === undefined) return;
+                  try {
+                    checkPolicy(policy);
+                  } catch (error) {
+                    throw invalidArgument(`spec.policy cannot be enforced: ${(error as Error).message}`);
+                  }
+                },
+              }),
+          fromWorkloadTemplate: workloadTemplateResolver(store.records, runtime.kind),
+        }),
+        ...templateHandlers(store.records),
         ...watchHandlers(sandboxes, store),
         ...execHandlers(runtime, sandboxes),
-        ...forwardHandlers(sandboxForwardBackend(sandboxes, runtime, options.network, options.endpoint)),
+        ...forwardHandlers(forwardBackend),
+        ...serviceHandlers({ store, sandboxes, listeners: services }),
         ...providerHandlers(deps),
-        ...policyHandlers({
-          ...deps,
+        ...workspaceHandlers({ store }),
+        ...policyHandlers(policyDeps),
+        // Approved draft rules become revisions the way UpdateConfig's do, loaded the same way.
+        ...draftPolicyHandlers({
+          sandboxes,
+          drafts: new DraftStore(store.records),
+          policies: storedPolicies(policyDeps),
           ...(checkPolicy === undefined ? {} : { loadPolicy: checkPolicy }),
-          ...(options.onPolicyLoaded === undefined ? {} : { onPolicyLoaded: options.onPolicyLoaded }),
+          onDraftChanged: (sandboxId) => sandboxes.live(sandboxId)?.announce(),
         }),
       }),
     );
     router.service(Inference, withUnservedAnswers(Inference, inferenceHandlers(deps)));
   };
   // Streams are answered at once, as upstream answers them: a silent exec is not a silent gateway.
-  return { routes: promptStreamHeaders(routes), sandboxes };
+  return { routes: promptStreamHeaders(routes), sandboxes, services };
 }

@@ -35,6 +35,7 @@ import { gatewayErrorInterceptor } from "./protocol/gateway-error-interceptor.js
 import { unimplementedMethod } from "./protocol/unimplemented-method.js";
 import { HOST_ALIAS } from "./sandboxes/sandbox-container-spec.js";
 import type { Reconciliation, SandboxManager } from "./sandboxes/sandbox-manager.js";
+import type { ServiceListeners } from "./services/service-listeners.js";
 import {
   claimStateDir,
   claimTemporaryStateDir,
@@ -165,6 +166,7 @@ export class LocalGateway implements AsyncDisposable {
     readonly reconciliation: Reconciliation,
     private readonly store: LocalStateStore,
     private readonly sandboxes: SandboxManager,
+    private readonly services: ServiceListeners,
     private readonly routes: (router: ConnectRouter) => void,
     private readonly interceptors: Interceptor[],
     /** Where forwards say the gateway is: the in-memory transport has no address until `listen()`. */
@@ -251,7 +253,7 @@ export class LocalGateway implements AsyncDisposable {
         process.emitWarning(`openshell: ${isolation.limitation}`, { code: "OPENSHELL_EGRESS_LIMITED" });
       }
       const endpoint = { current: new URL("https://127.0.0.1:0") };
-      const { routes, sandboxes } = gatewayRoutes({
+      const { routes, sandboxes, services } = gatewayRoutes({
         runtime,
         runtimeVersion: runtimeInfo.version,
         endpoint: () => endpoint.current,
@@ -274,6 +276,9 @@ export class LocalGateway implements AsyncDisposable {
       manager = sandboxes;
       egress.serve(sandboxes);
       const reconciliation = await sandboxes.start();
+      // Published services answer again on their old ports (the sandboxes are known by now).
+      cleanups.push(() => services.closeAll());
+      await services.restore();
       return new LocalGateway(
         runtime,
         stateDir,
@@ -282,6 +287,7 @@ export class LocalGateway implements AsyncDisposable {
         reconciliation,
         store,
         sandboxes,
+        services,
         routes,
         [gatewayErrorInterceptor()],
         endpoint,
@@ -375,6 +381,7 @@ export class LocalGateway implements AsyncDisposable {
   close(options: { removeSandboxes?: boolean } = {}): Promise<void> {
     this.closed ??= (async () => {
       for (const close of this.listeners) await close();
+      await this.services.closeAll();
       await this.egress.close();
       await this.sandboxes.close();
       if (this.ephemeralState !== undefined || options.removeSandboxes) {

@@ -1,6 +1,11 @@
 import { clone } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { type OpenShell, type SandboxSpec, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
+import {
+  type CreateSandboxRequest,
+  type OpenShell,
+  type SandboxSpec,
+  SandboxSpecSchema,
+} from "../../gen/openshell/v1/openshell_pb.js";
 import { invalidArgument } from "../protocol/gateway-errors.js";
 import { checkLifecycleCall, stopIsNoOp } from "../protocol/lifecycle-calls.js";
 import { unknownProvider } from "../protocol/providers.js";
@@ -18,6 +23,8 @@ import {
 import type { LiveSandbox } from "../sandboxes/live-sandbox.js";
 import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
 import type { LocalStateStore } from "../state/state-store.js";
+import type { TemplatedSandbox } from "../templates/template-application.js";
+import { requireActiveWorkspace } from "../workspaces/workspace-records.js";
 
 type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
 
@@ -28,6 +35,8 @@ export interface SandboxHandlerDeps {
   recordInitialPolicy: (sandbox: LiveSandbox) => void;
   /** Refuses, before anything is made, a policy the gateway cannot enforce (INVALID_ARGUMENT). */
   checkPolicy?: (policy: SandboxSpec["policy"]) => void;
+  /** The spec a request naming `workload_template_name` runs (template-handlers.ts). */
+  fromWorkloadTemplate: (req: CreateSandboxRequest, workspace: string) => TemplatedSandbox;
 }
 
 /** Create, get, list, delete, stop and start, with the gateway's names, limits and codes. */
@@ -36,13 +45,16 @@ export function sandboxHandlers({
   store,
   recordInitialPolicy,
   checkPolicy,
+  fromWorkloadTemplate,
 }: SandboxHandlerDeps): Handlers {
   return {
     async createSandbox(req) {
-      if (!req.spec) throw invalidArgument("spec is required");
       const workspace = workspaceOf(req.workspace);
+      requireActiveWorkspace(store.records, workspace);
+      const templated = req.workloadTemplateName === "" ? undefined : fromWorkloadTemplate(req, workspace);
+      const spec = templated?.spec ?? (req.spec && clone(SandboxSpecSchema, req.spec));
+      if (!spec) throw invalidArgument("spec is required");
       const name = sandboxNameFor(req.name);
-      const spec = clone(SandboxSpecSchema, req.spec);
       checkSandboxSpec(spec);
       checkPolicy?.(spec.policy);
       for (const provider of spec.providers) {
@@ -54,6 +66,7 @@ export function sandboxHandlers({
         labels: { ...req.labels },
         annotations: { ...req.annotations },
         spec,
+        ...(templated === undefined ? {} : { createdFromWorkloadTemplate: templated.provenance }),
       });
       recordInitialPolicy(sandbox);
       return { sandbox: sandbox.toProto() };

@@ -4,8 +4,8 @@ import { dockerTestEndpoint } from "../../support/test-engines.js";
 import { rejection } from "../../support/test-gateway-client.js";
 
 /**
- * The curated APIs of what local mode does not serve (services, workspaces, the policy advisor,
- * provider profiles, credential refresh, the global settings scope) reject in local mode's own
+ * The curated APIs of what local mode does not serve (workspace members, provider profiles,
+ * credential refresh, the global settings scope) reject in local mode's own
  * words, naming what to use instead, never as a gateway that is too old. One local gateway on
  * Docker: the answers come from the gateway, not the engine.
  */
@@ -34,38 +34,13 @@ describe("curated calls local mode does not serve", () => {
     }
   }
 
-  it("os.services and os.workspaces: every call", async () => {
-    await expectRefused([
-      ["expose", os.services.expose({ sandbox: "web", port: 8080 })],
-      ["get service", os.services.get("web", "ui")],
-      ["list services", os.services.list()],
-      ["delete service", os.services.delete("web", "ui")],
-      ["create workspace", os.workspaces.create({ name: "team" })],
-      ["get workspace", os.workspaces.get("team")],
-      ["list workspaces", os.workspaces.list()],
-      ["delete workspace", os.workspaces.delete("team")],
-      ["add member", os.workspaces.addMember("team", "alice")],
-      ["remove member", os.workspaces.removeMember("team", "alice")],
-      ["list members", os.workspaces.listMembers("team")],
-      ["current user", os.workspaces.currentUser()],
-    ]);
-  });
-
-  it("os.policy.drafts: every call, pointing at os.policy.update()", async () => {
-    const chunk = { id: "c1", reviewToken: "t1" };
+  it("os.workspaces: adding and removing members (local mode authenticates no one but its user)", async () => {
     await expectRefused(
       [
-        ["get", os.policy.drafts.get("web")],
-        ["approve", os.policy.drafts.approve("web", chunk)],
-        ["reject", os.policy.drafts.reject("web", "c1", { reason: "no" })],
-        ["approveAll", os.policy.drafts.approveAll("web", { chunks: [chunk] })],
-        ["edit", os.policy.drafts.edit("web", "c1", { name: "r" })],
-        ["undo", os.policy.drafts.undo("web", "c1")],
-        ["clear", os.policy.drafts.clear("web")],
-        ["history", os.policy.drafts.history("web")],
-        ["watch", os.policy.drafts.watch("web", { intervalMs: 100 }).next()],
+        ["add member", os.workspaces.addMember("default", "alice")],
+        ["remove member", os.workspaces.removeMember("default", "alice")],
       ],
-      "os.policy.update()",
+      "a member added here could never act",
     );
   });
 
@@ -90,5 +65,30 @@ describe("curated calls local mode does not serve", () => {
     ]);
     // What to use instead of the gateway-wide settings: a sandbox's own effective ones.
     await expectRefused([["gateway settings", os.policy.settings.gateway()]], "GetSandboxConfig");
+  });
+
+  it("provider profile administration and the global policy: every call", async () => {
+    await expectRefused(
+      [
+        ["import profiles", os.providers.profiles.import([{ id: "acme", displayName: "Acme" }])],
+        [
+          "update profile",
+          os.providers.profiles.update("acme", { id: "acme" }, { expectedResourceVersion: 1n }),
+        ],
+        ["lint profiles", os.providers.profiles.lint([{ id: "acme" }])],
+        ["delete profile", os.providers.profiles.delete("acme", { platform: true })],
+      ],
+      "manage provider profiles on an OpenShell gateway",
+    );
+    await expectRefused(
+      [
+        ["set global policy", os.policy.global.set({ networkPolicies: {} })],
+        ["get global policy", os.policy.global.get()],
+        ["delete global policy", os.policy.global.delete()],
+        ["global policy status", os.policy.global.status()],
+        ["global policy revisions", os.policy.global.revisions()],
+      ],
+      "update each sandbox's policy and settings by name",
+    );
   });
 });

@@ -50,8 +50,8 @@ function callEmpty(client: object, method: DescMethod): Promise<unknown> {
 }
 
 /**
- * What `openshell/raw` reaches on a local gateway: the calls local mode has no meaning for (templates,
- * service endpoints, workspaces, the policy advisor, the supervisor's own calls) fail UNIMPLEMENTED with
+ * What `openshell/raw` reaches on a local gateway: the calls local mode has no meaning for (workspace
+ * members, the supervisor's own calls) fail UNIMPLEMENTED with
  * a message naming the call and what to use instead, never with connect's generic answer and never as
  * a silent success. Docker only: the answers come from the gateway, not the engine.
  */
@@ -73,25 +73,9 @@ describe("calls local mode does not serve, through openshell/raw", () => {
     const { openshell, inference } = os.raw;
     const cases: [() => Promise<unknown>, string, string][] = [
       [
-        () => openshell.createSandboxTemplate({ template: { metadata: { name: "py" } } }),
-        "CreateSandboxTemplate",
-        "in local mode give sandboxes.create() the image, env and resources directly",
-      ],
-      [
-        () => openshell.exposeService({ sandbox: "web", targetPort: 8080 }),
-        "ExposeService",
-        "reach a sandbox port with sb.forward({ port })",
-      ],
-      [() => openshell.getCurrentUser({}), "GetCurrentUser", "local mode has no identity provider"],
-      [
-        () => openshell.createWorkspace({ name: "team-a" }),
-        "CreateWorkspace",
-        "local mode has no workspace administration",
-      ],
-      [
-        () => openshell.getDraftPolicy({ name: "web" }),
-        "GetDraftPolicy",
-        "change a sandbox's network policy with os.policy.update()",
+        () => openshell.addWorkspaceMember({ workspace: "default", principalSubject: "alice", role: 1 }),
+        "AddWorkspaceMember",
+        "a member added here could never act",
       ],
       [
         () => openshell.listProviderProfiles({}),
@@ -122,21 +106,6 @@ describe("calls local mode does not serve, through openshell/raw", () => {
     });
   });
 
-  it("refuse a sandbox from a workload template instead of creating one from the bare spec", async () => {
-    const result = await outcome(() =>
-      os.raw.openshell.createSandbox({
-        name: "from-template",
-        workloadTemplateName: "py-small",
-        spec: { template: { image: "openshell-test/sandbox:1" } },
-      }),
-    );
-    expect(result.code).toBe("Unimplemented");
-    expect(result.message).toMatch(
-      /^workload_template_name "py-small": creating a sandbox from a workload template is not available in local mode/,
-    );
-    expect(await os.sandboxes.list()).toEqual([]);
-  });
-
   it("serve every other method of the descriptors: each answers its own way or UNIMPLEMENTED with a hint", async () => {
     const services: [DescService, object][] = [
       [OpenShellService, os.raw.openshell],
@@ -160,18 +129,23 @@ describe("calls local mode does not serve, through openshell/raw", () => {
     // Every method of the contract is declared (71 + 4) and falls on one side or the other.
     expect(OpenShellService.methods.length + Inference.methods.length).toBe(75);
     expect(served.length + unserved.length).toBe(75);
-    // What local mode serves today: the sandbox, exec, forward, log, provider, policy and route calls.
+    // What local mode serves today: the sandbox, exec, forward, service, log, provider, policy, policy advisor, workspace and route calls.
     expect(served).toEqual(
       expect.arrayContaining([
         "openshell.v1.OpenShell/CreateSandbox",
+        "openshell.v1.OpenShell/CreateSandboxTemplate",
         "openshell.v1.OpenShell/ExecSandbox",
         "openshell.v1.OpenShell/ForwardTcp",
+        "openshell.v1.OpenShell/ExposeService",
         "openshell.v1.OpenShell/UpdateConfig",
+        "openshell.v1.OpenShell/GetDraftPolicy",
+        "openshell.v1.OpenShell/CreateWorkspace",
+        "openshell.v1.OpenShell/GetCurrentUser",
         "openshell.inference.v1.Inference/SetInferenceRoute",
       ]),
     );
-    expect(served).toHaveLength(30);
-    expect(unserved).toHaveLength(45);
+    expect(served).toHaveLength(52);
+    expect(unserved).toHaveLength(23);
     // Empty requests are refused by the served calls, not acted on: nothing was created.
     expect(await os.sandboxes.list()).toEqual([]);
     expect(await os.providers.list()).toEqual([]);
