@@ -1,0 +1,6 @@
+import { describe } from "vitest";
+import { describeLocalTemplates } from "./templates.suite.js";
+
+describe("workload templates in local mode over Podman", () => {
+  describeLocalTemplates("podman");
+});
