@@ -1,0 +1,6 @@
+import { describe } from "vitest";
+import { describeLocalServices } from "./local-services.suite.js";
+
+describe("published services through the local gateway over Podman", () => {
+  describeLocalServices("podman");
+});
