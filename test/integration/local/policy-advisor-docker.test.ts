@@ -1,0 +1,6 @@
+import { describe } from "vitest";
+import { describePolicyAdvisor } from "./policy-advisor.suite.js";
+
+describe("the policy advisor in local mode on Docker", () => {
+  describePolicyAdvisor("docker");
+});
