@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { OpenShell } from "../../src/index.js";
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from "./test-gateway/index.js";
 
@@ -48,4 +49,22 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error("expected the call to reject");
+}
+
+/**
+ * A test gateway and its client for one `describe` block: started before its tests (then handed to
+ * `receive`, which keeps what it needs and may create fixtures) and closed after them.
+ */
+export function useTestGatewayClient(
+  receive: (client: TestGatewayClient) => void | Promise<void>,
+  options: TestGatewayOptions = {},
+): void {
+  let client: TestGatewayClient | undefined;
+  beforeAll(async () => {
+    client = await testGatewayClient(options);
+    await receive(client);
+  });
+  afterAll(async () => {
+    await client?.close();
+  });
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   FailedPreconditionError,
   InvalidArgumentError,
@@ -7,7 +7,7 @@ import {
   type SandboxPolicyInit,
 } from "../../../src/index.js";
 import type { TestGateway } from "../../support/test-gateway/index.js";
-import { rejection, testGatewayClient } from "../../support/test-gateway-client.js";
+import { rejection, useTestGatewayClient } from "../../support/test-gateway-client.js";
 
 const pypi: SandboxPolicyInit = {
   networkPolicies: {
@@ -22,14 +22,9 @@ const github: SandboxPolicyInit = {
 describe("os.policy.global", () => {
   let gateway: TestGateway;
   let os: OpenShell;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ gateway, os, close } = await testGatewayClient());
+  useTestGatewayClient(async (client) => {
+    ({ gateway, os } = client);
     await os.sandboxes.create({ name: "box", command: ["sleep", "60"] });
-  });
-  afterAll(async () => {
-    await close?.();
   });
 
   it("before any global policy: get is undefined, status NotFoundError, no revisions", async () => {

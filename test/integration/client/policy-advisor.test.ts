@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   FailedPreconditionError,
   InvalidArgumentError,
@@ -6,7 +6,7 @@ import {
   type OpenShell,
 } from "../../../src/index.js";
 import type { TestGateway } from "../../support/test-gateway/index.js";
-import { rejection, testGatewayClient } from "../../support/test-gateway-client.js";
+import { rejection, useTestGatewayClient } from "../../support/test-gateway-client.js";
 
 /** Approvals that resolve once the sandbox loaded the new revision (it loads within ~50 ms). */
 const loaded = { wait: { pollIntervalMs: 20 } } as const;
@@ -18,7 +18,6 @@ const loaded = { wait: { pollIntervalMs: 20 } } as const;
 describe("os.policy.drafts", () => {
   let gateway: TestGateway;
   let os: OpenShell;
-  let close: () => Promise<void>;
 
   /** Proposes a rule letting `binary` reach `host:443`; resolves the chunk id the gateway gave. */
   async function propose(sandbox: string, rule: string, host: string, binary: string, securityNotes = "") {
@@ -52,14 +51,11 @@ describe("os.policy.drafts", () => {
     return found;
   };
 
-  beforeAll(async () => {
-    ({ gateway, os, close } = await testGatewayClient());
+  useTestGatewayClient(async (client) => {
+    ({ gateway, os } = client);
     for (const name of ["one", "two", "three", "four"]) {
       await os.sandboxes.create({ name, command: ["sleep", "60"] });
     }
-  });
-  afterAll(async () => {
-    await close?.();
   });
 
   it("get reads pending chunks with their review tokens and filters by status", async () => {

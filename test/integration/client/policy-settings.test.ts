@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { InvalidArgumentError, NotFoundError, type OpenShell } from "../../../src/index.js";
 import type { TestGateway } from "../../support/test-gateway/index.js";
-import { rejection, testGatewayClient } from "../../support/test-gateway-client.js";
+import { rejection, useTestGatewayClient } from "../../support/test-gateway-client.js";
 
 /** `os.policy.settings` end to end over real HTTP/2 and mTLS: sandbox and global scope. */
 describe("os.policy.settings", () => {
   let gateway: TestGateway;
   let os: OpenShell;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ gateway, os, close } = await testGatewayClient());
+  useTestGatewayClient(async (client) => {
+    ({ gateway, os } = client);
     await os.sandboxes.create({ name: "box", command: ["sleep", "60"] });
-  });
-  afterAll(async () => {
-    await close?.();
   });
 
   it("set stores each kind of value and get reads it back at sandbox scope", async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ConflictError,
   FailedPreconditionError,
@@ -9,7 +9,7 @@ import {
   type ProviderProfileInput,
 } from "../../../src/index.js";
 import type { TestGateway } from "../../support/test-gateway/index.js";
-import { rejection, testGatewayClient } from "../../support/test-gateway-client.js";
+import { rejection, useTestGatewayClient } from "../../support/test-gateway-client.js";
 
 const acme: ProviderProfileInput = {
   id: "acme",
@@ -34,13 +34,8 @@ const acme: ProviderProfileInput = {
 describe("os.providers.profiles import, update, lint and delete", () => {
   let gateway: TestGateway;
   let os: OpenShell;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ gateway, os, close } = await testGatewayClient());
-  });
-  afterAll(async () => {
-    await close?.();
+  useTestGatewayClient((client) => {
+    ({ gateway, os } = client);
   });
 
   it("lint returns the gateway's problems as data and stores nothing", async () => {

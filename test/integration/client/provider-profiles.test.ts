@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   FailedPreconditionError,
   InvalidArgumentError,
@@ -7,7 +7,7 @@ import {
   type OpenShell,
 } from "../../../src/index.js";
 import type { TestGateway } from "../../support/test-gateway/index.js";
-import { rejection, testGatewayClient } from "../../support/test-gateway-client.js";
+import { rejection, useTestGatewayClient } from "../../support/test-gateway-client.js";
 
 const refreshToken = "rt-5ecret-refresh-token-value";
 const clientSecret = "cs-5ecret-client-secret-value";
@@ -16,18 +16,13 @@ const clientSecret = "cs-5ecret-client-secret-value";
 describe("os.providers.profiles and os.providers.refresh", () => {
   let gateway: TestGateway;
   let os: OpenShell;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ gateway, os, close } = await testGatewayClient());
+  useTestGatewayClient(async (client) => {
+    ({ gateway, os } = client);
     await os.providers.create({
       name: "gh",
       type: "github",
       credentials: { GITHUB_TOKEN: "ghp-5ecret-initial-token" },
     });
-  });
-  afterAll(async () => {
-    await close?.();
   });
 
   it("get returns a built-in profile with its credentials and endpoints", async () => {

@@ -1,21 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CanceledError, InvalidArgumentError, NotFoundError, type OpenShell } from "../../../src/index.js";
 import type { TestGateway } from "../../support/test-gateway/index.js";
-import { rejection, testGatewayClient } from "../../support/test-gateway-client.js";
+import { rejection, useTestGatewayClient } from "../../support/test-gateway-client.js";
 
 /** `os.services` end to end: the SDK over real HTTP/2 and mTLS to the test gateway. */
 describe("os.services", () => {
   let gateway: TestGateway;
   let os: OpenShell;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ gateway, os, close } = await testGatewayClient());
+  useTestGatewayClient(async (client) => {
+    ({ gateway, os } = client);
     await os.sandboxes.create({ name: "web", command: ["sleep", "60"] });
     await os.sandboxes.create({ name: "api", command: ["sleep", "60"] });
-  });
-  afterAll(async () => {
-    await close?.();
   });
 
   it("expose publishes a named port with the URL the gateway gives", async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   AlreadyExistsError,
   FailedPreconditionError,
@@ -7,19 +7,14 @@ import {
   type OpenShell,
 } from "../../../src/index.js";
 import type { TestGateway } from "../../support/test-gateway/index.js";
-import { rejection, testGatewayClient } from "../../support/test-gateway-client.js";
+import { rejection, useTestGatewayClient } from "../../support/test-gateway-client.js";
 
 /** `os.workspaces` end to end: the SDK over real HTTP/2 and mTLS to the test gateway. */
 describe("os.workspaces", () => {
   let gateway: TestGateway;
   let os: OpenShell;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ gateway, os, close } = await testGatewayClient());
-  });
-  afterAll(async () => {
-    await close?.();
+  useTestGatewayClient((client) => {
+    ({ gateway, os } = client);
   });
 
   it("create, get and delete a workspace", async () => {
