@@ -1,3 +1,4 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import {
   FailedPreconditionError,
@@ -115,10 +116,12 @@ describe("os.policy.drafts", () => {
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect((err as InvalidArgumentError).field).toBe("chunk.reviewToken");
     expect(gateway.state.lastCall).toBe(last);
-    // The gateway refuses an empty token too (a caller of os.raw gets INVALID_ARGUMENT).
+    // The gateway refuses an empty token too: a caller of os.raw gets FAILED_PRECONDITION, as from
+    // upstream (which treats it as a token that does not match the chunk read) and local mode.
     const raw = await rejection(
       os.raw.openshell.approveDraftChunk({ name: "two", chunkId: id, reviewToken: "" }),
     );
+    expect(ConnectError.from(raw).code).toBe(Code.FailedPrecondition);
     expect(String(raw)).toContain("review_token is required");
     expect((await pendingChunk("two", id)).status).toBe("pending");
   });

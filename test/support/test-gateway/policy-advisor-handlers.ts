@@ -196,7 +196,8 @@ export function policyAdvisorHandlers(state: GatewayState): Partial<ServiceImpl<
       const draft = draftOf(record);
       const chunk = chunkOf(draft, record, req.chunkId);
       pendingOnly(chunk, "approved");
-      if (req.reviewToken === "") throw invalid("review_token is required: read it from GetDraftPolicy");
+      // As upstream: a missing token is one that does not match the chunk read (FAILED_PRECONDITION).
+      if (req.reviewToken === "") throw failed("review_token is required: read it from GetDraftPolicy");
       const { policy, hash } = currentPolicy(record);
       if (req.reviewToken !== reviewToken(chunk, hash)) {
         throw failed(`review token of draft chunk "${chunk.id}" is stale: fetch the draft again and retry`);
