@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { createClient, type Transport } from "@connectrpc/connect";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   OpenShell as OpenShellService,
@@ -12,23 +12,13 @@ import {
 import { OpenShell, type Sandbox } from "../../../src/index.js";
 import type { ContainerRuntime } from "../../../src/runtime/container-runtime.js";
 import { createRuntime } from "../../../src/runtime/create-runtime.js";
+import { callFailure } from "../../support/call-failure.js";
 import { halfCloseExchange } from "../../support/half-close-exchange.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
 import { IDLE, type LocalKind, leftovers, uniqueName, until } from "./local-gateway-support.js";
 
 /** 10000 ms for the rest of the answer to arrive. */
 const exchange = (port: number, request: string) => halfCloseExchange(port, request, 10_000);
-
-/** The ConnectError a raw call failed with, as code and the gateway's own words. */
-async function failure(call: Promise<unknown>): Promise<{ code: string; message: string } | "succeeded"> {
-  try {
-    await call;
-    return "succeeded";
-  } catch (err) {
-    const e = ConnectError.from(err);
-    return { code: Code[e.code], message: e.rawMessage };
-  }
-}
 
 /**
  * Port forwarding through the local gateway over a real engine, driven by an independent client
@@ -159,11 +149,11 @@ export function describeLocalForwards(kind: LocalKind): void {
     const sb = await ready(IDLE);
     const sandboxId = sb.info?.id ?? "";
     await sb.stop();
-    expect(await failure(remote.raw.openshell.createSshSession({ sandboxId }))).toEqual({
+    expect(await callFailure(remote.raw.openshell.createSshSession({ sandboxId }))).toEqual({
       code: "FailedPrecondition",
       message: "sandbox is not ready",
     });
-    expect(await failure(remote.raw.openshell.createSshSession({ sandboxId: "" }))).toEqual({
+    expect(await callFailure(remote.raw.openshell.createSshSession({ sandboxId: "" }))).toEqual({
       code: "InvalidArgument",
       message: "sandbox_id is required",
     });
@@ -173,7 +163,7 @@ export function describeLocalForwards(kind: LocalKind): void {
   it("revokes forward sessions as upstream does: the token is required, and revoking twice is true twice", async () => {
     const sb = await ready(IDLE);
     const sandboxId = sb.info?.id ?? "";
-    expect(await failure(remote.raw.openshell.revokeSshSession({ token: "" }))).toEqual({
+    expect(await callFailure(remote.raw.openshell.revokeSshSession({ token: "" }))).toEqual({
       code: "InvalidArgument",
       message: "token is required",
     });
@@ -198,7 +188,7 @@ export function describeLocalForwards(kind: LocalKind): void {
     }
     const frames = remote.raw.openshell.forwardTcp(init());
     expect(
-      await failure(
+      await callFailure(
         (async () => {
           for await (const frame of frames) void frame;
         })(),

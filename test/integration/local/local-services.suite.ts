@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidArgumentError, NotFoundError, OpenShell, type Sandbox } from "../../../src/index.js";
 import type { ContainerRuntime } from "../../../src/runtime/container-runtime.js";
 import { createRuntime } from "../../../src/runtime/create-runtime.js";
+import { callFailure } from "../../support/call-failure.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
 import { rejection } from "../../support/test-gateway-client.js";
 import { type LocalKind, leftovers, uniqueName, until } from "./local-gateway-support.js";
@@ -42,17 +42,6 @@ function get(url: string): Promise<{ status: number; body: string } | { error: s
     req.on("error", (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
     req.end();
   });
-}
-
-/** The code and message a raw call failed with, or "succeeded". */
-async function failure(call: Promise<unknown>): Promise<{ code: string; message: string } | "succeeded"> {
-  try {
-    await call;
-    return "succeeded";
-  } catch (err) {
-    const e = ConnectError.from(err);
-    return { code: Code[e.code], message: e.rawMessage };
-  }
 }
 
 /**
@@ -189,7 +178,7 @@ export function describeLocalServices(kind: LocalKind): void {
     await sb.ready({ timeoutMs: 30_000 });
     // The same sandbox name in another workspace is another sandbox.
     expect(
-      await failure(os.raw.openshell.exposeService({ sandbox: sb.name, targetPort: 8080 })),
+      await callFailure(os.raw.openshell.exposeService({ sandbox: sb.name, targetPort: 8080 })),
     ).toMatchObject({
       code: "NotFound",
     });
@@ -211,30 +200,30 @@ export function describeLocalServices(kind: LocalKind): void {
     const sb = await ready(os, ["sh", "-c", STAY]);
     const raw = os.raw.openshell;
     for (const service of ["a--b", "Web", "a".repeat(20), "-web", "web_1"]) {
-      const result = await failure(raw.exposeService({ sandbox: sb.name, service, targetPort: 80 }));
+      const result = await callFailure(raw.exposeService({ sandbox: sb.name, service, targetPort: 80 }));
       expect(result, service).toMatchObject({ code: "InvalidArgument" });
       expect((result as { message: string }).message).toContain(`service "${service}"`);
     }
     for (const targetPort of [0, 65_536]) {
-      expect(await failure(raw.exposeService({ sandbox: sb.name, targetPort }))).toEqual({
+      expect(await callFailure(raw.exposeService({ sandbox: sb.name, targetPort }))).toEqual({
         code: "InvalidArgument",
         message: `target_port ${targetPort} must be 1 to 65535`,
       });
     }
-    expect(await failure(raw.exposeService({ sandbox: "", targetPort: 80 }))).toEqual({
+    expect(await callFailure(raw.exposeService({ sandbox: "", targetPort: 80 }))).toEqual({
       code: "InvalidArgument",
       message: "sandbox is required",
     });
-    expect(await failure(raw.exposeService({ sandbox: "nope", targetPort: 80 }))).toMatchObject({
+    expect(await callFailure(raw.exposeService({ sandbox: "nope", targetPort: 80 }))).toMatchObject({
       code: "NotFound",
     });
     expect(
-      await failure(raw.exposeService({ sandbox: sb.name, targetPort: 80, workspace: "never-made" })),
+      await callFailure(raw.exposeService({ sandbox: sb.name, targetPort: 80, workspace: "never-made" })),
     ).toMatchObject({
       code: "NotFound",
       message: expect.stringContaining('workspace "never-made" not found'),
     });
-    expect(await failure(raw.listServices({ workspace: "x", allWorkspaces: true }))).toMatchObject({
+    expect(await callFailure(raw.listServices({ workspace: "x", allWorkspaces: true }))).toMatchObject({
       code: "InvalidArgument",
     });
     // Through the curated client: the SDK's own errors.

@@ -1,22 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Client, Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { type Client, createClient, createRouterTransport } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OpenShell } from "../../../../src/gen/openshell/v1/openshell_pb.js";
 import { templateHandlers } from "../../../../src/local/handlers/template-handlers.js";
 import { gatewayErrorInterceptor } from "../../../../src/local/protocol/gateway-error-interceptor.js";
 import { LocalStateStore } from "../../../../src/local/state/state-store.js";
-
-async function failure(call: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await call;
-  } catch (error) {
-    const e = ConnectError.from(error);
-    return { code: Code[e.code], message: e.rawMessage };
-  }
-  throw new Error("the call succeeded");
-}
+import { callFailure } from "../../../support/call-failure.js";
 
 /** The template handlers over a real state store, behind the gateway's error mapping, over binary protobuf. */
 describe("local mode's template handlers", () => {
@@ -39,7 +30,7 @@ describe("local mode's template handlers", () => {
   });
 
   it("refuse a driver_config number no JSON can hold, naming where it is, and store nothing", async () => {
-    const result = await failure(
+    const result = await callFailure(
       client.createSandboxTemplate({
         template: { metadata: { name: "nan" }, spec: { driverConfig: { docker: { shm: [1, Number.NaN] } } } },
       }),
@@ -65,12 +56,12 @@ describe("local mode's template handlers", () => {
   });
 
   it("need a name for get and delete, and answer a missing one NOT_FOUND and deleted=false", async () => {
-    expect(await failure(client.getSandboxTemplate({}))).toEqual({
+    expect(await callFailure(client.getSandboxTemplate({}))).toEqual({
       code: "InvalidArgument",
       message: "name is required",
     });
-    expect(await failure(client.deleteSandboxTemplate({}))).toMatchObject({ code: "InvalidArgument" });
-    expect(await failure(client.getSandboxTemplate({ name: "absent", workspace: "team" }))).toEqual({
+    expect(await callFailure(client.deleteSandboxTemplate({}))).toMatchObject({ code: "InvalidArgument" });
+    expect(await callFailure(client.getSandboxTemplate({ name: "absent", workspace: "team" }))).toEqual({
       code: "NotFound",
       message:
         'sandbox template "absent" not found in workspace "team": create it first (os.templates.create({ name: "absent", image }))',
