@@ -40,11 +40,15 @@ const indent = (text) => `    ${text.trim().replaceAll("\n", "\n    ")}`;
 /** Polls `probe` every 200 ms until it returns something, for up to 20 s. */
 async function until(what, probe) {
   const deadline = Date.now() + 20_000;
+  let last;
   for (;;) {
     signal.throwIfAborted();
-    const value = await probe().catch(() => undefined);
+    const value = await probe().catch((error) => {
+      last = error;
+    });
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
