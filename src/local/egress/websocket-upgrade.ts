@@ -1,11 +1,12 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { event, type ProxyContext } from "./proxy-context.js";
-import { clientResponseHeaders, headerLines, upstreamRequestOptions } from "./proxy-headers.js";
+import { upstreamRequestOptions } from "./proxy-headers.js";
 import { respondRaw, upstreamFailure } from "./proxy-responses.js";
 import { passGate } from "./request-gate.js";
 import { absoluteTarget, httpEgressRequest } from "./request-target.js";
-import { adoptClientSocket, limitConnectTime, relay } from "./socket-relay.js";
+import { limitConnectTime } from "./socket-relay.js";
+import { relayDeclinedUpgrade, spliceUpgrade } from "./upgrade-splice.js";
 
 /**
  * A plain `ws://` upgrade through the proxy (`GET http://host/path` with `Upgrade: websocket`):
@@ -46,26 +47,12 @@ export async function forwardUpgrade(ctx: ProxyContext, req: IncomingMessage, so
     socket.off("close", onClientGone);
     ctx.track(upstreamSocket);
     report(`upstream answered ${answer.statusCode}`);
-    adoptClientSocket(socket);
-    socket.write(
-      `HTTP/1.1 ${answer.statusCode} ${answer.statusMessage ?? ""}\r\n${headerLines(answer.rawHeaders)}\r\n`,
-    );
-    if (upstreamHead.length > 0) socket.write(upstreamHead);
-    if (head.length > 0) upstreamSocket.write(head);
-    relay(socket, upstreamSocket);
+    spliceUpgrade(socket, head, answer, upstreamSocket, upstreamHead);
   });
   upstream.on("response", (answer) => {
     // The upstream declined to switch: relay its answer, delimited by closing the connection.
     report(`upstream answered ${answer.statusCode} without upgrading`);
-    const headers = clientResponseHeaders(answer.rawHeaders).filter((_, i, all) => {
-      const name = (i % 2 === 0 ? all[i] : all[i - 1])?.toLowerCase();
-      return name !== "content-length";
-    });
-    socket.write(
-      `HTTP/1.1 ${answer.statusCode} ${answer.statusMessage ?? ""}\r\n${headerLines(headers)}connection: close\r\n\r\n`,
-    );
-    answer.on("error", () => socket.destroy());
-    answer.pipe(socket);
+    relayDeclinedUpgrade(socket, answer);
   });
   upstream.on("error", (error) => {
     if (answered) return socket.destroy();

@@ -8,8 +8,9 @@ import {
 } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { clientResponseHeaders, endToEndHeaders, headerLines } from "../egress/proxy-headers.js";
-import { adoptClientSocket, limitConnectTime, relay } from "../egress/socket-relay.js";
+import { clientResponseHeaders, endToEndHeaders } from "../egress/proxy-headers.js";
+import { limitConnectTime } from "../egress/socket-relay.js";
+import { relayDeclinedUpgrade, spliceUpgrade } from "../egress/upgrade-splice.js";
 
 /** Headers the proxy writes itself (appended after the client's own value, if any). */
 const FORWARDED = new Set(["x-forwarded-for", "x-forwarded-proto"]);
@@ -203,25 +204,12 @@ function forwardUpgrade(
     settled = true;
     socket.off("close", onClientGone);
     track(upstreamSocket);
-    adoptClientSocket(socket);
-    socket.write(
-      `HTTP/1.1 ${reply.statusCode} ${reply.statusMessage ?? ""}\r\n${headerLines(reply.rawHeaders)}\r\n`,
-    );
-    if (upstreamHead.length > 0) socket.write(upstreamHead);
-    if (head.length > 0) upstreamSocket.write(head);
-    relay(socket, upstreamSocket);
+    spliceUpgrade(socket, head, reply, upstreamSocket, upstreamHead);
   });
   upstream.on("response", (reply) => {
     // The server declined to switch protocols: its answer goes back, delimited by the close.
     settled = true;
-    const headers = clientResponseHeaders(reply.rawHeaders).filter(
-      (_, i, all) => (i % 2 === 0 ? all[i] : all[i - 1])?.toLowerCase() !== "content-length",
-    );
-    socket.write(
-      `HTTP/1.1 ${reply.statusCode} ${reply.statusMessage ?? ""}\r\n${headerLines(headers)}connection: close\r\n\r\n`,
-    );
-    reply.on("error", () => socket.destroy());
-    reply.pipe(socket);
+    relayDeclinedUpgrade(socket, reply);
   });
   upstream.on("error", (error) => {
     if (settled) socket.destroy();

@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   openServiceProxy,
@@ -161,6 +161,23 @@ describe("a service endpoint's listener", () => {
     const refused = await proxy(() => ({ ok: false, status: 412, message: "not ready" }));
     const answer = await send(refused.port, { headers: { Connection: "Upgrade", Upgrade: "websocket" } });
     expect(answer).toMatchObject({ status: 412, body: "openshell local gateway: not ready\n" });
+  });
+
+  it("passes on a server's refusal to upgrade, body and all, and closes the connection after it", async () => {
+    const server = createNetServer((socket) => {
+      socket.once("data", () =>
+        socket.end(
+          "HTTP/1.1 426 Upgrade Required\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\nnope!",
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    const port = (server.address() as AddressInfo).port;
+    const p = await proxy(() => ({ ok: true, host: "127.0.0.1", port }));
+    const answer = await send(p.port, { headers: { Connection: "Upgrade", Upgrade: "websocket" } });
+    expect(answer).toMatchObject({ status: 426, body: "nope!", headers: { connection: "close" } });
+    expect(answer).not.toHaveProperty("headers.content-length");
   });
 
   it("listens on the port it is given when free, on another when taken, and refuses connections once closed", async () => {
