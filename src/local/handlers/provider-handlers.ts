@@ -7,7 +7,7 @@ import { type ProviderRepository, providerService } from "../protocol/provider-s
 import { workspaceOf } from "../protocol/validation.js";
 import type { SandboxDirectory } from "../sandboxes/sandbox-directory.js";
 import type { LocalStateStore } from "../state/state-store.js";
-import { requireActiveWorkspace } from "../workspaces/workspace-records.js";
+import { requireActiveWorkspace, requireKnownWorkspace } from "../workspaces/workspace-records.js";
 
 /** What the provider, policy and inference handlers of the local gateway work with. */
 export interface LocalHandlerDeps {
@@ -31,6 +31,8 @@ class StoredProviders implements ProviderRepository {
   }
 
   list(workspace: string | undefined): Provider[] {
+    // Listing a workspace that was never created is NOT_FOUND (SEMANTICS §12), not an empty list.
+    if (workspace !== undefined) requireKnownWorkspace(this.store.records, workspace);
     return this.store
       .listProviders<JsonValue>(workspace)
       .map((row) => parse(row.record, row.resourceVersion));

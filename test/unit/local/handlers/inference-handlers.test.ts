@@ -77,6 +77,8 @@ describe("inference handlers", () => {
       message:
         'provider "nope" not found in workspace "default"; create it first (providers.create) or check the name',
     });
+    // A workspace that exists but holds no such provider (one never created is NOT_FOUND first).
+    await h.client.createWorkspace({ name: "other" });
     expect(
       (
         await outcome(
