@@ -38,6 +38,12 @@ export interface NewSandbox {
   spec: SandboxSpec;
   /** The workload template the spec came from, kept with the sandbox as its provenance. */
   createdFromWorkloadTemplate?: { name: string; resourceVersion: string };
+  /**
+   * Checked in the transaction that records the sandbox, just before the insert (a workspace still
+   * accepting new things): what another process sharing the state directory could change between a
+   * check made earlier and the insert. Throwing records nothing and provisions nothing.
+   */
+  precondition?: () => void;
 }
 
 /**
@@ -175,7 +181,11 @@ export class SandboxManager implements SandboxDirectory {
         : { createdFromWorkloadTemplate: input.createdFromWorkloadTemplate }),
     };
     const createdMs = Date.now();
-    this.keeper.store.insertSandbox({ id, workspace: input.workspace, name: input.name, createdMs, record });
+    const store = this.keeper.store;
+    store.records.atomically(() => {
+      input.precondition?.();
+      store.insertSandbox({ id, workspace: input.workspace, name: input.name, createdMs, record });
+    });
     const sandbox = this.keeper.adopt({
       id,
       workspace: input.workspace,
