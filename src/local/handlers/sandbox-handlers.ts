@@ -24,7 +24,7 @@ import type { LiveSandbox } from "../sandboxes/live-sandbox.js";
 import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
 import type { LocalStateStore } from "../state/state-store.js";
 import type { TemplatedSandbox } from "../templates/template-application.js";
-import { requireActiveWorkspace } from "../workspaces/workspace-records.js";
+import { requireActiveWorkspace, requireKnownWorkspace } from "../workspaces/workspace-records.js";
 
 type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
 
@@ -67,6 +67,9 @@ export function sandboxHandlers({
         annotations: { ...req.annotations },
         spec,
         ...(templated === undefined ? {} : { createdFromWorkloadTemplate: templated.provenance }),
+        // Checked again where the sandbox is inserted, in one transaction: a workspace deleted by
+        // another process sharing the state directory since the check above gets no sandbox.
+        precondition: () => requireActiveWorkspace(store.records, workspace),
       });
       recordInitialPolicy(sandbox);
       return { sandbox: sandbox.toProto() };
@@ -78,6 +81,7 @@ export function sandboxHandlers({
 
     async listSandboxes(req) {
       checkWorkspaceScope(req.workspace, req.allWorkspaces);
+      if (!req.allWorkspaces) requireKnownWorkspace(store.records, workspaceOf(req.workspace));
       const selector = parseLabelSelector(req.labelSelector);
       const matching = sandboxes
         .all(req.allWorkspaces ? undefined : workspaceOf(req.workspace))
