@@ -21,7 +21,7 @@ import {
 } from "../services/service-records.js";
 import type { StoredRecord } from "../state/record-store.js";
 import type { LocalStateStore } from "../state/state-store.js";
-import { requireActiveWorkspace } from "../workspaces/workspace-records.js";
+import { requireActiveWorkspace, requireKnownWorkspace } from "../workspaces/workspace-records.js";
 
 /** SEMANTICS §11: ListServices `limit` 0 means 100. */
 const servicePaging = { defaultLimit: 100, maxLimit: 1000 };
@@ -115,6 +115,7 @@ export function serviceHandlers(deps: ServiceHandlerDeps): Partial<ServiceImpl<t
 
     listServices(req) {
       checkWorkspaceScope(req.workspace, req.allWorkspaces);
+      if (!req.allWorkspaces) requireKnownWorkspace(records, workspaceOf(req.workspace));
       const stored = req.allWorkspaces
         ? records.list<ServiceRecord>(SERVICE_KIND)
         : records.list<ServiceRecord>(SERVICE_KIND, workspaceOf(req.workspace));

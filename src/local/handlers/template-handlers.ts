@@ -30,7 +30,7 @@ import {
   templateSpecOf,
   templateToProto,
 } from "../templates/template-records.js";
-import { requireActiveWorkspace } from "../workspaces/workspace-records.js";
+import { requireActiveWorkspace, requireKnownWorkspace } from "../workspaces/workspace-records.js";
 
 type Handlers = Partial<ServiceImpl<typeof OpenShell>>;
 
@@ -122,6 +122,7 @@ export function templateHandlers(records: RecordStore): Handlers {
 
     listSandboxTemplates(req) {
       checkWorkspaceScope(req.workspace, req.allWorkspaces);
+      if (!req.allWorkspaces) requireKnownWorkspace(records, workspaceOf(req.workspace));
       const found = listTemplates(records, {
         workspace: req.allWorkspaces ? undefined : workspaceOf(req.workspace),
         selector: parseLabelSelector(req.labelSelector),

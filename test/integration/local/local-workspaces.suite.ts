@@ -14,6 +14,7 @@ import { createRuntime } from "../../../src/runtime/create-runtime.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
 import { rejection } from "../../support/test-gateway-client.js";
 import { IDLE, type LocalKind, leftovers, uniqueName } from "./local-gateway-support.js";
+import { deletingInAnotherProcess } from "./workspace-deleter.js";
 
 /**
  * Workspaces and the current user in local mode, through `OpenShell.local()` on a real engine: a
@@ -80,6 +81,52 @@ export function describeLocalWorkspaces(kind: LocalKind): void {
       );
     }
     expect(await os.sandboxes.list({ allWorkspaces: true })).toEqual([]);
+  });
+
+  it("answers NotFoundError for the lists of a workspace never created, and lists a TERMINATING one's contents", async () => {
+    const name = uniqueName("nows");
+    for (const list of [
+      () => os.sandboxes.list({ workspace: name }),
+      () => os.providers.list({ workspace: name }),
+      () => os.services.list({ workspace: name }),
+      () => os.templates.list({ workspace: name }),
+    ]) {
+      const err = await rejection(list());
+      expect(err).toBeInstanceOf(NotFoundError);
+      expect((err as Error).message).toContain(
+        `workspace "${name}" not found: create it first with os.workspaces.create({ name: "${name}" })`,
+      );
+    }
+
+    // A workspace being deleted still exists: its lists show what keeps it from going.
+    const workspace = uniqueName("ending");
+    await os.workspaces.create({ name: workspace });
+    await os.templates.create({ name: "kept", image: testImages.sandbox, workspace });
+    expect(await rejection(os.workspaces.delete(workspace))).toBeInstanceOf(FailedPreconditionError);
+    expect((await os.templates.list({ workspace })).map((t) => t.name)).toEqual(["kept"]);
+    expect(await os.sandboxes.list({ workspace })).toEqual([]);
+    expect(await os.providers.list({ workspace })).toEqual([]);
+    expect(await os.services.list({ workspace })).toEqual([]);
+    expect(await os.templates.delete("kept", { workspace })).toBe(true);
+    expect(await os.workspaces.delete(workspace)).toBe(true);
+  });
+
+  it("creates no sandbox in a workspace another process deletes while the create waits to write", async () => {
+    const workspace = uniqueName("raced");
+    await os.workspaces.create({ name: workspace });
+    // Another process sharing the state directory deletes the workspace and holds its write lock
+    // for 3 s before committing: the create's first check still sees the workspace, and its write
+    // waits for the lock.
+    const other = await deletingInAnotherProcess(stateDir, workspace, 3_000);
+    const err = await rejection(
+      os.sandboxes.create({ name: uniqueName("late"), image: testImages.sandbox, command: IDLE, workspace }),
+    );
+    await other.done;
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect((err as Error).message).toContain(`workspace "${workspace}" not found`);
+    expect(await os.sandboxes.list({ allWorkspaces: true })).not.toContainEqual(
+      expect.objectContaining({ workspace }),
+    );
   });
 
   it("refuses to delete a workspace while a sandbox is in it, turning it TERMINATING, and deletes it once the sandbox is gone", async () => {
