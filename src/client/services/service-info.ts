@@ -24,6 +24,11 @@ export interface ServiceEndpointInfo {
    * `http(s)://<workspace>--<sandbox>[--<service>].<domain>:<gateway port>/`. The host resolves only
    * where the gateway's domain does (`*.openshell.localhost` resolves to loopback in browsers); behind
    * a port-forward, put your local port in place of the gateway's.
+   *
+   * In local mode (`OpenShell.local()`) it is `http://127.0.0.1:<port>/` instead: a listener the
+   * local gateway opens on this machine's loopback for this endpoint alone, so it is reachable from
+   * this machine only, and only while the gateway runs (a restart reopens it on the same port when
+   * that is still free, else on another: read the URL again).
    */
   url: string;
   /** Optimistic-concurrency version (a uint64, kept exact). */
