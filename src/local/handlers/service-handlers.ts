@@ -97,7 +97,14 @@ export function serviceHandlers(deps: ServiceHandlerDeps): Partial<ServiceImpl<t
         listenPort,
       };
       try {
-        return toResponse(records.put(SERVICE_KIND, workspace, name, record));
+        // Checked again with the write, in one transaction: the listener opened meanwhile, and a
+        // workspace delete in another process sharing the state directory may have begun.
+        return toResponse(
+          records.atomically(() => {
+            requireActiveWorkspace(records, workspace);
+            return records.put(SERVICE_KIND, workspace, name, record);
+          }),
+        );
       } catch (error) {
         if (previous === undefined) await listeners.close(key);
         throw error;

@@ -102,13 +102,17 @@ export function templateHandlers(records: RecordStore): Handlers {
         ? clone(SandboxWorkloadTemplateSpecSchema, input.spec)
         : create(SandboxWorkloadTemplateSpecSchema);
       checkTemplateSpec(spec);
-      requireActiveWorkspace(records, workspace);
-      const stored = insertTemplate(records, {
-        name,
-        workspace,
-        labels: { ...input.metadata?.labels },
-        annotations: { ...input.metadata?.annotations },
-        spec,
+      // The check and the insert are one transaction: a workspace deleted meanwhile (by another
+      // process sharing the state directory) gets nothing new.
+      const stored = records.atomically(() => {
+        requireActiveWorkspace(records, workspace);
+        return insertTemplate(records, {
+          name,
+          workspace,
+          labels: { ...input.metadata?.labels },
+          annotations: { ...input.metadata?.annotations },
+          spec,
+        });
       });
       return { template: templateToProto(stored) };
     },

@@ -14,7 +14,7 @@ import { createRuntime } from "../../../src/runtime/create-runtime.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
 import { rejection } from "../../support/test-gateway-client.js";
 import { IDLE, type LocalKind, leftovers, uniqueName } from "./local-gateway-support.js";
-import { deletingInAnotherProcess } from "./workspace-deleter.js";
+import { workspaceChangeInAnotherProcess } from "./workspace-change-elsewhere.js";
 
 /**
  * Workspaces and the current user in local mode, through `OpenShell.local()` on a real engine: a
@@ -117,7 +117,7 @@ export function describeLocalWorkspaces(kind: LocalKind): void {
     // Another process sharing the state directory deletes the workspace and holds its write lock
     // for 3 s before committing: the create's first check still sees the workspace, and its write
     // waits for the lock.
-    const other = await deletingInAnotherProcess(stateDir, workspace, 3_000);
+    const other = await workspaceChangeInAnotherProcess(stateDir, workspace, "delete", 3_000);
     const err = await rejection(
       os.sandboxes.create({ name: uniqueName("late"), image: testImages.sandbox, command: IDLE, workspace }),
     );
@@ -127,6 +127,41 @@ export function describeLocalWorkspaces(kind: LocalKind): void {
     expect(await os.sandboxes.list({ allWorkspaces: true })).not.toContainEqual(
       expect.objectContaining({ workspace }),
     );
+  });
+
+  it("creates no template in a workspace another process deletes while the create waits to write", async () => {
+    const workspace = uniqueName("raced");
+    await os.workspaces.create({ name: workspace });
+    const other = await workspaceChangeInAnotherProcess(stateDir, workspace, "delete", 3_000);
+    const err = await rejection(os.templates.create({ name: "late", image: testImages.sandbox, workspace }));
+    await other.done;
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect((err as Error).message).toContain(`workspace "${workspace}" not found`);
+    expect(await os.templates.list({ allWorkspaces: true })).not.toContainEqual(
+      expect.objectContaining({ workspace }),
+    );
+  });
+
+  it("publishes no service in a workspace whose delete another process begins while the expose waits to write", async () => {
+    const workspace = uniqueName("raced");
+    await os.workspaces.create({ name: workspace });
+    const sb = await os.sandboxes.create({
+      name: uniqueName("svc"),
+      image: testImages.sandbox,
+      command: IDLE,
+      workspace,
+    });
+    // A delete refused because the sandbox is there leaves the workspace TERMINATING.
+    const other = await workspaceChangeInAnotherProcess(stateDir, workspace, "terminate", 3_000);
+    const err = await rejection(os.services.expose({ sandbox: sb.name, port: 8080, workspace }));
+    await other.done;
+    expect(err).toBeInstanceOf(FailedPreconditionError);
+    expect((err as Error).message).toContain(`workspace "${workspace}" is being deleted (TERMINATING)`);
+    expect(await os.services.list({ workspace })).toEqual([]);
+
+    await sb.delete();
+    await sb.deleted({ timeoutMs: 60_000 });
+    expect(await os.workspaces.delete(workspace)).toBe(true);
   });
 
   it("refuses to delete a workspace while a sandbox is in it, turning it TERMINATING, and deletes it once the sandbox is gone", async () => {
