@@ -1,5 +1,6 @@
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { LocalStateStore, StoredLogLine } from "../state/state-store.js";
+import { pumpUntimestampedLogs } from "./counted-log-pump.js";
 import { type LiveSandbox, logLine } from "./live-sandbox.js";
 
 /** Lines are written to the store in batches: one transaction per flush, not per line. */
@@ -19,6 +20,9 @@ const LEVEL = { stdout: "INFO", stderr: "WARN" } as const;
  * written in the same second as the last stored one would be skipped. The cursor is that timestamp
  * and how many stored lines carry it; the engine replays a log in the order it wrote it, so the first
  * that many lines with that timestamp are the stored ones.
+ *
+ * A runtime without the capability `log-timestamps` is followed by {@link pumpUntimestampedLogs}
+ * instead: lines stamped when read, and a stored count of lines read as the cursor.
  */
 export async function pumpContainerLogs(
   runtime: ContainerRuntime,
@@ -27,6 +31,9 @@ export async function pumpContainerLogs(
   containerId: string,
   signal: AbortSignal,
 ): Promise<void> {
+  if (!runtime.capabilities.has("log-timestamps")) {
+    return pumpUntimestampedLogs(runtime, store, sandbox, containerId, signal);
+  }
   const cursor = store.lastLogPosition(sandbox.id, "sandbox");
   let skipAtCursor = cursor?.count ?? 0;
   let pending: Omit<StoredLogLine, "sandboxId" | "seq">[] = [];

@@ -7,4 +7,6 @@ export const SANDBOX_SCOPED_RECORD_KINDS = {
   draftChunk: "draft-chunk",
   /** The sandbox's draft version and history, one record named `draft`. */
   draftLog: "draft-log",
+  /** How many lines of the sandbox container's log were read, for runtimes without log timestamps. */
+  logCursor: "log-cursor",
 } as const;

@@ -11,6 +11,7 @@ import type { LogLine, LogOptions } from "../../../../src/runtime/log-types.js";
 /** A container log as an engine replays it: every line, from `since` (whole seconds) on. */
 function engineWithLog(log: LogLine[], asked: LogOptions[]): ContainerRuntime {
   return {
+    capabilities: new Set(["log-timestamps", "log-since"]),
     async *logs(_id: string, options: LogOptions = {}) {
       asked.push(options);
       for (const line of log) {

@@ -1,0 +1,118 @@
+import type { ContainerRuntime } from "../../runtime/container-runtime.js";
+import type { LocalStateStore, StoredLogLine } from "../state/state-store.js";
+import { type LiveSandbox, logLine } from "./live-sandbox.js";
+import { type LogCursor, readLogCursor, writeLogCursor } from "./log-cursor.js";
+
+/** Lines are written to the store in batches: one transaction per flush, not per line. */
+const FLUSH_INTERVAL_MS = 100;
+const FLUSH_LINES = 500;
+
+/** The main process's output as log lines: stdout is INFO, stderr WARN (as the gateway labels them). */
+const LEVEL = { stdout: "INFO", stderr: "WARN" } as const;
+
+/**
+ * Follows a sandbox container's output into the sandbox's log on a runtime whose logs carry no
+ * timestamps (capability `log-timestamps` absent, e.g. Apple's `container logs`): each line is
+ * stamped when the gateway reads it, never earlier than the line stored before it.
+ *
+ * Without timestamps there is nothing in a line to resume after, so the cursor is a count: how many
+ * lines of this container's log (as the runtime replays it from its start) are already stored. It is
+ * a record (see log-cursor.ts) written in the same transaction as the lines it counts, so a gateway
+ * killed between two flushes resumes exactly after the last stored line. A resumed pump re-reads the
+ * whole log and skips that many lines; a new container (its id differs) starts from 0.
+ *
+ * A runtime that now replays fewer lines than the cursor counts has rotated or truncated the log: the
+ * lines it still holds cannot be told apart from those already stored, so all of them are skipped
+ * (none is stored twice) and one WARN gateway line says that lines written meanwhile may be lost. The
+ * cursor then counts the shorter log, so the warning is not repeated on the next resume.
+ */
+export async function pumpUntimestampedLogs(
+  runtime: ContainerRuntime,
+  store: LocalStateStore,
+  sandbox: LiveSandbox,
+  containerId: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const cursor = readLogCursor(store, sandbox.id, containerId);
+  // The cursor's timestamp survives the trim of old lines; the stored log covers a cursor of an older
+  // container or none at all (lines stored before this gateway kept cursors).
+  cursor.lastTimestampMs = Math.max(
+    cursor.lastTimestampMs,
+    store.lastLogPosition(sandbox.id, "sandbox")?.timestampMs ?? 0,
+  );
+  let pending: Omit<StoredLogLine, "sandboxId" | "seq">[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const lines = pending;
+    pending = [];
+    if (lines.length === 0) return;
+    const counted: LogCursor = { ...cursor };
+    store.records.atomically(() => {
+      store.appendLogs(sandbox.id, lines);
+      writeLogCursor(store, sandbox.id, counted);
+    });
+    sandbox.unflushedLogs.splice(0, lines.length);
+  };
+  try {
+    if (cursor.consumed > 0) await checkReplayLength(runtime, store, sandbox, cursor, signal);
+    let skip = cursor.consumed;
+    for await (const line of runtime.logs(containerId, { follow: true, signal })) {
+      if (skip > 0) {
+        skip -= 1;
+        continue;
+      }
+      const timestampMs = Math.max(Date.now(), cursor.lastTimestampMs);
+      cursor.lastTimestampMs = timestampMs;
+      cursor.consumed += 1;
+      const level = LEVEL[line.stream];
+      const text = line.text.replace(/\r?\n$/, "");
+      pending.push({ timestampMs, level, source: "sandbox", target: "main_process", message: text });
+      const wire = logLine(sandbox.id, "sandbox", level, "main_process", text, timestampMs);
+      sandbox.unflushedLogs.push(wire);
+      sandbox.emitLog(wire);
+      if (pending.length >= FLUSH_LINES) flush();
+      else timer ??= setTimeout(flush, FLUSH_INTERVAL_MS);
+    }
+  } catch (error) {
+    // As with timestamped logs: an abort is the gateway closing or the sandbox going away; anything
+    // else ends the pump too, and the caller re-reads the container.
+    if (!signal.aborted) throw error;
+  } finally {
+    flush();
+  }
+}
+
+/**
+ * Counts the lines the runtime replays now (up to the cursor's count) and, when there are fewer, warns
+ * once and moves the cursor back to what the runtime holds, in one transaction.
+ */
+async function checkReplayLength(
+  runtime: ContainerRuntime,
+  store: LocalStateStore,
+  sandbox: LiveSandbox,
+  cursor: LogCursor,
+  signal: AbortSignal,
+): Promise<void> {
+  let replayed = 0;
+  for await (const _line of runtime.logs(cursor.containerId, { signal })) {
+    replayed += 1;
+    if (replayed >= cursor.consumed) return;
+  }
+  const message =
+    `the runtime now replays ${replayed} lines of container ${cursor.containerId}'s log, fewer than the ` +
+    `${cursor.consumed} already read: it rotated or truncated the log. Its ${replayed} lines are skipped so ` +
+    "none is stored twice; lines the container wrote while no gateway followed it may be missing here " +
+    "(read them in the container, or keep a gateway running to follow the log)";
+  const timestampMs = Math.max(Date.now(), cursor.lastTimestampMs);
+  cursor.consumed = replayed;
+  const counted: LogCursor = { ...cursor };
+  store.records.atomically(() => {
+    store.appendLogs(sandbox.id, [
+      { timestampMs, level: "WARN", source: "gateway", target: "openshell_local", message },
+    ]);
+    writeLogCursor(store, sandbox.id, counted);
+  });
+  sandbox.emitLog(logLine(sandbox.id, "gateway", "WARN", "openshell_local", message, timestampMs));
+}
