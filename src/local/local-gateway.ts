@@ -47,17 +47,15 @@ import {
 import { LocalStateStore } from "./state/state-store.js";
 
 /**
- * What local mode needs from a runtime before it creates anything: containers it can exec into, an
- * internal network of its own (the sandboxes' only way out is the gateway's egress proxy), and
- * timestamped logs. `container-address` is not required: without it (rootless engines, Docker
- * Desktop's VM) sandboxes run without egress and `forward` answers FAILED_PRECONDITION saying why.
+ * What local mode needs from a runtime before it creates anything: containers it can exec into and
+ * an internal network of its own (the sandboxes' only way out is the gateway's egress proxy).
+ * `container-address` is not required: without it (rootless engines, Docker Desktop's VM) sandboxes
+ * run without egress and `forward` answers FAILED_PRECONDITION saying why. `log-timestamps` is not
+ * required either: without it (Apple's `container logs`) the gateway stamps each line of a sandbox's
+ * output when it reads it (in order, never earlier than the line before) and resumes after a restart
+ * by the count of lines it already stored, so no line is stored twice or skipped.
  */
-export const LOCAL_MODE_CAPABILITIES: readonly Capability[] = [
-  "exec",
-  "networks",
-  "internal-networks",
-  "log-timestamps",
-];
+export const LOCAL_MODE_CAPABILITIES: readonly Capability[] = ["exec", "networks", "internal-networks"];
 
 export interface LocalGatewayOptions {
   /**
