@@ -188,9 +188,12 @@ export function parseVolumes(stdout: string, commandLine: string): VolumeInfo[] 
 }
 
 /**
- * `system status --format json`: `{status, apiServerVersion, ...}` before 1.4, and
- * `{status, client, server, host, paths, resources}` from 1.4 on. `status` is `running`,
- * `not running` or `unregistered` (the CLI exits 1 for the last two).
+ * `system status --format json` (0.10.0 on; earlier CLIs print text only): every release up to
+ * 1.2.2 prints `{status, appRoot, installRoot, logRoot?, apiServerVersion, ...}`. The
+ * `{status, client, server, host, paths, resources, defaults}` shape of an unmerged change
+ * (apple/container pull request 1769) is accepted too, so `host.architecture` is read if a release
+ * adopts it. `status` is `running`, `not running` or `unregistered` (the CLI exits 1 for the last
+ * two).
  */
 export const systemStatusSchema = z.looseObject({
   status: z.string(),

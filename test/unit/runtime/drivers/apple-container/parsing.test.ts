@@ -252,9 +252,11 @@ describe("system status and version", () => {
       status: "running",
       apiServerVersion: "container-apiserver version 1.1.0 (build: release, commit: 5973b9c)",
     });
-    expect(systemStatusSchema.parse(JSON.parse(fixture("system-status-running-1.4.json")))).toMatchObject({
+    expect(
+      systemStatusSchema.parse(JSON.parse(fixture("system-status-running-unreleased.json"))),
+    ).toMatchObject({
       status: "running",
-      client: { version: "1.4.1" },
+      client: { version: "1.2.2" },
       host: { architecture: "arm64" },
     });
     expect(systemStatusSchema.parse(JSON.parse(fixture("system-status-unregistered.json"))).status).toBe(
@@ -264,7 +266,8 @@ describe("system status and version", () => {
 
   it("reads the version number out of a banner", () => {
     expect(parseVersion(fixture("version.txt"))).toBe("1.1.0");
-    expect(parseVersion("container-apiserver version 1.4.1 (build: release, commit: 9a8917c)")).toBe("1.4.1");
+    expect(parseVersion(fixture("version-0.12.txt"))).toBe("0.12.3");
+    expect(parseVersion("container-apiserver version 1.1.0 (build: release, commit: 5973b9c)")).toBe("1.1.0");
     expect(parseVersion("0.6.0-beta.2")).toBe("0.6.0-beta.2");
     expect(parseVersion("dev build\n")).toBe("dev build");
   });

@@ -35,7 +35,9 @@ describe("connect and ping", () => {
   });
 
   it("runs the command it is given", async () => {
-    const runner = new FakeRunner().onRun(STATUS, { stdout: fixture("system-status-running-1.4.json") });
+    const runner = new FakeRunner().onRun(STATUS, {
+      stdout: fixture("system-status-running-unreleased.json"),
+    });
     const runtime = await AppleContainerRuntime.connect({ runner, command: "/opt/bin/container" });
     expect(runtime.command).toBe("/opt/bin/container");
     expect(runner.calls[0]?.command).toBe("/opt/bin/container");
@@ -104,7 +106,7 @@ describe("connect and ping", () => {
 describe("info, capabilities and require", () => {
   it("reports the CLI version and the host architecture", async () => {
     const { runtime, runner } = fakeRuntime();
-    runner.onRun(STATUS, { stdout: fixture("system-status-running-1.4.json") });
+    runner.onRun(STATUS, { stdout: fixture("system-status-running-unreleased.json") });
     runner.onRun(["--version"], { stdout: fixture("version.txt") });
     await expect(runtime.info()).resolves.toEqual({
       kind: "apple-container",
@@ -116,7 +118,7 @@ describe("info, capabilities and require", () => {
     expect(runner.argv).toEqual([STATUS, ["--version"]]);
   });
 
-  it("falls back to this machine's architecture before 1.4", async () => {
+  it("falls back to this machine's architecture when system status has no host (every release to 1.2.2)", async () => {
     const { runtime, runner } = fakeRuntime();
     runner.onRun(STATUS, { stdout: fixture("system-status-running.json") });
     runner.onRun(["--version"], { stdout: fixture("version.txt") });
