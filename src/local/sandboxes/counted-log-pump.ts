@@ -19,7 +19,9 @@ const LEVEL = { stdout: "INFO", stderr: "WARN" } as const;
  * lines of this container's log (as the runtime replays it from its start) are already stored. It is
  * a record (see log-cursor.ts) written in the same transaction as the lines it counts, so a gateway
  * killed between two flushes resumes exactly after the last stored line. A resumed pump re-reads the
- * whole log and skips that many lines; a new container (its id differs) starts from 0.
+ * whole log and skips that many lines; a new container (its id differs) starts from 0, and so does a
+ * new run of the same container (its start time differs): Apple's runtime empties the log of a
+ * container each time it starts it.
  *
  * A runtime that now replays fewer lines than the cursor counts has rotated or truncated the log: the
  * lines it still holds cannot be told apart from those already stored, so all of them are skipped
@@ -33,7 +35,16 @@ export async function pumpUntimestampedLogs(
   containerId: string,
   signal: AbortSignal,
 ): Promise<void> {
-  const cursor = readLogCursor(store, sandbox.id, containerId);
+  // Which run's log this is (see LogCursor.runStartedMs), asked of the runtime itself: the sandbox's
+  // own view may still be the run before, when a pump is started right after the container was.
+  let runStartedMs: number | undefined;
+  try {
+    runStartedMs = (await runtime.inspectContainer(containerId, { signal })).startedAt?.getTime();
+  } catch (error) {
+    if (signal.aborted) return;
+    throw error;
+  }
+  const cursor = readLogCursor(store, sandbox.id, containerId, runStartedMs);
   // The cursor's timestamp survives the trim of old lines; the stored log covers a cursor of an older
   // container or none at all (lines stored before this gateway kept cursors).
   cursor.lastTimestampMs = Math.max(

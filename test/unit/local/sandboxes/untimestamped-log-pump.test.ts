@@ -125,6 +125,24 @@ describe("pumpContainerLogs on a runtime without log timestamps", () => {
     expect(messages()).toEqual(["a", "b", "x", "y", "z"]);
   });
 
+  it("reads a container started again from the first line of its new run's log", async () => {
+    runtime.write("c1", "a", "b", "c");
+    const { sandbox } = open();
+    await pump(sandbox);
+    runtime.restart("c1");
+    runtime.write("c1", "d");
+    runtime.stop("c1");
+    await pump(sandbox);
+    expect(messages()).toEqual(["a", "b", "c", "d"]);
+    expect(stored("gateway")).toEqual([]);
+    // A gateway restart within that run resumes by its count.
+    store.close();
+    runtime.write("c1", "e");
+    open();
+    await pump(sandbox);
+    expect(messages()).toEqual(["a", "b", "c", "d", "e"]);
+  });
+
   it("counts lines read, not lines kept, when the store trims old lines", async () => {
     runtime.write("c1", "a", "b", "c", "d", "e");
     const { sandbox } = open(3);

@@ -1,4 +1,5 @@
 import type { Capability } from "../../../../src/runtime/capabilities.js";
+import type { ContainerInfo } from "../../../../src/runtime/container-info.js";
 import type { ContainerRuntime } from "../../../../src/runtime/container-runtime.js";
 import type { LogLine, LogOptions } from "../../../../src/runtime/log-types.js";
 
@@ -19,6 +20,8 @@ export class UntimestampedLogRuntime {
   beforeLine: (line: LogLine) => void = () => {};
   private readonly written = new Map<string, LogLine[]>();
   private readonly running = new Set<string>();
+  /** When each container's current run started (ms); a restart moves it on. */
+  private readonly started = new Map<string, number>();
   private wake: (() => void)[] = [];
 
   /** The container writes lines (stdout unless a line starts with "err:"). */
@@ -42,6 +45,13 @@ export class UntimestampedLogRuntime {
     this.notify();
   }
 
+  /** Starts the container again; like Apple's runtime, a new run's log starts empty. */
+  restart(containerId: string): void {
+    this.written.set(containerId, []);
+    this.running.add(containerId);
+    this.started.set(containerId, (this.started.get(containerId) ?? 0) + 60_000);
+  }
+
   /** Keeps only the newest `keep` lines of the container's log. */
   rotate(containerId: string, keep: number): void {
     this.written.set(containerId, (this.written.get(containerId) ?? []).slice(-keep));
@@ -49,6 +59,25 @@ export class UntimestampedLogRuntime {
 
   asRuntime(): ContainerRuntime {
     return this as unknown as ContainerRuntime;
+  }
+
+  /** The runtime's `inspectContainer`, as far as the pump reads it: which run the container is in. */
+  async inspectContainer(containerId: string): Promise<ContainerInfo> {
+    const running = this.running.has(containerId);
+    return {
+      id: containerId,
+      name: containerId,
+      image: "openshell-test/sandbox:1",
+      labels: {},
+      state: running ? "running" : "exited",
+      running,
+      exitCode: running ? null : 0,
+      oomKilled: false,
+      startedAt: new Date(this.started.get(containerId) ?? 0),
+      finishedAt: null,
+      addresses: [],
+      ports: [],
+    };
   }
 
   /** The runtime's `logs`: refuses what it cannot serve, as the real drivers do. */
