@@ -113,6 +113,19 @@ describe("pumpContainerLogs on a runtime without log timestamps", () => {
     expect(messages()).toEqual(["a", "b", "c", "d", "e", "f"]);
   });
 
+  it("stores lines and their count in one transaction: a batch that fails to write is read again, once", async () => {
+    runtime.write("c1", "a", "b");
+    const { sandbox } = open();
+    const put = vi.spyOn(store.records, "put").mockImplementationOnce(() => {
+      throw new Error("disk I/O error");
+    });
+    await expect(pump(sandbox)).rejects.toThrow("disk I/O error");
+    expect(messages()).toEqual([]);
+    put.mockRestore();
+    await pump(sandbox);
+    expect(messages()).toEqual(["a", "b"]);
+  });
+
   it("reads a replaced container's log from its first line", async () => {
     runtime.write("c1", "a", "b");
     const { sandbox } = open();
