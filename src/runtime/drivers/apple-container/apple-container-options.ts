@@ -17,12 +17,20 @@ export interface AppleContainerRuntimeOptions {
   commandTimeoutMs?: number;
   /** Picks a free host port for a published port given none. Default: ask the OS. */
   pickHostPort?: PickHostPort;
+  /**
+   * The host's Darwin kernel release, as `os.release()` gives it (`25.0.0` is macOS 26); it decides
+   * whether internal networks are offered. Default: `os.release()` on macOS, none elsewhere.
+   */
+  darwinRelease?: string;
 }
 
 /**
- * What Apple `container` can do. Missing compared with Docker: privileged mode, GPUs, extra
- * /etc/hosts entries, internal networks, pids limits, no-new-privileges, tmpfs mounts (through this
- * driver), image load, an event stream (`watchContainers` polls), and log `since`/timestamps.
+ * What Apple `container` can do before `connect()` has read the CLI's version (a runtime made with
+ * `new`). Missing compared with Docker: privileged mode, GPUs, extra /etc/hosts entries, internal
+ * networks, pids limits, no-new-privileges, tmpfs mounts (through this driver), image load, an event
+ * stream (`watchContainers` polls), and log `since`/timestamps. `connect()` narrows or widens it to
+ * the CLI found: `read-only-root` from 0.8.0, `cap-add-drop` from 0.12.0, `internal-networks` from
+ * 0.9.0 on macOS 26.
  */
 export const APPLE_CONTAINER_CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   "port-publishing",

@@ -1,12 +1,7 @@
 import { Readable } from "node:stream";
 import { CanceledError, ContainerRuntimeError, NotFoundError } from "../../../errors.js";
 import { validate } from "../../../validation/validate.js";
-import {
-  assertCapabilities,
-  type Capability,
-  capabilitiesForLogs,
-  capabilitiesForSpec,
-} from "../../capabilities.js";
+import { type Capability, capabilitiesForLogs, capabilitiesForSpec } from "../../capabilities.js";
 import type { ContainerInfo, ContainerSummary } from "../../container-info.js";
 import type {
   ContainerRuntime,
@@ -61,7 +56,17 @@ import {
   listCliVolumes,
 } from "./cli-networks.js";
 import { reapCliSession } from "./cli-reap.js";
-import { readSystemStatus } from "./cli-system.js";
+import { readSystemStatus, readSystemStatusText } from "./cli-system.js";
+import {
+  type AppleHost,
+  appleContainerCapabilities,
+  assertAppleCapabilities,
+  hostDarwinRelease,
+  JSON_STATUS_VERSION,
+  macOSFromDarwin,
+  olderThan,
+  requireSupportedCli,
+} from "./cli-version.js";
 import { parseContainerList, toContainerSummary } from "./container-json.js";
 import { pollContainerEvents } from "./container-watch.js";
 import { pickFreePort } from "./free-port.js";
@@ -101,7 +106,6 @@ function canceled(what: string, signal: AbortSignal): CanceledError {
 export class AppleContainerRuntime implements ContainerRuntime {
   readonly kind = KIND;
   readonly endpoint = "container CLI";
-  readonly capabilities = APPLE_CONTAINER_CAPABILITIES;
   readonly sessionId: string;
   readonly sessionLabels: Readonly<Record<string, string>>;
   /** The CLI this runtime runs. */
@@ -110,6 +114,10 @@ export class AppleContainerRuntime implements ContainerRuntime {
   private readonly pollIntervalMs: number;
   private readonly pickHostPort: PickHostPort;
   private reaper: Promise<ReaperHandle> | undefined;
+  private readonly darwinRelease: string | undefined;
+  /** The CLI and macOS `connect()` found; undefined for a runtime made with `new`. */
+  private host: AppleHost | undefined;
+  private supported: ReadonlySet<Capability> = APPLE_CONTAINER_CAPABILITIES;
 
   constructor(options: AppleContainerRuntimeOptions = {}) {
     this.command = options.command ?? "container";
@@ -122,30 +130,64 @@ export class AppleContainerRuntime implements ContainerRuntime {
     );
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.pickHostPort = options.pickHostPort ?? pickFreePort;
+    this.darwinRelease = "darwinRelease" in options ? options.darwinRelease : hostDarwinRelease();
   }
 
   /**
-   * A runtime whose system service answers. Fails with a ContainerRuntimeError that says to run
-   * `container system start` when the service is not running, and with a RuntimeNotFoundError when
-   * there is no `container` command.
+   * What this runtime can do: after `connect()`, what the CLI found offers on this macOS (see
+   * APPLE_CONTAINER_CAPABILITIES for the versions); before, APPLE_CONTAINER_CAPABILITIES.
+   */
+  get capabilities(): ReadonlySet<Capability> {
+    return this.supported;
+  }
+
+  /** The CLI version `connect()` read (`1.1.0`); undefined for a runtime made with `new`. */
+  get cliVersion(): string | undefined {
+    return this.host?.cli;
+  }
+
+  /**
+   * A runtime whose system service answers, with the capabilities of the CLI version found
+   * (`container --version`) on this macOS. Fails with a ContainerRuntimeError that says to upgrade
+   * when the CLI is older than MIN_CLI_VERSION, with one that says to run `container system start`
+   * when the service is not running, and with a RuntimeNotFoundError when there is no `container`
+   * command.
    */
   static async connect(options: AppleContainerRuntimeOptions = {}): Promise<AppleContainerRuntime> {
     const runtime = new AppleContainerRuntime(options);
-    await runtime.ping(options.signal === undefined ? {} : { signal: options.signal });
+    const signal = options.signal === undefined ? {} : { signal: options.signal };
+    const { stdout } = await runtime.cli.run(["--version"], signal);
+    const version = parseVersion(stdout);
+    requireSupportedCli(version);
+    runtime.host = { cli: version, macOS: macOSFromDarwin(runtime.darwinRelease) };
+    runtime.supported = appleContainerCapabilities(runtime.host);
+    await runtime.ping(signal);
     return runtime;
   }
 
   require(needed: Iterable<Capability>): void {
-    assertCapabilities(this.kind, this.capabilities, needed);
+    this.assertSupported(needed);
   }
 
   async ping(options?: CallOptions): Promise<void> {
-    await readSystemStatus(this.cli, options?.signal);
+    await this.systemStatus(options?.signal);
+  }
+
+  /** CLIs before 0.10.0 have no `system status --format json`. */
+  private systemStatus(signal: AbortSignal | undefined) {
+    return this.host !== undefined && olderThan(this.host.cli, JSON_STATUS_VERSION)
+      ? readSystemStatusText(this.cli, signal)
+      : readSystemStatus(this.cli, signal);
+  }
+
+  /** A CapabilityError for what is missing, naming the CLI (and macOS) version that brings it. */
+  private assertSupported(needed: Iterable<Capability>, what?: string): void {
+    assertAppleCapabilities(this.host, this.supported, needed, what);
   }
 
   /** CLI version from `container --version`; the Linux guests' OS and the host's architecture. */
   async info(options?: CallOptions): Promise<RuntimeInfo> {
-    const status = await readSystemStatus(this.cli, options?.signal);
+    const status = await this.systemStatus(options?.signal);
     const { stdout } = await this.cli.run(["--version"], { signal: options?.signal });
     return {
       kind: KIND,
@@ -183,7 +225,7 @@ export class AppleContainerRuntime implements ContainerRuntime {
 
   buildImage(options: BuildOptions): Promise<ImageInfo> {
     validate(idSchema, options.tag, "tag");
-    assertCapabilities(this.kind, this.capabilities, ["build"], "build");
+    this.assertSupported(["build"], "build");
     const labels =
       options.sessionLabels === false
         ? (options.labels ?? {})
@@ -192,13 +234,13 @@ export class AppleContainerRuntime implements ContainerRuntime {
   }
 
   async loadImage(_options: LoadOptions): Promise<string[]> {
-    assertCapabilities(this.kind, this.capabilities, ["image-load"], "image load");
+    this.assertSupported(["image-load"], "image load");
     return [];
   }
 
   async saveImage(ref: string, _options?: SaveOptions): Promise<Readable> {
     validate(idSchema, ref, "ref");
-    assertCapabilities(this.kind, this.capabilities, ["image-save"], "image save");
+    this.assertSupported(["image-save"], "image save");
     return Readable.from([]);
   }
 
@@ -219,7 +261,7 @@ export class AppleContainerRuntime implements ContainerRuntime {
 
   async createContainer(spec: ContainerSpec, options?: CallOptions): Promise<{ id: string; name: string }> {
     validate(containerSpecSchema, spec, "spec");
-    assertCapabilities(this.kind, this.capabilities, capabilitiesForSpec(spec), "container spec");
+    this.assertSupported(capabilitiesForSpec(spec), "container spec");
     const labels = withSessionLabels(spec.labels, this.sessionId);
     checkSpec(spec, labels);
     if (options?.signal?.aborted) throw canceled("create container", options.signal);
@@ -323,7 +365,7 @@ export class AppleContainerRuntime implements ContainerRuntime {
   logs(id: string, options: LogOptions = {}): AsyncIterable<LogLine> {
     this.checkId(id);
     validate(logOptionsSchema, options, "options");
-    assertCapabilities(this.kind, this.capabilities, capabilitiesForLogs(options), "logs call");
+    this.assertSupported(capabilitiesForLogs(options), "logs call");
     // One stream alone needs log-stream-selection, refused above; what is left is both or neither.
     return this.logLines(id, options, options.stdout ?? true);
   }
@@ -356,7 +398,7 @@ export class AppleContainerRuntime implements ContainerRuntime {
   async exec(id: string, spec: ExecSpec): Promise<ExecProcess> {
     this.checkId(id);
     validate(execSpecSchema, spec, "spec");
-    if (spec.tty) assertCapabilities(this.kind, this.capabilities, ["tty"], "exec");
+    if (spec.tty) this.assertSupported(["tty"], "exec");
     const what = `exec in container ${id}`;
     if (spec.signal?.aborted) throw canceled(what, spec.signal);
     const info = await this.inspectContainer(id, spec.signal === undefined ? {} : { signal: spec.signal });
@@ -382,8 +424,7 @@ export class AppleContainerRuntime implements ContainerRuntime {
 
   async createNetwork(spec: NetworkSpec, options?: CallOptions): Promise<NetworkInfo> {
     validate(networkSpecSchema, spec, "spec");
-    if (spec.internal)
-      assertCapabilities(this.kind, this.capabilities, ["internal-networks"], "network spec");
+    if (spec.internal) this.assertSupported(["internal-networks"], "network spec");
     return createCliNetwork(this.cli, spec, withSessionLabels(spec.labels, this.sessionId), options);
   }
 

@@ -7,7 +7,10 @@ function labelArgs(labels: Readonly<Record<string, string>>): string[] {
   return Object.entries(labels).flatMap(([key, value]) => ["--label", `${key}=${value}`]);
 }
 
-/** `container network create --label K=V ... NAME`; `labels` already hold the session's. */
+/**
+ * `container network create [--internal] --label K=V ... NAME`; `labels` already hold the
+ * session's. The caller checks that the CLI has `--internal` (0.9.0 on, macOS 26).
+ */
 export async function createCliNetwork(
   cli: CliContext,
   spec: NetworkSpec,
@@ -16,8 +19,10 @@ export async function createCliNetwork(
 ): Promise<NetworkInfo> {
   checkName(spec.name, "name");
   checkLabels(labels);
-  const { stdout } = await cli.run(["network", "create", ...labelArgs(labels), spec.name], options);
-  return { id: lastLine(stdout) ?? spec.name, name: spec.name, internal: false, labels };
+  const internal = spec.internal === true;
+  const args = ["network", "create", ...(internal ? ["--internal"] : []), ...labelArgs(labels), spec.name];
+  const { stdout } = await cli.run(args, options);
+  return { id: lastLine(stdout) ?? spec.name, name: spec.name, internal, labels };
 }
 
 export async function listCliNetworks(

@@ -38,3 +38,23 @@ export async function readSystemStatus(
     statusCode: result.exitCode,
   });
 }
+
+/**
+ * `container system status` of CLIs before 0.10.0, which have no `--format`: they print text lines
+ * (`apiserver is running`, ...) and exit 1 when the service is down.
+ */
+export async function readSystemStatusText(
+  cli: CliContext,
+  signal: AbortSignal | undefined,
+): Promise<SystemStatus> {
+  const result = await cli.runRaw(["system", "status"], { signal });
+  if (result.exitCode === 0) return { status: "running" };
+  const output = `${result.stdout}\n${result.stderr}`;
+  const state = /not registered/i.test(output)
+    ? "not registered with launchd (it was never started, or was stopped)"
+    : "not running";
+  throw new ContainerRuntimeError(`the Apple container system service is ${state}. ${START_ADVICE}`, {
+    runtime: KIND,
+    statusCode: result.exitCode,
+  });
+}

@@ -5,3 +5,9 @@ export {
   AppleContainerRuntime,
   type AppleContainerRuntimeOptions,
 } from "./apple-container-runtime.js";
+export {
+  type AppleHost,
+  appleContainerCapabilities,
+  MIN_CLI_VERSION,
+  macOSFromDarwin,
+} from "./cli-version.js";

@@ -121,7 +121,19 @@ const networkConfigSchema = z.looseObject({
   id: z.string().nullish(),
   name: z.string().nullish(),
   mode: z.string().nullish(),
+  /** 0.8.0 on. */
+  ipv4Subnet: z.string().nullish(),
+  /** 0.5.0-0.7.x. */
+  subnet: z.string().nullish(),
   labels: labelsSchema,
+});
+
+/** A running network's addresses: `{ipv4Subnet, ipv4Gateway}` from 0.8.0, `{address, gateway}` before. */
+const networkStatusSchema = z.looseObject({
+  ipv4Subnet: z.string().nullish(),
+  ipv4Gateway: z.string().nullish(),
+  address: z.string().nullish(),
+  gateway: z.string().nullish(),
 });
 
 const networkSchema = z
@@ -131,6 +143,8 @@ const networkSchema = z
     configuration: networkConfigSchema.nullish(),
     /** Before 1.0: `{id, state, config, status}`. */
     config: networkConfigSchema.nullish(),
+    /** Absent while a network is `created`, not yet `running` (before 1.0). */
+    status: networkStatusSchema.nullish(),
   })
   .refine((network) => networkName(network) !== undefined, "a network has neither name nor id");
 
@@ -146,18 +160,24 @@ function networkName(network: NamedNetwork): string | undefined {
 }
 
 /**
- * Parses `network list --format json`. A `hostOnly` network (`--internal` on recent CLIs) has no
- * route beyond this Mac and is reported as internal, although it does reach the host itself.
+ * Parses `network list --format json` and `network inspect`. A `hostOnly` network (`--internal`,
+ * 0.9.0 on) has no route beyond this Mac and is reported as internal, although it does reach the
+ * host itself, at the gateway address (the host's side of the network).
  */
 export function parseNetworks(stdout: string, commandLine: string): NetworkInfo[] {
   return parseCliJson(stdout, z.array(networkSchema), commandLine).map((network) => {
     const name = networkName(network) ?? "";
     const config = network.configuration ?? network.config;
+    const subnet =
+      network.status?.ipv4Subnet ?? network.status?.address ?? config?.ipv4Subnet ?? config?.subnet;
+    const gateway = network.status?.ipv4Gateway ?? network.status?.gateway;
     return {
       id: network.id ?? name,
       name,
       internal: config?.mode === "hostOnly",
       labels: config?.labels ?? {},
+      ...(subnet == null ? {} : { subnet }),
+      ...(gateway == null ? {} : { gateway }),
     };
   });
 }

@@ -22,8 +22,18 @@ describe("host-only networks, as `network create --internal` makes them (0.9.0 o
         name: "default",
         internal: false,
         labels: { "com.apple.container.resource.role": "builtin" },
+        subnet: "192.168.64.0/24",
+        gateway: "192.168.64.1",
       },
-      { id: "sbx-internal", name: "sbx-internal", internal: true, labels: SESSION },
+      {
+        id: "sbx-internal",
+        name: "sbx-internal",
+        internal: true,
+        labels: SESSION,
+        subnet: "192.168.70.0/24",
+        gateway: "192.168.70.1",
+      },
+      // `created`, not running yet: no status, so no gateway; no subnet was asked for.
       { id: "pending", name: "pending", internal: false, labels: {} },
     ]);
   });
@@ -31,7 +41,16 @@ describe("host-only networks, as `network create --internal` makes them (0.9.0 o
   it("reads `network inspect` of 1.x (pretty-printed, slashes escaped) like the list", () => {
     expect(
       parseNetworks(fixture("network-inspect-hostonly-1.1.txt"), "container network inspect sbx-internal"),
-    ).toEqual([{ id: "sbx-internal", name: "sbx-internal", internal: true, labels: SESSION }]);
+    ).toEqual([
+      {
+        id: "sbx-internal",
+        name: "sbx-internal",
+        internal: true,
+        labels: SESSION,
+        subnet: "192.168.70.0/24",
+        gateway: "192.168.70.1",
+      },
+    ]);
   });
 });
 

@@ -220,15 +220,46 @@ describe("networks and volumes", () => {
         name: "default",
         internal: false,
         labels: { "com.apple.container.resource.role": "builtin" },
+        subnet: "192.168.64.0/24",
+        gateway: "192.168.64.1",
       },
-      { id: "sbx-net", name: "sbx-net", internal: false, labels: SESSION },
-      { id: "lab", name: "lab", internal: true, labels: {} },
+      {
+        id: "sbx-net",
+        name: "sbx-net",
+        internal: false,
+        labels: SESSION,
+        subnet: "192.168.65.0/24",
+        gateway: "192.168.65.1",
+      },
+      {
+        id: "lab",
+        name: "lab",
+        internal: true,
+        labels: {},
+        subnet: "192.168.66.0/24",
+        gateway: "192.168.66.1",
+      },
     ]);
+    // 0.5.0-0.7.x: the subnet is `status.address`, the gateway `status.gateway`.
     expect(
       parseNetworks(fixture("network-list-pre-1.0.json"), "container network list --format json"),
     ).toEqual([
-      { id: "default", name: "default", internal: false, labels: {} },
-      { id: "sbx-net", name: "sbx-net", internal: false, labels: SESSION },
+      {
+        id: "default",
+        name: "default",
+        internal: false,
+        labels: {},
+        subnet: "192.168.64.0/24",
+        gateway: "192.168.64.1",
+      },
+      {
+        id: "sbx-net",
+        name: "sbx-net",
+        internal: false,
+        labels: SESSION,
+        subnet: "192.168.65.0/24",
+        gateway: "192.168.65.1",
+      },
     ]);
   });
 

@@ -16,9 +16,14 @@ import type { ProgressEvent } from "../../../../../src/runtime/image-types.js";
 import { FakeRunner, fixture, STATUS } from "./fake-runner.js";
 import { fakeRuntime, SESSION_LABEL_ARGS } from "./helpers.js";
 
+/** A runner whose `container --version` is 1.1.0. */
+function cli11(): FakeRunner {
+  return new FakeRunner().onRun(["--version"], { stdout: fixture("version.txt") });
+}
+
 describe("connect and ping", () => {
   it("connects when the system service runs", async () => {
-    const runner = new FakeRunner().onRun(STATUS, { stdout: fixture("system-status-running.json") });
+    const runner = cli11().onRun(STATUS, { stdout: fixture("system-status-running.json") });
     const runtime = await AppleContainerRuntime.connect({ runner, sessionId: "sess0001" });
     expect(runtime).toMatchObject({
       kind: "apple-container",
@@ -30,12 +35,13 @@ describe("connect and ping", () => {
       "openshell.ai/session": "sess0001",
     });
     expect(runner.calls).toEqual([
+      { kind: "run", command: "container", args: ["--version"], stdin: undefined, timeoutMs: 120_000 },
       { kind: "run", command: "container", args: STATUS, stdin: undefined, timeoutMs: 120_000 },
     ]);
   });
 
   it("runs the command it is given", async () => {
-    const runner = new FakeRunner().onRun(STATUS, {
+    const runner = cli11().onRun(STATUS, {
       stdout: fixture("system-status-running-unreleased.json"),
     });
     const runtime = await AppleContainerRuntime.connect({ runner, command: "/opt/bin/container" });
@@ -57,7 +63,7 @@ describe("connect and ping", () => {
     ],
     ["unreachable over XPC", { exitCode: 1, stderr: fixture("stderr-not-running.txt") }, /is not running\./],
   ])("fails with advice when the service is %s", async (_name, reply, pattern) => {
-    const runner = new FakeRunner().onRun(STATUS, reply);
+    const runner = cli11().onRun(STATUS, reply);
     const error = await AppleContainerRuntime.connect({ runner }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ContainerRuntimeError);
     expect(error).toMatchObject({ runtime: "apple-container", statusCode: 1 });
@@ -67,7 +73,7 @@ describe("connect and ping", () => {
 
   it("fails with RuntimeNotFoundError when there is no container command", async () => {
     const runner = new FakeRunner().onRun(
-      STATUS,
+      () => true,
       Object.assign(new Error("spawn container ENOENT"), { code: "ENOENT" }),
     );
     const error = await AppleContainerRuntime.connect({ runner }).catch((e: unknown) => e);
@@ -83,7 +89,7 @@ describe("connect and ping", () => {
   });
 
   it("reports output that is not a status as a CLI failure", async () => {
-    const runner = new FakeRunner().onRun(STATUS, {
+    const runner = cli11().onRun(STATUS, {
       exitCode: 64,
       stderr: "Error: Unknown option '--format'\n",
     });
@@ -95,7 +101,7 @@ describe("connect and ping", () => {
   });
 
   it("cancels with the signal", async () => {
-    const runner = new FakeRunner().onRun(STATUS, "hang");
+    const runner = cli11().onRun(STATUS, "hang");
     const controller = new AbortController();
     const connecting = AppleContainerRuntime.connect({ runner, signal: controller.signal });
     controller.abort();
