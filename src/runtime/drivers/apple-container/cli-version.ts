@@ -11,12 +11,12 @@ import { KIND } from "./cli-errors.js";
  */
 
 /**
- * The oldest CLI the driver runs. `network create`/`network list` (which `createNetwork`,
- * `listNetworks` and `reap` run) first exist in 0.5.0, whose `network list --format json`
+ * The oldest CLI the driver runs. `network create`/`network list`, which `createNetwork`,
+ * `listNetworks` and `reap` run, first exist in 0.5.0, and its `network list --format json`
  * (`{id, state, config: {id, mode, subnet?, labels}, status?: {address, gateway}}`) is the oldest
- * network shape the parser reads; the container list of 0.4.0-0.7.1 (`configuration.networks` as
- * `[{network, options}]`, attachments with `address`/`gateway`) is read as well. Before 0.4.0
- * `configuration.networks` is a list of bare names, which the parser does not read.
+ * network shape the parser reads (fixture network-list-pre-1.0.json). The container records of
+ * 0.4.0-0.7.1 (attachments with `address`/`gateway`, no `startedDate`; fixture list-0.7.json) are
+ * read too, so the network commands are what sets the floor.
  */
 export const MIN_CLI_VERSION = "0.5.0";
 
