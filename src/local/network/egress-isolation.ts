@@ -17,6 +17,12 @@ export interface EgressIsolation {
   attachment: HostAttachment | undefined;
   /** Why the host is not guarded or the proxy is unreachable; undefined when all is in place. */
   limitation: string | undefined;
+  /**
+   * Sandboxes can reach this host's own services although it is not guarded: the engine routes
+   * between this host and its containers, but local mode cannot take an address on the network or
+   * firewall it (Apple `container`'s host-only networks, which have no Linux bridge).
+   */
+  hostExposed?: boolean;
   /** Opens `ports` on the host address to the sandboxes and closes the rest; records a failure as a limitation. */
   guard(ports: readonly number[]): Promise<void>;
   /** Removes the firewall chain: only when the network goes too, since running sandboxes need it. */
@@ -36,7 +42,23 @@ export async function prepareEgressIsolation(
   run: HostCommand = runHostCommand,
 ): Promise<EgressIsolation> {
   const chain = `OPENSHELL-${gatewayId}`;
-  const attachment = runtime.capabilities.has("container-address") ? hostAttachmentOf(network) : undefined;
+  const routed = runtime.capabilities.has("container-address");
+  const attachment = routed ? hostAttachmentOf(network) : undefined;
+  if (routed && attachment === undefined) {
+    // This host reaches the containers directly, so they reach it back (at the network's gateway
+    // address, where one is known), yet there is no bridge here to take an address on or firewall.
+    const at = network.gateway === undefined ? "" : ` at ${network.gateway}`;
+    return {
+      attachment: undefined,
+      limitation:
+        `sandboxes can connect to services on this host${at} and to each other, and have no network egress: ` +
+        `the ${runtime.kind} engine's network ${network.name} has no bridge on this host that local mode can ` +
+        "take an address on or firewall",
+      hostExposed: true,
+      guard: async () => undefined,
+      remove: async () => undefined,
+    };
+  }
   if (attachment === undefined) {
     return {
       attachment: undefined,
@@ -82,8 +104,8 @@ export async function prepareEgressIsolation(
 /** Throws when `require` was asked for and the host is not guarded. */
 export function assertHostIsolation(isolation: EgressIsolation, mode: HostIsolation, runtime: string): void {
   if (mode !== "require" || isolation.limitation === undefined) return;
-  // No egress at all (no attachment) is safe: nothing reaches the host. An unguarded host is not.
-  if (isolation.attachment === undefined) return;
+  // No egress at all (no attachment) is safe when nothing reaches the host. An unguarded host is not.
+  if (isolation.attachment === undefined && !isolation.hostExposed) return;
   throw new CapabilityError(
     `local mode cannot keep sandboxes off this host: ${isolation.limitation}. ` +
       'Pass hostIsolation: "best-effort" to OpenShell.local() to run without that guarantee.',

@@ -38,6 +38,42 @@ describe("prepareEgressIsolation", () => {
     expect(() => assertHostIsolation(isolation, "require", "docker")).not.toThrow();
   });
 
+  it("refuses under require a network this host routes to but has no bridge for (Apple container's host-only), naming it", async () => {
+    const { run, calls } = recordingHostCommand();
+    const hostOnly = {
+      id: "n2",
+      name: "openshell-local-x",
+      internal: true,
+      labels: {},
+      subnet: "192.168.70.0/24",
+      gateway: "192.168.70.1",
+    };
+    const apple = {
+      kind: "apple-container" as const,
+      capabilities: new Set<Capability>(["container-address"]),
+    };
+    const isolation = await prepareEgressIsolation(apple, hostOnly, GATEWAY_ID, run);
+    expect(isolation.attachment).toBeUndefined();
+    expect(isolation.limitation).toBe(
+      "sandboxes can connect to services on this host at 192.168.70.1 and to each other, and have no network egress: " +
+        "the apple-container engine's network openshell-local-x has no bridge on this host that local mode can take an address on or firewall",
+    );
+    expect(calls).toEqual([]);
+    const refusal = (() => {
+      try {
+        assertHostIsolation(isolation, "require", "apple-container");
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    expect(refusal).toBeInstanceOf(CapabilityError);
+    expect((refusal as CapabilityError).message).toMatch(
+      /^local mode cannot keep sandboxes off this host: sandboxes can connect/,
+    );
+    expect(() => assertHostIsolation(isolation, "best-effort", "apple-container")).not.toThrow();
+  });
+
   it("sweeps stale chains once the attachment is in place, and installs the chain on guard", async () => {
     const { run, calls } = recordingHostCommand((command) =>
       / -C /.test(command) ? failed("Bad rule") : "",
