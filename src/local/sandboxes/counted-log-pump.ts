@@ -1,14 +1,8 @@
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
-import type { LocalStateStore, StoredLogLine } from "../state/state-store.js";
+import type { LocalStateStore } from "../state/state-store.js";
 import { type LiveSandbox, logLine } from "./live-sandbox.js";
 import { type LogCursor, readLogCursor, writeLogCursor } from "./log-cursor.js";
-
-/** Lines are written to the store in batches: one transaction per flush, not per line. */
-const FLUSH_INTERVAL_MS = 100;
-const FLUSH_LINES = 500;
-
-/** The main process's output as log lines: stdout is INFO, stderr WARN (as the gateway labels them). */
-const LEVEL = { stdout: "INFO", stderr: "WARN" } as const;
+import { MainProcessLogBatch } from "./main-process-log-batch.js";
 
 /**
  * Follows a sandbox container's output into the sandbox's log on a runtime whose logs carry no
@@ -51,21 +45,14 @@ export async function pumpUntimestampedLogs(
     cursor.lastTimestampMs,
     store.lastLogPosition(sandbox.id, "sandbox")?.timestampMs ?? 0,
   );
-  let pending: Omit<StoredLogLine, "sandboxId" | "seq">[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const flush = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const lines = pending;
-    pending = [];
-    if (lines.length === 0) return;
+  // The cursor counts exactly the lines of the batch being written: it is read when the batch is.
+  const batch = new MainProcessLogBatch(sandbox, (lines) => {
     const counted: LogCursor = { ...cursor };
     store.records.atomically(() => {
       store.appendLogs(sandbox.id, lines);
       writeLogCursor(store, sandbox.id, counted);
     });
-    sandbox.unflushedLogs.splice(0, lines.length);
-  };
+  });
   try {
     if (cursor.consumed > 0) await checkReplayLength(runtime, store, sandbox, cursor, signal);
     let skip = cursor.consumed;
@@ -77,21 +64,14 @@ export async function pumpUntimestampedLogs(
       const timestampMs = Math.max(Date.now(), cursor.lastTimestampMs);
       cursor.lastTimestampMs = timestampMs;
       cursor.consumed += 1;
-      const level = LEVEL[line.stream];
-      const text = line.text.replace(/\r?\n$/, "");
-      pending.push({ timestampMs, level, source: "sandbox", target: "main_process", message: text });
-      const wire = logLine(sandbox.id, "sandbox", level, "main_process", text, timestampMs);
-      sandbox.unflushedLogs.push(wire);
-      sandbox.emitLog(wire);
-      if (pending.length >= FLUSH_LINES) flush();
-      else timer ??= setTimeout(flush, FLUSH_INTERVAL_MS);
+      batch.add(line.stream, line.text, timestampMs);
     }
   } catch (error) {
     // As with timestamped logs: an abort is the gateway closing or the sandbox going away; anything
     // else ends the pump too, and the caller re-reads the container.
     if (!signal.aborted) throw error;
   } finally {
-    flush();
+    batch.flush();
   }
 }
 

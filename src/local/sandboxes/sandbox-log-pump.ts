@@ -1,14 +1,8 @@
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
-import type { LocalStateStore, StoredLogLine } from "../state/state-store.js";
+import type { LocalStateStore } from "../state/state-store.js";
 import { pumpUntimestampedLogs } from "./counted-log-pump.js";
-import { type LiveSandbox, logLine } from "./live-sandbox.js";
-
-/** Lines are written to the store in batches: one transaction per flush, not per line. */
-const FLUSH_INTERVAL_MS = 100;
-const FLUSH_LINES = 500;
-
-/** The main process's output as log lines: stdout is INFO, stderr WARN (as the gateway labels them). */
-const LEVEL = { stdout: "INFO", stderr: "WARN" } as const;
+import type { LiveSandbox } from "./live-sandbox.js";
+import { MainProcessLogBatch } from "./main-process-log-batch.js";
 
 /**
  * Follows a sandbox container's output into the sandbox's log (source `sandbox`) until the container
@@ -36,16 +30,7 @@ export async function pumpContainerLogs(
   }
   const cursor = store.lastLogPosition(sandbox.id, "sandbox");
   let skipAtCursor = cursor?.count ?? 0;
-  let pending: Omit<StoredLogLine, "sandboxId" | "seq">[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const flush = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const lines = pending;
-    pending = [];
-    if (lines.length > 0) store.appendLogs(sandbox.id, lines);
-    sandbox.unflushedLogs.splice(0, lines.length);
-  };
+  const batch = new MainProcessLogBatch(sandbox, (lines) => store.appendLogs(sandbox.id, lines));
   try {
     const lines = runtime.logs(containerId, {
       follow: true,
@@ -61,20 +46,13 @@ export async function pumpContainerLogs(
         skipAtCursor -= 1;
         continue;
       }
-      const level = LEVEL[line.stream];
-      const text = line.text.replace(/\r?\n$/, "");
-      pending.push({ timestampMs, level, source: "sandbox", target: "main_process", message: text });
-      const wire = logLine(sandbox.id, "sandbox", level, "main_process", text, timestampMs);
-      sandbox.unflushedLogs.push(wire);
-      sandbox.emitLog(wire);
-      if (pending.length >= FLUSH_LINES) flush();
-      else timer ??= setTimeout(flush, FLUSH_INTERVAL_MS);
+      batch.add(line.stream, line.text, timestampMs);
     }
   } catch (error) {
     // An aborted pump is the gateway closing or the sandbox going away; anything else (the engine
     // restarting, the container removed) ends the pump too, and the caller re-reads the container.
     if (!signal.aborted) throw error;
   } finally {
-    flush();
+    batch.flush();
   }
 }
