@@ -1,3 +1,4 @@
+import { sleep } from "../../timing/sleep.js";
 import type { DraftChunk, DraftPolicy } from "./draft-chunk.js";
 
 /** Settings of {@link watchDraftChunks}, checked and defaulted by the caller. */
@@ -5,20 +6,6 @@ export interface DraftWatchSettings {
   intervalMs: number;
   includeExisting: boolean;
   signal: AbortSignal | undefined;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (the caller checks which). */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**
@@ -48,6 +35,6 @@ export async function* watchDraftChunks(
       }
     }
     seen = pending;
-    await pause(intervalMs, signal);
+    await sleep(intervalMs, signal);
   }
 }

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { CanceledError, ContainerRuntimeError, NotFoundError } from "../../../errors.js";
+import { sleep } from "../../../timing/sleep.js";
 import { validate } from "../../../validation/validate.js";
 import { type Capability, capabilitiesForLogs, capabilitiesForSpec } from "../../capabilities.js";
 import type { ContainerInfo, ContainerSummary } from "../../container-info.js";
@@ -71,7 +72,6 @@ import { parseContainerList, toContainerSummary } from "./container-json.js";
 import { pollContainerEvents } from "./container-watch.js";
 import { pickFreePort } from "./free-port.js";
 import { parseVersion } from "./resource-json.js";
-import { sleep } from "./sleep.js";
 
 export { APPLE_CONTAINER_CAPABILITIES, type AppleContainerRuntimeOptions };
 

@@ -1,9 +1,9 @@
 import { CanceledError, type OpenShellError } from "../../../errors.js";
+import { sleep } from "../../../timing/sleep.js";
 import type { LogLine } from "../../log-types.js";
 import type { SpawnedCommand } from "../../process/command-runner.js";
 import { LineSplitter } from "../../streams/line-splitter.js";
 import { Channel } from "./channel.js";
-import { sleep } from "./sleep.js";
 
 /** The most of the CLI's own stderr kept for an error message. */
 const MAX_STDERR_CHARS = 16 * 1024;

@@ -1,7 +1,7 @@
+import { sleep } from "../../../timing/sleep.js";
 import type { ContainerInfo, ContainerState } from "../../container-info.js";
 import type { ContainerEvent } from "../../event-types.js";
 import { matchesLabels } from "../../labels.js";
-import { sleep } from "./sleep.js";
 
 const isUp = (state: ContainerState) => state === "running" || state === "stopping";
 

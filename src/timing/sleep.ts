@@ -1,3 +1,4 @@
+// Shared by the client and the runtime drivers (the adapters keep their own: they use only the public API).
 /** Waits `ms`, or less when `signal` aborts first. Never rejects: callers check the signal after. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.resolve();
