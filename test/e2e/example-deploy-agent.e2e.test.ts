@@ -5,57 +5,26 @@
  * Progressing removes it too. Each run has a state directory of its own (XDG_STATE_HOME), which the
  * test then opens to check that no sandbox of the adapter is left, and removes.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { OpenShell } from "openshell";
 import { IDENTITY_LABELS, MANAGED_BY } from "openshell/adapters/agent-registry";
 import { describe, expect, it } from "vitest";
 import { echoChunks } from "../support/a2a-agent/echo-text.js";
 import { a2aAgentImage } from "../support/a2a-agent/image.js";
 import { dockerTestEndpoint, podmanTestEndpoint } from "../support/test-engines.js";
+import { type ProgramRun, runProgram } from "./run-program.js";
 
-const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs the example; `interruptWhen`, if given, sends SIGINT (a reader's Ctrl-C) once stdout
- * contains that text.
- */
-function runExample(env: NodeJS.ProcessEnv, interruptWhen?: string, args: string[] = []): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["examples/deploy-agent.mjs", ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const killer = setTimeout(() => child.kill("SIGKILL"), 150_000);
-    let stdout = "";
-    let stderr = "";
-    let interrupted = false;
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (interruptWhen !== undefined && !interrupted && stdout.includes(interruptWhen)) {
-        interrupted = true;
-        child.kill("SIGINT");
-      }
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", fail);
-    child.on("close", (code, signal) => {
-      clearTimeout(killer);
-      done({ code, signal, stdout, stderr });
-    });
+/** Runs the example; `interruptWhen`, if given, is a reader's Ctrl-C once stdout contains it. */
+function runExample(
+  env: NodeJS.ProcessEnv,
+  interruptWhen?: string,
+  args: string[] = [],
+): Promise<ProgramRun> {
+  return runProgram(process.execPath, ["examples/deploy-agent.mjs", ...args], {
+    env,
+    ...(interruptWhen === undefined ? {} : { interruptWhen }),
   });
 }
 

@@ -6,54 +6,18 @@
  * middle removes everything too. The example prints its gateway's id and state directory, which the
  * test then looks for: no container, network or volume of that gateway on the engine, no directory.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createRuntime } from "../../src/runtime/create-runtime.js";
 import { leftovers } from "../integration/local/local-gateway-support.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../support/test-engines.js";
+import { type ProgramRun, runProgram } from "./run-program.js";
 
-const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs the example; `interruptWhen`, if given, sends SIGINT (a reader's Ctrl-C) once stdout
- * contains that text.
- */
-function runExample(env: NodeJS.ProcessEnv, interruptWhen?: string): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["examples/local-policy-advisor.mjs"], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const killer = setTimeout(() => child.kill("SIGKILL"), 150_000);
-    let stdout = "";
-    let stderr = "";
-    let interrupted = false;
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (interruptWhen !== undefined && !interrupted && stdout.includes(interruptWhen)) {
-        interrupted = true;
-        child.kill("SIGINT");
-      }
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", fail);
-    child.on("close", (code, signal) => {
-      clearTimeout(killer);
-      done({ code, signal, stdout, stderr });
-    });
+/** Runs the example; `interruptWhen`, if given, is a reader's Ctrl-C once stdout contains it. */
+function runExample(env: NodeJS.ProcessEnv, interruptWhen?: string): Promise<ProgramRun> {
+  return runProgram(process.execPath, ["examples/local-policy-advisor.mjs"], {
+    env,
+    ...(interruptWhen === undefined ? {} : { interruptWhen }),
   });
 }
 

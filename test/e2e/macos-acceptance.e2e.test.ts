@@ -1,42 +1,11 @@
-/**
- * scripts/macos-acceptance.sh, the check a Mac user runs on Apple's `container` CLI and pastes back.
- * No Mac is here, so this proves what can be proved on Linux: the script refuses clearly (exit 2,
- * nothing run) on a machine without the CLI, and its checks (scripts/macos-acceptance.mjs) are real
- * ones: pointed at Docker and Podman through OPENSHELL_ACCEPTANCE_RUNTIME, the same program passes
- * every check, leaves nothing behind, and reports a failure as FAIL with exit 1.
- */
-import { spawn } from "node:child_process";
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createRuntime } from "../../src/runtime/create-runtime.js";
 import { leftovers } from "../integration/local/local-gateway-support.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../support/test-engines.js";
-
-const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+import { runProgram } from "./run-program.js";
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-    const child = spawn(command, args, {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const killer = setTimeout(() => child.kill("SIGKILL"), 240_000);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", fail);
-    child.on("close", (code) => {
-      clearTimeout(killer);
-      done({ code, stdout, stderr });
-    });
-  });
+  return runProgram(command, args, { env, killAfterMs: 240_000 });
 }
 
 /** The report between the markers, one line each. */
