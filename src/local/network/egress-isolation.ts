@@ -44,21 +44,7 @@ export async function prepareEgressIsolation(
   const chain = `OPENSHELL-${gatewayId}`;
   const routed = runtime.capabilities.has("container-address");
   const attachment = routed ? hostAttachmentOf(network) : undefined;
-  if (routed && attachment === undefined) {
-    // This host reaches the containers directly, so they reach it back (at the network's gateway
-    // address, where one is known), yet there is no bridge here to take an address on or firewall.
-    const at = network.gateway === undefined ? "" : ` at ${network.gateway}`;
-    return {
-      attachment: undefined,
-      limitation:
-        `sandboxes can connect to services on this host${at} and to each other, and have no network egress: ` +
-        `the ${runtime.kind} engine's network ${network.name} has no bridge on this host that local mode can ` +
-        "take an address on or firewall",
-      hostExposed: true,
-      guard: async () => undefined,
-      remove: async () => undefined,
-    };
-  }
+  if (routed && attachment === undefined) return unguardedHostSide(runtime.kind, network);
   if (attachment === undefined) {
     return {
       attachment: undefined,
@@ -99,6 +85,34 @@ export async function prepareEgressIsolation(
   // that cannot be set.
   await sweepStaleFirewallChains(run).catch(() => undefined);
   return isolation;
+}
+
+/**
+ * This host reaches the containers directly, so they reach it back at the network's gateway address,
+ * yet there is no bridge here to take an address on or firewall (Apple `container`: vmnet owns the
+ * host side of its networks). On an internal network whose gateway address is known the engine has
+ * put that address on this host, so the proxy listens there and sandboxes have egress through it;
+ * every other service of this host that listens on all addresses is reachable too, and nothing here
+ * can stop that, which the limitation says.
+ */
+function unguardedHostSide(kind: string, network: NetworkInfo): EgressIsolation {
+  const prefixLength = Number(network.subnet?.split("/")[1]);
+  const attachment =
+    network.internal && network.gateway !== undefined && Number.isInteger(prefixLength)
+      ? { bridge: undefined, address: network.gateway, prefixLength }
+      : undefined;
+  const at = network.gateway === undefined ? "" : ` at ${network.gateway}`;
+  const egress = attachment === undefined ? ", and have no network egress" : "";
+  return {
+    attachment,
+    limitation:
+      `sandboxes can connect to services on this host${at} and to each other${egress}: ` +
+      `the ${kind} engine's network ${network.name} has no bridge on this host that local mode can ` +
+      (attachment === undefined ? "take an address on or firewall" : "firewall"),
+    hostExposed: true,
+    guard: async () => undefined,
+    remove: async () => undefined,
+  };
 }
 
 /** Throws when `require` was asked for and the host is not guarded. */

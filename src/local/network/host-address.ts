@@ -2,21 +2,27 @@ import { networkInterfaces } from "node:os";
 import type { NetworkInfo } from "../../runtime/network-types.js";
 import { type HostCommand, HostCommandError, runHostCommand } from "./host-command.js";
 
-/** The host's address on a sandbox network, and the bridge it sits on. */
+/**
+ * The host's address on a sandbox network, and the bridge it sits on: none where the engine keeps
+ * the network's host side to itself (Apple `container`'s host-only networks, run by vmnet on macOS).
+ */
 export interface HostAttachment {
-  bridge: string;
+  bridge: string | undefined;
   /** IPv4 address of this host on the network: where sandboxes reach the egress proxy. */
   address: string;
   /** Prefix length of the network's subnet. */
   prefixLength: number;
 }
 
+/** A host attachment on a Linux bridge this host can configure and firewall. */
+export type BridgeAttachment = HostAttachment & { bridge: string };
+
 /**
  * Where this host sits on `network`: the engine's gateway address, or, when the engine assigned none
  * (Podman's CNI backend gives an internal network no gateway), the subnet's first host address,
  * which host-local IPAM leaves free for exactly that.
  */
-export function hostAttachmentOf(network: NetworkInfo): HostAttachment | undefined {
+export function hostAttachmentOf(network: NetworkInfo): BridgeAttachment | undefined {
   if (network.bridge === undefined || network.subnet === undefined) return undefined;
   const [base, prefix] = network.subnet.split("/");
   const prefixLength = Number(prefix);
@@ -43,7 +49,7 @@ export function hostHasAddress(address: string): boolean {
  * the engine adopts it (and removes it with the network). Needs root (CAP_NET_ADMIN).
  */
 export async function ensureHostAttachment(
-  attachment: HostAttachment,
+  attachment: BridgeAttachment,
   run: HostCommand = runHostCommand,
 ): Promise<void> {
   const { bridge, address, prefixLength } = attachment;

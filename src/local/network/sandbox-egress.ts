@@ -15,6 +15,7 @@ import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
 import type { LocalStateStore } from "../state/state-store.js";
 import { type EgressTls, SANDBOX_TLS_DIR } from "./egress-certificates.js";
 import type { EgressIsolation } from "./egress-isolation.js";
+import { freeLoopbackPort, listenWhenAddressUp, type PendingListener } from "./listen-when-address-up.js";
 import { readProxyPort, writeProxyPort } from "./proxy-port.js";
 
 export interface SandboxEgressOptions {
@@ -56,7 +57,8 @@ export class SandboxEgress {
 
   private constructor(
     private readonly options: SandboxEgressOptions,
-    private readonly proxy: EgressProxy | undefined,
+    /** The proxy, or the one that listens once this host holds its address. */
+    private readonly proxy: EgressProxy | PendingListener<EgressProxy> | undefined,
     /** Where sandboxes reach the proxy (this gateway's, or another's on the same state directory). */
     private readonly port: number | undefined,
     /** Why this gateway runs no proxy although sandboxes could reach one. */
@@ -81,17 +83,35 @@ export class SandboxEgress {
         ...(options.localServices === undefined ? {} : { localServices: options.localServices }),
         onEvent: (event) => egress?.record(event),
       });
-    let proxy: EgressProxy | undefined;
+    let proxy: EgressProxy | PendingListener<EgressProxy> | undefined;
+    let port = stored;
     let note: string | undefined;
     try {
       proxy = await listen(stored ?? 0);
+      port = proxy.port;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || stored === undefined) throw error;
-      // Another gateway process on this state directory serves the same sandboxes there.
-      note = `egress proxy port ${attachment.address}:${stored} is taken, presumably by another gateway on this state directory`;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EADDRNOTAVAIL" && attachment.bridge === undefined) {
+        // The engine puts its gateway address on this host later (Apple `container`'s vmnet): the
+        // port is fixed now, since sandboxes carry it in their environment, and taken when it can be.
+        const later = stored ?? (await freeLoopbackPort());
+        port = later;
+        const pending = listenWhenAddressUp({
+          listen: () => listen(later),
+          onError: (failure) => {
+            if ((failure as NodeJS.ErrnoException).code === "EADDRINUSE") pending.stop();
+          },
+        });
+        proxy = pending;
+      } else if (code !== "EADDRINUSE" || stored === undefined) {
+        throw error;
+      } else {
+        // Another gateway process on this state directory serves the same sandboxes there.
+        note = `egress proxy port ${attachment.address}:${stored} is taken, presumably by another gateway on this state directory`;
+      }
     }
-    if (proxy !== undefined && stored === undefined) writeProxyPort(options.stateDir, proxy.port);
-    const port = proxy?.port ?? (stored as number);
+    if (port === undefined) throw new Error("the egress proxy has no port");
+    if (stored === undefined) writeProxyPort(options.stateDir, port);
     await options.isolation.guard([port]);
     egress = new SandboxEgress(options, proxy, port, note);
     return egress;
@@ -149,7 +169,10 @@ export class SandboxEgress {
   }
 
   async close(): Promise<void> {
-    await this.proxy?.close();
+    const proxy = this.proxy;
+    if (proxy === undefined || proxy instanceof EgressProxy) return await proxy?.close();
+    proxy.stop();
+    await (await proxy.ready)?.close();
   }
 
   private async identify(remoteAddress: string): Promise<EgressClient | undefined> {

@@ -53,10 +53,11 @@ describe("prepareEgressIsolation", () => {
       capabilities: new Set<Capability>(["container-address"]),
     };
     const isolation = await prepareEgressIsolation(apple, hostOnly, GATEWAY_ID, run);
-    expect(isolation.attachment).toBeUndefined();
+    // The proxy listens at the gateway address, the host side vmnet keeps: sandboxes have egress.
+    expect(isolation.attachment).toEqual({ bridge: undefined, address: "192.168.70.1", prefixLength: 24 });
     expect(isolation.limitation).toBe(
-      "sandboxes can connect to services on this host at 192.168.70.1 and to each other, and have no network egress: " +
-        "the apple-container engine's network openshell-local-x has no bridge on this host that local mode can take an address on or firewall",
+      "sandboxes can connect to services on this host at 192.168.70.1 and to each other: " +
+        "the apple-container engine's network openshell-local-x has no bridge on this host that local mode can firewall",
     );
     expect(calls).toEqual([]);
     const refusal = (() => {
@@ -72,6 +73,22 @@ describe("prepareEgressIsolation", () => {
       /^local mode cannot keep sandboxes off this host: sandboxes can connect/,
     );
     expect(() => assertHostIsolation(isolation, "best-effort", "apple-container")).not.toThrow();
+  });
+
+  it("gives no egress on a routed network without a bridge whose gateway is unknown, and still refuses under require", async () => {
+    const { run } = recordingHostCommand();
+    const apple = {
+      kind: "apple-container" as const,
+      capabilities: new Set<Capability>(["container-address"]),
+    };
+    const noGateway = { id: "n3", name: "openshell-local-y", internal: true, labels: {} };
+    const isolation = await prepareEgressIsolation(apple, noGateway, GATEWAY_ID, run);
+    expect(isolation.attachment).toBeUndefined();
+    expect(isolation.limitation).toBe(
+      "sandboxes can connect to services on this host and to each other, and have no network egress: " +
+        "the apple-container engine's network openshell-local-y has no bridge on this host that local mode can take an address on or firewall",
+    );
+    expect(() => assertHostIsolation(isolation, "require", "apple-container")).toThrow(CapabilityError);
   });
 
   it("sweeps stale chains once the attachment is in place, and installs the chain on guard", async () => {

@@ -89,6 +89,34 @@ describe("SandboxEgress", () => {
       expect(env).not.toHaveProperty(name);
   });
 
+  it("starts where the engine has not yet put its gateway address on this host (Apple's vmnet), fixing the port sandboxes get", async () => {
+    // 192.0.2.0/24 is reserved for documentation: no interface here holds it, so listening fails
+    // with EADDRNOTAVAIL, as it does on a Mac until vmnet brings the network's host side up.
+    const later: EgressIsolation = {
+      ...isolation(),
+      attachment: { bridge: undefined, address: "192.0.2.77", prefixLength: 24 },
+    };
+    const stateDir = mkdtempSync(join(tmpdir(), "openshell-egress-"));
+    const egress = await start({ isolation: later, stateDir });
+    const port = readProxyPort(stateDir);
+    expect(port).toBeGreaterThan(0);
+    expect(egress.proxyUrl).toBe(`http://192.0.2.77:${port}`);
+    expect(egress.env().HTTP_PROXY).toBe(`http://192.0.2.77:${port}`);
+    expect(later.guard).toHaveBeenCalledWith([port]);
+    // Closing stops the retries at once.
+    const before = Date.now();
+    await egress.close();
+    expect(Date.now() - before).toBeLessThan(1000);
+  });
+
+  it("still fails to start on a bridge this host configures when its address cannot be listened on", async () => {
+    const bridged: EgressIsolation = {
+      ...isolation(),
+      attachment: { bridge: "os-0123456789ab", address: "192.0.2.77", prefixLength: 24 },
+    };
+    await expect(start({ isolation: bridged })).rejects.toMatchObject({ code: "EADDRNOTAVAIL" });
+  });
+
   it("gives sandboxes no proxy, CA or mount when they cannot reach this host", async () => {
     const off = isolation(false);
     const egress = await start({ isolation: off, tls });
