@@ -31,7 +31,8 @@ export interface SandboxContainerOptions {
   extraMounts?: readonly MountSpec[];
   /**
    * This host's address on the sandbox network, written in every container's /etc/hosts as
-   * `host.openshell.internal`; none when sandboxes have no egress (there is no host to reach).
+   * `host.openshell.internal` where the runtime can add host entries; none when sandboxes have no
+   * egress (there is no host to reach).
    */
   hostAliasAddress?: string;
 }
@@ -90,8 +91,10 @@ export function sandboxContainer(
       network: options.network,
       // The address itself, not the engines' "host-gateway": Docker maps that to its default
       // bridge's address, which has nothing to do with the sandbox's network (and is gone with that
-      // bridge), and Podman 4 writes the word into /etc/hosts as it is.
-      ...(options.hostAliasAddress === undefined
+      // bridge), and Podman 4 writes the word into /etc/hosts as it is. A runtime that cannot add
+      // host entries (Apple `container`) leaves the name to the proxy, which resolves it itself for
+      // every proxied request; only a direct connection by that name fails to resolve there.
+      ...(options.hostAliasAddress === undefined || !runtime.capabilities.has("extra-hosts")
         ? {}
         : { extraHosts: [{ host: HOST_ALIAS, ip: options.hostAliasAddress }] }),
       tty: spec.command.length > 0 ? spec.tty : false,

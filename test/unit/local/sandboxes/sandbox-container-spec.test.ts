@@ -104,6 +104,22 @@ describe("sandboxContainer", () => {
     expect(result.mounts?.map((m) => m.target)).toEqual(["/sandbox", "/tmp", "/etc/ssl/ca.pem"]);
   });
 
+  it("leaves out the host alias entry on a runtime that cannot add host entries (Apple container), instead of failing the create", () => {
+    const spec = create(SandboxSpecSchema, { template: { image: "busybox" } });
+    const apple = {
+      kind: "apple-container",
+      capabilities: new Set<Capability>(CAPABILITIES.filter((c) => c !== "extra-hosts")),
+    };
+    const { spec: container } = sandboxContainer(
+      spec,
+      sandbox,
+      { ...options, hostAliasAddress: "192.168.70.1" },
+      apple,
+      nonRootImage,
+    );
+    expect(container.extraHosts).toBeUndefined();
+  });
+
   it("takes the template's limits.pids as the PID limit", () => {
     const spec = create(SandboxSpecSchema, {
       template: { image: "busybox", resources: { limits: { pids: 64 } } },
