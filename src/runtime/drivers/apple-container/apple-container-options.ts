@@ -27,7 +27,7 @@ export interface AppleContainerRuntimeOptions {
 /**
  * What Apple `container` can do before `connect()` has read the CLI's version (a runtime made with
  * `new`). Missing compared with Docker: privileged mode, GPUs, extra /etc/hosts entries, internal
- * networks, pids limits, no-new-privileges, tmpfs mounts (through this driver), image load, an event
+ * networks, pids limits, no-new-privileges, image load, an event
  * stream (`watchContainers` polls), and log `since`/timestamps. `connect()` narrows or widens it to
  * the CLI found: `read-only-root` from 0.8.0, `cap-add-drop` from 0.12.0, `internal-networks` from
  * 0.9.0 on macOS 26.
@@ -37,6 +37,7 @@ export const APPLE_CONTAINER_CAPABILITIES: ReadonlySet<Capability> = new Set<Cap
   "container-address",
   "volumes",
   "bind-mounts",
+  "tmpfs",
   "exec",
   "tty",
   "networks",

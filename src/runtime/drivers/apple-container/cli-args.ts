@@ -1,6 +1,6 @@
 import { isIPv6 } from "node:net";
 import { InvalidArgumentError } from "../../../errors.js";
-import type { ContainerSpec } from "../../container-spec.js";
+import type { ContainerSpec, MountSpec } from "../../container-spec.js";
 import type { ExecSpec } from "../../exec-types.js";
 
 /** The CLI's rule for container (and network and volume) names. */
@@ -73,6 +73,19 @@ function checkMounts(spec: ContainerSpec): void {
           );
         }
       }
+    } else if (mount.type === "tmpfs") {
+      if (mount.target.includes(",")) {
+        throw new InvalidArgumentError(
+          `invalid mounts.${index}.target: the container CLI cannot mount a path with ','`,
+          { field: `mounts.${index}.target` },
+        );
+      }
+      if (mount.exec === false) {
+        throw new InvalidArgumentError(
+          `invalid mounts.${index}.exec: the container CLI mounts every tmpfs executable (it has no noexec option)`,
+          { field: `mounts.${index}.exec` },
+        );
+      }
     } else if (mount.type === "volume") {
       for (const key of ["source", "target"] as const) {
         if (mount[key].includes(":")) {
@@ -83,6 +96,18 @@ function checkMounts(spec: ContainerSpec): void {
       }
     }
   });
+}
+
+/**
+ * A tmpfs as `--mount` takes it (0.5.0 on): the CLI knows `size` and `mode` and nothing else, and
+ * the guest mounts it executable. `userOwned` needs no option here: it works around runc giving a
+ * tmpfs the mode of the directory under it, and the guest's own init applies `mode` as given.
+ */
+function tmpfsMountArg(mount: Extract<MountSpec, { type: "tmpfs" }>): string {
+  const options = [`type=tmpfs`, `target=${mount.target}`];
+  if (mount.sizeMiB !== undefined) options.push(`size=${mount.sizeMiB}M`);
+  if (mount.mode !== undefined) options.push(`mode=${mount.mode.toString(8)}`);
+  return options.join(",");
 }
 
 /** Every check the CLI would make (or get wrong) on a spec, made before anything runs. */
@@ -144,8 +169,9 @@ export function createArgs(
       );
     } else if (mount.type === "volume") {
       args.push("-v", `${mount.source}:${mount.target}${mount.readOnly ? ":ro" : ""}`);
+    } else {
+      args.push("--mount", tmpfsMountArg(mount));
     }
-    // tmpfs never gets here: the capability check refuses it first.
   }
   const resources = spec.resources;
   if (resources?.cpus !== undefined) args.push("-c", String(Math.ceil(resources.cpus)));

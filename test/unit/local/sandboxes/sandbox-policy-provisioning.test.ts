@@ -114,7 +114,7 @@ describe("a policy on a runtime that cannot enforce all of it (Apple container's
       }
     })();
     expect(error).toBeInstanceOf(CapabilityError);
-    expect(error).toMatchObject({ missing: ["tmpfs", "no-new-privileges", "pids-limit"] });
+    expect(error).toMatchObject({ missing: ["no-new-privileges", "pids-limit"] });
     const wire = toConnectError(error);
     expect(wire.code).toBe(Code.FailedPrecondition);
     expect(wire.rawMessage).toMatch(
@@ -138,15 +138,14 @@ describe("a policy on a runtime that cannot enforce all of it (Apple container's
     expect(created[0]).toMatchObject({
       user: "1000:1000",
       workdir: "/sandbox",
-      readOnlyRoot: false,
+      // The filesystem is enforced: a read-only root and writable tmpfs mounts Apple's CLI has.
+      readOnlyRoot: true,
       capDrop: ["ALL"],
     });
-    expect(created[0]?.mounts).toBeUndefined();
+    expect(created[0]?.mounts?.map((m) => `${m.type} ${m.target}`)).toEqual(["tmpfs /sandbox", "tmpfs /tmp"]);
     expect(created[0]?.noNewPrivileges).toBe(false);
     expect(created[0]?.resources?.pidsLimit).toBeUndefined();
     expect(lines.filter((line) => line.startsWith("WARN"))).toEqual([
-      "WARN policy.filesystem is not enforced: the apple-container runtime has no tmpfs, so the root filesystem " +
-        "stays writable and writes outside the read_write paths are not refused (landlock.compatibility is best_effort)",
       "WARN no-new-privileges is not set: the apple-container runtime cannot set it, so setuid programs in the " +
         "image can raise a process's privileges (landlock.compatibility is best_effort)",
       "WARN processes are not limited: the apple-container runtime has no pids-limit (the limit would be 1024) " +

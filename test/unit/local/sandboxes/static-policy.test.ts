@@ -18,6 +18,11 @@ import { APPLE_CONTAINER_CAPABILITIES } from "../../../../src/runtime/drivers/ap
 
 const docker: PolicyRuntime = { kind: "docker", capabilities: new Set<Capability>(CAPABILITIES) };
 const apple: PolicyRuntime = { kind: "apple-container", capabilities: APPLE_CONTAINER_CAPABILITIES };
+/** Apple container's capabilities without tmpfs: a runtime that cannot make anything writable on a read-only root. */
+const noTmpfs: PolicyRuntime = {
+  kind: "no-tmpfs",
+  capabilities: new Set([...APPLE_CONTAINER_CAPABILITIES].filter((c) => c !== "tmpfs")),
+};
 const sandboxImage: ImageConfig = { user: "1000:1000", workdir: "/sandbox" };
 /** An image's accounts with root by other names: toor (UID 0), staff0 (primary GID 0), wheel (GID 0). */
 const accounts = parseAccounts(
@@ -368,31 +373,35 @@ describe("filesystem", () => {
 describe("landlock.compatibility on a runtime that lacks what the policy needs", () => {
   it("refuses hard_requirement with a CapabilityError naming the runtime and each missing capability", () => {
     const error = thrown(() =>
-      enforce({ landlock: { compatibility: "hard_requirement" } }, { runtime: apple }),
+      enforce({ landlock: { compatibility: "hard_requirement" } }, { runtime: noTmpfs }),
     );
     expect(error).toBeInstanceOf(CapabilityError);
     expect(error).toMatchObject({
       code: "capability_missing",
-      runtime: "apple-container",
+      runtime: "no-tmpfs",
       missing: ["tmpfs", "no-new-privileges", "pids-limit"],
     });
     expect(error.message).toBe(
-      'the apple-container runtime cannot enforce spec.policy with spec.policy.landlock.compatibility "hard_requirement": ' +
+      'the no-tmpfs runtime cannot enforce spec.policy with spec.policy.landlock.compatibility "hard_requirement": ' +
         'it has no tmpfs, no-new-privileges, pids-limit. Set landlock.compatibility to "best_effort" to run the ' +
         "sandbox with what the runtime can enforce (each gap is written to its log), or choose a runtime that has " +
         "them (OPENSHELL_RUNTIME=docker or podman).",
     );
-    // Nothing writable needs no tmpfs: a read-only root alone is within Apple container's reach.
+    // Nothing writable needs no tmpfs: a read-only root alone is within its reach.
     const readOnly = thrown(() =>
-      enforce({ landlock: { compatibility: "hard_requirement" }, filesystem: {} }, { runtime: apple }),
+      enforce({ landlock: { compatibility: "hard_requirement" }, filesystem: {} }, { runtime: noTmpfs }),
     );
     expect(readOnly).toMatchObject({ missing: ["no-new-privileges", "pids-limit"] });
+    // Apple container lacks the last two only.
+    expect(
+      thrown(() => enforce({ landlock: { compatibility: "hard_requirement" } }, { runtime: apple })),
+    ).toMatchObject({ runtime: "apple-container", missing: ["no-new-privileges", "pids-limit"] });
     expect(enforce({ landlock: { compatibility: "hard_requirement" } }).notEnforced).toEqual([]);
   });
 
   it("runs best_effort (and an empty compatibility) without what is missing, saying what is not enforced", () => {
     for (const compatibility of ["best_effort", ""]) {
-      expect(enforce({ landlock: { compatibility } }, { runtime: apple })).toEqual({
+      expect(enforce({ landlock: { compatibility } }, { runtime: noTmpfs })).toEqual({
         user: "1000:1000",
         workdir: "/sandbox",
         readOnlyRoot: false,
@@ -400,15 +409,19 @@ describe("landlock.compatibility on a runtime that lacks what the policy needs",
         capDrop: ["ALL"],
         noNewPrivileges: false,
         notEnforced: [
-          "policy.filesystem is not enforced: the apple-container runtime has no tmpfs, so the root filesystem " +
+          "policy.filesystem is not enforced: the no-tmpfs runtime has no tmpfs, so the root filesystem " +
             "stays writable and writes outside the read_write paths are not refused (landlock.compatibility is best_effort)",
-          "no-new-privileges is not set: the apple-container runtime cannot set it, so setuid programs in the " +
+          "no-new-privileges is not set: the no-tmpfs runtime cannot set it, so setuid programs in the " +
             "image can raise a process's privileges (landlock.compatibility is best_effort)",
-          "processes are not limited: the apple-container runtime has no pids-limit (the limit would be 1024) " +
+          "processes are not limited: the no-tmpfs runtime has no pids-limit (the limit would be 1024) " +
             "(landlock.compatibility is best_effort)",
         ],
       });
     }
+    const onApple = enforce({ landlock: { compatibility: "best_effort" } }, { runtime: apple });
+    expect(onApple).toMatchObject({ readOnlyRoot: true, noNewPrivileges: false });
+    expect(onApple.mounts.map((m) => m.target)).toEqual(["/sandbox", "/tmp"]);
+    expect(onApple.notEnforced).toHaveLength(2);
     const noCaps: PolicyRuntime = {
       kind: "bare",
       capabilities: new Set(CAPABILITIES.filter((c) => c !== "cap-add-drop" && c !== "read-only-root")),

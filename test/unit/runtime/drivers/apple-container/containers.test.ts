@@ -133,7 +133,6 @@ describe("createContainer", () => {
     ["gpus", { gpus: "all" }, ["gpus"]],
     ["privileged", { privileged: true }, ["privileged"]],
     ["extraHosts", { extraHosts: [{ host: "db", ip: "10.0.0.2" }] }, ["extra-hosts"]],
-    ["tmpfs", { mounts: [{ type: "tmpfs", target: "/tmp" }] }, ["tmpfs"]],
     ["noNewPrivileges", { noNewPrivileges: true }, ["no-new-privileges"]],
     ["pidsLimit", { resources: { pidsLimit: 100 } }, ["pids-limit"]],
     [
@@ -195,7 +194,35 @@ describe("createContainer", () => {
         mounts: [{ type: "volume", source: "v", target: "/x:y" }],
       }),
     ).rejects.toMatchObject({ field: "mounts.0.target" });
+    await expect(
+      runtime.createContainer({ image: "alpine:3.20", mounts: [{ type: "tmpfs", target: "/a,b" }] }),
+    ).rejects.toMatchObject({ field: "mounts.0.target" });
     expect(runner.calls).toEqual([]);
+  });
+
+  it("mounts a tmpfs with its size and mode, the only options the CLI has, and refuses noexec", async () => {
+    const { runtime, runner } = fakeRuntime();
+    runner.onRun((args) => args[0] === "create", { stdout: "sbx-1\n" });
+    await runtime.createContainer({
+      image: "alpine:3.20",
+      mounts: [
+        { type: "tmpfs", target: "/sandbox", sizeMiB: 64, mode: 0o1777, exec: true, userOwned: true },
+        { type: "tmpfs", target: "/tmp" },
+      ],
+    });
+    const argv = runner.argv[0] ?? [];
+    expect(argv.filter((_, i) => argv[i - 1] === "--mount")).toEqual([
+      "type=tmpfs,target=/sandbox,size=64M,mode=1777",
+      "type=tmpfs,target=/tmp",
+    ]);
+    const before = runner.calls.length;
+    const error = await runtime
+      .createContainer({ image: "alpine:3.20", mounts: [{ type: "tmpfs", target: "/tmp", exec: false }] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error).toMatchObject({ field: "mounts.0.exec" });
+    expect((error as Error).message).toMatch(/no noexec option/);
+    expect(runner.calls.length).toBe(before);
   });
 
   it("never puts env values in its errors, even when the CLI echoes them", async () => {

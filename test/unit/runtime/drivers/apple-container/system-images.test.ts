@@ -144,6 +144,7 @@ describe("info, capabilities and require", () => {
         "port-publishing",
         "read-only-root",
         "resource-limits",
+        "tmpfs",
         "tty",
         "volumes",
       ].sort(),

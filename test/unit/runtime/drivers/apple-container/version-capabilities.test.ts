@@ -49,6 +49,7 @@ const BASE = [
   "networks",
   "port-publishing",
   "resource-limits",
+  "tmpfs",
   "tty",
   "volumes",
 ];
