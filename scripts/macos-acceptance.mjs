@@ -4,6 +4,7 @@
 // what to paste back. Everything it makes is removed at the end, and the last check verifies that
 // with the `container` CLI itself rather than with the SDK.
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
 import { CapabilityError, FailedPreconditionError, OpenShell } from "openshell";
 
 const image = process.env.OPENSHELL_ACCEPTANCE_IMAGE ?? "docker.io/library/busybox:1.36";
@@ -73,20 +74,58 @@ const SERVE = [
 ];
 const asUser = { process: { runAsUser: "1000", runAsGroup: "1000" } };
 
+// A server on this machine, on all addresses as many local services are: reached through the proxy
+// under a name the policy allows, and (on Apple container) directly, which nothing there can stop.
+const HOST_PAGE = "hello from this machine";
+const hostServer = createServer((_req, res) => res.end(`${HOST_PAGE}\n`));
+await new Promise((resolve) => hostServer.listen(0, "0.0.0.0", resolve));
+const hostPort = hostServer.address().port;
+
+// Apple container's host-only networks reach this Mac and local mode cannot firewall them: the
+// default refuses, and best-effort runs, saying so once.
+const hostOnly = runtime === "apple-container";
+const warnings = [];
+process.on("warning", (warning) => {
+  if (warning.code === "OPENSHELL_EGRESS_LIMITED") warnings.push(warning.message);
+});
+if (hostOnly) {
+  await check("isolation: the default refuses, naming the address sandboxes could reach", async () => {
+    try {
+      const unexpected = await OpenShell.local({ runtime, ephemeral: true });
+      await unexpected.close();
+    } catch (error) {
+      if (!(error instanceof CapabilityError) || !error.missing?.includes("host-firewall")) throw error;
+      return { detail: error.message };
+    }
+    throw new Error("OpenShell.local() started, although nothing guards this Mac from its sandboxes");
+  });
+}
+
 let os;
 let gatewayId;
-const started = await check(`start local mode (OpenShell.local({ runtime: "${runtime}" }))`, async () => {
-  os = await OpenShell.local({ runtime, ephemeral: true });
-  gatewayId = os.localGateway.gatewayId;
-  const info = await os.localGateway.runtime.info();
-  return { detail: `runtime ${info.kind} ${info.version}, gateway ${gatewayId}` };
-});
+const hostIsolation = hostOnly ? "best-effort" : "require";
+const started = await check(
+  `start local mode (OpenShell.local({ runtime: "${runtime}", hostIsolation: "${hostIsolation}" }))`,
+  async () => {
+    os = await OpenShell.local({
+      runtime,
+      ephemeral: true,
+      hostIsolation,
+      egressHosts: { "allowed.test": "127.0.0.1" },
+    });
+    gatewayId = os.localGateway.gatewayId;
+    const info = await os.localGateway.runtime.info();
+    const said = warnings.length === 0 ? "" : `; warned: ${warnings.join(" | ")}`;
+    return { detail: `runtime ${info.kind} ${info.version}, gateway ${gatewayId}${said}` };
+  },
+);
 
 if (started) {
   try {
     let sb;
     await check("quickstart: create a sandbox and wait for READY", async () => {
-      sb = await os.sandboxes.create({ image, command: SERVE, policy: asUser });
+      const networkPolicies = { host: { endpoints: [{ host: "allowed.test", port: hostPort }] } };
+      sb = await os.sandboxes.create({ image, command: SERVE, policy: { ...asUser, networkPolicies } });
       await sb.ready({ timeoutMs: 180_000 });
       return { detail: `${sb.name} READY` };
     });
@@ -136,6 +175,47 @@ if (started) {
           throw new Error(`wget failed (exit ${exitCode}) but not with the proxy's 403: ${said}`);
         return { detail: `refused: ${said}` };
       });
+      await check("egress: a host the policy allows answers through the gateway's proxy", async () => {
+        const { exitCode, stdout, stderr } = await sb.exec([
+          "wget",
+          "-q",
+          "-O",
+          "-",
+          `http://allowed.test:${hostPort}/`,
+        ]);
+        if (exitCode !== 0 || stdout.trim() !== HOST_PAGE) {
+          throw new Error(`expected ${JSON.stringify(HOST_PAGE)}, got exit ${exitCode}: ${stdout}${stderr}`);
+        }
+        const proxy = (await sb.exec(["sh", "-c", "echo $HTTP_PROXY"])).stdout.trim();
+        return { detail: `through ${proxy}` };
+      });
+      if (hostOnly) {
+        await check(
+          "isolation: what best-effort warned about is true (this Mac answers directly)",
+          async () => {
+            const proxy = (await sb.exec(["sh", "-c", "echo $HTTP_PROXY"])).stdout.trim();
+            const address = new URL(proxy).hostname;
+            const direct = await sb.exec([
+              "wget",
+              "-q",
+              "-O",
+              "-",
+              "-Y",
+              "off",
+              `http://${address}:${hostPort}/`,
+            ]);
+            return direct.exitCode === 0
+              ? {
+                  status: "NOTE",
+                  detail: `a direct request to ${address}:${hostPort} was answered, as warned`,
+                }
+              : {
+                  status: "NOTE",
+                  detail: `a direct request to ${address}:${hostPort} failed: ${direct.stderr.trim()}`,
+                };
+          },
+        );
+      }
       await sb.delete();
     }
 
@@ -189,6 +269,7 @@ if (started) {
   });
 }
 
+await new Promise((resolve) => hostServer.close(resolve));
 const failed = results.filter((r) => r.status === "FAIL").length;
 console.log("\n----- BEGIN OPENSHELL MACOS ACCEPTANCE REPORT -----");
 for (const fact of facts) console.log(fact);

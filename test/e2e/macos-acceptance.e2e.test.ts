@@ -51,13 +51,17 @@ for (const kind of ["docker", "podman"] as const) {
         "PASS quickstart",
         "PASS forward",
         "PASS egress",
+        "PASS egress",
         "PASS policy",
         "PASS policy",
         "PASS cleanup",
         "PASS cleanup",
       ]);
-      expect(lines.at(-1)).toBe("11 of 11 passed");
-      expect(checks[0]).toContain(`OpenShell.local({ runtime: "${kind}" })`);
+      expect(lines.at(-1)).toBe("12 of 12 passed");
+      expect(checks[0]).toContain(`OpenShell.local({ runtime: "${kind}", hostIsolation: "require" })`);
+      expect(checks.find((line) => line.includes("a host the policy allows"))).toMatch(
+        /through http:\/\/[\d.]+:\d+/,
+      );
       const gatewayId = /gateway ([0-9a-f]+)/.exec(result.stdout)?.[1] ?? "";
       expect(gatewayId).not.toBe("");
       const runtime = await createRuntime({ runtime: kind, endpoint });
