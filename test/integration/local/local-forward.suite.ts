@@ -11,10 +11,10 @@ import {
 } from "../../../src/gen/openshell/v1/openshell_pb.js";
 import { OpenShell, type Sandbox } from "../../../src/index.js";
 import type { ContainerRuntime } from "../../../src/runtime/container-runtime.js";
-import { createRuntime } from "../../../src/runtime/create-runtime.js";
 import { callFailure } from "../../support/call-failure.js";
 import { halfCloseExchange } from "../../support/half-close-exchange.js";
-import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
+import { testImages } from "../../support/test-engines.js";
+import { type LocalEngine, localEngine } from "./local-engine.js";
 import { IDLE, type LocalKind, leftovers, uniqueName, until } from "./local-gateway-support.js";
 
 /** 10000 ms for the rest of the answer to arrive. */
@@ -26,8 +26,8 @@ const exchange = (port: number, request: string) => halfCloseExchange(port, requ
  * their whole reply, and forward sessions (CreateSshSession / RevokeSshSession) answer as the upstream
  * gateway does.
  */
-export function describeLocalForwards(kind: LocalKind): void {
-  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
+export function describeLocalForwards(on: LocalKind | LocalEngine): void {
+  const engine = localEngine(on);
   let runtime: ContainerRuntime;
   let local: OpenShell;
   let remote: OpenShell;
@@ -35,8 +35,9 @@ export function describeLocalForwards(kind: LocalKind): void {
   const home = mkdtempSync(join(tmpdir(), "openshell-local-forward-"));
 
   beforeAll(async () => {
-    runtime = await createRuntime({ runtime: kind, endpoint });
-    local = await OpenShell.local({ runtime: kind, runtimeOptions: { endpoint }, ephemeral: true });
+    await engine.open();
+    runtime = await engine.connect();
+    local = await OpenShell.local({ ...engine.local(), ephemeral: true });
     gatewayId = local.localGateway?.gatewayId ?? "";
     const gatewayName = uniqueName("fwd");
     await local.localGateway?.listen({ register: gatewayName, configRoot: join(home, "openshell") });
@@ -52,6 +53,7 @@ export function describeLocalForwards(kind: LocalKind): void {
     await local?.close();
     if (gatewayId) expect(await leftovers(runtime, gatewayId)).toEqual([]);
     await runtime?.close();
+    await engine.close();
     rmSync(home, { recursive: true, force: true });
   });
 

@@ -271,31 +271,19 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
 
     it("fails to start over an engine that is not there, with a clear error and no state left behind", async () => {
       const base = context.tempDir("local-nowhere");
-      const unreachable = { kind: "unix", socketPath: "/nonexistent.sock" } as const;
+      const absent = context.engine.absent();
       const stateDir = join(base, "state");
-      const error = await OpenShell.local({
-        runtime: context.kind,
-        runtimeOptions: { endpoint: unreachable },
-        stateDir,
-      }).catch((e: unknown) => e);
-      // The endpoint given is the engine to use: it does not answer, so local mode does not start.
+      const error = await OpenShell.local({ ...absent.options, stateDir }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RuntimeNotFoundError);
-      expect((error as Error).message).toContain(
-        "that the endpoint option names is unavailable: unix:///nonexistent.sock: no socket at /nonexistent.sock [ENOENT]",
-      );
-      expect((error as Error).message).toContain("start the engine at unix:///nonexistent.sock");
+      for (const part of absent.says) expect((error as Error).message).toContain(part);
       expect(existsSync(stateDir)).toBe(false);
 
       // A state directory that was already there is left as it was.
       const existing = join(base, "existing");
       mkdirSync(existing);
-      await expect(
-        OpenShell.local({
-          runtime: context.kind,
-          runtimeOptions: { endpoint: unreachable },
-          stateDir: existing,
-        }),
-      ).rejects.toBeInstanceOf(RuntimeNotFoundError);
+      await expect(OpenShell.local({ ...absent.options, stateDir: existing })).rejects.toBeInstanceOf(
+        RuntimeNotFoundError,
+      );
       expect(readdirSync(existing)).toEqual([]);
 
       // An ephemeral gateway's temporary directory goes too.
@@ -304,13 +292,9 @@ export function describeLocalGatewayFaults(context: LocalSuiteContext): void {
       const saved = process.env.TMPDIR;
       process.env.TMPDIR = tmp;
       try {
-        await expect(
-          OpenShell.local({
-            runtime: context.kind,
-            runtimeOptions: { endpoint: unreachable },
-            ephemeral: true,
-          }),
-        ).rejects.toBeInstanceOf(RuntimeNotFoundError);
+        await expect(OpenShell.local({ ...absent.options, ephemeral: true })).rejects.toBeInstanceOf(
+          RuntimeNotFoundError,
+        );
       } finally {
         if (saved === undefined) delete process.env.TMPDIR;
         else process.env.TMPDIR = saved;

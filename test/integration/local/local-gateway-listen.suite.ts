@@ -36,7 +36,7 @@ export function describeLocalGatewayListen(context: LocalSuiteContext): void {
       const remote = await OpenShell.connect({ gateway: gatewayName, ...connect, retry: false });
       try {
         expect(remote.endpoint).toBe(listener.endpoint);
-        expect((await remote.gatewayInfo()).computeDrivers.map((d) => d.name)).toEqual([context.kind]);
+        expect((await remote.gatewayInfo()).computeDrivers.map((d) => d.name)).toEqual([context.engine.kind]);
         const body = `served by ${gatewayName}`;
         const sb = await remote.sandboxes.create({
           name: uniqueName("remote"),

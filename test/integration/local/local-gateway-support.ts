@@ -1,16 +1,17 @@
 import { expect } from "vitest";
+import type { LocalOptions } from "../../../src/index.js";
 import { GATEWAY_LABEL } from "../../../src/local/gateway-identity.js";
 import { SANDBOX_ID_LABEL } from "../../../src/local/sandboxes/sandbox-container.js";
 import type { ContainerRuntime } from "../../../src/runtime/container-runtime.js";
-import type { EngineEndpoint } from "../../../src/runtime/engine-endpoint.js";
+import type { LocalEngine } from "./local-engine.js";
 
 export type LocalKind = "docker" | "podman";
 
 /** What the parts of the suite share: the engine, a driver of their own to look behind the gateway. */
 export interface LocalSuiteContext {
-  kind: LocalKind;
+  engine: LocalEngine;
   /** Options that reach this engine, for `OpenShell.local()`. */
-  local: { runtime: LocalKind; runtimeOptions: { endpoint: EngineEndpoint } };
+  readonly local: LocalOptions;
   /** A driver of the test's own (not the gateway's), to look at and tamper with containers. */
   runtime(): ContainerRuntime;
   /** A fresh directory, removed after the suite. */

@@ -6,8 +6,8 @@ import { OpenShell, type Sandbox } from "../../../src/index.js";
 import { GATEWAY_LABEL } from "../../../src/local/gateway-identity.js";
 import { SANDBOX_ID_LABEL } from "../../../src/local/sandboxes/sandbox-container.js";
 import type { ContainerRuntime } from "../../../src/runtime/container-runtime.js";
-import { createRuntime } from "../../../src/runtime/create-runtime.js";
-import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
+import { testImages } from "../../support/test-engines.js";
+import { type LocalEngine, localEngine } from "./local-engine.js";
 import { describeLocalGatewayFaults } from "./local-gateway-faults.suite.js";
 import { describeLocalGatewayListen } from "./local-gateway-listen.suite.js";
 import {
@@ -36,13 +36,15 @@ function duplicated(lines: { source: string; message: string }[]): string[] {
  * `OpenShell.connect()`: restarts that find their sandboxes again, a listener other clients use, bad
  * input and faults that leave nothing half-made, and an ephemeral gateway that leaves nothing at all.
  */
-export function describeLocalGateway(kind: LocalKind): void {
-  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
+export function describeLocalGateway(on: LocalKind | LocalEngine): void {
+  const engine = localEngine(on);
   const dirs: string[] = [];
   let runtime: ContainerRuntime;
   const context: LocalSuiteContext = {
-    kind,
-    local: { runtime: kind, runtimeOptions: { endpoint } },
+    engine,
+    get local() {
+      return engine.local();
+    },
     runtime: () => runtime,
     tempDir(prefix) {
       const dir = mkdtempSync(join(tmpdir(), `openshell-${prefix}-`));
@@ -52,10 +54,12 @@ export function describeLocalGateway(kind: LocalKind): void {
   };
 
   beforeAll(async () => {
-    runtime = await createRuntime({ runtime: kind, endpoint });
+    await engine.open();
+    runtime = await engine.connect();
   });
   afterAll(async () => {
     await runtime?.close();
+    await engine.close();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
