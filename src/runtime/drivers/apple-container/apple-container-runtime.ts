@@ -77,6 +77,9 @@ export { APPLE_CONTAINER_CAPABILITIES, type AppleContainerRuntimeOptions };
 
 const isUp = (info: ContainerInfo) => info.state === "running" || info.state === "stopping";
 
+/** `-n` for "every line": the CLI reads the count as a Swift Int. */
+const ALL_LINES = 2_147_483_647;
+
 /** The architecture as OCI names it (`arm64`, `amd64`). */
 function hostArch(): string {
   return process.arch === "x64" ? "amd64" : process.arch;
@@ -374,18 +377,31 @@ export class AppleContainerRuntime implements ContainerRuntime {
     const signal = options.signal;
     if (signal?.aborted) throw canceled(`logs of container ${id}`, signal);
     if (!wanted) return;
-    const args = [
-      "logs",
-      ...(options.follow ? ["-f"] : []),
-      ...(options.tail === undefined ? [] : ["-n", String(options.tail)]),
-      id,
-    ];
+    const tail = options.tail === undefined ? [] : ["-n", String(options.tail)];
+    let lines = 0;
+    for await (const line of this.logCommand(id, options, tail)) {
+      lines += 1;
+      yield line;
+    }
+    // `container logs -f` without -n prints nothing and exits 0 at once while the log is empty
+    // (ContainerLogs.swift, 0.5.0-1.2.2: `readToEnd()` gives nil for a zero-byte read and `tail`
+    // returns before following). With -n it follows an empty log too; the log was empty a moment
+    // ago, so reading all of it is cheap.
+    if (options.follow && tail.length === 0 && lines === 0 && !signal?.aborted) {
+      const running = await this.inspectContainer(id, { signal }).then(isUp, () => false);
+      if (running) yield* this.logCommand(id, options, ["-n", String(ALL_LINES)]);
+    }
+  }
+
+  /** One `container logs [-f] [-n N] ID` as lines. */
+  private logCommand(id: string, options: LogOptions, tail: string[]): AsyncGenerator<LogLine> {
+    const args = ["logs", ...(options.follow ? ["-f"] : []), ...tail, id];
     const child = this.cli.spawn(args);
-    yield* cliLogLines({
+    return cliLogLines({
       child,
       containerId: id,
       follow: options.follow ?? false,
-      signal,
+      signal: options.signal,
       pollIntervalMs: this.pollIntervalMs,
       isRunning: async (pollSignal) => isUp(await this.inspectContainer(id, { signal: pollSignal })),
       failure: (exitCode, output) => this.cli.failure(args, exitCode, output),
