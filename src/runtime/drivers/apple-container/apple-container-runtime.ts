@@ -89,6 +89,9 @@ function canceled(what: string, signal: AbortSignal): CanceledError {
   return new CanceledError(`${what}: canceled by the caller's signal`, { cause: signal.reason });
 }
 
+/** An image id as `inspectImage` gives it: the digest of the image's index or manifest. */
+const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
+
 /**
  * The ContainerRuntime contract over Apple's `container` CLI (macOS 26, Apple silicon), which has no
  * socket or Docker API: every call runs the CLI, with `--format json` where it has one, and reads
@@ -106,6 +109,7 @@ function canceled(what: string, signal: AbortSignal): CanceledError {
  * - `exec` ignores `terminalSize` (the CLI sizes a terminal from its own) and cannot `resize`.
  * - container names are ids: `name` sets the id, at most 63 characters.
  */
+
 export class AppleContainerRuntime implements ContainerRuntime {
   readonly kind = KIND;
   readonly endpoint = "container CLI";
@@ -269,7 +273,8 @@ export class AppleContainerRuntime implements ContainerRuntime {
     checkSpec(spec, labels);
     if (options?.signal?.aborted) throw canceled("create container", options.signal);
     const ports = await resolvePorts(spec, this.pickHostPort);
-    const { stdout } = await this.cli.run(createArgs(spec, labels, ports), options);
+    const image = await this.imageByReference(spec.image, options?.signal);
+    const { stdout } = await this.cli.run(createArgs({ ...spec, image }, labels, ports), options);
     // The CLI prints the new container's id (its name when one was given).
     const id = lastLine(stdout) ?? spec.name;
     if (id === undefined) {
@@ -278,6 +283,17 @@ export class AppleContainerRuntime implements ContainerRuntime {
       });
     }
     return { id, name: id };
+  }
+
+  /**
+   * The CLI finds images by reference only, where Docker and Podman also take the id `inspectImage`
+   * gave (`sha256:<digest>`, which pins the content): such an id becomes the reference of the image
+   * that has it. An id no image has is passed on, for the CLI's own "not found".
+   */
+  private async imageByReference(image: string, signal: AbortSignal | undefined): Promise<string> {
+    if (!IMAGE_ID.test(image)) return image;
+    const images = await this.listImages(signal === undefined ? {} : { signal });
+    return images.find((candidate) => candidate.id === image)?.tags[0] ?? image;
   }
 
   /** Idempotent: starting a running container succeeds, whatever the CLI says about it. */

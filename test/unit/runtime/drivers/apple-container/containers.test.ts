@@ -200,6 +200,23 @@ describe("createContainer", () => {
     expect(runner.calls).toEqual([]);
   });
 
+  it("creates from an image id (as inspectImage gives it) by that image's reference, which is all the CLI finds", async () => {
+    const { runtime, runner } = fakeRuntime();
+    runner.onRun(["image", "list", "--format", "json"], { stdout: fixture("image-list-1.x.json") });
+    runner.onRun((args) => args[0] === "create", { stdout: "sbx-1\n" });
+    const id = "sha256:c0ffee0b7d2a1e6f3c9b8a7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f";
+    await runtime.createContainer({ image: id });
+    expect(runner.argv.at(-1)?.at(-1)).toBe("docker.io/library/python:3.12-slim");
+    // An id no image has goes to the CLI as it is, for its own "not found".
+    const unknown = `sha256:${"0".repeat(64)}`;
+    await runtime.createContainer({ image: unknown });
+    expect(runner.argv.at(-1)?.at(-1)).toBe(unknown);
+    // A reference is passed on without listing anything.
+    const listed = runner.argv.filter((args) => args[0] === "image").length;
+    await runtime.createContainer({ image: "alpine:3.20" });
+    expect(runner.argv.filter((args) => args[0] === "image").length).toBe(listed);
+  });
+
   it("mounts a tmpfs with its size and mode, the only options the CLI has, and refuses noexec", async () => {
     const { runtime, runner } = fakeRuntime();
     runner.onRun((args) => args[0] === "create", { stdout: "sbx-1\n" });
