@@ -18,7 +18,13 @@ import { swiftDate, swiftJson } from "./swift-json.js";
 
 const INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json";
 
-function variant(image: Docker.ImageInspectInfo, modern: boolean): Record<string, unknown> {
+/** An image with its history, oldest first, as the OCI image config records it. */
+interface LocalImage {
+  image: Docker.ImageInspectInfo;
+  history: Record<string, unknown>[];
+}
+
+function variant({ image, history }: LocalImage, modern: boolean): Record<string, unknown> {
   const config = image.Config as unknown as Record<string, unknown> | undefined;
   const pick = (key: string) => (config?.[key] === "" ? undefined : (config?.[key] ?? undefined));
   return {
@@ -33,6 +39,7 @@ function variant(image: Docker.ImageInspectInfo, modern: boolean): Record<string
         WorkingDir: pick("WorkingDir"),
       },
       created: image.Created,
+      history,
       os: image.Os,
       rootfs: { diff_ids: image.RootFS?.Layers ?? [], type: "layers" },
     },
@@ -43,22 +50,44 @@ function variant(image: Docker.ImageInspectInfo, modern: boolean): Record<string
 }
 
 /** One image as `image inspect` prints it: ImageResource from 1.0.0, ImageDetail before. */
-function imageRecord(context: EmulatorContext, name: string, image: Docker.ImageInspectInfo) {
+function imageRecord(context: EmulatorContext, name: string, local: LocalImage) {
+  const { image } = local;
   const modern = context.facts.modern;
   const descriptor = { digest: image.Id, mediaType: INDEX_MEDIA_TYPE, size: 314 };
   if (modern) {
     return {
       configuration: { creationDate: swiftDate(new Date(image.Created), true), descriptor, name },
       id: image.Id.replace(/^sha256:/, ""),
-      variants: [variant(image, true)],
+      variants: [variant(local, true)],
     };
   }
-  return { index: descriptor, name, variants: [variant(image, false)] };
+  return { index: descriptor, name, variants: [variant(local, false)] };
 }
 
-async function inspectImage(context: EmulatorContext, ref: string): Promise<Docker.ImageInspectInfo> {
+/** Docker's history entry as an OCI history entry. */
+interface DockerHistory {
+  Created: number;
+  CreatedBy?: string;
+  Comment?: string;
+  Size?: number;
+}
+
+async function localImage(context: EmulatorContext, ref: string): Promise<LocalImage> {
+  const handle = context.docker.getImage(ref);
+  const image = await handle.inspect();
+  const entries = ((await handle.history()) as DockerHistory[]).reverse();
+  const history = entries.map((entry) => ({
+    comment: entry.Comment === "" ? undefined : entry.Comment,
+    created: new Date(entry.Created * 1000).toISOString(),
+    created_by: entry.CreatedBy === "" ? undefined : entry.CreatedBy,
+    empty_layer: entry.Size === 0 ? true : undefined,
+  }));
+  return { image, history };
+}
+
+async function inspectImage(context: EmulatorContext, ref: string): Promise<LocalImage> {
   try {
-    return await context.docker.getImage(normalizeReference(ref)).inspect();
+    return await localImage(context, normalizeReference(ref));
   } catch (error) {
     if (dockerStatus(error) === 404) throw new CliFailure(`Error: notFound: "image not found: ${ref}"`);
     throw error;
@@ -95,11 +124,12 @@ const imageCommands: Handler = async (context, invocation) => {
     for (const summary of await context.docker.listImages()) {
       for (const tag of summary.RepoTags ?? []) {
         if (tag === "<none>:<none>") continue;
-        const image = await context.docker.getImage(summary.Id).inspect();
+        const local = await localImage(context, summary.Id);
+        const { image } = local;
         const name = normalizeReference(tag);
         records.push(
           modern
-            ? imageRecord(context, name, image)
+            ? imageRecord(context, name, local)
             : {
                 descriptor: { digest: image.Id, mediaType: INDEX_MEDIA_TYPE, size: 314 },
                 fullSize: String(image.Size),
