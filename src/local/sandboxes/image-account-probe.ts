@@ -98,9 +98,16 @@ export class ImageAccountProbe {
         if (error instanceof UnavailableError) throw error;
         throw new AccountProbeError(`cat could not run in it (${(error as Error).message})`);
       }
-      const exitCode = await runtime.waitContainer(id, { signal: limit }).catch((error: unknown) => {
-        if (signal.aborted || !limit.aborted) throw error;
-        throw new AccountProbeError(`cat did not finish within ${PROBE_TIMEOUT_MS / 1000} s`);
+      const exitCode = await runtime.waitContainer(id, { signal: limit }).catch(async (error: unknown) => {
+        if (limit.aborted && !signal.aborted) {
+          throw new AccountProbeError(`cat did not finish within ${PROBE_TIMEOUT_MS / 1000} s`);
+        }
+        if (signal.aborted || error instanceof UnavailableError) throw error;
+        // A runtime that reports no exit codes (Apple `container`) still says that cat has stopped:
+        // its output tells the rest.
+        const stopped = await runtime.inspectContainer(id, { signal }).catch(() => undefined);
+        if (stopped === undefined || stopped.running) throw error;
+        return undefined;
       });
       const stdout: string[] = [];
       const stderr: string[] = [];
@@ -112,7 +119,7 @@ export class ImageAccountProbe {
       if (accounts.passwd.length === 0) {
         const said = stderr.join(" ").trim();
         throw new AccountProbeError(
-          `cat /etc/passwd /etc/group exited with code ${exitCode}${said === "" ? "" : `: ${said}`}`,
+          `cat /etc/passwd /etc/group ${exitCode === undefined ? "stopped" : `exited with code ${exitCode}`}${said === "" ? "" : `: ${said}`}`,
         );
       }
       return accounts;
