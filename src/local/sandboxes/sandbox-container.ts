@@ -11,12 +11,24 @@ export interface SandboxIdentity {
   workspace: string;
 }
 
+/** Apple `container` takes names of at most 63 characters (a DNS label): so do all runtimes here. */
+const MAX_CONTAINER_NAME = 63;
+
 /**
  * The container's name: `openshell-{workspace}--{name}-{id}`, the gateway's own scheme, so people
- * who know one know the other, and `docker ps` says which sandbox a container is.
+ * who know one know the other, and `docker ps` says which sandbox a container is. A name that would
+ * be longer than 63 characters keeps the first 12 hex digits of the id and as much of the rest as
+ * fits (the gateway finds its containers by label, never by name).
  */
 export function sandboxContainerName(sandbox: SandboxIdentity): string {
-  return `openshell-${sandbox.workspace}--${sandbox.name}-${sandbox.id}`;
+  const full = `openshell-${sandbox.workspace}--${sandbox.name}-${sandbox.id}`;
+  if (full.length <= MAX_CONTAINER_NAME) return full;
+  const id = sandbox.id.replaceAll("-", "").slice(0, 12);
+  const prefix = `openshell-${sandbox.workspace}--${sandbox.name}`.slice(
+    0,
+    MAX_CONTAINER_NAME - id.length - 1,
+  );
+  return `${prefix.replace(/[-_.]+$/, "")}-${id}`;
 }
 
 /** The labels that make a container a sandbox; the runtime is the source of truth for which exist. */

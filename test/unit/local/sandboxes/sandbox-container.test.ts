@@ -15,6 +15,20 @@ describe("sandbox containers", () => {
     expect(containerNameSchema.safeParse(name).success).toBe(true);
   });
 
+  it("keeps names within 63 characters (Apple container's limit): the id's first 12 hex digits, and what fits", () => {
+    const long = { id: sandbox.id, name: "apple-egress-e40cb0", workspace: "default" };
+    expect(sandboxContainerName(long)).toBe("openshell-default--apple-egress-e40cb0-0b5f3c1e8a4e");
+    const longest = { id: sandbox.id, name: "n".repeat(19), workspace: "w".repeat(63) };
+    const name = sandboxContainerName(longest);
+    expect(name).toHaveLength(63);
+    expect(name).toMatch(/^openshell-w+-0b5f3c1e8a4e$/);
+    expect(containerNameSchema.safeParse(name).success).toBe(true);
+    // A cut that would end in a separator drops it, so the name still reads as words and an id.
+    expect(
+      sandboxContainerName({ id: sandbox.id, name: "ab", workspace: `${"w".repeat(36)}-x` }),
+    ).not.toMatch(/--0b5f/);
+  });
+
   it("labels it with the gateway's openshell.ai labels and reads them back", () => {
     const labels = sandboxContainerLabels(sandbox);
     expect(labels).toEqual({
