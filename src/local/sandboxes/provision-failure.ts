@@ -34,7 +34,7 @@ const USER_NOT_FOUND = /unable to find (user|group) (\S+): no matching entries/i
 
 /** How engines and OCI runtimes say that the process to start does not exist in the image. */
 const COMMAND_NOT_FOUND =
-  /executable file not found|no such file or directory|not found in \$PATH|command was not found/i;
+  /executable file not found|no such file or directory|not found in \$PATH|command was not found|failed to find target executable/i;
 
 /**
  * Why a sandbox could not be brought up, in the words a user can act on: which step failed (the

@@ -55,7 +55,17 @@ export function deriveSandboxPhase(
       if (intent === "start" && container.exitCode === null) {
         return { phase: SandboxPhase.STARTING, reason: "Starting", message: "the container is starting" };
       }
-      const exitCode = container.exitCode ?? -1;
+      const exitCode = container.exitCode;
+      if (exitCode === null) {
+        // Apple `container` keeps no exit code: claiming 0 (COMPLETED) could hide a failure, and
+        // any other number would be made up. The sandbox has ended either way.
+        return {
+          phase: SandboxPhase.ERROR,
+          reason: "MainProcessExited",
+          message:
+            "the main process exited, and the runtime reports no exit codes (Apple container), so whether it succeeded is not known; read the sandbox's logs",
+        };
+      }
       // As upstream since PR #2884: an exit 0 completes the sandbox, any other code fails it.
       if (exitCode === 0 && !container.oomKilled) {
         return {

@@ -61,6 +61,16 @@ describe("provisionFailure", () => {
     );
   });
 
+  it("reads Apple container's vmexec words for a missing executable as CommandNotFound", () => {
+    // test/fixtures/apple-container/stderr-start-no-shell.txt, as the driver words a start failure.
+    const error = new ContainerRuntimeError(
+      'container start sbx-1 failed (exit 1): Error: internalError: "vmexec error: internalError: \\"failed to find target executable /opt/nothing/here\\""',
+      { runtime: "apple-container" },
+    );
+    const failure = provisionFailure(error, { step: "start", image: "busybox", command: ["/opt/nothing/here"] });
+    expect(failure.reason).toBe("CommandNotFound");
+  });
+
   it("does not take a missing file at create for a missing command", () => {
     const error = new ContainerRuntimeError("open /etc/x: no such file or directory", { runtime: "podman" });
     expect(provisionFailure(error, { step: "create", image: "busybox", command: ["sh"] }).reason).toBe(

@@ -47,6 +47,16 @@ describe("deriveSandboxPhase", () => {
     expect(killed.message).toMatch(/out of memory/);
   });
 
+  it("is ERROR MainProcessExited, with no made-up exit code, when the runtime reports none (Apple container)", () => {
+    const ended = deriveSandboxPhase(container("exited", { exitCode: null }), "run");
+    expect(ended).toEqual({
+      phase: SandboxPhase.ERROR,
+      reason: "MainProcessExited",
+      message:
+        "the main process exited, and the runtime reports no exit codes (Apple container), so whether it succeeded is not known; read the sandbox's logs",
+    });
+  });
+
   it("goes STOPPING then STOPPED on stop, and STARTING then READY on start", () => {
     expect(deriveSandboxPhase(container("running"), "stop").phase).toBe(SandboxPhase.STOPPING);
     expect(deriveSandboxPhase(container("exited", { exitCode: 143 }), "stop").phase).toBe(
