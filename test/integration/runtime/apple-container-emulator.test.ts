@@ -188,7 +188,7 @@ describe("Apple container CLI emulator 1.1.0", () => {
     expect(await cli("network", "delete", "emu-net")).toMatchObject({ exitCode: 1 });
   });
 
-  it("execs buffered, with stdin (-i), and in a terminal (-t) without one", async () => {
+  it("execs buffered, with stdin (-i), and in a terminal (-t) without one, but not -i -t from a pipe", async () => {
     await cli("create", "--name", "emu-exec", image, "sleep", "60");
     await cli("start", "emu-exec");
     expect(await cli("exec", "emu-exec", "sh", "-c", "echo out; echo err >&2; exit 4")).toEqual({
@@ -206,8 +206,46 @@ describe("Apple container CLI emulator 1.1.0", () => {
     const tty = await cli("exec", "-t", "emu-exec", "sh", "-c", "test -t 1 && echo terminal >&2");
     // One terminal stream: stderr arrives on stdout, with the terminal's CRLF.
     expect(tty).toEqual({ exitCode: 0, stdout: "terminal\r\n", stderr: "" });
+    // -i -t makes the CLI put its own stdin in raw mode, which a pipe cannot be.
+    const both = await emulator.runner.run("container", ["exec", "-i", "-t", "emu-exec", "cat"], {
+      stdin: "x",
+    });
+    expect(both.exitCode).toBe(1);
+    expect(both.stderr).toMatch(
+      /^Error: internalError: "failed to exec process .*Inappropriate ioctl for device/,
+    );
     await cli("stop", "-t", "0", "emu-exec");
     expect(await cli("exec", "emu-exec", "true")).toMatchObject({ exitCode: 1 });
+  });
+
+  it("builds, tags, pulls and deletes images through the driver, deleting only what it made", async () => {
+    const runtime = await AppleContainerRuntime.connect({ runner: emulator.runner, darwinRelease: "25.0.0" });
+    const progress: string[] = [];
+    const built = await runtime.buildImage({
+      tag: "openshell-test/emu-built:1",
+      dockerfileText: `FROM ${image}\nRUN echo built > /built\n`,
+      labels: { "test.openshell.ai/emulator": "yes" },
+      onProgress: (event) => progress.push(event.message),
+    });
+    expect(built.tags).toEqual(["docker.io/openshell-test/emu-built:1"]);
+    expect(built.labels).toMatchObject({ "test.openshell.ai/emulator": "yes", ...runtime.sessionLabels });
+    expect(progress.length).toBeGreaterThan(0);
+    await runtime.tagImage("openshell-test/emu-built:1", "openshell-test/emu-tagged:1");
+    expect(await runtime.hasImage("openshell-test/emu-tagged:1")).toBe(true);
+    await runtime.removeImage("openshell-test/emu-tagged:1");
+    expect(await runtime.hasImage("openshell-test/emu-tagged:1")).toBe(false);
+    await runtime.removeImage("openshell-test/emu-tagged:1", { force: true });
+    // The machine's test images are not the emulator's to delete.
+    await expect(runtime.removeImage(image)).rejects.toThrow(/did not make/);
+    expect(await runtime.hasImage(image)).toBe(true);
+    // The local registry scripts/engines.sh runs holds the busybox image.
+    const pulled = await runtime.pullImage("127.0.0.1:5000/openshell-test/busybox:1");
+    expect(pulled.tags).toEqual(["127.0.0.1:5000/openshell-test/busybox:1"]);
+    await expect(runtime.pullImage("127.0.0.1:5000/openshell-test/ghost:1")).rejects.toMatchObject({
+      code: "not_found",
+    });
+    await runtime.removeImage("openshell-test/emu-built:1");
+    await runtime.close();
   });
 
   it("close() removes what it made, and nothing else", async () => {

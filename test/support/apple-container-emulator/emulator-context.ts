@@ -48,6 +48,8 @@ export class EmulatorContext {
    * Apple's runtime truncates the log file at every start.
    */
   readonly startedAt = new Map<string, number>();
+  /** Image names this emulator made (pulled, tagged or built where Docker had none): close() removes them. */
+  readonly madeImages = new Set<string>();
 
   constructor(
     readonly docker: Docker,

@@ -10,7 +10,8 @@ import { CliFailure, type EmulatorContext, type Handler } from "./emulator-conte
  * `container exec [-i] [-t] [-e K=V] [-u USER] [-w DIR] ID CMD...` (Flags.Process, ContainerExec.swift):
  * the process starts from the init process's user, environment and working directory (as a Docker
  * exec does), stdin only with -i, one terminal stream with -t, and the CLI exits with the process's
- * exit code. Here a Docker exec over a hijacked connection, so -t works without a terminal.
+ * exit code. Here a Docker exec over a hijacked connection. Like the CLI, -t alone works without a
+ * terminal, and -i -t does not (it needs the CLI's own stdin to be one).
  */
 
 /** How long the engine may take to record an exec's exit after its stream ended. */
@@ -65,6 +66,15 @@ export const execCommand: Handler = async (context, invocation) => {
   if (!info.State.Running) throw new CliFailure(`Error: invalidState: "container ${id} is not running"`);
   const tty = parsed.flags.has("tty");
   const interactive = parsed.flags.has("interactive");
+  if (tty && interactive) {
+    // ProcessIO.create (0.12.3 and 1.1.0) puts the CLI's own stdin in raw mode for -i -t:
+    // `Terminal(descriptor: STDIN_FILENO)` calls tcgetattr, which fails with ENOTTY when stdin is a
+    // pipe, as it always is under a CommandRunner; ContainerExec wraps that error as internalError.
+    // (The wording of Swift's POSIXError description here is approximate.)
+    throw new CliFailure(
+      'Error: internalError: "failed to exec process POSIXError(_nsError: Error Domain=NSPOSIXErrorDomain Code=25 "Inappropriate ioctl for device")"',
+    );
+  }
   const user = lastValue(parsed, "user");
   const workdir = lastValue(parsed, "workdir");
   const exec = await context.docker.getContainer(info.Id).exec({

@@ -8,6 +8,7 @@ import {
   type Handler,
   normalizeReference,
 } from "./emulator-context.js";
+import { imageChanges } from "./image-build-commands.js";
 import { swiftDate, swiftJson } from "./swift-json.js";
 
 /*
@@ -141,7 +142,9 @@ const imageCommands: Handler = async (context, invocation) => {
     invocation.stdout.write(`${swiftJson(records, { pretty: false, sortKeys: modern })}\n`);
     return 0;
   }
-  throw new CliFailure(`Error: emulator: \`container image ${verb ?? ""}\` is not emulated`);
+  const change = imageChanges[verb ?? ""];
+  if (change !== undefined) return change(context, invocation, rest);
+  throw new CliFailure(`Error: Unknown subcommand 'image ${verb ?? ""}'`, 64);
 };
 
 /** `system status --format json` of a running service (0.10.0 on), `system version --format json`. */

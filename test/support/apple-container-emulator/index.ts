@@ -7,6 +7,7 @@ import { containerCommands } from "./container-commands.js";
 import { EmulatorContext } from "./emulator-context.js";
 import { EmulatorRunner } from "./emulator-runner.js";
 import { execCommand } from "./exec-command.js";
+import { buildCommand } from "./image-build-commands.js";
 import { imageSystemCommands } from "./image-system-commands.js";
 import { logsCommand } from "./log-commands.js";
 import { resourceCommands } from "./network-commands.js";
@@ -27,7 +28,10 @@ export interface EmulatedAppleContainer {
   version: EmulatedVersion;
   /** The Docker label value (of `openshell-test.emulator.instance`) on everything this emulator made. */
   instance: string;
-  /** Kills commands still running and removes every container, network and volume this emulator made. */
+  /**
+   * Kills commands still running and removes every container, network and volume this emulator made,
+   * and the image names it pulled, tagged or built where Docker had none.
+   */
   close(): Promise<void>;
 }
 
@@ -46,6 +50,7 @@ export async function emulatedAppleContainer(options: EmulatorOptions): Promise<
     ...resourceCommands,
     ...imageSystemCommands,
     exec: execCommand,
+    build: buildCommand,
     logs: logsCommand,
   });
   return {
