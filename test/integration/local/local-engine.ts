@@ -13,6 +13,8 @@ export interface LocalEngine {
   kind: LocalKind | "apple-container";
   /** Shown in test names. */
   name: string;
+  /** Whether the runtime reports a stopped container's exit code (Apple `container` does not). */
+  exitCodes: boolean;
   /** Makes what the engine needs before the suite's first test (the emulator). */
   open(): Promise<void>;
   /** Options for `OpenShell.local()` that reach this engine; after `open()`. */
@@ -31,6 +33,7 @@ export function realEngine(kind: LocalKind): LocalEngine {
   return {
     kind,
     name: kind,
+    exitCodes: true,
     open: async () => undefined,
     local: () => ({ runtime: kind, runtimeOptions: { endpoint } }),
     connect: () => createRuntime({ runtime: kind, endpoint }),
