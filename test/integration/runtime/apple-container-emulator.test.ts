@@ -82,7 +82,12 @@ describe("Apple container CLI emulator 1.1.0", () => {
 
   it("answers with the CLI's error texts and exit codes", async () => {
     await cli("create", "--name", "emu-dup", image, "true");
+    // `create` gets the API server's words; `run` checks first, in its own (the fixture's).
     expect(await cli("create", "--name", "emu-dup", image, "true")).toMatchObject({
+      exitCode: 1,
+      stderr: 'Error: exists: "container already exists: emu-dup"\n',
+    });
+    expect(await cli("run", "-d", "--name", "emu-dup", image, "true")).toMatchObject({
       exitCode: 1,
       stderr: fixture("stderr-already-exists.txt").replace("web", "emu-dup"),
     });
@@ -183,9 +188,25 @@ describe("Apple container CLI emulator 1.1.0", () => {
       ipv4Gateway: ipam?.Gateway,
       variant: "reserved",
     });
+    expect(await cli("network", "delete", "emu-net")).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: 'Error: internalError: "delete failed for one or more networks: [\\"emu-net\\"]"\n',
+    });
     await cli("delete", "--force", "emu-attached");
-    expect((await cli("network", "delete", "emu-net")).exitCode).toBe(0);
-    expect(await cli("network", "delete", "emu-net")).toMatchObject({ exitCode: 1 });
+    expect(await cli("network", "delete", "emu-net")).toEqual({
+      exitCode: 0,
+      stdout: "emu-net\n",
+      stderr: "",
+    });
+    expect(await cli("network", "delete", "emu-net")).toMatchObject({
+      exitCode: 1,
+      stderr: 'Error: notFound: "failed to delete one or more networks: [\\"emu-net\\"]"\n',
+    });
+    expect(await cli("network", "delete", "default")).toMatchObject({
+      exitCode: 1,
+      stderr: 'Error: invalidArgument: "cannot delete a builtin network: default"\n',
+    });
   });
 
   it("execs buffered, with stdin (-i), and in a terminal (-t) without one, but not -i -t from a pipe", async () => {

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type Docker from "dockerode";
-import { type CommandShape, flag, lastValue, option, parseArgs } from "./argv.js";
+import { type CommandShape, flag, lastValue, option, type ParsedArgs, parseArgs } from "./argv.js";
 import { containerRecord, networkGateways } from "./container-records.js";
 import { createBody } from "./create-body.js";
 import {
   CliFailure,
+  containerizationError,
   dockerMessage,
   dockerStatus,
   type EmulatorContext,
@@ -76,7 +77,8 @@ async function allContainers(context: EmulatorContext): Promise<Docker.Container
 function createFailure(error: unknown, id: string, image: string): CliFailure {
   const status = dockerStatus(error);
   const message = dockerMessage(error);
-  if (status === 409) return new CliFailure(`Error: exists: "container with id ${id} already exists"`);
+  // The API server's words (ContainersService.swift); `run` checks first and words it as the fixture does.
+  if (status === 409) return containerizationError("exists", `container already exists: ${id}`);
   if (status === 404 && /network/i.test(message)) {
     const network = /network (\S+) not found/i.exec(message)?.[1] ?? "";
     return new CliFailure(`Error: notFound: "network ${network.replace(/^ace-[0-9a-f]{8}-/, "")} not found"`);
@@ -89,16 +91,24 @@ async function create(
   context: EmulatorContext,
   invocation: Invocation,
   shape: CommandShape,
-): Promise<string> {
+): Promise<{ id: string; parsed: ParsedArgs }> {
   const parsed = parseArgs(invocation.args.slice(1), shape);
   const id = lastValue(parsed, "name") ?? randomUUID().toLowerCase();
+  const exists = await inspectContainer(context, id).then(
+    () => true,
+    () => false,
+  );
+  if (invocation.args[0] === "run" && exists) {
+    // ContainerRun.swift checks before asking the API server, in its own words (the fixture's).
+    throw containerizationError("exists", `container with id ${id} already exists`);
+  }
   const body = await createBody(context, parsed, id);
   try {
     await context.docker.createContainer(body);
   } catch (error) {
     throw createFailure(error, id, parsed.positionals[0] as string);
   }
-  return id;
+  return { id, parsed };
 }
 
 /** A start failure as the CLI words it: a missing executable is vmexec's "failed to find target executable". */
@@ -132,7 +142,7 @@ async function startContainer(context: EmulatorContext, id: string): Promise<voi
 }
 
 const createCommand: Handler = async (context, invocation) => {
-  const id = await create(context, invocation, {
+  const { id } = await create(context, invocation, {
     usage: "container create [<options>] <image> [<arguments> ...]",
     options: CREATE_OPTIONS,
     leading: 1,
@@ -142,22 +152,17 @@ const createCommand: Handler = async (context, invocation) => {
   return 0;
 };
 
-/** `run -d`: create then start. An attached run (without `-d`) is not emulated: the driver never runs one. */
 const runCommand: Handler = async (context, invocation) => {
-  const args = invocation.args.slice(1);
-  if (!args.includes("-d") && !args.includes("--detach")) {
-    throw new CliFailure("Error: emulator: `container run` without --detach is not emulated");
+  const { id, parsed } = await create(context, invocation, {
+    usage: "container run [<options>] <image> [<arguments> ...]",
+    options: [...CREATE_OPTIONS, flag("detach", "-d", "--detach"), flag("remove", "--rm")],
+    leading: 1,
+    minPositionals: 1,
+  });
+  if (!parsed.flags.has("detach") || parsed.flags.has("remove")) {
+    await context.docker.getContainer(context.dockerName(id)).remove({ force: true, v: true });
+    throw new CliFailure("Error: emulator: `container run` is emulated with --detach only, without --rm");
   }
-  const id = await create(
-    context,
-    { ...invocation, args: ["run", ...args.filter((a) => a !== "-d" && a !== "--detach")] },
-    {
-      usage: "container run [<options>] <image> [<arguments> ...]",
-      options: CREATE_OPTIONS,
-      leading: 1,
-      minPositionals: 1,
-    },
-  );
   await startContainer(context, id);
   invocation.stdout.write(`${id}\n`);
   return 0;
@@ -238,7 +243,7 @@ const deleteCommand: Handler = async (context, invocation) => {
   for (const id of parsed.positionals) {
     const info = await inspectContainer(context, id);
     if (info.State.Running && !parsed.flags.has("force")) {
-      throw new CliFailure(`Error: invalidState: "container ${id} is running and can not be deleted"`);
+      throw containerizationError("invalidState", `container ${id} is running and can not be deleted`);
     }
     try {
       await context.docker.getContainer(info.Id).remove({ force: true, v: true });

@@ -45,30 +45,39 @@ function port(text: string): PortBinding {
   };
 }
 
-/** `--mount type=bind,source=S,target=T[,readonly]` or `--mount type=tmpfs,target=T[,size=N][,mode=OCTAL]`. */
-function mountOption(text: string): Docker.MountSettings {
+/** The fields of one `--mount` value. */
+function mountFields(text: string): Map<string, string> {
   const fields = new Map<string, string>();
   for (const part of text.split(",")) {
     const equals = part.indexOf("=");
     fields.set(equals === -1 ? part : part.slice(0, equals), equals === -1 ? "" : part.slice(equals + 1));
   }
+  return fields;
+}
+
+/**
+ * `--mount type=tmpfs,target=T[,size=N][,mode=OCTAL]` as Docker's HostConfig.Tmpfs entry. The Mac's
+ * guest mounts a tmpfs executable and with the mode asked for; the runc of this machine (before
+ * 1.1.8) gives a tmpfs over a directory the image has that directory's mode instead, so the numeric
+ * user the container runs as owns it here, which lets that user write to it as the mode would.
+ */
+function tmpfsOption(fields: Map<string, string>, user: string | undefined): [string, string] {
+  const options = ["rw", "exec"];
+  const size = fields.get("size");
+  const mode = fields.get("mode");
+  if (size !== undefined) options.push(`size=${memoryBytes(size)}`);
+  if (mode !== undefined) options.push(`mode=${mode}`);
+  const ids = /^(\d+)(?::(\d+))?$/.exec(user ?? "");
+  if (ids?.[1] !== undefined) options.push(`uid=${ids[1]}`, `gid=${ids[2] ?? ids[1]}`);
+  return [fields.get("target") ?? fields.get("destination") ?? fields.get("dst") ?? "", options.join(",")];
+}
+
+/** `--mount type=bind,source=S,target=T[,readonly]` (tmpfs mounts go through {@link tmpfsOption}). */
+function mountOption(text: string): Docker.MountSettings {
+  const fields = mountFields(text);
   const source = fields.get("source") ?? fields.get("src");
   const target = fields.get("target") ?? fields.get("destination") ?? fields.get("dst");
   const type = fields.get("type");
-  if (type === "tmpfs" && target !== undefined) {
-    const size = fields.get("size");
-    const mode = fields.get("mode");
-    return {
-      Type: "tmpfs",
-      Source: "",
-      Target: target,
-      // Docker takes either option alone; its typings want both.
-      TmpfsOptions: {
-        ...(size === undefined ? {} : { SizeBytes: memoryBytes(size) }),
-        ...(mode === undefined ? {} : { Mode: Number.parseInt(mode, 8) }),
-      } as { SizeBytes: number; Mode: number },
-    };
-  }
   if (type !== "bind" || source === undefined || target === undefined) {
     throw new CliFailure(`Error: invalidArgument: "invalid mount: ${text}"`);
   }
@@ -118,12 +127,17 @@ export async function createBody(
     ];
     exposed[binding.key] = {};
   }
-  const mounts = (parsed.values.get("mount") ?? []).map(mountOption);
+  const user = lastValue(parsed, "user");
+  const mountTexts = parsed.values.get("mount") ?? [];
+  const isTmpfs = (text: string) => mountFields(text).get("type") === "tmpfs";
+  const mounts = mountTexts.filter((text) => !isTmpfs(text)).map(mountOption);
+  const tmpfs = Object.fromEntries(
+    mountTexts.filter(isTmpfs).map((text) => tmpfsOption(mountFields(text), user)),
+  );
   for (const text of parsed.values.get("volume") ?? []) mounts.push(await volumeMount(context, text));
   const cpus = lastValue(parsed, "cpus");
   const memory = lastValue(parsed, "memory");
   const entrypoint = lastValue(parsed, "entrypoint");
-  const user = lastValue(parsed, "user");
   const workdir = lastValue(parsed, "workdir");
   const upper = (caps: readonly string[]) => caps.map((cap) => cap.toUpperCase());
   return {
@@ -146,6 +160,7 @@ export async function createBody(
     HostConfig: {
       PortBindings: bindings,
       Mounts: mounts,
+      ...(Object.keys(tmpfs).length === 0 ? {} : { Tmpfs: tmpfs }),
       NetworkMode: context.dockerNetwork(networks[0] as string),
       ...(cpus === undefined ? {} : { NanoCpus: Math.round(Number(cpus) * 1e9) }),
       ...(memory === undefined ? {} : { Memory: memoryBytes(memory) }),

@@ -84,6 +84,19 @@ export function callerLabels(labels: Record<string, string> | null | undefined):
   );
 }
 
+/**
+ * A ContainerizationError as the CLI prints it: `Error: <code>: "<message>"`, the message escaped as
+ * a Swift string literal (so errors nested in it show `\"` and `\\\"`; see stderr-image-not-found.txt).
+ */
+export function containerizationError(code: string, message: string): CliFailure {
+  return new CliFailure(`Error: ${code}: "${message.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`);
+}
+
+/** Swift's description of an array of strings: `["a", "b"]`. */
+export function swiftList(items: readonly string[]): string {
+  return `[${items.map((item) => JSON.stringify(item)).join(", ")}]`;
+}
+
 /** The HTTP status of a dockerode error, if it has one. */
 export function dockerStatus(error: unknown): number | undefined {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;

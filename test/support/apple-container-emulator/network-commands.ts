@@ -3,6 +3,7 @@ import { flag, lastValue, option, parseArgs } from "./argv.js";
 import {
   CliFailure,
   callerLabels,
+  containerizationError,
   DEFAULT_NETWORK,
   DOCKER_DEFAULT_NETWORK,
   dockerMessage,
@@ -10,6 +11,7 @@ import {
   type EmulatorContext,
   type Handler,
   NAME_LABEL,
+  swiftList,
 } from "./emulator-context.js";
 import { swiftDate, swiftJson } from "./swift-json.js";
 
@@ -81,7 +83,7 @@ const networkCreate: Handler = async (context, invocation) => {
     filters: { label: [context.instanceFilter, `${NAME_LABEL}=${name}`] },
   });
   if (name === DEFAULT_NETWORK || existing.length > 0) {
-    throw new CliFailure(`Error: exists: "network ${name} already exists"`);
+    throw containerizationError("exists", `network ${name} already exists`);
   }
   await context.docker.createNetwork({
     Name: context.dockerName(name),
@@ -96,7 +98,7 @@ const networkCreate: Handler = async (context, invocation) => {
 async function findNetwork(context: EmulatorContext, name: string): Promise<Docker.NetworkInspectInfo> {
   const all = await networks(context);
   const found = all.find((n) => (networkRecord(context, n).id as string) === name);
-  if (found === undefined) throw new CliFailure(`Error: notFound: "network ${name} not found"`);
+  if (found === undefined) throw containerizationError("notFound", `network not found: ${name}`);
   return found;
 }
 
@@ -135,21 +137,35 @@ const networkDelete: Handler = async (context, invocation) => {
     options: [],
     minPositionals: 1,
   });
-  for (const name of parsed.positionals) {
-    if (name === DEFAULT_NETWORK)
-      throw new CliFailure(`Error: invalidArgument: "cannot delete the default network"`);
-    const network = await findNetwork(context, name);
+  // NetworkDelete.swift@1.1.0: every name is looked up first; then each is deleted, and the ones
+  // that could not be (containers still attached) are named together at the end.
+  const all = await networks(context);
+  const byName = new Map(all.map((n) => [networkRecord(context, n).id as string, n]));
+  if (parsed.positionals.includes(DEFAULT_NETWORK)) {
+    throw containerizationError("invalidArgument", `cannot delete a builtin network: ${DEFAULT_NETWORK}`);
+  }
+  const missing = parsed.positionals.filter((name) => !byName.has(name));
+  if (missing.length > 0) {
+    throw containerizationError("notFound", `failed to delete one or more networks: ${swiftList(missing)}`);
+  }
+  const failed: string[] = [];
+  for (const name of new Set(parsed.positionals)) {
     try {
-      await context.docker.getNetwork(network.Id).remove();
+      await context.docker.getNetwork((byName.get(name) as Docker.NetworkInspectInfo).Id).remove();
     } catch (error) {
       if (dockerStatus(error) === 403 || /active endpoints/.test(dockerMessage(error))) {
-        throw new CliFailure(
-          `Error: invalidState: "cannot delete network ${name}: it has containers attached"`,
-        );
+        failed.push(name);
+        continue;
       }
       throw error;
     }
     invocation.stdout.write(`${name}\n`);
+  }
+  if (failed.length > 0) {
+    throw containerizationError(
+      "internalError",
+      `delete failed for one or more networks: ${swiftList(failed)}`,
+    );
   }
   return 0;
 };
