@@ -269,6 +269,28 @@ describe("Apple container CLI emulator 1.1.0", () => {
     await runtime.close();
   });
 
+  it("answers as a CLI whose system service is down when its Docker engine cannot be reached", async () => {
+    const down = await emulatedAppleContainer({
+      version: "1.1.0",
+      docker: { kind: "unix", socketPath: "/nonexistent/docker.sock" },
+    });
+    const status = await down.runner.run("container", ["system", "status", "--format", "json"]);
+    expect(status.exitCode).toBe(1);
+    expect(JSON.parse(status.stdout)).toEqual(JSON.parse(fixture("system-status-not-running.json")));
+    expect(await down.runner.run("container", ["list", "--all", "--format", "json"])).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: fixture("stderr-not-running.txt"),
+    });
+    const error = await AppleContainerRuntime.connect({ runner: down.runner, darwinRelease: "25.0.0" }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toMatch(
+      /system service is not running\. Start it with `container system start`/,
+    );
+    await expect(down.close()).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
   it("close() removes what it made, and nothing else", async () => {
     const other = await emulatedAppleContainer({ version: "1.1.0" });
     await other.runner.run("container", ["create", "--name", "emu-gone", image, "true"]);

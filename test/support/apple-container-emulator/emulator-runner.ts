@@ -11,6 +11,17 @@ import type {
 import { USAGE_EXIT_CODE, UsageError } from "./argv.js";
 import { CliFailure, type EmulatorContext, type Handler } from "./emulator-context.js";
 
+/** What every command prints when the API server cannot be reached (fixture stderr-not-running.txt). */
+const SERVICE_DOWN =
+  'Error: interrupted: "XPC connection error: Connection invalid\n' +
+  'Ensure container system service has been started with `container system start`."\n';
+
+/** Whether an error is the engine's socket refusing or missing. */
+export function engineUnreachable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "ECONNREFUSED" || code === "ENOENT" || code === "ECONNRESET" || code === "EPIPE";
+}
+
 /** Passes writes on to `target` with its backpressure, until closed; then drops them. */
 class Gate extends Writable {
   private open = true;
@@ -169,6 +180,11 @@ export class EmulatorRunner implements CommandRunner {
       if (error instanceof CliFailure) {
         io.stderr.write(`${error.stderr}\n`);
         return error.exitCode;
+      }
+      if (engineUnreachable(error)) {
+        // The engine is this emulator's "system service": down, the CLI says what Apple's says.
+        io.stderr.write(SERVICE_DOWN);
+        return 1;
       }
       io.stderr.write(`Error: emulator: ${error instanceof Error ? error.message : String(error)}\n`);
       return 1;

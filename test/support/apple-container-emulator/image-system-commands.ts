@@ -8,6 +8,7 @@ import {
   type Handler,
   normalizeReference,
 } from "./emulator-context.js";
+import { engineUnreachable } from "./emulator-runner.js";
 import { imageChanges } from "./image-build-commands.js";
 import { swiftDate, swiftJson } from "./swift-json.js";
 
@@ -160,7 +161,27 @@ const systemCommands: Handler = async (context, invocation) => {
     throw new CliFailure("Error: emulator: only --format json is emulated");
   const { facts } = context;
   if (verb === "status") {
-    await context.docker.ping();
+    const up = await context.docker.ping().then(
+      () => true,
+      (error: unknown) => {
+        if (engineUnreachable(error)) return false;
+        throw error;
+      },
+    );
+    if (!up) {
+      // SystemStatus.swift@1.1.0: the same keys, empty, and exit 1 (fixture system-status-not-running.json).
+      const down = {
+        apiServerAppName: "",
+        apiServerBuild: "",
+        apiServerCommit: "",
+        apiServerVersion: "",
+        appRoot: "",
+        installRoot: "",
+        status: "not running",
+      };
+      invocation.stdout.write(`${swiftJson(down, { pretty: true, sortKeys: true })}\n`);
+      return 1;
+    }
     const status = {
       apiServerAppName: "container-apiserver",
       apiServerBuild: "release",

@@ -30,7 +30,8 @@ export interface EmulatedAppleContainer {
   instance: string;
   /**
    * Kills commands still running and removes every container, network and volume this emulator made,
-   * and the image names it pulled, tagged or built where Docker had none.
+   * and the image names it pulled, tagged or built where Docker had none. Rejects when the engine
+   * cannot be reached (what it made cannot be checked then).
    */
   close(): Promise<void>;
 }
