@@ -14,6 +14,8 @@ export interface E2eTarget {
   image: string;
   /** An image the gateway cannot start a sandbox from. */
   failingImage: string;
+  /** False where the runtime reports no exit codes (Apple `container`); true when absent. */
+  exitCodes?: boolean;
   /** A main command that keeps the sandbox alive until it is deleted. */
   idleCommand: string[];
   /** A main command that serves HTTP on `port` (0.0.0.0), answering every GET with `body`. */
