@@ -80,6 +80,31 @@ describe("Apple container CLI emulator 1.1.0", () => {
     expect(await json("list", "--format", "json")).toEqual([]);
   });
 
+  it("records bind and tmpfs mounts in the container's configuration", async () => {
+    await cli(
+      "create",
+      "--name",
+      "emu-mounts",
+      "--mount",
+      "type=bind,source=/tmp,target=/host,readonly",
+      "--mount",
+      "type=tmpfs,target=/scratch,size=8M",
+      image,
+      "sleep",
+      "30",
+    );
+    const [record] = await json("inspect", "emu-mounts");
+    expect((record?.configuration as { mounts: unknown[] } | undefined)?.mounts).toEqual([
+      { destination: "/host", options: ["ro"], source: "/tmp", type: { virtiofs: {} } },
+      { destination: "/scratch", options: [], source: "", type: { tmpfs: {} } },
+    ]);
+    await cli("start", "emu-mounts");
+    expect(
+      (await cli("exec", "emu-mounts", "sh", "-c", "grep -c ' /scratch tmpfs' /proc/mounts")).stdout,
+    ).toBe("1\n");
+    await cli("delete", "--force", "emu-mounts");
+  });
+
   it("answers with the CLI's error texts and exit codes", async () => {
     await cli("create", "--name", "emu-dup", image, "true");
     // `create` gets the API server's words; `run` checks first, in its own (the fixture's).

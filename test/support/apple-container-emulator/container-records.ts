@@ -47,26 +47,34 @@ function user(text: string | undefined): unknown {
   return text === undefined || text === "" ? { id: { gid: 0, uid: 0 } } : { raw: { userString: text } };
 }
 
-/** Bind mounts and volumes as the CLI's Filesystem records (virtiofs shares and block volumes). */
+/**
+ * Bind mounts, volumes and tmpfs mounts as the CLI's Filesystem records (virtiofs shares, block
+ * volumes, tmpfs). The emulator gives Docker its tmpfs mounts as HostConfig.Tmpfs, which Docker's
+ * `Mounts` leaves out: they are read from there.
+ */
 function mounts(context: EmulatorContext, info: Docker.ContainerInspectInfo): unknown[] {
-  return (info.Mounts ?? []).map((mount) => {
-    const options = mount.RW ? [] : ["ro"];
-    if (mount.Type === "volume") {
-      const prefix = context.dockerName("");
-      const name = (mount.Name ?? "").startsWith(prefix)
-        ? (mount.Name ?? "").slice(prefix.length)
-        : mount.Name;
-      return {
-        destination: mount.Destination,
-        options,
-        source: mount.Source,
-        type: { volume: { name, format: "ext4", cache: { auto: {} }, sync: { full: {} } } },
-      };
-    }
-    if (mount.Type === "tmpfs")
-      return { destination: mount.Destination, options, source: "", type: { tmpfs: {} } };
-    return { destination: mount.Destination, options, source: mount.Source, type: { virtiofs: {} } };
-  });
+  const tmpfs = Object.keys((info.HostConfig as { Tmpfs?: Record<string, string> }).Tmpfs ?? {}).map(
+    (destination) => ({ destination, options: [], source: "", type: { tmpfs: {} } }),
+  );
+  return [
+    ...(info.Mounts ?? []).map((mount) => {
+      const options = mount.RW ? [] : ["ro"];
+      if (mount.Type === "volume") {
+        const prefix = context.dockerName("");
+        const name = (mount.Name ?? "").startsWith(prefix)
+          ? (mount.Name ?? "").slice(prefix.length)
+          : mount.Name;
+        return {
+          destination: mount.Destination,
+          options,
+          source: mount.Source,
+          type: { volume: { name, format: "ext4", cache: { auto: {} }, sync: { full: {} } } },
+        };
+      }
+      return { destination: mount.Destination, options, source: mount.Source, type: { virtiofs: {} } };
+    }),
+    ...tmpfs,
+  ];
 }
 
 function publishedPorts(info: Docker.ContainerInspectInfo): unknown[] {
