@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { CanceledError, ContainerRuntimeError, NotFoundError } from "../../../errors.js";
+import { CanceledError, CapabilityError, ContainerRuntimeError, NotFoundError } from "../../../errors.js";
 import { sleep } from "../../../timing/sleep.js";
 import { validate } from "../../../validation/validate.js";
 import { type Capability, capabilitiesForLogs, capabilitiesForSpec } from "../../capabilities.js";
@@ -431,6 +431,16 @@ export class AppleContainerRuntime implements ContainerRuntime {
     this.checkId(id);
     validate(execSpecSchema, spec, "spec");
     if (spec.tty) this.assertSupported(["tty"], "exec");
+    if (spec.tty && spec.stdin) {
+      // `exec -i -t` makes the CLI's own stdin its terminal (Terminal(descriptor: STDIN_FILENO) in
+      // every release to 1.2.2), and the driver's stdin is a pipe: the CLI would fail with ENOTTY.
+      throw new CapabilityError(
+        "the apple-container runtime cannot run an exec with both tty and stdin: its CLI needs a terminal " +
+          "of its own for that, and here its stdin is a pipe. Run the command with tty and no stdin, or with " +
+          "stdin and no tty",
+        { runtime: KIND, missing: ["tty"] },
+      );
+    }
     const what = `exec in container ${id}`;
     if (spec.signal?.aborted) throw canceled(what, spec.signal);
     const info = await this.inspectContainer(id, spec.signal === undefined ? {} : { signal: spec.signal });

@@ -112,7 +112,18 @@ describe("logs", () => {
 });
 
 describe("exec", () => {
-  it("passes -i, -t, -e, -u and -w, and streams output, stdin and the exit code", async () => {
+  it("refuses tty with stdin before running anything: the CLI would need a terminal of its own", async () => {
+    const { runtime, runner } = fakeRuntime();
+    const error = await runtime
+      .exec("web", { command: ["sh"], tty: true, stdin: true })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CapabilityError);
+    expect(error).toMatchObject({ runtime: "apple-container", missing: ["tty"] });
+    expect((error as Error).message).toMatch(/cannot run an exec with both tty and stdin/);
+    expect(runner.calls).toEqual([]);
+  });
+
+  it("passes -i, -e, -u and -w, and streams output, stdin and the exit code", async () => {
     const { runtime, runner } = fakeRuntime();
     runner.onRun(LIST, { stdout: listWith("running") });
     runner.onSpawn(
@@ -129,13 +140,11 @@ describe("exec", () => {
       env: { TOKEN: "t0ken-value", A: "1" },
       user: "sandbox",
       workdir: "/work",
-      tty: true,
       stdin: true,
     });
     expect(runner.argv.at(-1)).toEqual([
       "exec",
       "-i",
-      "-t",
       "-e",
       "TOKEN=t0ken-value",
       "-e",
