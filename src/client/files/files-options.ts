@@ -1,0 +1,42 @@
+import { z } from "zod";
+import type { FileCallOptions, TransferOptions } from "./files-target.js";
+
+/** Options of `files.write()`. */
+export interface WriteOptions extends TransferOptions {
+  /** Permission bits of the file, e.g. `0o755`. Default: what the sandbox's umask gives a new file (usually 0o644). */
+  mode?: number;
+}
+
+/** Options of `files.upload()`. */
+export interface UploadOptions extends TransferOptions {}
+
+/** Options of `files.mkdir()`. */
+export interface MkdirOptions extends FileCallOptions {
+  /** Create missing parents too, and accept a directory that exists (`mkdir -p`). Default true. */
+  recursive?: boolean;
+}
+
+/** Options of `files.remove()`. */
+export interface RemoveOptions extends FileCallOptions {
+  /** Remove a directory and everything in it. Without it only files, links and empty directories go. */
+  recursive?: boolean;
+  /** A path that does not exist is fine (no NotFoundError). */
+  force?: boolean;
+}
+
+const signal = z.instanceof(AbortSignal).optional();
+const onProgress = z
+  .custom<NonNullable<TransferOptions["onProgress"]>>((v) => typeof v === "function", {
+    message: "must be a function",
+  })
+  .optional();
+
+export const callOptionsSchema = z.object({ signal }).strict();
+export const transferOptionsSchema = z.object({ signal, onProgress }).strict();
+export const writeOptionsSchema = z
+  .object({ signal, onProgress, mode: z.number().int().min(0).max(0o7777).optional() })
+  .strict();
+export const mkdirOptionsSchema = z.object({ signal, recursive: z.boolean().optional() }).strict();
+export const removeOptionsSchema = z
+  .object({ signal, recursive: z.boolean().optional(), force: z.boolean().optional() })
+  .strict();

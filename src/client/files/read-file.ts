@@ -1,0 +1,55 @@
+import type { FileFailureContext } from "./files-errors.js";
+import type { FilesTarget, TransferOptions } from "./files-target.js";
+import { ScriptStderr, scriptOutput } from "./script-run.js";
+import { asCallerError } from "./send-file.js";
+import { readScript, scriptCommand, tarScript } from "./shell-scripts.js";
+
+/**
+ * Streams a sandbox file's bytes as the exec stream carries them (stdout, never decoded), pulled as
+ * the caller reads, so HTTP/2 flow control holds the sandbox back when the caller is slow. The
+ * file's size arrives on stderr first (when the image has `stat`) as the progress total.
+ */
+export async function* readFileStream(
+  target: FilesTarget,
+  path: string,
+  options: TransferOptions & { operation: string },
+): AsyncGenerator<Uint8Array, void, undefined> {
+  yield* streamScript(target, readScript, path, options);
+}
+
+/** Streams a tar archive of a sandbox directory's contents (`tar -c`, symlinks kept as links). */
+export async function* readTarStream(
+  target: FilesTarget,
+  path: string,
+  options: TransferOptions & { operation: string },
+): AsyncGenerator<Uint8Array, void, undefined> {
+  yield* streamScript(target, tarScript, path, options);
+}
+
+async function* streamScript(
+  target: FilesTarget,
+  script: string,
+  path: string,
+  options: TransferOptions & { operation: string },
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const { signal, onProgress } = options;
+  const context: FileFailureContext = { sandboxName: target.name, operation: options.operation, path };
+  let total: number | undefined;
+  let bytes = 0;
+  const stderr = new ScriptStderr((marker) => {
+    if (marker.startsWith("size:")) total = Number(marker.slice("size:".length));
+  });
+  try {
+    const events = target.execStream(scriptCommand(script, [path]), {
+      noLoginShell: true,
+      ...(signal ? { signal } : {}),
+    });
+    for await (const chunk of scriptOutput(events, context, stderr)) {
+      bytes += chunk.length;
+      onProgress?.({ bytes, ...(total === undefined || Number.isNaN(total) ? {} : { total }) });
+      yield chunk;
+    }
+  } catch (error) {
+    throw asCallerError(error, signal, `${options.operation} ${JSON.stringify(path)}`);
+  }
+}

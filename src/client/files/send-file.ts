@@ -1,0 +1,107 @@
+import { createHash, randomBytes } from "node:crypto";
+import { CanceledError } from "../../errors.js";
+import type { FileFailureContext } from "./files-errors.js";
+import type { FilesTarget, TransferOptions } from "./files-target.js";
+import { feedScript, progressOf } from "./receiver.js";
+import { splitPath } from "./remote-path.js";
+import { collectOutput } from "./script-run.js";
+import { commitScript, discardScript, receiveScript, scriptCommand } from "./shell-scripts.js";
+import type { WriteSource } from "./write-source.js";
+
+/** What a confirmed write put in the sandbox. */
+export interface WriteResult {
+  /** The sandbox path written. */
+  path: string;
+  /** Bytes written, as confirmed by the sandbox. */
+  size: number;
+  /** SHA-256 (hex) of what was sent. */
+  sha256: string;
+  /**
+   * How the sandbox confirmed the file before it was renamed into place: `sha256` (its
+   * `sha256sum` agreed) or `size` (the image has no sha256sum, so only the size was compared).
+   */
+  verified: "sha256" | "size";
+}
+
+/** How long removing a temporary after a failure may take; it runs after the caller's signal fired. */
+const DISCARD_TIMEOUT_MS = 15_000;
+
+/** A temporary name in the same directory (so the final rename is atomic), hidden and unique. */
+export function temporaryBeside(path: string): string {
+  const { dir, base } = splitPath(path);
+  const name = `.${base.slice(0, 100)}.openshell-${randomBytes(6).toString("hex")}.part`;
+  return dir === "/" ? `/${name}` : `${dir}/${name}`;
+}
+
+/** Removes a temporary, best effort: the sandbox may be gone, which leaves nothing to clean. */
+export async function discard(target: FilesTarget, temporary: string): Promise<void> {
+  try {
+    const events = target.execStream(scriptCommand(discardScript, [temporary]), {
+      noLoginShell: true,
+      signal: AbortSignal.timeout(DISCARD_TIMEOUT_MS),
+    });
+    for await (const _ of events) {
+      // Only its end matters.
+    }
+  } catch {
+    // Nothing more can be done from here; the temporary's name says what it was.
+  }
+}
+
+/** A failure as the caller should see it: their own cancel as CanceledError, SDK errors as they are. */
+export function asCallerError(error: unknown, signal: AbortSignal | undefined, what: string): unknown {
+  if (signal?.aborted && !(error instanceof CanceledError)) {
+    return new CanceledError(`${what} was cancelled; nothing was left under the final name`, {
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/**
+ * Streams a file into the sandbox and confirms it before it appears: stdin of an interactive exec
+ * fills a temporary beside `path` (see feedScript); a second exec compares its size and sha256 with
+ * what was sent and renames it into place. A failure or cancel removes the temporary.
+ */
+export async function sendFile(
+  target: FilesTarget,
+  path: string,
+  source: WriteSource,
+  options: TransferOptions & { mode?: number | undefined; operation: string },
+): Promise<WriteResult> {
+  const { signal, onProgress } = options;
+  const context: FileFailureContext = { sandboxName: target.name, operation: options.operation, path };
+  const temporary = temporaryBeside(path);
+  const hash = createHash("sha256");
+  let bytes = 0;
+  try {
+    signal?.throwIfAborted();
+    await feedScript(target, scriptCommand(receiveScript, [path, temporary]), context, source.chunks, {
+      signal,
+      onChunk: (chunk) => {
+        hash.update(chunk);
+        bytes += chunk.length;
+        onProgress?.(progressOf(bytes, source.total));
+      },
+    });
+    const sha256 = hash.digest("hex");
+    const verdict = await collectOutput(
+      target.execStream(
+        scriptCommand(commitScript, [
+          temporary,
+          path,
+          String(bytes),
+          sha256,
+          options.mode === undefined ? "" : options.mode.toString(8),
+        ]),
+        { noLoginShell: true, ...(signal ? { signal } : {}) },
+      ),
+      context,
+    );
+    const verified = verdict.toString("utf8").trim() === "sha256" ? "sha256" : "size";
+    return { path, size: bytes, sha256, verified };
+  } catch (error) {
+    await discard(target, temporary);
+    throw asCallerError(error, signal, `${options.operation} ${JSON.stringify(path)}`);
+  }
+}

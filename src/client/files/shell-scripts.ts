@@ -1,0 +1,147 @@
+/**
+ * The shell scripts file operations run in the sandbox with `sh -c`. Paths and values arrive as
+ * positional arguments, never spliced into the script, so no name needs quoting. Only POSIX sh and
+ * the tools each script names with `need` are used: busybox, coreutils and GNU tar all qualify.
+ *
+ * A script that refuses prints one `openshell-files:<kind>[:<detail>]` line on stderr and exits 90;
+ * a tool that fails prints its own errno text (the SDK classifies it) and the script exits 91.
+ */
+const prelude = [
+  "fail() { printf 'openshell-files:%s\\n' \"$1\" >&2; exit 90; }",
+  'need() { for _tool; do command -v "$_tool" >/dev/null 2>&1 || fail "missing-tool:$_tool"; done; }',
+].join("\n");
+
+function script(body: string): string {
+  return `${prelude}\n${body}`;
+}
+
+/**
+ * The argv that runs one of these scripts with its arguments. `$0` is `sh`, which the shell's own
+ * messages start with (never the marker prefix, or they would be taken for markers).
+ */
+export function scriptCommand(body: string, args: string[]): string[] {
+  return ["sh", "-c", body, "sh", ...args];
+}
+
+/** args: path. Its size on stderr (when stat exists, for progress), then its bytes on stdout. */
+export const readScript = script(`p=$1
+need cat
+[ -e "$p" ] || fail not-found
+[ -d "$p" ] && fail is-a-directory
+s=$(stat -L -c %s -- "$p" 2>/dev/null) && printf 'openshell-files:size:%s\\n' "$s" >&2
+exec cat -- "$p"`);
+
+/**
+ * args: path, temporary. Prints "ready" once its checks passed, then stdin into the temporary (beside the path, same filesystem, so the commit's
+ * rename is atomic). A temporary that cannot be created is removed and reported with its errno text.
+ */
+export const receiveScript = script(`p=$1 t=$2
+need cat
+d=\${p%/*}; d=\${d:-/}
+[ -d "$d" ] || { [ -e "$d" ] && fail parent-not-directory; fail parent-missing; }
+[ -d "$p" ] && fail is-a-directory
+echo ready
+err=$(cat 2>&1 >"$t") || { rm -f -- "$t" 2>/dev/null; printf '%s\\n' "$err" >&2; exit 91; }
+exit 0`);
+
+/**
+ * args: temporary, path, size, sha256, mode (octal or empty). Checks the temporary's size, and its
+ * sha256 when sha256sum exists, then sets its mode and renames it into place; any mismatch removes
+ * it. Prints what was verified: "sha256" or "size".
+ */
+export const commitScript = script(`t=$1 p=$2 n=$3 h=$4 m=$5
+need mv
+[ -f "$t" ] || fail temporary-missing
+if command -v stat >/dev/null 2>&1; then s=$(stat -c %s -- "$t"); else need wc; s=$(wc -c < "$t"); fi
+s=$((s))
+[ "$s" = "$n" ] || { rm -f -- "$t"; fail "size-mismatch:$s"; }
+v=size
+if command -v sha256sum >/dev/null 2>&1; then
+  set -- $(sha256sum < "$t")
+  [ "$1" = "$h" ] || { rm -f -- "$t"; fail "checksum-mismatch:$1"; }
+  v=sha256
+fi
+if [ -n "$m" ]; then need chmod; chmod "$m" "$t" || { rm -f -- "$t"; exit 91; }; fi
+[ -d "$p" ] && { rm -f -- "$t"; fail is-a-directory; }
+mv -f -- "$t" "$p" || { rm -f -- "$t"; exit 91; }
+printf '%s\\n' "$v"`);
+
+/** args: path. Removes a temporary (file or directory) after a failed or cancelled transfer. */
+export const discardScript = script(`rm -rf -- "$1"`);
+
+/**
+ * args: path, name-to-print. One \`stat\` line ("rawmode-hex size mtime"), then the name and a NUL:
+ * names may hold newlines but never NUL. Symlinks are described, not followed.
+ */
+const entryFunction = `one() { stat -c '%f %s %Y' -- "$1" || exit 91; printf '%s\\0' "$2"; }`;
+
+/** args: path. The path's own entry. */
+export const statScript = script(`p=$1
+need stat
+[ -e "$p" ] || [ -L "$p" ] || fail not-found
+${entryFunction}
+one "$p" "\${p##*/}"`);
+
+/** args: directory. One entry per child, dot files included. */
+export const listScript = script(`p=$1
+need stat
+[ -e "$p" ] || [ -L "$p" ] || fail not-found
+[ -d "$p" ] || fail not-a-directory
+${entryFunction}
+for f in "$p"/* "$p"/.[!.]* "$p"/..?*; do
+  [ -e "$f" ] || [ -L "$f" ] || continue
+  one "$f" "\${f##*/}"
+done`);
+
+/** args: path. Prints "yes" or "no"; needs nothing but sh. */
+export const existsScript = script(`if [ -e "$1" ] || [ -L "$1" ]; then echo yes; else echo no; fi`);
+
+/** args: path, "1" for parents. A directory that already exists is fine. */
+export const mkdirScript = script(`p=$1 r=$2
+[ -d "$p" ] && exit 0
+[ -e "$p" ] || [ -L "$p" ] && fail exists-not-directory
+need mkdir
+if [ "$r" = 1 ]; then mkdir -p -- "$p" || exit 91; else mkdir -- "$p" || exit 91; fi`);
+
+/** args: path, "1" for recursive, "1" for force (a missing path is fine). */
+export const removeScript = script(`p=$1 r=$2 f=$3
+[ -e "$p" ] || [ -L "$p" ] || { [ "$f" = 1 ] && exit 0; fail not-found; }
+if [ -d "$p" ] && [ ! -L "$p" ]; then
+  if [ "$r" = 1 ]; then need rm; rm -rf -- "$p" || exit 91
+  else need rmdir; rmdir -- "$p" || exit 91; fi
+else need rm; rm -f -- "$p" || exit 91; fi`);
+
+/** args: destination, temporary directory. Prints "ready", then unpacks a tar stream from stdin into the temporary. */
+export const untarScript = script(`p=$1 t=$2
+need tar mkdir
+[ -e "$p" ] && [ ! -d "$p" ] && fail exists-not-directory
+mkdir -p -- "$t" || exit 91
+echo ready
+tar -x -o -f - -C "$t" || { rm -rf -- "$t"; exit 91; }
+exit 0`);
+
+/**
+ * args: destination, temporary directory. Moves the unpacked tree into place: the whole directory
+ * when the destination is new, else each top-level entry (replacing one of the same name).
+ */
+export const placeTreeScript = script(`p=$1 t=$2
+need mv rm
+if [ ! -e "$p" ]; then mv -- "$t" "$p" || exit 91; exit 0; fi
+for e in "$t"/* "$t"/.[!.]* "$t"/..?*; do
+  [ -e "$e" ] || [ -L "$e" ] || continue
+  n=\${e##*/}
+  { rm -rf -- "$p/$n" && mv -- "$e" "$p/$n"; } || exit 91
+done
+rm -rf -- "$t"`);
+
+/** args: directory. A tar stream of its contents on stdout; symlinks are stored as links, never followed. */
+export const tarScript = script(`p=$1
+need tar
+[ -e "$p" ] || fail not-found
+[ -d "$p" ] || fail not-a-directory
+exec tar -c -f - -C "$p" .`);
+
+/** args: path. "file", "directory" or "missing", following symlinks (what a download would read). */
+export const kindScript = script(
+  `if [ -d "$1" ]; then echo directory; elif [ -e "$1" ]; then echo file; else echo missing; fi`,
+);
