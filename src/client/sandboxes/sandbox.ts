@@ -4,6 +4,7 @@ import type { ExecEvent } from "../exec/exec-events.js";
 import { execInteractive, type InteractiveExec } from "../exec/exec-interactive.js";
 import type { ExecOptions, ExecRunOptions } from "../exec/exec-options.js";
 import { type ExecResult, execBuffered, execStream } from "../exec/exec-stream.js";
+import { SandboxFiles } from "../files/sandbox-files.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions } from "../request-options.js";
 import { type ForwardOptions, openPortForward, type PortForward } from "./port-forward.js";
@@ -23,6 +24,8 @@ import { watchOptionsSchema } from "./watch-options.js";
 export class Sandbox implements AsyncDisposable {
   /** The last state this handle saw (from create, get, refresh, ready). */
   info: SandboxInfo | undefined;
+  /** Files in and out of this sandbox (read, write, upload, download, list), streamed over exec. */
+  readonly files: SandboxFiles;
   private idLookup: Promise<string> | undefined;
 
   /** @internal Use `os.sandboxes.create()`, `get()` or `handle()`. */
@@ -34,6 +37,7 @@ export class Sandbox implements AsyncDisposable {
     info: SandboxInfo | undefined,
   ) {
     this.info = info;
+    this.files = new SandboxFiles(this);
     if (info?.id) this.idLookup = Promise.resolve(info.id);
   }
 
