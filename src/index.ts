@@ -13,6 +13,19 @@ export type { ExecEvent } from "./client/exec/exec-events.js";
 export type { InteractiveExec } from "./client/exec/exec-interactive.js";
 export type { ExecOptions, ExecRunOptions } from "./client/exec/exec-options.js";
 export type { ExecResult } from "./client/exec/exec-stream.js";
+export type { FileEntry, FileType } from "./client/files/file-entry.js";
+export { MissingToolError } from "./client/files/files-errors.js";
+export type {
+  MkdirOptions,
+  RemoveOptions,
+  UploadOptions,
+  WriteOptions,
+} from "./client/files/files-options.js";
+export type { FileCallOptions, TransferOptions, TransferProgress } from "./client/files/files-target.js";
+export type { SandboxFiles } from "./client/files/sandbox-files.js";
+export type { WriteResult } from "./client/files/send-file.js";
+export type { TransferResult } from "./client/files/transfer-tree.js";
+export type { WriteData } from "./client/files/write-source.js";
 export * from "./client/inference/index.js";
 export type { GatewayHealth, GatewayInfo, OpenShellOptions } from "./client/open-shell.js";
 export { OpenShell } from "./client/open-shell.js";
