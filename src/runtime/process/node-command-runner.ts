@@ -1,7 +1,8 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { constants } from "node:os";
-import { CanceledError, TimeoutError } from "../../errors.js";
+import { CanceledError } from "../../errors.js";
 import type { CommandRunner, RunOptions, RunResult, SpawnedCommand } from "./command-runner.js";
+import { runToCompletion } from "./run-to-completion.js";
 
 /** Subcommands that take a second word (`image pull`, `network create`). */
 const COMMAND_GROUPS = new Set(["image", "network", "volume", "system", "builder", "registry"]);
@@ -42,54 +43,7 @@ export class NodeCommandRunner implements CommandRunner {
         new CanceledError(`${name}: canceled by the caller's signal`, { cause: signal.reason }),
       );
     }
-    return new Promise<RunResult>((resolve, reject) => {
-      const child = start(command, args);
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      let stopReason: Error | undefined;
-      let settled = false;
-      const stop = (reason: Error) => {
-        stopReason ??= reason;
-        child.kill("SIGKILL");
-      };
-      const onAbort = () =>
-        stop(new CanceledError(`${name}: canceled by the caller's signal`, { cause: signal?.reason }));
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const timer =
-        options.timeoutMs === undefined
-          ? undefined
-          : setTimeout(
-              () =>
-                stop(
-                  new TimeoutError(`${name} did not finish within ${options.timeoutMs} ms; it was killed`),
-                ),
-              options.timeoutMs,
-            );
-      const finish = (outcome: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        outcome();
-      };
-      child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-      child.on("error", (error) => finish(() => reject(error)));
-      child.on("close", (code, exitSignal) =>
-        finish(() => {
-          if (stopReason !== undefined) {
-            reject(stopReason);
-            return;
-          }
-          resolve({
-            exitCode: exitCodeOf(code, exitSignal),
-            stdout: Buffer.concat(stdout).toString("utf8"),
-            stderr: Buffer.concat(stderr).toString("utf8"),
-          });
-        }),
-      );
-      child.stdin.end(options.stdin);
-    });
+    return runToCompletion(this.spawn(command, args), name, options);
   }
 
   spawn(command: string, args: readonly string[]): SpawnedCommand {

@@ -1,13 +1,14 @@
 import { once } from "node:events";
 import { constants } from "node:os";
 import { PassThrough, Writable } from "node:stream";
-import { CanceledError, TimeoutError } from "../../../src/errors.js";
+import { CanceledError } from "../../../src/errors.js";
 import type {
   CommandRunner,
   RunOptions,
   RunResult,
   SpawnedCommand,
 } from "../../../src/runtime/process/command-runner.js";
+import { runToCompletion } from "../../../src/runtime/process/run-to-completion.js";
 import { USAGE_EXIT_CODE, UsageError } from "./argv.js";
 import { CliFailure, type EmulatorContext, type Handler } from "./emulator-context.js";
 
@@ -113,42 +114,10 @@ export class EmulatorRunner implements CommandRunner {
 
   async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const name = `\`${command} ${args.join(" ")}\``;
-    const { signal, timeoutMs } = options;
+    const { signal } = options;
     if (signal?.aborted)
       throw new CanceledError(`${name}: canceled by the caller's signal`, { cause: signal.reason });
-    const child = this.spawn(command, args);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-    child.stdin.end(options.stdin ?? "");
-    let stopReason: Error | undefined;
-    const stop = (reason: Error) => {
-      stopReason ??= reason;
-      child.kill("SIGKILL");
-    };
-    const onAbort = () =>
-      stop(new CanceledError(`${name}: canceled by the caller's signal`, { cause: signal?.reason }));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () => stop(new TimeoutError(`${name} did not finish within ${timeoutMs} ms; it was killed`)),
-            timeoutMs,
-          );
-    try {
-      const exitCode = await child.exit;
-      if (stopReason !== undefined) throw stopReason;
-      return {
-        exitCode,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-      };
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      if (timer !== undefined) clearTimeout(timer);
-    }
+    return runToCompletion(this.spawn(command, args), name, options);
   }
 
   /** Kills every command still running (close()). */
