@@ -226,6 +226,26 @@ export function describeFiles(makeTarget: () => Promise<E2eTarget>, options: Fil
       expect((await sb.files.list(work)).map((e) => e.name).filter((n) => n.includes("never"))).toEqual([]);
     }, 30_000);
 
+    it("a cancelled download leaves no local file, and a 255-byte name round-trips", async () => {
+      const path = `${work}/${"é".repeat(127)}x`;
+      const data = everyByte(6 * MiB);
+      await sb.files.write(path, data);
+      expect((await sb.files.list(work)).map((e) => e.name)).toContain(`${"é".repeat(127)}x`);
+      const controller = new AbortController();
+      const dest = join(local, "cancelled-download.bin");
+      const download = sb.files.download(path, dest, {
+        signal: controller.signal,
+        onProgress: ({ bytes, total }) => {
+          expect(total).toBe(6 * MiB);
+          if (bytes >= MiB) controller.abort();
+        },
+      });
+      await expect(download).rejects.toBeInstanceOf(CanceledError);
+      expect((await readdir(local)).filter((n) => n.includes("cancelled-download"))).toEqual([]);
+      await sb.files.download(path, dest);
+      expect(await fileSha256(dest)).toBe(sha256(data));
+    }, 30_000);
+
     it("names what is wrong: missing files and directories, directories, bad paths", async () => {
       await expect(sb.files.read(`${work}/missing`)).rejects.toBeInstanceOf(NotFoundError);
       await expect(sb.files.write(`${work}/no/such/dir/f`, "x")).rejects.toThrow(/does not exist.*mkdir/);

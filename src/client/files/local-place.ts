@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { lstat, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { hiddenStem } from "./send-file.js";
 
 /** A hidden temporary beside a local path, on the same filesystem so a rename puts it in place. */
 export function localTemporary(path: string): string {
   return join(
     dirname(path),
-    `.${basename(path).slice(0, 100)}.openshell-${randomBytes(6).toString("hex")}.part`,
+    `.${hiddenStem(basename(path))}openshell-${randomBytes(6).toString("hex")}.part`,
   );
 }
 

@@ -26,11 +26,20 @@ export interface WriteResult {
 /** How long removing a temporary after a failure may take; it runs after the caller's signal fired. */
 const DISCARD_TIMEOUT_MS = 15_000;
 
-/** A temporary name in the same directory (so the final rename is atomic), hidden and unique. */
+/**
+ * A temporary name in the same directory (so the final rename is atomic), hidden and unique. The
+ * final name is kept in it when short, so a leftover says what it was; a long one (names may be
+ * 255 bytes) is left out to stay within that limit.
+ */
 export function temporaryBeside(path: string): string {
   const { dir, base } = splitPath(path);
-  const name = `.${base.slice(0, 100)}.openshell-${randomBytes(6).toString("hex")}.part`;
+  const name = `.${hiddenStem(base)}openshell-${randomBytes(6).toString("hex")}.part`;
   return dir === "/" ? `/${name}` : `${dir}/${name}`;
+}
+
+/** `<name>.` for names up to 100 bytes, else nothing. */
+export function hiddenStem(base: string): string {
+  return Buffer.byteLength(base, "utf8") <= 100 ? `${base}.` : "";
 }
 
 /** Removes a temporary, best effort: the sandbox may be gone, which leaves nothing to clean. */
@@ -51,7 +60,7 @@ export async function discard(target: FilesTarget, temporary: string): Promise<v
 /** A failure as the caller should see it: their own cancel as CanceledError, SDK errors as they are. */
 export function asCallerError(error: unknown, signal: AbortSignal | undefined, what: string): unknown {
   if (signal?.aborted && !(error instanceof CanceledError)) {
-    return new CanceledError(`${what} was cancelled; nothing was left under the final name`, {
+    return new CanceledError(`${what} was cancelled (its signal aborted); nothing was left half-written`, {
       cause: error,
     });
   }
