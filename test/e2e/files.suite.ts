@@ -351,7 +351,8 @@ export function describeFiles(makeTarget: () => Promise<E2eTarget>, options: Fil
       await sb.files.mkdir(remote);
       await sb.files.write(`${remote}/inside.txt`, "in");
       await shell(sb, 'ln -s /etc "$1/etc-link" && ln -s /etc/passwd "$1/passwd-link"', remote);
-      const back = join(local, "escape-back");
+      // Missing local parents are created, as `mkdir -p` would.
+      const back = join(local, "made", "on demand", "escape-back");
       await sb.files.download(remote, back);
       expect(await describeTree(back)).toEqual({
         "etc-link": "link -> /etc",

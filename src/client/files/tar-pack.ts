@@ -1,6 +1,6 @@
 import type { Stats } from "node:fs";
 import { createReadStream } from "node:fs";
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { FailedPreconditionError } from "../../errors.js";
 import { BLOCK, encodeHeader, padding, type TarHeader, tooLong } from "./tar-header.js";
@@ -16,14 +16,15 @@ export interface PackEntry {
 }
 
 /**
- * Lists a local tree depth first, parents before children, without following symlinks (a link is
- * archived as a link). Sockets, FIFOs and devices cannot be recreated by an unprivileged sandbox
+ * Lists a local tree depth first, parents before children, without following symlinks below the
+ * root (a link is archived as a link). Sockets, FIFOs and devices cannot be recreated by an unprivileged sandbox
  * user, so they are refused rather than silently left out.
  */
 export async function walkTree(root: string): Promise<PackEntry[]> {
   const entries: PackEntry[] = [];
   const visit = async (local: string, name: string): Promise<void> => {
-    const stats = await lstat(local);
+    // The root named by the caller may be a link to a directory (it is followed); nothing below is.
+    const stats = name === "." ? await stat(local) : await lstat(local);
     if (stats.isDirectory()) {
       entries.push({ local, name: `${name}/`, stats });
       const children = (await readdir(local)).sort();

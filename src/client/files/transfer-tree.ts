@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { lstat, mkdir, rename, rm, stat } from "node:fs/promises";
+import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { FailedPreconditionError, NotFoundError } from "../../errors.js";
 import type { FileFailureContext } from "./files-errors.js";
@@ -124,6 +125,8 @@ export async function downloadPath(
       `download: the local path ${JSON.stringify(localPath)} is not a directory`,
     );
   }
+  // Like `mkdir -p` for the destination's parents, so a download can name a new folder path.
+  await mkdir(dirname(localPath), { recursive: true });
   const temporary = localTemporary(localPath);
   let bytes = 0;
   try {

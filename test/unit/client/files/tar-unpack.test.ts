@@ -96,6 +96,26 @@ describe("unpackTree", () => {
 });
 
 describe("packTree", () => {
+  it("follows a link given as the root, and no link below it", async () => {
+    const real = join(dir, "real");
+    await mkdir(join(real, "sub"), { recursive: true });
+    await writeFile(join(real, "sub", "f"), "f");
+    await symlink(real, join(dir, "root-link"));
+    await symlink("/etc", join(real, "etc-link"));
+    const entries = await walkTree(join(dir, "root-link"));
+    expect(
+      entries.map((e) => [
+        e.name,
+        e.stats.isSymbolicLink() ? "link" : e.stats.isDirectory() ? "dir" : "file",
+      ]),
+    ).toEqual([
+      ["./", "dir"],
+      ["./etc-link", "link"],
+      ["./sub/", "dir"],
+      ["./sub/f", "file"],
+    ]);
+  });
+
   it("writes an archive GNU tar and busybox tar both unpack to the same tree", async () => {
     const src = join(dir, "src");
     const long = "n".repeat(150);
