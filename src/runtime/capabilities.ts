@@ -1,6 +1,7 @@
 import { CapabilityError } from "../errors.js";
 import type { ContainerSpec } from "./container-spec.js";
 import type { LogOptions } from "./log-types.js";
+import type { NetworkSpec } from "./network-types.js";
 
 /** Things a runtime may or may not be able to do. Each driver declares the set it supports. */
 export const CAPABILITIES = [
@@ -11,9 +12,12 @@ export const CAPABILITIES = [
   "tmpfs",
   "exec",
   "tty",
+  "interactive-tty",
   "exec-resize",
+  "exit-codes",
   "networks",
   "internal-networks",
+  "network-bridge-name",
   "cap-add-drop",
   "privileged",
   "read-only-root",
@@ -37,6 +41,11 @@ export const CAPABILITIES = [
  * - `container-address`: the container's own IP address is reachable from this host.
  * - `events`: the engine pushes container events (without it, `watchContainers` polls).
  * - `exec-resize`: a running exec's terminal can be resized.
+ * - `interactive-tty`: an exec can have both a terminal (`tty`) and stdin, as an interactive shell does.
+ * - `exit-codes`: a stopped container's exit code is reported: `inspectContainer`'s `exitCode` and
+ *   `finishedAt`, `waitContainer`'s result, and the `die` event's `exitCode`. Without it those are
+ *   null or absent, and `waitContainer` throws a CapabilityError once the container has stopped.
+ * - `network-bridge-name`: `createNetwork` names the network's host bridge after `bridgeName`.
  * - `log-stream-selection`: logs keep stdout and stderr apart, and one of them can be asked for.
  * - `pull-auth`: `pullImage` takes registry credentials.
  */
@@ -61,6 +70,14 @@ export function capabilitiesForSpec(spec: ContainerSpec): Capability[] {
   if (spec.network !== undefined) needed.add("networks");
   if (spec.tty) needed.add("tty");
   return [...needed];
+}
+
+/** The capabilities a network spec needs beyond plain `networks`. */
+export function capabilitiesForNetwork(spec: NetworkSpec): Capability[] {
+  const needed: Capability[] = [];
+  if (spec.internal) needed.push("internal-networks");
+  if (spec.bridgeName !== undefined) needed.push("network-bridge-name");
+  return needed;
 }
 
 /** The capabilities a logs call needs. */

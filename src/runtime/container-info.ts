@@ -37,11 +37,15 @@ export interface ContainerSummary {
 /** The full state of one container, from `inspectContainer`. */
 export interface ContainerInfo extends ContainerSummary {
   running: boolean;
-  /** Exit code of the main process once it has exited; null while it has not. */
+  /**
+   * Exit code of the main process once it has exited; null while it has not, and always null on a
+   * runtime without the `exit-codes` capability.
+   */
   exitCode: number | null;
   /** The kernel killed the main process for running out of memory. */
   oomKilled: boolean;
   startedAt: Date | null;
+  /** When the main process exited; null while it has not, and on a runtime without `exit-codes`. */
   finishedAt: Date | null;
   addresses: readonly ContainerAddress[];
   ports: readonly PublishedPort[];

@@ -88,7 +88,10 @@ export interface ContainerRuntime extends AsyncDisposable {
   removeContainer(id: string, options?: RemoveOptions): Promise<void>;
   inspectContainer(id: string, options?: CallOptions): Promise<ContainerInfo>;
   listContainers(options?: ListOptions): Promise<ContainerSummary[]>;
-  /** Waits for the container to stop; resolves with its exit code. */
+  /**
+   * Waits for the container to stop; resolves with its exit code. A runtime without the `exit-codes`
+   * capability throws a CapabilityError (missing `exit-codes`) once the container has stopped.
+   */
   waitContainer(id: string, options?: CallOptions): Promise<number>;
 
   logs(id: string, options?: LogOptions): AsyncIterable<LogLine>;

@@ -5,7 +5,7 @@ export interface ContainerEvent {
   id: string;
   name: string;
   labels: Readonly<Record<string, string>>;
-  /** Set on `die`. */
+  /** Set on `die` by a runtime with the `exit-codes` capability. */
   exitCode?: number;
   time: Date;
 }

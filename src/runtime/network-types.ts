@@ -5,8 +5,8 @@ export interface NetworkSpec {
   labels?: Readonly<Record<string, string>>;
   /**
    * Name of the Linux bridge the engine makes for the network on its host (at most 15 characters),
-   * so host tools (a firewall) can name its traffic. Engines without host bridges (Apple
-   * `container`) ignore it.
+   * so host tools (a firewall) can name its traffic. Needs the `network-bridge-name` capability:
+   * engines without host bridges (Apple `container`) refuse it with a CapabilityError.
    */
   bridgeName?: string;
 }

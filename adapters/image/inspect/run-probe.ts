@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { ContainerRuntime, ContainerSpec, ImageInfo } from "openshell/runtime";
-import { CanceledError, ContainerRuntimeError, NotFoundError, TimeoutError } from "openshell/runtime";
+import {
+  CanceledError,
+  CapabilityError,
+  ContainerRuntimeError,
+  NotFoundError,
+  TimeoutError,
+} from "openshell/runtime";
 import type { ImageFacts } from "../facts/image-facts.js";
 import type { ImageProgressEvent, ImageProgressListener } from "../progress.js";
 import { imageConfig, imagePath } from "./image-config.js";
@@ -143,7 +149,7 @@ async function inspectPresent(
 /**
  * Waits for the probe's container to stop. Its exit code; or undefined when the engine stopped it
  * but cannot say how it ended: Apple `container` reports no exit codes, and its `waitContainer`
- * says so with a ContainerRuntimeError once the container has stopped.
+ * says so with a CapabilityError (missing `exit-codes`) once the container has stopped.
  */
 async function waitForProbe(
   runtime: ContainerRuntime,
@@ -153,7 +159,8 @@ async function waitForProbe(
   try {
     return await runtime.waitContainer(id, { signal });
   } catch (error) {
-    if (signal.aborted || !(error instanceof ContainerRuntimeError)) throw error;
+    if (signal.aborted || !(error instanceof CapabilityError && error.missing.includes("exit-codes")))
+      throw error;
     const info = await runtime.inspectContainer(id, { signal }).catch(() => undefined);
     if (info === undefined || info.running || info.exitCode !== null) throw error;
     return undefined;

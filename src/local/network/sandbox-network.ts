@@ -25,7 +25,9 @@ export async function ensureSandboxNetwork(
   let network = await find();
   if (network === undefined) {
     try {
-      network = await runtime.createNetwork({ name, internal: true, labels, bridgeName });
+      // A runtime without host bridges (Apple `container`) refuses a bridge name.
+      const bridge = runtime.capabilities.has("network-bridge-name") ? { bridgeName } : {};
+      network = await runtime.createNetwork({ name, internal: true, labels, ...bridge });
       created = true;
       // An engine that assigns the subnet and gateway only once it has made the network (Apple
       // `container`) reports them in its listing, not in the create's answer.

@@ -5,6 +5,7 @@ import {
   CAPABILITIES,
   type Capability,
   capabilitiesForLogs,
+  capabilitiesForNetwork,
   capabilitiesForSpec,
 } from "../../../src/runtime/capabilities.js";
 import type { ContainerSpec } from "../../../src/runtime/container-spec.js";
@@ -124,6 +125,21 @@ describe("capabilitiesForSpec", () => {
     );
     expect(new Set(all).size).toBe(all.length);
     for (const capability of all) expect(CAPABILITIES).toContain(capability);
+  });
+});
+
+describe("capabilitiesForNetwork", () => {
+  it("needs internal-networks for internal and network-bridge-name for a bridge name", () => {
+    expect(capabilitiesForNetwork({ name: "n" })).toEqual([]);
+    expect(capabilitiesForNetwork({ name: "n", internal: false, labels: { a: "b" } })).toEqual([]);
+    expect(capabilitiesForNetwork({ name: "n", internal: true })).toEqual(["internal-networks"]);
+    expect(capabilitiesForNetwork({ name: "n", bridgeName: "os-n" })).toEqual(["network-bridge-name"]);
+    expect(capabilitiesForNetwork({ name: "n", internal: true, bridgeName: "os-n" })).toEqual([
+      "internal-networks",
+      "network-bridge-name",
+    ]);
+    for (const capability of ["internal-networks", "network-bridge-name", "exit-codes", "interactive-tty"])
+      expect(CAPABILITIES).toContain(capability);
   });
 });
 

@@ -2,7 +2,12 @@ import { Readable } from "node:stream";
 import { CanceledError, CapabilityError, ContainerRuntimeError, NotFoundError } from "../../../errors.js";
 import { sleep } from "../../../timing/sleep.js";
 import { validate } from "../../../validation/validate.js";
-import { type Capability, capabilitiesForLogs, capabilitiesForSpec } from "../../capabilities.js";
+import {
+  type Capability,
+  capabilitiesForLogs,
+  capabilitiesForNetwork,
+  capabilitiesForSpec,
+} from "../../capabilities.js";
 import type { ContainerInfo, ContainerSummary } from "../../container-info.js";
 import type {
   ContainerRuntime,
@@ -103,10 +108,14 @@ const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
  * - `watchContainers` polls `container list` every `pollIntervalMs` and diffs the states into
  *   `create`/`start`/`die`/`destroy` events; changes faster than one poll are merged.
  * - `waitContainer` polls too, returns once the container is not running (a never-started one
- *   included), and throws when the CLI does not report the exit code (the versions documented at the
- *   time of writing do not).
+ *   included), and throws a CapabilityError (`exit-codes`) when the CLI does not report the exit
+ *   code (no release documented at the time of writing does); `inspectContainer` gives no exit code
+ *   or finish time, and `die` events no exit code.
  * - `logs` reports every line as `stdout` (the CLI keeps one log), and cannot select a stream.
- * - `exec` ignores `terminalSize` (the CLI sizes a terminal from its own) and cannot `resize`.
+ * - `exec` ignores `terminalSize` (the CLI sizes a terminal from its own) and cannot `resize`; an
+ *   exec with both `tty` and `stdin` is refused (`interactive-tty`).
+ * - `createNetwork` refuses `bridgeName` (`network-bridge-name`): a network is a vmnet network, with
+ *   no Linux bridge on the host to name.
  * - container names are ids: `name` sets the id, at most 63 characters.
  */
 
@@ -361,7 +370,7 @@ export class AppleContainerRuntime implements ContainerRuntime {
 
   /**
    * Polls until the container is not running. Resolves with the exit code when the CLI reports
-   * one; throws a ContainerRuntimeError saying so when it does not.
+   * one; throws a CapabilityError (missing `exit-codes`) saying so when it does not.
    */
   async waitContainer(id: string, options?: CallOptions): Promise<number> {
     this.checkId(id);
@@ -372,9 +381,10 @@ export class AppleContainerRuntime implements ContainerRuntime {
       const info = await this.inspectContainer(id, options);
       if (!isUp(info)) {
         if (info.exitCode !== null) return info.exitCode;
-        throw new ContainerRuntimeError(
-          `${what}: it is ${info.state}, but this version of the container CLI does not report exit codes`,
-          { runtime: KIND },
+        throw new CapabilityError(
+          `${what}: it is ${info.state}, but this version of the container CLI does not report exit codes. ` +
+            "Read its logs to see how it ended, or choose a runtime that reports them (OPENSHELL_RUNTIME=docker or podman)",
+          { runtime: KIND, missing: ["exit-codes"] },
         );
       }
       await sleep(this.pollIntervalMs, signal);
@@ -438,7 +448,7 @@ export class AppleContainerRuntime implements ContainerRuntime {
         "the apple-container runtime cannot run an exec with both tty and stdin: its CLI needs a terminal " +
           "of its own for that, and here its stdin is a pipe. Run the command with tty and no stdin, or with " +
           "stdin and no tty",
-        { runtime: KIND, missing: ["tty"] },
+        { runtime: KIND, missing: ["interactive-tty"] },
       );
     }
     const what = `exec in container ${id}`;
@@ -466,7 +476,7 @@ export class AppleContainerRuntime implements ContainerRuntime {
 
   async createNetwork(spec: NetworkSpec, options?: CallOptions): Promise<NetworkInfo> {
     validate(networkSpecSchema, spec, "spec");
-    if (spec.internal) this.assertSupported(["internal-networks"], "network spec");
+    this.assertSupported(capabilitiesForNetwork(spec), "network spec");
     return createCliNetwork(this.cli, spec, withSessionLabels(spec.labels, this.sessionId), options);
   }
 

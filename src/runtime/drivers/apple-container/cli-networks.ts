@@ -8,8 +8,9 @@ function labelArgs(labels: Readonly<Record<string, string>>): string[] {
 }
 
 /**
- * `container network create [--internal] --label K=V ... NAME`; `labels` already hold the
- * session's. The caller checks that the CLI has `--internal` (0.9.0 on, macOS 26).
+ * `container network create [--internal] --label K=V ... NAME`, then the network as `network list`
+ * reports it, with its subnet and gateway; `labels` already hold the session's. The caller checks
+ * that the CLI has `--internal` (0.9.0 on, macOS 26).
  */
 export async function createCliNetwork(
   cli: CliContext,
@@ -22,7 +23,16 @@ export async function createCliNetwork(
   const internal = spec.internal === true;
   const args = ["network", "create", ...(internal ? ["--internal"] : []), ...labelArgs(labels), spec.name];
   const { stdout } = await cli.run(args, options);
-  return { id: lastLine(stdout) ?? spec.name, name: spec.name, internal, labels };
+  const made = { id: lastLine(stdout) ?? spec.name, name: spec.name, internal, labels };
+  // `create` prints only the name: the CLI assigns the subnet and gateway as it makes the network,
+  // and says them in its listing.
+  try {
+    return (await listCliNetworks(cli, options)).find((n) => n.name === spec.name) ?? made;
+  } catch (error) {
+    // The caller hears of a failure, so no network of theirs may outlive it.
+    await cli.run(["network", "delete", spec.name]).catch(() => undefined);
+    throw error;
+  }
 }
 
 export async function listCliNetworks(

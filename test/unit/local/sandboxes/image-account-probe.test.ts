@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ContainerRuntimeError } from "../../../../src/errors.js";
+import { CapabilityError } from "../../../../src/errors.js";
 import { AccountProbeError, ImageAccountProbe } from "../../../../src/local/sandboxes/image-account-probe.js";
 import type { ContainerRuntime } from "../../../../src/runtime/container-runtime.js";
 import type { LogLine } from "../../../../src/runtime/log-types.js";
@@ -17,9 +17,10 @@ function stoppedCat(output: LogLine[], exitCode: number | null = null) {
     startContainer: async () => undefined,
     waitContainer: async () => {
       if (exitCode !== null) return exitCode;
-      throw new ContainerRuntimeError(
-        "wait for container probe-1: it is stopped, but this version of the container CLI does not report exit codes",
-        { runtime: "apple-container" },
+      throw new CapabilityError(
+        "wait for container probe-1: it is exited, but this version of the container CLI does not report exit codes. " +
+          "Read its logs to see how it ended, or choose a runtime that reports them (OPENSHELL_RUNTIME=docker or podman)",
+        { runtime: "apple-container", missing: ["exit-codes"] },
       );
     },
     inspectContainer: async () => ({ running: false, exitCode }),

@@ -118,7 +118,7 @@ describe("exec", () => {
       .exec("web", { command: ["sh"], tty: true, stdin: true })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CapabilityError);
-    expect(error).toMatchObject({ runtime: "apple-container", missing: ["tty"] });
+    expect(error).toMatchObject({ runtime: "apple-container", missing: ["interactive-tty"] });
     expect((error as Error).message).toMatch(/cannot run an exec with both tty and stdin/);
     expect(runner.calls).toEqual([]);
   });
@@ -255,10 +255,22 @@ describe("waitContainer", () => {
     expect(polls).toBe(3);
   });
 
-  it("says so when the CLI reports no exit code", async () => {
+  it("refuses with a CapabilityError naming exit-codes once the container stops, when the CLI reports none", async () => {
     const { runtime, runner } = fakeRuntime();
-    runner.onRun(LIST, { stdout: listWith("stopped") });
-    await expect(runtime.waitContainer("web")).rejects.toThrow(/does not report exit codes/);
+    let polls = 0;
+    runner.onRun(LIST, () => {
+      polls += 1;
+      return { stdout: listWith(polls < 2 ? "running" : "stopped") };
+    });
+    const error = await runtime.waitContainer("web").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CapabilityError);
+    expect(error).toMatchObject({ runtime: "apple-container", missing: ["exit-codes"] });
+    expect((error as Error).message).toBe(
+      "wait for container web: it is exited, but this version of the container CLI does not report exit codes. " +
+        "Read its logs to see how it ended, or choose a runtime that reports them (OPENSHELL_RUNTIME=docker or podman)",
+    );
+    // It waited for the stop first.
+    expect(polls).toBe(2);
   });
 
   it("cancels with the signal", async () => {
@@ -277,16 +289,23 @@ describe("waitContainer", () => {
 });
 
 describe("networks and volumes", () => {
-  it("creates, lists and deletes networks", async () => {
+  it("creates a network and reads back the subnet and gateway the CLI gave it; lists and deletes networks", async () => {
     const { runtime, runner } = fakeRuntime();
     runner.onRun((args) => args[1] === "create", { stdout: "sbx-net\n" });
-    runner.onRun(["network", "list", "--format", "json"], { stdout: fixture("network-list.json") });
+    // The recorded listing, with the label this test asks for on sbx-net.
+    const listing = fixture("network-list.json").replace(
+      '"labels": { "openshell.ai/managed-by"',
+      '"labels": { "tier": "a", "openshell.ai/managed-by"',
+    );
+    runner.onRun(["network", "list", "--format", "json"], { stdout: listing });
     runner.onRun(["network", "delete", "sbx-net"], { stdout: "sbx-net\n" });
     await expect(runtime.createNetwork({ name: "sbx-net", labels: { tier: "a" } })).resolves.toEqual({
       id: "sbx-net",
       name: "sbx-net",
       internal: false,
       labels: { tier: "a", "openshell.ai/managed-by": "openshell", "openshell.ai/session": "sess0001" },
+      subnet: "192.168.65.0/24",
+      gateway: "192.168.65.1",
     });
     expect(
       (await runtime.listNetworks({ labels: { "openshell.ai/session": "sess0001" } })).map((n) => n.name),
@@ -305,8 +324,40 @@ describe("networks and volumes", () => {
         "sbx-net",
       ],
       ["network", "list", "--format", "json"],
+      ["network", "list", "--format", "json"],
       ["network", "delete", "sbx-net"],
     ]);
+  });
+
+  it("deletes the network it made when reading it back fails, and says why", async () => {
+    const { runtime, runner } = fakeRuntime();
+    runner.onRun((args) => args[1] === "create", { stdout: "sbx-net\n" });
+    runner.onRun(["network", "list", "--format", "json"], {
+      exitCode: 1,
+      stderr: fixture("stderr-not-running.txt"),
+    });
+    runner.onRun(["network", "delete", "sbx-net"], { stdout: "sbx-net\n" });
+    const error = await runtime.createNetwork({ name: "sbx-net" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ContainerRuntimeError);
+    expect((error as Error).message).toContain("container system start");
+    expect(runner.argv.slice(1)).toEqual([
+      ["network", "list", "--format", "json"],
+      ["network", "delete", "sbx-net"],
+    ]);
+  });
+
+  it("refuses a bridge name with a CapabilityError before running anything: vmnet networks have no Linux bridge", async () => {
+    const { runtime, runner } = fakeRuntime();
+    const error = await runtime
+      .createNetwork({ name: "sbx-net", bridgeName: "os-abc" })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CapabilityError);
+    expect(error).toMatchObject({ runtime: "apple-container", missing: ["network-bridge-name"] });
+    expect((error as Error).message).toBe(
+      "the apple-container runtime does not support: network-bridge-name (needed by the network spec). " +
+        "Drop that option, or choose a runtime that has it (OPENSHELL_RUNTIME=docker or podman).",
+    );
+    expect(runner.calls).toEqual([]);
   });
 
   it("refuses internal networks and bad names before running anything", async () => {

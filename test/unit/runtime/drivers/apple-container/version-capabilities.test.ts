@@ -163,7 +163,7 @@ describe("a refusal names the version that brings what is missing", () => {
 });
 
 describe("internal networks where the CLI has them", () => {
-  it("runs `network create --internal` and reads the host-only network back with its gateway", async () => {
+  it("runs `network create --internal` and reads the host-only network back with its subnet and gateway", async () => {
     const { runner, connecting } = connect("1.1.0", MACOS_26);
     const runtime = await connecting;
     runner.onRun((args) => args[0] === "network" && args[1] === "create", { stdout: "sbx-internal\n" });
@@ -171,31 +171,41 @@ describe("internal networks where the CLI has them", () => {
     runner.onRun(["network", "list", "--format", "json"], {
       stdout: fixture("network-inspect-hostonly-1.1.txt"),
     });
-    await expect(runtime.createNetwork({ name: "sbx-internal", internal: true })).resolves.toEqual({
+    const hostOnly = {
       id: "sbx-internal",
       name: "sbx-internal",
       internal: true,
       labels: SESSION,
+      subnet: "192.168.70.0/24",
+      gateway: "192.168.70.1",
+    };
+    await expect(runtime.createNetwork({ name: "sbx-internal", internal: true })).resolves.toEqual(hostOnly);
+    expect(runner.argv.slice(-2)).toEqual([
+      [
+        "network",
+        "create",
+        "--internal",
+        "--label",
+        SESSION_LABEL_ARGS[0],
+        "--label",
+        SESSION_LABEL_ARGS[1],
+        "sbx-internal",
+      ],
+      ["network", "list", "--format", "json"],
+    ]);
+    await expect(runtime.listNetworks({ labels: SESSION })).resolves.toEqual([hostOnly]);
+  });
+
+  it("returns what `create` said when the listing does not have the network yet", async () => {
+    const { runner, connecting } = connect("0.12.3", MACOS_26);
+    const runtime = await connecting;
+    runner.onRun((args) => args[0] === "network" && args[1] === "create", { stdout: "sbx-new\n" });
+    runner.onRun(["network", "list", "--format", "json"], { stdout: fixture("network-list-0.12.json") });
+    await expect(runtime.createNetwork({ name: "sbx-new", internal: true })).resolves.toEqual({
+      id: "sbx-new",
+      name: "sbx-new",
+      internal: true,
+      labels: SESSION,
     });
-    expect(runner.argv.at(-1)).toEqual([
-      "network",
-      "create",
-      "--internal",
-      "--label",
-      SESSION_LABEL_ARGS[0],
-      "--label",
-      SESSION_LABEL_ARGS[1],
-      "sbx-internal",
-    ]);
-    await expect(runtime.listNetworks({ labels: SESSION })).resolves.toEqual([
-      {
-        id: "sbx-internal",
-        name: "sbx-internal",
-        internal: true,
-        labels: SESSION,
-        subnet: "192.168.70.0/24",
-        gateway: "192.168.70.1",
-      },
-    ]);
   });
 });
