@@ -122,11 +122,19 @@ export class LiveSandbox extends WatchableSandbox implements SandboxView {
       this.record.intent === "start" &&
       container !== undefined &&
       !container.running &&
-      requested !== undefined &&
-      (container.finishedAt === null || container.finishedAt.getTime() <= requested)
+      requested !== undefined
     ) {
-      // Still the previous run's exit (the engine keeps it until the new start): not a failure.
-      return { phase: SandboxPhase.STARTING, reason: "Starting", message: "the container is starting" };
+      // A runtime that keeps no end time (Apple `container`) still says when the last run started:
+      // one that started after the request has run and ended, and is judged as any run's end.
+      const ranSince =
+        container.finishedAt === null
+          ? container.startedAt !== null && container.startedAt.getTime() >= requested
+          : container.finishedAt.getTime() > requested;
+      if (!ranSince) {
+        // Still the previous run's exit (the engine keeps it until the new start): not a failure.
+        return { phase: SandboxPhase.STARTING, reason: "Starting", message: "the container is starting" };
+      }
+      if (container.finishedAt === null) return deriveSandboxPhase(container, "run");
     }
     return deriveSandboxPhase(container, this.record.intent);
   }
