@@ -55,8 +55,13 @@ export function fileError(context: FileFailureContext, detail: string, exitCode?
         `makes the path read-only): ${text}`,
     );
   }
-  if (/No such file or directory|not found/i.test(text)) {
+  if (/No such file or directory|Directory nonexistent/i.test(text)) {
     return new NotFoundError(`${where}: no such file or directory in the sandbox`);
+  }
+  if (/Directory not empty/i.test(text)) {
+    return new FailedPreconditionError(
+      `${where}: the directory is not empty; pass { recursive: true } to remove it with everything in it`,
+    );
   }
   if (/No space left/i.test(text)) {
     return new FailedPreconditionError(`${where}: the sandbox's disk is full: ${text}`);
