@@ -29,6 +29,11 @@ export interface StoredSandboxRecord {
   /** When the last start was asked for: an exit before it is the old run's, not the new one's. */
   startRequestedMs?: number;
   /**
+   * When the run before that start had started, for a runtime that keeps no end time (Apple
+   * `container`, whose start times are whole seconds): a later start time is the new run's.
+   */
+  previousStartMs?: number;
+  /**
    * The phase clients were last told, and since when. A restarted gateway starts from it, so finding
    * the container as it was is no transition (no new resource version, log line or event).
    */
@@ -126,9 +131,12 @@ export class LiveSandbox extends WatchableSandbox implements SandboxView {
     ) {
       // A runtime that keeps no end time (Apple `container`) still says when the last run started:
       // one that started after the request has run and ended, and is judged as any run's end.
+      const previous = this.record.previousStartMs;
+      const started = container.startedAt?.getTime();
       const ranSince =
         container.finishedAt === null
-          ? container.startedAt !== null && container.startedAt.getTime() >= requested
+          ? started !== undefined &&
+            (previous === undefined ? started >= requested - (requested % 1000) : started > previous)
           : container.finishedAt.getTime() > requested;
       if (!ranSince) {
         // Still the previous run's exit (the engine keeps it until the new start): not a failure.

@@ -228,8 +228,14 @@ export class SandboxManager implements SandboxDirectory {
     const keeper = this.keeper;
     const containerId = sandbox.record.containerId;
     keeper.change(sandbox, (r) => {
-      const { failure: _failure, ...rest } = r;
-      return { ...rest, intent: "start", startRequestedMs: Date.now() };
+      const { failure: _failure, previousStartMs: _previous, ...rest } = r;
+      const previousStartMs = sandbox.container?.startedAt?.getTime();
+      return {
+        ...rest,
+        intent: "start",
+        startRequestedMs: Date.now(),
+        ...(previousStartMs === undefined ? {} : { previousStartMs }),
+      };
     });
     if (containerId === undefined || sandbox.container === undefined) {
       keeper.change(sandbox, (r) => {

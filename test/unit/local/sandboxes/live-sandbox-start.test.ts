@@ -6,13 +6,14 @@ import type { ContainerInfo } from "../../../../src/runtime/container-info.js";
 const REQUESTED = Date.parse("2026-01-01T10:00:00Z");
 
 /** A sandbox whose start was asked for at REQUESTED, and its container as the runtime now reports it. */
-function startedSandbox(container: Partial<ContainerInfo>) {
+function startedSandbox(container: Partial<ContainerInfo>, previousStartMs?: number) {
   const record: StoredSandboxRecord = {
     labels: {},
     annotations: {},
     spec: {},
     intent: "start",
     startRequestedMs: REQUESTED,
+    ...(previousStartMs === undefined ? {} : { previousStartMs }),
     resourceVersion: "1",
     containerId: "web",
   };
@@ -55,5 +56,20 @@ describe("a started sandbox whose container is not running", () => {
     // request and has stopped, so it ended; it must not look like it is still starting.
     const apple = startedSandbox({ startedAt: new Date(REQUESTED + 1_000) });
     expect(apple.derive()).toMatchObject({ phase: SandboxPhase.ERROR, reason: "MainProcessExited" });
+  });
+
+  it("tells Apple container's runs apart by their whole-second start times", () => {
+    // The CLI's dates have no fraction: a run started in the second of the request started after it.
+    const sameSecond = new Date(REQUESTED - (REQUESTED % 1000));
+    expect(startedSandbox({ startedAt: sameSecond }, REQUESTED - 30_000).derive().phase).toBe(
+      SandboxPhase.ERROR,
+    );
+    // The previous run's start, known from before the request, is not the new run's.
+    const previous = REQUESTED - 30_000;
+    expect(startedSandbox({ startedAt: new Date(previous) }, previous).derive().phase).toBe(
+      SandboxPhase.STARTING,
+    );
+    // Without it, a start in the request's second counts as the new run.
+    expect(startedSandbox({ startedAt: new Date(REQUESTED + 400) }).derive().phase).toBe(SandboxPhase.ERROR);
   });
 });
