@@ -14,7 +14,12 @@
 // runtime layer can tell errors apart without loading the gateway client and its protobuf code.
 export * from "../errors.js";
 export type { Capability } from "./capabilities.js";
-export { CAPABILITIES, capabilitiesForLogs, capabilitiesForSpec } from "./capabilities.js";
+export {
+  CAPABILITIES,
+  capabilitiesForLogs,
+  capabilitiesForNetwork,
+  capabilitiesForSpec,
+} from "./capabilities.js";
 export type {
   ContainerAddress,
   ContainerInfo,

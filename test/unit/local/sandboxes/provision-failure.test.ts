@@ -67,7 +67,11 @@ describe("provisionFailure", () => {
       'container start sbx-1 failed (exit 1): Error: internalError: "vmexec error: internalError: \\"failed to find target executable /opt/nothing/here\\""',
       { runtime: "apple-container" },
     );
-    const failure = provisionFailure(error, { step: "start", image: "busybox", command: ["/opt/nothing/here"] });
+    const failure = provisionFailure(error, {
+      step: "start",
+      image: "busybox",
+      command: ["/opt/nothing/here"],
+    });
     expect(failure.reason).toBe("CommandNotFound");
   });
 
