@@ -4,7 +4,7 @@ import type { FilesTarget, TransferProgress } from "./files-target.js";
 import { ScriptStderr, scriptOutput } from "./script-run.js";
 
 /** The line a receiving script prints once its checks passed and it reads stdin. */
-const READY = "ready\n";
+const READY = "openshell-files:ready\n";
 
 /**
  * Runs a script that reads a transfer from stdin (`cat >`, `tar -x`) and feeds it `chunks`. Nothing
@@ -32,10 +32,11 @@ export async function feedScript(
   const outcome = (async () => {
     let seen = "";
     try {
+      // Found anywhere in the first output, after whatever a login shell printed (see output-start.ts).
       for await (const chunk of scriptOutput(session.events, context, new ScriptStderr())) {
-        if (seen.length < READY.length) {
+        if (seen.length < 64 * 1024 && !seen.includes(READY)) {
           seen += Buffer.from(chunk).toString("latin1");
-          if (seen.startsWith(READY)) markReady(true);
+          if (seen.includes(READY)) markReady(true);
         }
       }
     } finally {

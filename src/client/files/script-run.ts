@@ -1,6 +1,7 @@
 import { FailedPreconditionError, NotFoundError, type OpenShellError, ProtocolError } from "../../errors.js";
 import type { ExecEvent } from "../exec/exec-events.js";
 import { type FileFailureContext, fileError, MissingToolError } from "./files-errors.js";
+import { afterMarker, BEGIN } from "./output-start.js";
 
 /** Exit code of a script that refused with an `openshell-files:` line; 91: a tool failed. */
 const REFUSED = 90;
@@ -11,16 +12,14 @@ const MARKER = "openshell-files:";
 const MAX_STDERR = 16 * 1024;
 
 /**
- * Reads a script's stderr as it arrives: `openshell-files:` lines are markers (a refusal, or the
- * size of what follows), everything else is the tools' own error text.
+ * Reads a script's stderr as it arrives: `openshell-files:` lines are markers (a refusal),
+ * everything else is the tools' own error text.
  */
 export class ScriptStderr {
   private partial = "";
   private text = "";
   readonly markers: string[] = [];
   private readonly decoder = new TextDecoder();
-
-  constructor(private readonly onMarker?: (marker: string) => void) {}
 
   push(data: Uint8Array): void {
     this.partial += this.decoder.decode(data, { stream: true });
@@ -41,7 +40,6 @@ export class ScriptStderr {
     if (line.startsWith(MARKER)) {
       const marker = line.slice(MARKER.length);
       this.markers.push(marker);
-      this.onMarker?.(marker);
     } else if (this.text.length < MAX_STDERR) {
       this.text += `${line}\n`;
     }
@@ -94,7 +92,7 @@ export function scriptFailure(
 ): OpenShellError | undefined {
   const text = stderr.finish();
   if (exitCode === 0) return undefined;
-  const marker = stderr.markers.find((m) => !m.startsWith("size:"));
+  const marker = stderr.markers[0];
   if (exitCode === REFUSED && marker !== undefined) {
     const colon = marker.indexOf(":");
     const kind = colon < 0 ? marker : marker.slice(0, colon);
@@ -140,6 +138,6 @@ export async function collectOutput(
   context: FileFailureContext,
 ): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
-  for await (const chunk of scriptOutput(events, context)) chunks.push(chunk);
+  for await (const chunk of afterMarker(scriptOutput(events, context), BEGIN)) chunks.push(chunk);
   return Buffer.concat(chunks);
 }

@@ -5,8 +5,11 @@
  *
  * A script that refuses prints one `openshell-files:<kind>[:<detail>]` line on stderr and exits 90;
  * a tool that fails prints its own errno text (the SDK classifies it) and the script exits 91.
+ * Every script first prints the BEGIN line on stdout (output-start.ts): what comes before it is a
+ * login shell's, on gateways that run every exec through one.
  */
 const prelude = [
+  "printf 'openshell-files:begin\\n'",
   "fail() { printf 'openshell-files:%s\\n' \"$1\" >&2; exit 90; }",
   'need() { for _tool; do command -v "$_tool" >/dev/null 2>&1 || fail "missing-tool:$_tool"; done; }',
 ].join("\n");
@@ -23,26 +26,32 @@ export function scriptCommand(body: string, args: string[]): string[] {
   return ["sh", "-c", body, "sh", ...args];
 }
 
-/** args: path. Its size on stderr (when stat exists, for progress), then its bytes on stdout. */
+/**
+ * args: path. On stdout a `size:<bytes>` line (empty without stat; the progress total), then the
+ * file's bytes.
+ */
 export const readScript = script(`p=$1
 need cat
 [ -e "$p" ] || fail not-found
 [ -d "$p" ] && fail is-a-directory
-s=$(stat -L -c %s -- "$p" 2>/dev/null) && printf 'openshell-files:size:%s\\n' "$s" >&2
+s=$(stat -L -c %s -- "$p" 2>/dev/null) || s=
+printf 'size:%s\\n' "$s"
 exec cat -- "$p"`);
 
 /**
- * args: path, temporary. Prints "ready" once its checks passed, then stdin into the temporary (beside the path, same filesystem, so the commit's
- * rename is atomic). A temporary that cannot be created is removed and reported with its errno text.
+ * args: path, temporary. Prints "openshell-files:ready" once its checks passed, then copies stdin
+ * into the temporary (beside the path, same filesystem, so the commit's rename is atomic). The
+ * temporary is created before "ready", so a path it cannot be created at (read-only, no permission)
+ * is refused with the shell's errno text before any data is sent.
  */
 export const receiveScript = script(`p=$1 t=$2
 need cat
 d=\${p%/*}; d=\${d:-/}
 [ -d "$d" ] || { [ -e "$d" ] && fail parent-not-directory; fail parent-missing; }
 [ -d "$p" ] && fail is-a-directory
-echo ready
-err=$(cat 2>&1 >"$t") || { rm -f -- "$t" 2>/dev/null; printf '%s\\n' "$err" >&2; exit 91; }
-exit 0`);
+true >"$t" || exit 91
+echo openshell-files:ready
+cat >"$t" || { rm -f -- "$t"; exit 91; }`);
 
 /**
  * args: temporary, path, size, sha256, mode (octal or empty). Checks the temporary's size, and its
@@ -111,12 +120,15 @@ if [ -d "$p" ] && [ ! -L "$p" ]; then
   else need rmdir; rmdir -- "$p" || exit 91; fi
 else need rm; rm -f -- "$p" || exit 91; fi`);
 
-/** args: destination, temporary directory. Prints "ready", then unpacks a tar stream from stdin into the temporary. */
+/**
+ * args: destination, temporary directory. Prints "openshell-files:ready", then unpacks a tar stream
+ * from stdin into the temporary.
+ */
 export const untarScript = script(`p=$1 t=$2
 need tar mkdir
 [ -e "$p" ] && [ ! -d "$p" ] && fail exists-not-directory
 mkdir -p -- "$t" || exit 91
-echo ready
+echo openshell-files:ready
 tar -x -o -f - -C "$t" || { rm -rf -- "$t"; exit 91; }
 exit 0`);
 
@@ -134,7 +146,10 @@ for e in "$t"/* "$t"/.[!.]* "$t"/..?*; do
 done
 rm -rf -- "$t"`);
 
-/** args: directory. A tar stream of its contents on stdout; symlinks are stored as links, never followed. */
+/**
+ * args: directory. A tar stream of its contents on stdout; symlinks are stored as links, never
+ * followed.
+ */
 export const tarScript = script(`p=$1
 need tar
 [ -e "$p" ] || fail not-found
