@@ -1,0 +1,159 @@
+/**
+ * Part 1: `sb.files` in local mode on Docker beside what a user would otherwise run against the
+ * same container: `docker cp` in and out, and `docker exec` with the file as its stdin or stdout
+ * (the same exec path the SDK rides, without the SDK). The SDK side is `OpenShell.local()` in this
+ * process (so the embedded gateway's CPU and memory count), `upload()` of a file on disk and
+ * `download()` to disk. The docker CLI runs with files as its stdin and stdout.
+ */
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { OpenShell, type Sandbox } from "../../src/index.js";
+import { benchEngine, benchLabels, IMAGE } from "../shared/engine.js";
+import { expectSize, fileSha256, MiB, runTool, timeTransfer } from "./measure.js";
+import { alternate, type Samples } from "./samples.js";
+
+/** Every sandbox container of this benchmark carries it, so a run can remove what it left. */
+export const FILES_LABELS = benchLabels("files");
+
+export interface LocalDockerRun {
+  samples: Samples;
+  dockerVersion: string;
+  /** RSS of this process with the gateway up and the sandbox ready, before any transfer. */
+  rssReadyMiB: number;
+  /** ms `sha256sum` of the uploaded file takes in the container, per round (what a write's confirm runs). */
+  sha256sumMs: number[];
+}
+
+export interface FileToMove {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** Closers run at the end and on Ctrl-C (see runBench); this part removes its own when done. */
+export async function benchLocalDocker(
+  file: FileToMove,
+  warmup: FileToMove,
+  rounds: number,
+  localDir: string,
+  closers: (() => Promise<unknown>)[],
+): Promise<LocalDockerRun> {
+  const engine = benchEngine();
+  if (engine.kind !== "docker") throw new Error("bench:files compares with docker cp: run it on Docker");
+  const docker = (args: string[], files?: { stdin?: string; stdout?: string }) =>
+    runTool(process.env.BENCH_DOCKER_CLI ?? "docker", ["-H", `unix://${engine.socketPath}`, ...args], files);
+  const dockerVersion = (await docker(["version", "--format", "{{.Server.Version}}"])).trim();
+  const os = await OpenShell.local({
+    runtime: "docker",
+    runtimeOptions: { endpoint: engine.endpoint },
+    ephemeral: true,
+  });
+  closers.unshift(() => os.close());
+  const sb = await os.sandboxes.create({
+    name: `bench-files-${process.pid}`,
+    image: IMAGE,
+    command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"],
+    containerLabels: FILES_LABELS,
+    // docker cp refuses a container whose root is read-only (local mode's default) and cannot see
+    // the tmpfs mounts that make /sandbox and /tmp writable there; with the whole root writable
+    // there are no such mounts, so every way writes the same overlay filesystem.
+    policy: { filesystem: { readWrite: ["/"] } },
+  });
+  await sb.ready({ timeoutMs: 60_000 });
+  const label = Object.entries(FILES_LABELS).map(([k, v]) => `${k}=${v}`)[0] ?? "";
+  const found = (await docker(["ps", "-q", "--filter", `label=${label}`])).trim().split("\n");
+  const container = found[0] ?? "";
+  if (found.length !== 1 || container === "")
+    throw new Error(`expected one container labelled ${label}, found ${JSON.stringify(found)}`);
+
+  // /tmp is the one folder the image's user (1000) may write (its /sandbox is root's); a name per
+  // way so none reads another's file.
+  const remote = { sdk: "/tmp/bench-sdk.bin", cp: "/tmp/bench-cp.bin", exec: "/tmp/bench-exec.bin" };
+  const local = {
+    sdk: join(localDir, "down-sdk.bin"),
+    cp: join(localDir, "down-cp.bin"),
+    exec: join(localDir, "down-exec.bin"),
+  };
+  const clear = async () => {
+    // As root: docker's files are root's, which the sandbox's user may not remove from /tmp.
+    await docker(["exec", "-u", "0", container, "rm", "-f", ...Object.values(remote)]);
+    for (const path of Object.values(local)) await rm(path, { force: true });
+  };
+  const upload = {
+    sdk: (from: FileToMove) => async (mark: () => void) => {
+      // The last byte handed to the exec's stdin; what follows is the sandbox's confirm and rename.
+      await sb.files.upload(from.path, remote.sdk, { onProgress: (p) => p.bytes === from.bytes && mark() });
+    },
+    cp: (from: FileToMove) => async () => void (await docker(["cp", from.path, `${container}:${remote.cp}`])),
+    exec: (from: FileToMove) => async () =>
+      void (await docker(["exec", "-i", container, "sh", "-c", 'cat > "$1"', "sh", remote.exec], {
+        stdin: from.path,
+      })),
+  };
+  const download = {
+    // The first byte's arrival: the exec started and the size header read.
+    sdk: async (mark: () => void) =>
+      void (await sb.files.download(remote.sdk, local.sdk, { onProgress: mark })),
+    cp: async () => void (await docker(["cp", `${container}:${remote.cp}`, local.cp])),
+    exec: async () => void (await docker(["exec", container, "cat", remote.exec], { stdout: local.exec })),
+  };
+  const stdout = {
+    sdk: (n: number) => () => drainStdout(sb, ["cat", remote.sdk], n),
+    exec: async () => void (await docker(["exec", container, "cat", remote.exec], { stdout: "/dev/null" })),
+  };
+
+  // Warm-up on a small file: JIT, the exec path, the docker CLI's first start.
+  await clear();
+  for (const way of ["sdk", "cp", "exec"] as const) await upload[way](warmup)(() => undefined);
+  for (const way of ["sdk", "cp", "exec"] as const) await download[way](() => undefined);
+  await stdout.sdk(warmup.bytes)();
+  const rssReadyMiB = process.memoryUsage().rss / MiB;
+
+  const samples: Samples = new Map();
+  const sha256sumMs: number[] = [];
+  const n = file.bytes;
+  const [up, down, out] = [
+    `upload ${n / MiB} MiB`,
+    `download ${n / MiB} MiB`,
+    `exec stdout (cat) ${n / MiB} MiB`,
+  ];
+  for (let round = 0; round < rounds; round++) {
+    await clear();
+    await alternate(samples, round, [
+      [up, "sdk", () => timeTransfer(n, upload.sdk(file))],
+      [up, "docker cp", () => timeTransfer(n, upload.cp(file))],
+      [up, "docker exec", () => timeTransfer(n, upload.exec(file))],
+    ]);
+    await alternate(samples, round, [
+      [down, "sdk", () => timeTransfer(n, download.sdk)],
+      [down, "docker cp", () => timeTransfer(n, download.cp)],
+      [down, "docker exec", () => timeTransfer(n, download.exec)],
+    ]);
+    for (const [what, path] of Object.entries(local)) await expectSize(path, n, `${what} download`);
+    await alternate(samples, round, [
+      [out, "sdk", () => timeTransfer(n, stdout.sdk(n))],
+      [out, "docker exec", () => timeTransfer(n, stdout.exec)],
+    ]);
+    const t = performance.now();
+    await docker(["exec", container, "sha256sum", remote.sdk]);
+    sha256sumMs.push(performance.now() - t);
+  }
+  // Every way moved the same bytes both ways (checked once, untimed).
+  for (const path of Object.values(local))
+    if ((await fileSha256(path)) !== file.sha256) throw new Error(`${path} differs from ${file.path}`);
+  await clear();
+  await closers.shift()?.();
+  return { samples, dockerVersion, rssReadyMiB, sha256sumMs };
+}
+
+/** Runs a command and reads its stdout to the end, checking the byte count and exit code. */
+export async function drainStdout(sb: Sandbox, command: string[], bytes: number): Promise<void> {
+  let seen = 0;
+  let exitCode: number | undefined;
+  for await (const ev of sb.execStream(command, { noLoginShell: true })) {
+    if (ev.type === "stdout") seen += ev.data.byteLength;
+    if (ev.type === "exit") exitCode = ev.exitCode;
+  }
+  if (seen !== bytes || exitCode !== 0)
+    throw new Error(`${command.join(" ")}: read ${seen} of ${bytes} bytes, exit code ${exitCode}`);
+}

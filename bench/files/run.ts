@@ -1,0 +1,158 @@
+/**
+ * `sb.files` throughput, side by side in one process (issue 16's figures):
+ *
+ * 1. local mode on Docker: `upload()` and `download()` of a random file beside `docker cp` and
+ *    `docker exec` into and out of the same container, the first way rotating round by round;
+ *    MiB/s, the ratio SDK / docker cp (goal: at least 0.8x), and this process's RSS before and at its
+ *    peak during the SDK's transfers (sampled every 20 ms; goal: under 100 MiB). The embedded gateway
+ *    runs in this process, so its CPU and memory count.
+ * 2. the scripted test gateway over mTLS (in a child process; sandboxes are host processes):
+ *    `upload()` and `download()` beside an exec streaming the same file to stdout (`cat`).
+ *
+ *   npm run bench:files   (BENCH_QUICK=1: 64 MiB, 2 rounds; BENCH_FILE_MIB, BENCH_GATEWAY_MIB, BENCH_ROUNDS)
+ *
+ * Sandboxes carry openshell.ai/bench=files and the local gateway is ephemeral; everything is
+ * removed at the end, on failure and on Ctrl-C.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRuntime } from "../../src/runtime/create-runtime.js";
+import { benchEngine, IMAGE, removeBenchObjects } from "../shared/engine.js";
+import { loadAverage } from "../shared/machine.js";
+import { median } from "../shared/rounds.js";
+import { runBench } from "../shared/run-bench.js";
+import { benchLocalDocker, FILES_LABELS, type FileToMove } from "./local-docker.js";
+import { fileSha256, MiB, randomFile, type Transfer } from "./measure.js";
+import type { Samples } from "./samples.js";
+import { benchTestGateway } from "./test-gateway.js";
+import { CHILD_ARGUMENT, runGatewayChild } from "./test-gateway-child.js";
+
+const quick = process.env.BENCH_QUICK === "1";
+const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? (quick ? 64 : 256));
+const GATEWAY_MIB = Number(process.env.BENCH_GATEWAY_MIB ?? (quick ? 64 : 128));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (quick ? 2 : 5));
+const WARMUP_MIB = 8;
+const RATIO_GOAL = 0.8;
+const RSS_GOAL_MIB = 100;
+
+const closers: (() => Promise<unknown>)[] = [];
+const localDir = mkdtempSync(join(tmpdir(), "openshell-bench-files-"));
+
+async function main(): Promise<void> {
+  const loadAtStart = loadAverage();
+  const rssAtStart = process.memoryUsage().rss / MiB;
+  const engine = benchEngine();
+  const runtime = await createRuntime({ runtime: engine.kind, endpoint: engine.endpoint });
+  closers.push(async () => {
+    await removeBenchObjects(runtime, FILES_LABELS);
+    await runtime.close();
+  });
+  const leftovers = await removeBenchObjects(runtime, FILES_LABELS);
+  if (leftovers > 0) console.log(`removed ${leftovers} object(s) left over by an earlier run`);
+
+  const warmup = await makeFile("warmup.bin", WARMUP_MIB);
+  const file = await makeFile("source.bin", FILE_MIB);
+  console.log(`local mode on docker: ${FILE_MIB} MiB, ${ROUNDS} rounds`);
+  const local = await benchLocalDocker(file, warmup, ROUNDS, localDir, closers);
+  const loadMid = loadAverage();
+  const gatewayFile = GATEWAY_MIB === FILE_MIB ? file : await makeFile("gateway.bin", GATEWAY_MIB);
+  console.log(`test gateway: ${GATEWAY_MIB} MiB, ${ROUNDS} rounds`);
+  const gateway = await benchTestGateway(gatewayFile, warmup, ROUNDS, localDir, closers);
+
+  console.log(
+    `\nsandbox.files vs docker cp, docker exec and exec stdout (Node ${process.version}, docker ${local.dockerVersion}, ${IMAGE})`,
+  );
+  console.log(
+    `load average (1, 5, 15 min): ${loadAtStart} at the start, ${loadMid} after part 1, ${loadAverage()} at the end`,
+  );
+  console.log(
+    `RSS of this process: ${rssAtStart.toFixed(1)} MiB at its start, ${local.rssReadyMiB.toFixed(1)} MiB with the local gateway up, the sandbox ready and the warm-up done\n`,
+  );
+  console.log(`Local mode on Docker (OpenShell.local in this process), median of ${ROUNDS} rounds\n`);
+  console.log(
+    "| measure | SDK | docker cp | docker exec | SDK / docker cp | SDK / docker exec | SDK CPU s | SDK RSS before -> peak | SDK Buffers peak |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|---|");
+  for (const [measure, ways] of local.samples) {
+    const sdk = ways.get("sdk") ?? [];
+    const cp = ways.get("docker cp");
+    const exec = ways.get("docker exec");
+    console.log(
+      `| ${measure} | ${rateOf(sdk)} | ${rateOf(cp)} | ${rateOf(exec)} | ${ratioOf(sdk, cp)} | ${ratioOf(sdk, exec)} | ${cpu(sdk)} | ${rss(sdk)} | ${buffers(sdk)} |`,
+    );
+  }
+  const [up, down] = [...local.samples.values()].map((w) => w.get("sdk") ?? []);
+  const total = (ts: Transfer[]) => median(ts.map((t) => (FILE_MIB / t.mibPerSecond) * 1000));
+  const mark = (ts: Transfer[]) => median(ts.map((t) => t.markMs));
+  if (up && down) {
+    console.log(
+      `\nSDK upload: last byte sent at ${mark(up).toFixed(0)} ms of ${total(up).toFixed(0)} ms (the rest: stdin closed, ` +
+        `the sandbox's size and sha256 check, the rename); sha256sum of the file in the container alone: ` +
+        `${median(local.sha256sumMs).toFixed(0)} ms (docker exec).`,
+    );
+    console.log(`SDK download: first byte at ${mark(down).toFixed(0)} ms of ${total(down).toFixed(0)} ms.`);
+  }
+
+  console.log(
+    `\nTest gateway (mTLS on loopback, in a child process; host-process sandboxes), median of ${ROUNDS} rounds\n`,
+  );
+  console.log(
+    "| measure | SDK | SDK / exec stdout | SDK CPU s | SDK RSS before -> peak | SDK Buffers peak |",
+  );
+  console.log("|---|---|---|---|---|---|");
+  const execSamples = [...gateway.entries()].find(([m]) => m.startsWith("exec"))?.[1].get("sdk");
+  for (const [measure, ways] of gateway) {
+    const sdk = ways.get("sdk") ?? [];
+    console.log(
+      `| ${measure} | ${rateOf(sdk)} | ${ratioOf(sdk, execSamples)} | ${cpu(sdk)} | ${rss(sdk)} | ${buffers(sdk)} |`,
+    );
+  }
+  printGoals(local.samples);
+}
+
+function printGoals(samples: Samples): void {
+  console.log(
+    `\nGoals: SDK / docker cp >= ${RATIO_GOAL}x; peak RSS < ${RSS_GOAL_MIB} MiB during the SDK's transfers`,
+  );
+  for (const [measure, ways] of samples) {
+    const sdk = ways.get("sdk") ?? [];
+    const cp = ways.get("docker cp");
+    if (cp === undefined) continue;
+    const r = median(sdk.map((t) => t.mibPerSecond)) / median(cp.map((t) => t.mibPerSecond));
+    const peak = Math.max(...sdk.map((t) => t.rssPeakMiB));
+    console.log(
+      `  ${measure}: ratio ${r.toFixed(2)}x ${r >= RATIO_GOAL ? "met" : "NOT met"}; ` +
+        `peak RSS ${peak.toFixed(1)} MiB ${peak < RSS_GOAL_MIB ? "met" : "NOT met"}`,
+    );
+  }
+}
+
+async function makeFile(name: string, mib: number): Promise<FileToMove> {
+  const path = join(localDir, name);
+  await randomFile(path, mib * MiB);
+  return { path, bytes: mib * MiB, sha256: await fileSha256(path) };
+}
+
+const rateOf = (ts: Transfer[] | undefined): string =>
+  ts ? `${median(ts.map((t) => t.mibPerSecond)).toFixed(1)} MiB/s` : "-";
+const ratioOf = (a: Transfer[], b: Transfer[] | undefined): string =>
+  b ? `${(median(a.map((t) => t.mibPerSecond)) / median(b.map((t) => t.mibPerSecond))).toFixed(2)}x` : "-";
+const cpu = (ts: Transfer[]): string => median(ts.map((t) => t.cpuSeconds)).toFixed(2);
+/** The median RSS before a transfer, and the highest peak of any round. */
+const rss = (ts: Transfer[]): string =>
+  `${median(ts.map((t) => t.rssBeforeMiB)).toFixed(1)} -> ${Math.max(...ts.map((t) => t.rssPeakMiB)).toFixed(1)} MiB`;
+const buffers = (ts: Transfer[]): string =>
+  `${Math.max(...ts.map((t) => t.arrayBuffersPeakMiB)).toFixed(1)} MiB`;
+
+if (process.argv[2] === CHILD_ARGUMENT) {
+  runGatewayChild().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+} else {
+  runBench(main, async () => {
+    for (const close of closers.splice(0)) await close().catch((e: unknown) => console.error(e));
+    rmSync(localDir, { recursive: true, force: true });
+  });
+}
