@@ -37,10 +37,12 @@ const RATIO_GOAL = 0.8;
 const RSS_GOAL_MIB = 100;
 
 const closers: (() => Promise<unknown>)[] = [];
-const localDir = mkdtempSync(join(tmpdir(), "openshell-bench-files-"));
+/** The run's local files; made in main(), since the gateway child loads this module too. */
+let localDir = "";
 
 async function main(): Promise<void> {
   const loadAtStart = loadAverage();
+  localDir = mkdtempSync(join(tmpdir(), "openshell-bench-files-"));
   const rssAtStart = process.memoryUsage().rss / MiB;
   const engine = benchEngine();
   const runtime = await createRuntime({ runtime: engine.kind, endpoint: engine.endpoint });
@@ -153,6 +155,6 @@ if (process.argv[2] === CHILD_ARGUMENT) {
 } else {
   runBench(main, async () => {
     for (const close of closers.splice(0)) await close().catch((e: unknown) => console.error(e));
-    rmSync(localDir, { recursive: true, force: true });
+    if (localDir !== "") rmSync(localDir, { recursive: true, force: true });
   });
 }
