@@ -144,7 +144,9 @@ export function describeLocalServices(kind: LocalKind): void {
       expect(answer).toMatchObject({ status: 412 });
       expect("body" in answer && answer.body).toContain(`sandbox "${sb.name}" is not ready`);
     }
+    // Gone before the next test lists the workspace's endpoints, which go with their sandbox.
     await sb.delete();
+    await sb.deleted({ timeoutMs: 30_000 });
   });
 
   it("relays a WebSocket upgrade both ways once the server switches protocols", async () => {
@@ -164,6 +166,7 @@ export function describeLocalServices(kind: LocalKind): void {
     const echoed = await until("the upgrade to echo", () => upgradeEcho(ws.url, "ping-over-websocket"));
     expect(echoed).toEqual({ status: 101, echo: "ping-over-websocket" });
     await sb.delete();
+    await sb.deleted({ timeoutMs: 30_000 });
   });
 
   it("keeps endpoints per workspace: listed there or with allWorkspaces; gone with their sandbox, the workspace can go", async () => {
