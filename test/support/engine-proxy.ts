@@ -38,9 +38,10 @@ export interface EngineProxy {
   /**
    * The engine dies in the middle of the next request whose normalized `METHOD /path` matches: the
    * engine does the work, but its answer never arrives (the connection is cut instead). Resolves
-   * once that has happened.
+   * once that has happened. With `thenCut`, the engine is gone at that very moment (as `cut()`), so
+   * no other request gets through between the lost answer and the outage.
    */
-  loseAnswerTo(request: RegExp): Promise<void>;
+  loseAnswerTo(request: RegExp, options?: { thenCut?: boolean }): Promise<void>;
   /**
    * Cuts the open connections whose normalized `METHOD /path` (of a request made on them) matches,
    * as if the engine dropped them; everything else stays up. Says how many were cut.
@@ -85,7 +86,7 @@ export async function startEngineProxy(targetSocket: string): Promise<EngineProx
   let counts: RequestCounts = { connections: 0, requests: new Map() };
   const open = new Set<Socket>();
   const links = new Set<Link>();
-  let loseAnswer: { request: RegExp; lost: () => void } | undefined;
+  let loseAnswer: { request: RegExp; lost: () => void; thenCut: boolean } | undefined;
   const neverEnding: RegExp[] = [];
 
   const onConnection = (client: Socket) => {
@@ -112,7 +113,11 @@ export async function startEngineProxy(targetSocket: string): Promise<EngineProx
         if (lose?.request.test(key)) {
           loseAnswer = undefined;
           // The request goes on to the engine; the first bytes of its answer end the connection.
-          link.lose = lose.lost;
+          link.lose = () => {
+            // Synchronously, before any other connection's bytes are relayed.
+            if (lose.thenCut) void stop();
+            lose.lost();
+          };
         }
       }
     });
@@ -182,9 +187,9 @@ export async function startEngineProxy(targetSocket: string): Promise<EngineProx
     async restore() {
       if (server === undefined) await listen();
     },
-    loseAnswerTo(request) {
+    loseAnswerTo(request, options = {}) {
       return new Promise((resolve) => {
-        loseAnswer = { request, lost: resolve };
+        loseAnswer = { request, lost: resolve, thenCut: options.thenCut ?? false };
       });
     },
     cutConnections(request) {

@@ -81,13 +81,14 @@ function describeRuntimeOutage(kind: LocalKind): void {
   }
 
   it("fails a sandbox whose container start met the engine's death, instead of leaving it PROVISIONING", async () => {
-    const lost = proxy.loseAnswerTo(/^POST \/(libpod\/)?containers\/\{id\}\/start$/);
+    const lost = proxy.loseAnswerTo(/^POST \/(libpod\/)?containers\/\{id\}\/start$/, { thenCut: true });
     const sb = await os.sandboxes.create({
       name: uniqueName("unstarted"),
       image: testImages.sandbox,
       command: IDLE,
     });
-    // The engine got the start, then went away before it could answer it.
+    // The engine got the start, then went away before it could answer it: nothing else got
+    // through after, so the gateway cannot have seen the container running.
     await lost;
     await proxy.cut();
     const startedAt = Date.now();
