@@ -3,6 +3,7 @@ import { lstat, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { FailedPreconditionError, NotFoundError } from "../../errors.js";
+import { coalesceChunks } from "./coalesce-chunks.js";
 import type { FileFailureContext } from "./files-errors.js";
 import type { FilesTarget, TransferOptions } from "./files-target.js";
 import { localTemporary, placeLocalTree } from "./local-place.js";
@@ -133,7 +134,7 @@ export async function downloadPath(
     if (kind === "file") {
       const stream = readFileStream(target, remotePath, { ...options, operation: "download" });
       const counting = async function* () {
-        for await (const chunk of stream) {
+        for await (const chunk of coalesceChunks(stream)) {
           bytes += chunk.length;
           yield chunk;
         }
