@@ -7,7 +7,6 @@ describe("sandbox files on the local gateway over Docker", () => {
   describeFiles(localTarget("docker"), {
     // The root is read-only under local mode's default filesystem policy; /sandbox and /tmp are writable.
     readOnlyPath: "/etc",
-    deleteEndsExecs: true,
     // Debian's dash honours PATH; run as UID 1000, since local mode refuses root.
     plainShellSandbox: {
       image: testImages.debian,

@@ -48,28 +48,27 @@ export function describeHardCases(ctx: FilesContext, options: FilesSuiteOptions)
     }, 60_000);
   });
 
-  if (options.deleteEndsExecs)
-    describe("a sandbox that goes away", () => {
-      it("a write to a sandbox deleted mid-transfer fails instead of hanging", async () => {
-        const s = await ctx.sandbox("dies");
-        const base = await ctx.shell(s, "pwd");
-        let deleting: Promise<unknown> | undefined;
-        const endless = (async function* () {
-          for (;;) {
-            yield randomBytes(256 * 1024);
-            await new Promise((r) => setTimeout(r, 10));
-          }
-        })();
-        const write = s.files.write(`${base}/dying.bin`, endless, {
-          onProgress: ({ bytes }) => {
-            if (bytes >= 2 * MiB && deleting === undefined) deleting = s.delete();
-          },
-        });
-        // The exec ends with the sandbox: an SDK error (its stream cut, or the command killed), not a hang.
-        await expect(write).rejects.toBeInstanceOf(OpenShellError);
-        expect(await deleting).toBe(true);
-      }, 60_000);
-    });
+  describe("a sandbox that goes away", () => {
+    it("a write to a sandbox deleted mid-transfer fails instead of hanging", async () => {
+      const s = await ctx.sandbox("dies");
+      const base = await ctx.shell(s, "pwd");
+      let deleting: Promise<unknown> | undefined;
+      const endless = (async function* () {
+        for (;;) {
+          yield randomBytes(256 * 1024);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      })();
+      const write = s.files.write(`${base}/dying.bin`, endless, {
+        onProgress: ({ bytes }) => {
+          if (bytes >= 2 * MiB && deleting === undefined) deleting = s.delete();
+        },
+      });
+      // The exec ends with the sandbox: an SDK error (its stream cut, or the command killed), not a hang.
+      await expect(write).rejects.toBeInstanceOf(OpenShellError);
+      expect(await deleting).toBe(true);
+    }, 60_000);
+  });
 
   if (options.large) {
     describe("large files", () => {

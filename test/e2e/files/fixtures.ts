@@ -13,11 +13,6 @@ export interface FilesSuiteOptions {
   /** A path the sandbox's filesystem policy keeps read-only (local mode's read-only root). */
   readOnlyPath?: string;
   /**
-   * Deleting a sandbox ends the commands running in it (true of containers; the test gateway's
-   * host processes outlive their sandbox's record, so it cannot show a sandbox dying mid-transfer).
-   */
-  deleteEndsExecs?: boolean;
-  /**
    * What to create the tar-less sandbox from: an image whose shell honours PATH (busybox's sh finds
    * its own applets, tar among them, whatever PATH says), and a policy it can run under.
    */

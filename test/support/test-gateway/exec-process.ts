@@ -62,6 +62,8 @@ export function startExec(
     stdio: ["pipe", "pipe", "pipe"],
   });
   state.track(child);
+  record.execs.add(child);
+  child.once("close", () => record.execs.delete(child));
   const resume = () => {
     child.stdout?.resume();
     child.stderr?.resume();

@@ -127,6 +127,8 @@ export function remove(state: GatewayState, record: SandboxRecord): void {
   record.deletionTimestampMs = BigInt(Date.now());
   record.transition(SandboxPhase.DELETING, "False", "Deleting", "sandbox is being deleted");
   if (record.main) killGroup(record.main, "SIGKILL");
+  // A container's execs die with it: so do these, and their streams end.
+  for (const exec of record.execs) killGroup(exec, "SIGKILL");
   state.later(delays.deleteMs, () => {
     state.sandboxes.delete(record.id);
     for (const [token, session] of state.sshSessions) {

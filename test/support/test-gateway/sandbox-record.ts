@@ -48,6 +48,8 @@ export class SandboxRecord extends WatchableSandbox {
   condition: SandboxCondition;
   exitCode: number | undefined;
   main: ChildProcess | undefined;
+  /** Exec processes still running: they die with the sandbox, as in a container. */
+  readonly execs = new Set<ChildProcess>();
   /** Bumped on every spawn, so clients can tell a restarted main process from the old one. */
   mainInstance = 0;
   deletionTimestampMs = 0n;
