@@ -1,6 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { z } from "zod";
-import { InvalidArgumentError, ProtocolError } from "../../errors.js";
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  OpenShellError,
+  ProtocolError,
+} from "../../errors.js";
 import {
   type ExecSandboxInput,
   ExecSandboxInputSchema,
@@ -58,10 +63,18 @@ export async function execInteractive(
   );
   let consumed = false;
   let exitCode: number | undefined;
+  /** Whether the caller ended stdin (end/close), as opposed to the call ending by itself. */
+  let callerEnded = false;
+  let failure: unknown;
   const tracked = (async function* () {
-    for await (const event of events) {
-      if (event.type === "exit") exitCode = event.exitCode;
-      yield event;
+    try {
+      for await (const event of events) {
+        if (event.type === "exit") exitCode = event.exitCode;
+        yield event;
+      }
+    } catch (error) {
+      failure = error;
+      throw error;
     }
   })();
   // Open the stream now, not on the first read: a caller may write before reading, and writes only
@@ -76,9 +89,19 @@ export async function execInteractive(
   })();
 
   const send = (payload: ExecSandboxInput["payload"]) => {
-    if (input.closed) {
+    if (input.closed && callerEnded) {
       return Promise.reject(
         new InvalidArgumentError(`${operation}: stdin is already closed`, { field: "stdin" }),
+      );
+    }
+    if (input.closed) {
+      // The call ended by itself (the command exited, the gateway went away): say that, not the caller's mistake.
+      if (failure instanceof OpenShellError) return Promise.reject(failure);
+      const code = exitCode === undefined ? "" : ` with exit code ${exitCode}`;
+      return Promise.reject(
+        new FailedPreconditionError(
+          `${operation}: the command has ended${code}; its stdin takes no more input`,
+        ),
       );
     }
     return input.push(create(ExecSandboxInputSchema, { payload }));
@@ -102,7 +125,10 @@ export async function execInteractive(
       const size = validate(sizeSchema, { cols, rows }, "resize");
       return send({ case: "resize", value: create(ExecSandboxWindowResizeSchema, size) });
     },
-    end: () => input.end(),
+    end: () => {
+      callerEnded = true;
+      input.end();
+    },
     wait: async () => {
       if (!consumed) {
         consumed = true;
@@ -115,6 +141,7 @@ export async function execInteractive(
       return exitCode;
     },
     close: () => {
+      callerEnded = true;
       input.end();
       closer.abort();
     },
