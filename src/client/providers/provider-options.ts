@@ -3,6 +3,7 @@ import type { RequestOptions, WorkspaceOptions } from "../request-options.js";
 import {
   envKeySchema,
   objectNameSchema,
+  uint32Schema,
   workspaceSchema,
   workspaceScopedListSchema,
 } from "../validation/common-schemas.js";
@@ -90,8 +91,8 @@ export const updateProviderSchema = z.object({
 });
 
 export const listProvidersSchema = workspaceScopedListSchema({
-  limit: z.number().int().min(0).max(4_294_967_295).optional(),
-  offset: z.number().int().min(0).max(4_294_967_295).optional(),
+  limit: uint32Schema.optional(),
+  offset: uint32Schema.optional(),
 });
 
 export const expectedVersionSchema = uint64Schema;

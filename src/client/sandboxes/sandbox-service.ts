@@ -4,7 +4,12 @@ import { validate } from "../../validation/validate.js";
 import { allPages } from "../internal/all-pages.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions, StreamRequestOptions, WorkspaceOptions } from "../request-options.js";
-import { labelsSchema, sandboxNameSchema, workspaceScopedListSchema } from "../validation/common-schemas.js";
+import {
+  labelsSchema,
+  sandboxNameSchema,
+  uint32Schema,
+  workspaceScopedListSchema,
+} from "../validation/common-schemas.js";
 import { buildCreateSandboxRequest, type CreateSandboxOptions } from "./create-sandbox-options.js";
 import type { ForwardRegistry } from "./port-forward.js";
 import { Sandbox } from "./sandbox.js";
@@ -49,7 +54,7 @@ export interface WatchSandboxOptions extends WorkspaceOptions, StreamRequestOpti
 const listSchema = workspaceScopedListSchema({
   labels: labelsSchema.optional(),
   limit: z.number().int().min(0).max(1000, "at most 1000").optional(),
-  offset: z.number().int().min(0).optional(),
+  offset: uint32Schema.optional(),
   signal: z.unknown().optional(),
   timeoutMs: z.number().int().positive().optional(),
 });

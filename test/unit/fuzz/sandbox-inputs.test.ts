@@ -208,7 +208,8 @@ describe("fuzz: sandbox inputs (names, env, labels, commands, policies) over a r
             (options.labels as Record<string, string> | undefined) ?? {},
           );
         }),
-        settings(listRuns),
+        // Found by a CI run: an offset past uint32 reached the wire and failed there as INTERNAL.
+        { ...settings(listRuns), examples: [[{ labels: {}, offset: 4_294_967_296 }]] },
       );
     },
     timeFor(listRuns, 20),
