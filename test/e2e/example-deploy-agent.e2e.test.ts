@@ -14,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import { echoChunks } from "../support/a2a-agent/echo-text.js";
 import { a2aAgentImage } from "../support/a2a-agent/image.js";
 import { dockerTestEndpoint, podmanTestEndpoint } from "../support/test-engines.js";
+import { engineEnv } from "./program-engine.js";
 import { type ProgramRun, runProgram } from "./run-program.js";
 
 /** Runs the example; `interruptWhen`, if given, is a reader's Ctrl-C once stdout contains it. */
@@ -49,14 +50,10 @@ async function leftBehind(kind: "docker" | "podman", stateHome: string): Promise
 }
 
 for (const kind of ["docker", "podman"] as const) {
-  // The example finds the engine as a user's program does: by the variable its CLI reads.
-  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
-  const host =
-    endpoint.kind === "unix" ? `unix://${endpoint.socketPath}` : `tcp://${endpoint.host}:${endpoint.port}`;
   const env = {
     OPENSHELL_RUNTIME: kind,
     OPENSHELL_TEST_A2A_AGENT_IMAGE: a2aAgentImage,
-    ...(kind === "docker" ? { DOCKER_HOST: host } : { CONTAINER_HOST: host }),
+    ...engineEnv(kind),
   };
 
   describe(`examples/deploy-agent.mjs on ${kind}`, () => {

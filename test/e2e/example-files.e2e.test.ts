@@ -4,44 +4,23 @@
  * folder downloaded, everything removed; Ctrl-C in the middle removes everything too. The example
  * prints its gateway's id and state directory, which the test then looks for on the engine.
  */
-import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createRuntime } from "../../src/runtime/create-runtime.js";
-import { leftovers } from "../integration/local/local-gateway-support.js";
-import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../support/test-engines.js";
+import { testImages } from "../support/test-engines.js";
+import { engineEnv, gatewayLeftBehind } from "./program-engine.js";
 import { runProgram } from "./run-program.js";
 
-async function leftBehind(kind: "docker" | "podman", stdout: string): Promise<string[]> {
-  const started = /gateway ([0-9a-f]+), state in (\S+)\n/.exec(stdout);
-  if (started === null) throw new Error(`the example did not print its gateway:\n${stdout}`);
-  const [, gatewayId = "", stateDir = ""] = started;
-  const runtime = await createRuntime({
-    runtime: kind,
-    endpoint: kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint,
-  });
-  try {
-    const left = await leftovers(runtime, gatewayId);
-    return existsSync(stateDir) ? [...left, `state directory ${stateDir}`] : left;
-  } finally {
-    await runtime.close();
-  }
-}
-
 for (const kind of ["docker", "podman"] as const) {
-  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
-  const host =
-    endpoint.kind === "unix" ? `unix://${endpoint.socketPath}` : `tcp://${endpoint.host}:${endpoint.port}`;
   const env = {
     OPENSHELL_RUNTIME: kind,
     // A busybox without USER, as busybox:1.36 (the default, which no registry here could supply).
     OPENSHELL_DEMO_BASE_IMAGE: testImages.busybox,
-    ...(kind === "docker" ? { DOCKER_HOST: host } : { CONTAINER_HOST: host }),
+    ...engineEnv(kind),
   };
 
   describe(`examples/files.mjs on ${kind}`, () => {
     it("uploads a folder, runs a command over it, reads and downloads the results, and cleans up", async () => {
       const run = await runProgram(process.execPath, ["examples/files.mjs"], { env });
-      const left = await leftBehind(kind, run.stdout);
+      const left = await gatewayLeftBehind(kind, run.stdout);
       expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
       const out = run.stdout;
       expect(out).toMatch(/uploaded directory \S+\/project -> \/sandbox\/project \(292 bytes\)\n/);
@@ -67,7 +46,7 @@ for (const kind of ["docker", "podman"] as const) {
         env,
         interruptWhen: "is ready",
       });
-      const left = await leftBehind(kind, run.stdout);
+      const left = await gatewayLeftBehind(kind, run.stdout);
       expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 130, stderr: "" });
       expect(run.stdout).toContain("Ctrl-C: stopping and removing everything\n");
       expect(run.stdout).not.toContain("report command exit");

@@ -6,11 +6,9 @@
  * middle removes everything too. The example prints its gateway's id and state directory, which the
  * test then looks for: no container, network or volume of that gateway on the engine, no directory.
  */
-import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createRuntime } from "../../src/runtime/create-runtime.js";
-import { leftovers } from "../integration/local/local-gateway-support.js";
-import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../support/test-engines.js";
+import { testImages } from "../support/test-engines.js";
+import { engineEnv, gatewayLeftBehind } from "./program-engine.js";
 import { type ProgramRun, runProgram } from "./run-program.js";
 
 /** Runs the example; `interruptWhen`, if given, is a reader's Ctrl-C once stdout contains it. */
@@ -21,39 +19,18 @@ function runExample(env: NodeJS.ProcessEnv, interruptWhen?: string): Promise<Pro
   });
 }
 
-/** What the run's gateway left: its containers, networks and volumes on the engine, its state directory. */
-async function leftBehind(kind: "docker" | "podman", stdout: string): Promise<string[]> {
-  const started = /gateway ([0-9a-f]+), state in (\S+)\n/.exec(stdout);
-  if (started === null) throw new Error(`the example did not print its gateway:\n${stdout}`);
-  const [, gatewayId = "", stateDir = ""] = started;
-  const runtime = await createRuntime({
-    runtime: kind,
-    endpoint: kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint,
-  });
-  try {
-    const left = await leftovers(runtime, gatewayId);
-    return existsSync(stateDir) ? [...left, `state directory ${stateDir}`] : left;
-  } finally {
-    await runtime.close();
-  }
-}
-
 for (const kind of ["docker", "podman"] as const) {
-  // The example finds the engine as a user's program does: by the variable its CLI reads.
-  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
-  const host =
-    endpoint.kind === "unix" ? `unix://${endpoint.socketPath}` : `tcp://${endpoint.host}:${endpoint.port}`;
   const env = {
     OPENSHELL_RUNTIME: kind,
     // A busybox without USER, as busybox:1.36 (the default, which no registry here could supply).
     OPENSHELL_DEMO_BASE_IMAGE: testImages.busybox,
-    ...(kind === "docker" ? { DOCKER_HOST: host } : { CONTAINER_HOST: host }),
+    ...engineEnv(kind),
   };
 
   describe(`examples/local-policy-advisor.mjs on ${kind}`, () => {
     it("serves the template's page at a URL, proposes the refused host as a rule, passes once it is approved, and cleans up", async () => {
       const run = await runExample(env);
-      const left = await leftBehind(kind, run.stdout);
+      const left = await gatewayLeftBehind(kind, run.stdout);
       expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
       const out = run.stdout;
       expect(out).toMatch(new RegExp(`runtime ${kind}, gateway [0-9a-f]+, state in \\S+\\n`));
@@ -93,7 +70,7 @@ for (const kind of ["docker", "podman"] as const) {
 
     it("Ctrl-C while the sandbox is asking for the API removes the sandbox and the gateway and exits 130", async () => {
       const run = await runExample(env, "no rule allows it");
-      const left = await leftBehind(kind, run.stdout);
+      const left = await gatewayLeftBehind(kind, run.stdout);
       expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 130, stderr: "" });
       expect(run.stdout).toContain("Ctrl-C: stopping and removing everything\n");
       expect(run.stdout).not.toContain("policy version");

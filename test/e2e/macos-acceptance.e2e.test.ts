@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createRuntime } from "../../src/runtime/create-runtime.js";
 import { leftovers } from "../integration/local/local-gateway-support.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../support/test-engines.js";
+import { engineEnv } from "./program-engine.js";
 import { runProgram } from "./run-program.js";
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -28,12 +29,10 @@ describe("scripts/macos-acceptance.sh", () => {
 
 for (const kind of ["docker", "podman"] as const) {
   const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
-  const host =
-    endpoint.kind === "unix" ? `unix://${endpoint.socketPath}` : `tcp://${endpoint.host}:${endpoint.port}`;
   const env = {
     OPENSHELL_ACCEPTANCE_RUNTIME: kind,
     OPENSHELL_ACCEPTANCE_IMAGE: testImages.busybox,
-    ...(kind === "docker" ? { DOCKER_HOST: host } : { CONTAINER_HOST: host }),
+    ...engineEnv(kind),
   };
 
   describe(`scripts/macos-acceptance.mjs pointed at ${kind}`, () => {
