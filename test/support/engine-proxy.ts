@@ -38,8 +38,9 @@ export interface EngineProxy {
   /**
    * The engine dies in the middle of the next request whose normalized `METHOD /path` matches: the
    * engine does the work, but its answer never arrives (the connection is cut instead). Resolves
-   * once that has happened. With `thenCut`, the engine is gone at that very moment (as `cut()`), so
-   * no other request gets through between the lost answer and the outage.
+   * once that has happened. With `thenCut`, nothing the engine sends on any connection reaches the
+   * client from the moment that request is on its way, and the engine is gone (as `cut()`) when its
+   * answer comes: no event or inspect tells the client what the engine did.
    */
   loseAnswerTo(request: RegExp, options?: { thenCut?: boolean }): Promise<void>;
   /**
@@ -88,11 +89,13 @@ export async function startEngineProxy(targetSocket: string): Promise<EngineProx
   const links = new Set<Link>();
   let loseAnswer: { request: RegExp; lost: () => void; thenCut: boolean } | undefined;
   const neverEnding: RegExp[] = [];
+  /** Set by a `thenCut` loss once its request is on its way: no answer reaches the client any more. */
+  let frozen = false;
 
   const onConnection = (client: Socket) => {
     counts.connections++;
     const upstream = connect(targetSocket);
-    const link: Link = { client, requests: [], held: false, silenced: false };
+    const link: Link = { client, requests: [], held: false, silenced: frozen };
     open.add(client);
     open.add(upstream);
     links.add(link);
@@ -112,6 +115,12 @@ export async function startEngineProxy(targetSocket: string): Promise<EngineProx
         const lose = loseAnswer;
         if (lose?.request.test(key)) {
           loseAnswer = undefined;
+          if (lose.thenCut) {
+            // The engine is dying while it works on this request: whatever it answers on any other
+            // connection from now on (an event, an inspect) is lost too, as it would be.
+            frozen = true;
+            for (const other of links) if (other !== link) other.silenced = true;
+          }
           // The request goes on to the engine; the first bytes of its answer end the connection.
           link.lose = () => {
             // Synchronously, before any other connection's bytes are relayed.
@@ -185,6 +194,7 @@ export async function startEngineProxy(targetSocket: string): Promise<EngineProx
     },
     cut: stop,
     async restore() {
+      frozen = false;
       if (server === undefined) await listen();
     },
     loseAnswerTo(request, options = {}) {
