@@ -82,3 +82,4 @@ export type { RunExecSpec } from "./run-exec.js";
 export { runExec } from "./run-exec.js";
 export type { CallOptions, RuntimeInfo, RuntimeKind } from "./runtime-info.js";
 export { RUNTIME_KINDS } from "./runtime-info.js";
+export { waitForStop } from "./wait-for-stop.js";

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { ContainerRuntime, ContainerSpec, ImageInfo } from "openshell/runtime";
 import {
   CanceledError,
-  CapabilityError,
   ContainerRuntimeError,
   NotFoundError,
   TimeoutError,
+  waitForStop,
 } from "openshell/runtime";
 import type { ImageFacts } from "../facts/image-facts.js";
 import type { ImageProgressEvent, ImageProgressListener } from "../progress.js";
@@ -85,7 +85,8 @@ export async function probeImage(
       throw error;
     }
     progress(`probe of ${image} running in container ${name}`);
-    const exitCode = await waitForProbe(runtime, id, callSignal);
+    // Undefined where the engine cannot say how it ended (Apple `container` reports no exit codes).
+    const exitCode = await waitForStop(runtime, id, { signal: callSignal });
     const stdout: string[] = [];
     const stderr: string[] = [];
     for await (const line of runtime.logs(id, { signal: callSignal })) {
@@ -143,27 +144,6 @@ async function inspectPresent(
       throw new CanceledError(`inspect image ${image}: canceled by the caller's signal`, { cause: error });
     }
     throw error;
-  }
-}
-
-/**
- * Waits for the probe's container to stop. Its exit code; or undefined when the engine stopped it
- * but cannot say how it ended: Apple `container` reports no exit codes, and its `waitContainer`
- * says so with a CapabilityError (missing `exit-codes`) once the container has stopped.
- */
-async function waitForProbe(
-  runtime: ContainerRuntime,
-  id: string,
-  signal: AbortSignal,
-): Promise<number | undefined> {
-  try {
-    return await runtime.waitContainer(id, { signal });
-  } catch (error) {
-    if (signal.aborted || !(error instanceof CapabilityError && error.missing.includes("exit-codes")))
-      throw error;
-    const info = await runtime.inspectContainer(id, { signal }).catch(() => undefined);
-    if (info === undefined || info.running || info.exitCode !== null) throw error;
-    return undefined;
   }
 }
 

@@ -2,6 +2,7 @@ import { UnavailableError } from "../../errors.js";
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { ContainerSpec } from "../../runtime/container-spec.js";
 import type { ImageInfo } from "../../runtime/image-types.js";
+import { waitForStop } from "../../runtime/wait-for-stop.js";
 import { type ImageAccounts, parseAccounts } from "./image-accounts.js";
 
 /** Marks the short-lived containers that read an image's accounts, beside the gateway's own labels. */
@@ -98,16 +99,10 @@ export class ImageAccountProbe {
         if (error instanceof UnavailableError) throw error;
         throw new AccountProbeError(`cat could not run in it (${(error as Error).message})`);
       }
-      const exitCode = await runtime.waitContainer(id, { signal: limit }).catch(async (error: unknown) => {
-        if (limit.aborted && !signal.aborted) {
-          throw new AccountProbeError(`cat did not finish within ${PROBE_TIMEOUT_MS / 1000} s`);
-        }
-        if (signal.aborted || error instanceof UnavailableError) throw error;
-        // A runtime that reports no exit codes (Apple `container`) still says that cat has stopped:
-        // its output tells the rest.
-        const stopped = await runtime.inspectContainer(id, { signal }).catch(() => undefined);
-        if (stopped === undefined || stopped.running) throw error;
-        return undefined;
+      // Undefined where the runtime reports no exit codes (Apple `container`): the output tells.
+      const exitCode = await waitForStop(runtime, id, { signal: limit }).catch((error: unknown) => {
+        if (signal.aborted || !limit.aborted) throw error;
+        throw new AccountProbeError(`cat did not finish within ${PROBE_TIMEOUT_MS / 1000} s`);
       });
       const stdout: string[] = [];
       const stderr: string[] = [];

@@ -57,10 +57,9 @@ export function probeCalls(run: ProbeRun): string[][] {
   return [
     probeCreateArgs(run.name, run.image),
     ["start", run.name],
-    // waitContainer polls `container list` until the container stops: running once, then stopped...
+    // waitContainer polls `container list` until the container stops: running once, then stopped,
+    // and with no exit code in the stopped record says so; the probe then reads the output.
     LIST,
-    LIST,
-    // ...and the stopped record has no exit code, so the probe asks once more how it ended.
     LIST,
     ["logs", run.name],
     ["delete", "--force", run.name],
