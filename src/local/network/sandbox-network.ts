@@ -29,9 +29,6 @@ export async function ensureSandboxNetwork(
       const bridge = runtime.capabilities.has("network-bridge-name") ? { bridgeName } : {};
       network = await runtime.createNetwork({ name, internal: true, labels, ...bridge });
       created = true;
-      // An engine that assigns the subnet and gateway only once it has made the network (Apple
-      // `container`) reports them in its listing, not in the create's answer.
-      if (network.subnet === undefined) network = (await find()) ?? network;
     } catch (error) {
       // Another process sharing the state directory made it first.
       network = await find();
