@@ -1,0 +1,45 @@
+import type { EgressDecision } from "./egress-policy.js";
+import type { EgressClient } from "./egress-types.js";
+
+/**
+ * An HTTP request the policy has allowed, on its way upstream: a plain `http://` request through
+ * the proxy, or one decrypted from a TLS connection the proxy terminated. What a
+ * {@link RequestRewriter} sees and may change before any byte leaves for the upstream.
+ */
+export interface OutboundRequest {
+  /** Lower-case host name (or IP literal) the request goes to. */
+  readonly host: string;
+  readonly port: number;
+  /** Upper-case method. */
+  readonly method: string;
+  /** Origin-form path and query exactly as the client sent them (`/v1/items?key=...`). */
+  readonly pathAndQuery: string;
+  /** Header pairs as Node gives them (`rawHeaders`: name, value, name, value, ...), hop-by-hop removed. */
+  readonly rawHeaders: readonly string[];
+  /** True when the request arrived inside TLS the proxy terminated. */
+  readonly tls: boolean;
+  /** What the policy decided (the matched rule and endpoint). */
+  readonly decision: EgressDecision;
+}
+
+/** What a rewriter made of a request. */
+export type RewriteOutcome =
+  /** Nothing to change: the request goes upstream as it came. */
+  | { readonly kind: "unchanged" }
+  /** Send this path and these headers instead (same method, body streamed as it came). */
+  | { readonly kind: "rewritten"; readonly pathAndQuery: string; readonly rawHeaders: readonly string[] }
+  /**
+   * Refused before anything reached the upstream: the proxy answers `status` with `code` and
+   * `message`. The message is the sandbox's to read and the gateway log's: it never holds a secret.
+   */
+  | { readonly kind: "refused"; readonly status: 403; readonly code: string; readonly message: string };
+
+/**
+ * Called by the egress proxy for every allowed HTTP request (plain or from terminated TLS) after
+ * the policy and before the upstream is contacted; the hook local mode's credential placeholders
+ * are resolved through. A throw answers 500 and is reported, never forwarded.
+ */
+export type RequestRewriter = (
+  client: EgressClient,
+  request: OutboundRequest,
+) => RewriteOutcome | Promise<RewriteOutcome>;
