@@ -3,8 +3,11 @@ import type { FileFailureContext } from "./files-errors.js";
 import type { FilesTarget, TransferProgress } from "./files-target.js";
 import { ScriptStderr, scriptOutput } from "./script-run.js";
 
-/** The line a receiving script prints once its checks passed and it reads stdin. */
-const READY = "openshell-files:ready\n";
+/**
+ * The line a receiving script prints once its checks passed and it reads stdin, with an optional
+ * word after a colon (the write's checksum tool).
+ */
+const READY = /openshell-files:ready(?::([a-z0-9]*))?\n/;
 
 /**
  * Runs a script that reads a transfer from stdin (`cat >`, `tar -x`) and feeds it `chunks`. Nothing
@@ -19,28 +22,38 @@ export async function feedScript(
   command: string[],
   context: FileFailureContext,
   chunks: AsyncIterable<Uint8Array>,
-  options: { signal?: AbortSignal | undefined; onChunk?: (chunk: Uint8Array) => void },
+  options: {
+    signal?: AbortSignal | undefined;
+    /** Called once the script is ready, before the first chunk, with the word on its ready line ("" if none). */
+    onReady?: (word: string) => void;
+    onChunk?: (chunk: Uint8Array) => void;
+  },
 ): Promise<void> {
   const session: InteractiveExec = await target.execInteractive(command, {
     noLoginShell: true,
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  let markReady: (ready: boolean) => void = () => undefined;
-  const ready = new Promise<boolean>((resolve) => {
+  let markReady: (word: string | undefined) => void = () => undefined;
+  const ready = new Promise<string | undefined>((resolve) => {
     markReady = resolve;
   });
   const outcome = (async () => {
     let seen = "";
+    let found = false;
     try {
       // Found anywhere in the first output, after whatever a login shell printed (see output-start.ts).
       for await (const chunk of scriptOutput(session.events, context, new ScriptStderr())) {
-        if (seen.length < 64 * 1024 && !seen.includes(READY)) {
+        if (seen.length < 64 * 1024 && !found) {
           seen += Buffer.from(chunk).toString("latin1");
-          if (seen.includes(READY)) markReady(true);
+          const line = READY.exec(seen);
+          if (line !== null) {
+            found = true;
+            markReady(line[1] ?? "");
+          }
         }
       }
     } finally {
-      markReady(false);
+      markReady(undefined);
     }
   })();
   outcome.catch(() => undefined);
@@ -50,7 +63,9 @@ export async function feedScript(
     () => "ended" as const,
   );
   try {
-    if (await ready) {
+    const word = await ready;
+    if (word !== undefined) {
+      options.onReady?.(word);
       for await (const chunk of chunks) {
         options.onChunk?.(chunk);
         // A write to a command that has ended is never taken: the outcome says why instead.

@@ -1,11 +1,17 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, type Hash, randomBytes } from "node:crypto";
 import { CanceledError } from "../../errors.js";
 import type { FileFailureContext } from "./files-errors.js";
 import type { FilesTarget, TransferOptions } from "./files-target.js";
 import { feedScript, progressOf } from "./receiver.js";
 import { splitPath } from "./remote-path.js";
 import { collectOutput } from "./script-run.js";
-import { commitScript, discardScript, receiveScript, scriptCommand } from "./shell-scripts.js";
+import {
+  type ChecksumTool,
+  commitScript,
+  discardScript,
+  receiveScript,
+  scriptCommand,
+} from "./shell-scripts.js";
 import type { WriteSource } from "./write-source.js";
 
 /** What a confirmed write put in the sandbox. */
@@ -14,13 +20,14 @@ export interface WriteResult {
   path: string;
   /** Bytes written, as confirmed by the sandbox. */
   size: number;
-  /** SHA-256 (hex) of what was sent. */
-  sha256: string;
   /**
-   * How the sandbox confirmed the file before it was renamed into place: `sha256` (its
-   * `sha256sum` agreed) or `size` (the image has no sha256sum, so only the size was compared).
+   * How the sandbox confirmed the file before it was renamed into place: `md5` or `sha256` (its
+   * `md5sum` or `sha256sum` agreed with what the SDK sent; the fastest the image has is used), or
+   * `size` (the image has neither, so only the size was compared).
    */
-  verified: "sha256" | "size";
+  verified: "md5" | "sha256" | "size";
+  /** The checksum (hex) the sandbox agreed with, in the algorithm `verified` names; absent for `size`. */
+  checksum?: string;
 }
 
 /** How long removing a temporary after a failure may take; it runs after the caller's signal fired. */
@@ -69,8 +76,8 @@ export function asCallerError(error: unknown, signal: AbortSignal | undefined, w
 
 /**
  * Streams a file into the sandbox and confirms it before it appears: stdin of an interactive exec
- * fills a temporary beside `path` (see feedScript); a second exec compares its size and sha256 with
- * what was sent and renames it into place. A failure or cancel removes the temporary.
+ * fills a temporary beside `path` (see feedScript); a second exec compares its size and checksum
+ * with what was sent and renames it into place. A failure or cancel removes the temporary.
  */
 export async function sendFile(
   target: FilesTarget,
@@ -81,36 +88,50 @@ export async function sendFile(
   const { signal, onProgress } = options;
   const context: FileFailureContext = { sandboxName: target.name, operation: options.operation, path };
   const temporary = temporaryBeside(path);
-  const hash = createHash("sha256");
+  let hash: Hash | undefined;
   let bytes = 0;
   try {
     signal?.throwIfAborted();
     await feedScript(target, scriptCommand(receiveScript, [path, temporary]), context, source.chunks, {
       signal,
+      // The sandbox says which tool its confirm will run; what is sent is hashed the same way.
+      onReady: (tool) => {
+        const algorithm = checksumAlgorithm(tool);
+        hash = algorithm === undefined ? undefined : createHash(algorithm);
+      },
       onChunk: (chunk) => {
-        hash.update(chunk);
+        hash?.update(chunk);
         bytes += chunk.length;
         onProgress?.(progressOf(bytes, source.total));
       },
     });
-    const sha256 = hash.digest("hex");
+    const checksum = hash?.digest("hex");
     const verdict = await collectOutput(
       target.execStream(
         scriptCommand(commitScript, [
           temporary,
           path,
           String(bytes),
-          sha256,
+          checksum ?? "",
           options.mode === undefined ? "" : options.mode.toString(8),
         ]),
         { noLoginShell: true, ...(signal ? { signal } : {}) },
       ),
       context,
     );
-    const verified = verdict.toString("utf8").trim() === "sha256" ? "sha256" : "size";
-    return { path, size: bytes, sha256, verified };
+    const said = verdict.toString("utf8").trim();
+    if (checksum !== undefined && (said === "md5" || said === "sha256")) {
+      return { path, size: bytes, verified: said, checksum };
+    }
+    return { path, size: bytes, verified: "size" };
   } catch (error) {
     await discard(target, temporary);
     throw asCallerError(error, signal, `${options.operation} ${JSON.stringify(path)}`);
   }
+}
+
+/** Node's name for the hash a sandbox checksum tool computes; undefined for none or one not known. */
+function checksumAlgorithm(tool: string): "md5" | "sha256" | undefined {
+  const known: Record<ChecksumTool, "md5" | "sha256"> = { md5sum: "md5", sha256sum: "sha256" };
+  return Object.hasOwn(known, tool) ? known[tool as ChecksumTool] : undefined;
 }

@@ -39,10 +39,23 @@ printf 'size:%s\\n' "$s"
 exec cat -- "$p"`);
 
 /**
- * args: path, temporary. Prints "openshell-files:ready" once its checks passed, then copies stdin
- * into the temporary (beside the path, same filesystem, so the commit's rename is atomic). The
- * temporary is created before "ready", so a path it cannot be created at (read-only, no permission)
- * is refused with the shell's errno text before any data is sent.
+ * The checksum tools a write's confirm uses, fastest first: the sandbox's own CPU hashes the whole
+ * file after the last byte arrived, and busybox's md5sum runs about three times as fast as its
+ * sha256sum (0.63 against 2.07 s for 256 MiB here). The checksum guards against bytes lost or
+ * changed on the way, not against a sandbox that lies (it computes its own), so MD5 serves.
+ */
+export const CHECKSUM_TOOLS = ["md5sum", "sha256sum"] as const;
+
+/** A checksum tool of {@link CHECKSUM_TOOLS}. */
+export type ChecksumTool = (typeof CHECKSUM_TOOLS)[number];
+
+/**
+ * args: path, temporary. Prints "openshell-files:ready:<tool>" once its checks passed, then copies
+ * stdin into the temporary (beside the path, same filesystem, so the commit's rename is atomic).
+ * The temporary is created before "ready", so a path it cannot be created at (read-only, no
+ * permission) is refused with the shell's errno text before any data is sent. `<tool>` is the
+ * checksum tool the commit will run (see {@link CHECKSUM_TOOLS}), empty when the image has none, so
+ * the SDK hashes what it sends the same way.
  */
 export const receiveScript = script(`p=$1 t=$2
 need cat
@@ -50,13 +63,16 @@ d=\${p%/*}; d=\${d:-/}
 [ -d "$d" ] || { [ -e "$d" ] && fail parent-not-directory; fail parent-missing; }
 [ -d "$p" ] && fail is-a-directory
 true >"$t" || exit 91
-echo openshell-files:ready
+c=
+for _c in ${CHECKSUM_TOOLS.join(" ")}; do command -v "$_c" >/dev/null 2>&1 && { c=$_c; break; }; done
+echo "openshell-files:ready:$c"
 cat >"$t" || { rm -f -- "$t"; exit 91; }`);
 
 /**
- * args: temporary, path, size, sha256, mode (octal or empty). Checks the temporary's size, and its
- * sha256 when sha256sum exists, then sets its mode and renames it into place; any mismatch removes
- * it. Prints what was verified: "sha256" or "size".
+ * args: temporary, path, size, checksum (hex or empty), mode (octal or empty). Checks the
+ * temporary's size, and its checksum with the tool the checksum's length names (32 hex digits
+ * `md5sum`, 64 `sha256sum`) when the image has that tool, then sets its mode and renames it into
+ * place; any mismatch removes it. Prints what was verified: "md5", "sha256" or "size".
  */
 export const commitScript = script(`t=$1 p=$2 n=$3 h=$4 m=$5
 need mv
@@ -65,10 +81,11 @@ if command -v stat >/dev/null 2>&1; then s=$(stat -c %s -- "$t"); else need wc; 
 s=$((s))
 [ "$s" = "$n" ] || { rm -f -- "$t"; fail "size-mismatch:$s"; }
 v=size
-if command -v sha256sum >/dev/null 2>&1; then
-  set -- $(sha256sum < "$t")
+case \${#h} in 32) c=md5sum ;; 64) c=sha256sum ;; *) c= ;; esac
+if [ -n "$c" ] && command -v "$c" >/dev/null 2>&1; then
+  set -- $("$c" < "$t")
   [ "$1" = "$h" ] || { rm -f -- "$t"; fail "checksum-mismatch:$1"; }
-  v=sha256
+  v=\${c%sum}
 fi
 if [ -n "$m" ]; then need chmod; chmod "$m" "$t" || { rm -f -- "$t"; exit 91; }; fi
 [ -d "$p" ] && { rm -f -- "$t"; fail is-a-directory; }

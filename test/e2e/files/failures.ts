@@ -29,8 +29,16 @@ export function describeHardCases(ctx: FilesContext, options: FilesSuiteOptions)
       const base = `${bin}/files`;
       await s.files.mkdir(base);
       const data = everyByte(100_000);
-      await s.files.write(`${base}/single.bin`, data);
+      // No md5sum on this PATH: the confirm falls back to sha256sum, and to the size alone without it.
+      expect(await s.files.write(`${base}/single.bin`, data)).toMatchObject({
+        verified: "sha256",
+        checksum: sha256(data),
+      });
       expect(sha256(await s.files.read(`${base}/single.bin`))).toBe(sha256(data));
+      await ctx.shell(s, 'PATH=/usr/bin:/bin; rm "$1/sha256sum"', bin);
+      const sizeOnly = await s.files.write(`${base}/size-only.bin`, data);
+      expect(sizeOnly).toEqual({ path: `${base}/size-only.bin`, size: data.length, verified: "size" });
+      expect(sha256(await s.files.read(`${base}/size-only.bin`))).toBe(sha256(data));
 
       const dir = join(ctx.local, "notar-src");
       await mkdir(dir);
