@@ -31,8 +31,15 @@ export type RewriteOutcome =
   /**
    * Refused before anything reached the upstream: the proxy answers `status` with `code` and
    * `message`. The message is the sandbox's to read and the gateway log's: it never holds a secret.
+   * 403 when the request may not carry what it carries (a credential bound elsewhere); 500 when a
+   * placeholder cannot be resolved at all, as upstream answers both.
    */
-  | { readonly kind: "refused"; readonly status: 403; readonly code: string; readonly message: string };
+  | {
+      readonly kind: "refused";
+      readonly status: 403 | 500;
+      readonly code: string;
+      readonly message: string;
+    };
 
 /**
  * Called by the egress proxy for every allowed HTTP request (plain or from terminated TLS) after
