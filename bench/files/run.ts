@@ -1,13 +1,15 @@
 /**
  * `sb.files` throughput, side by side in one process (issue 16's figures):
  *
- * 1. local mode on Docker: `upload()` and `download()` of a random file beside `docker cp` and
+ * 1. the scripted test gateway over mTLS (in a child process; sandboxes are host processes):
+ *    `upload()` and `download()` beside an exec streaming the same file to stdout (`cat`). It runs
+ *    first, while this process holds nothing else, so its RSS is a client's alone.
+ * 2. local mode on Docker: `upload()` and `download()` of a random file beside `docker cp` and
  *    `docker exec` into and out of the same container, the first way rotating round by round;
  *    MiB/s, the ratio SDK / docker cp (goal: at least 0.8x), and this process's RSS before and at its
  *    peak during the SDK's transfers (sampled every 20 ms; goal: under 100 MiB). The embedded gateway
- *    runs in this process, so its CPU and memory count.
- * 2. the scripted test gateway over mTLS (in a child process; sandboxes are host processes):
- *    `upload()` and `download()` beside an exec streaming the same file to stdout (`cat`).
+ *    runs in this process, so its CPU and memory count. The same transfers into a sandbox with
+ *    local mode's default policy (where `docker cp` cannot reach) are compared with `docker exec`.
  *
  *   npm run bench:files   (BENCH_QUICK=1: 64 MiB, 2 rounds; BENCH_FILE_MIB, BENCH_GATEWAY_MIB, BENCH_ROUNDS)
  *
@@ -22,7 +24,7 @@ import { benchEngine, IMAGE, removeBenchObjects } from "../shared/engine.js";
 import { loadAverage } from "../shared/machine.js";
 import { median } from "../shared/rounds.js";
 import { runBench } from "../shared/run-bench.js";
-import { benchLocalDocker, FILES_LABELS, type FileToMove } from "./local-docker.js";
+import { benchLocalDocker, DEFAULT_POLICY_WAY, FILES_LABELS, type FileToMove } from "./local-docker.js";
 import { fileSha256, MiB, randomFile, type Transfer } from "./measure.js";
 import type { Samples } from "./samples.js";
 import { benchTestGateway } from "./test-gateway.js";
@@ -55,18 +57,18 @@ async function main(): Promise<void> {
 
   const warmup = await makeFile("warmup.bin", WARMUP_MIB);
   const file = await makeFile("source.bin", FILE_MIB);
-  console.log(`local mode on docker: ${FILE_MIB} MiB, ${ROUNDS} rounds`);
-  const local = await benchLocalDocker(file, warmup, ROUNDS, localDir, closers);
-  const loadMid = loadAverage();
   const gatewayFile = GATEWAY_MIB === FILE_MIB ? file : await makeFile("gateway.bin", GATEWAY_MIB);
   console.log(`test gateway: ${GATEWAY_MIB} MiB, ${ROUNDS} rounds`);
   const gateway = await benchTestGateway(gatewayFile, warmup, ROUNDS, localDir, closers);
+  const loadMid = loadAverage();
+  console.log(`local mode on docker: ${FILE_MIB} MiB, ${ROUNDS} rounds`);
+  const local = await benchLocalDocker(file, warmup, ROUNDS, localDir, closers);
 
   console.log(
     `\nsandbox.files vs docker cp, docker exec and exec stdout (Node ${process.version}, docker ${local.dockerVersion}, ${IMAGE})`,
   );
   console.log(
-    `load average (1, 5, 15 min): ${loadAtStart} at the start, ${loadMid} after part 1, ${loadAverage()} at the end`,
+    `load average (1, 5, 15 min): ${loadAtStart} at the start, ${loadMid} after the test gateway, ${loadAverage()} at the end`,
   );
   console.log(
     `RSS of this process: ${rssAtStart.toFixed(1)} MiB at its start, ${local.rssReadyMiB.toFixed(1)} MiB with the local gateway up, the sandbox ready and the warm-up done\n`,
@@ -84,20 +86,35 @@ async function main(): Promise<void> {
       `| ${measure} | ${rateOf(sdk)} | ${rateOf(cp)} | ${rateOf(exec)} | ${ratioOf(sdk, cp)} | ${ratioOf(sdk, exec)} | ${cpu(sdk)} | ${rss(sdk)} | ${buffers(sdk)} |`,
     );
   }
+  console.log(
+    "\nThe same, into a sandbox with local mode's default policy (read-only root, /tmp on tmpfs: docker cp cannot reach it)\n",
+  );
+  console.log(
+    "| measure | SDK, default policy | docker exec (writable root) | ratio | SDK CPU s | SDK RSS before -> peak |",
+  );
+  console.log("|---|---|---|---|---|---|");
+  for (const [measure, ways] of local.samples) {
+    const sdk = ways.get(DEFAULT_POLICY_WAY);
+    if (sdk === undefined) continue;
+    const exec = ways.get("docker exec");
+    console.log(
+      `| ${measure} | ${rateOf(sdk)} | ${rateOf(exec)} | ${ratioOf(sdk, exec)} | ${cpu(sdk)} | ${rss(sdk)} |`,
+    );
+  }
   const [up, down] = [...local.samples.values()].map((w) => w.get("sdk") ?? []);
   const total = (ts: Transfer[]) => median(ts.map((t) => (FILE_MIB / t.mibPerSecond) * 1000));
   const mark = (ts: Transfer[]) => median(ts.map((t) => t.markMs));
   if (up && down) {
     console.log(
       `\nSDK upload: last byte sent at ${mark(up).toFixed(0)} ms of ${total(up).toFixed(0)} ms (the rest: stdin closed, ` +
-        `the sandbox's size and sha256 check, the rename); sha256sum of the file in the container alone: ` +
-        `${median(local.sha256sumMs).toFixed(0)} ms (docker exec).`,
+        `the sandbox's size and checksum check, the rename); md5sum of the file in the container alone: ` +
+        `${median(local.md5sumMs).toFixed(0)} ms (docker exec).`,
     );
     console.log(`SDK download: first byte at ${mark(down).toFixed(0)} ms of ${total(down).toFixed(0)} ms.`);
   }
 
   console.log(
-    `\nTest gateway (mTLS on loopback, in a child process; host-process sandboxes), median of ${ROUNDS} rounds\n`,
+    `\nTest gateway (mTLS on loopback, in a child process; host-process sandboxes; this process held only the client then), median of ${ROUNDS} rounds\n`,
   );
   console.log(
     "| measure | SDK | SDK / exec stdout | SDK CPU s | SDK RSS before -> peak | SDK Buffers peak |",
