@@ -66,7 +66,7 @@ export async function benchLocalDocker(
   });
   // Local mode's default filesystem policy: the root read-only, /tmp and /sandbox on tmpfs.
   const sbDefault = await os.sandboxes.create({
-    name: `bench-files-default-${process.pid}`,
+    name: `bench-fdef-${process.pid}`,
     image: IMAGE,
     command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"],
     containerLabels: FILES_LABELS,
