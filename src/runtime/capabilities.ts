@@ -34,6 +34,7 @@ export const CAPABILITIES = [
   "log-timestamps",
   "log-stream-selection",
   "pull-auth",
+  "archive-copy",
 ] as const;
 
 /**
@@ -48,6 +49,8 @@ export const CAPABILITIES = [
  * - `network-bridge-name`: `createNetwork` names the network's host bridge after `bridgeName`.
  * - `log-stream-selection`: logs keep stdout and stderr apart, and one of them can be asked for.
  * - `pull-auth`: `pullImage` takes registry credentials.
+ * - `archive-copy`: `putArchive` / `getArchive` move tar streams in and out of a container through
+ *   the engine (`docker cp`'s API); `archiveView` says which paths it sees as the container does.
  */
 export type Capability = (typeof CAPABILITIES)[number];
 

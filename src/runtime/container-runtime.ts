@@ -1,3 +1,4 @@
+import type { ArchiveStream, ArchiveView, GetArchiveOptions, PutArchiveOptions } from "./archive-types.js";
 import type { Capability } from "./capabilities.js";
 import type { ContainerInfo, ContainerSummary } from "./container-info.js";
 import type { ContainerSpec } from "./container-spec.js";
@@ -96,6 +97,21 @@ export interface ContainerRuntime extends AsyncDisposable {
 
   logs(id: string, options?: LogOptions): AsyncIterable<LogLine>;
   exec(id: string, spec: ExecSpec): Promise<ExecProcess>;
+
+  /**
+   * Unpacks a tar stream into a container directory through the engine's archive API (what
+   * `docker cp` uses), keeping each entry's owner and mode. Needs the `archive-copy` capability;
+   * `archiveView` says where the engine sees what the container sees (a tmpfs path on Docker is
+   * answered with success and never appears in the container).
+   */
+  putArchive(id: string, options: PutArchiveOptions): Promise<void>;
+  /**
+   * A tar stream of a container path, streamed as the engine writes it; a missing path is a
+   * NotFoundError once the engine answered. Needs `archive-copy`; see `archiveView`.
+   */
+  getArchive(id: string, options: GetArchiveOptions): Promise<ArchiveStream>;
+  /** Where the archive calls see what the container sees, from its mounts and root. Needs `archive-copy`. */
+  archiveView(id: string, options?: CallOptions): Promise<ArchiveView>;
 
   createNetwork(spec: NetworkSpec, options?: CallOptions): Promise<NetworkInfo>;
   removeNetwork(idOrName: string, options?: CallOptions): Promise<void>;

@@ -13,6 +13,12 @@
 // Every error class, the same ones `openshell` exports: a program (or an adapter) that uses only the
 // runtime layer can tell errors apart without loading the gateway client and its protobuf code.
 export * from "../errors.js";
+export type {
+  ArchiveStream,
+  ArchiveView,
+  GetArchiveOptions,
+  PutArchiveOptions,
+} from "./archive-types.js";
 export type { Capability } from "./capabilities.js";
 export {
   CAPABILITIES,

@@ -6,6 +6,7 @@ import {
   emulatedAppleContainer,
 } from "../../support/apple-container-emulator/index.js";
 import { testImages } from "../../support/test-engines.js";
+import { describeArchiveConformance } from "./archive-conformance.suite.js";
 import { describeRuntimeConformance } from "./conformance.suite.js";
 
 /*
@@ -30,6 +31,11 @@ for (const version of ["1.1.0", "0.12.3"] as EmulatedVersion[]) {
           darwinRelease: "25.0.0",
           pollIntervalMs: 200,
         }),
+      busyboxImage: testImages.busybox,
+    });
+    describeArchiveConformance({
+      name: "apple-container",
+      connect: () => AppleContainerRuntime.connect({ runner: emulator.runner, darwinRelease: "25.0.0" }),
       busyboxImage: testImages.busybox,
     });
   });

@@ -2,6 +2,12 @@ import { Readable } from "node:stream";
 import { CanceledError, CapabilityError, ContainerRuntimeError, NotFoundError } from "../../../errors.js";
 import { sleep } from "../../../timing/sleep.js";
 import { validate } from "../../../validation/validate.js";
+import type {
+  ArchiveStream,
+  ArchiveView,
+  GetArchiveOptions,
+  PutArchiveOptions,
+} from "../../archive-types.js";
 import {
   type Capability,
   capabilitiesForLogs,
@@ -258,6 +264,26 @@ export class AppleContainerRuntime implements ContainerRuntime {
     validate(idSchema, ref, "ref");
     this.assertSupported(["image-save"], "image save");
     return Readable.from([]);
+  }
+
+  /** The `container` CLI has no `cp` (nor an archive API): always a CapabilityError naming archive-copy. */
+  async putArchive(id: string, _options: PutArchiveOptions): Promise<void> {
+    validate(idSchema, id, "id");
+    this.assertSupported(["archive-copy"], "archive copy");
+  }
+
+  /** Always a CapabilityError naming archive-copy (see putArchive). */
+  async getArchive(id: string, _options: GetArchiveOptions): Promise<ArchiveStream> {
+    validate(idSchema, id, "id");
+    this.assertSupported(["archive-copy"], "archive copy");
+    return Readable.from([]);
+  }
+
+  /** Always a CapabilityError naming archive-copy (see putArchive). */
+  async archiveView(id: string, _options?: CallOptions): Promise<ArchiveView> {
+    validate(idSchema, id, "id");
+    this.assertSupported(["archive-copy"], "archive copy");
+    return { reads: () => false, writes: () => false };
   }
 
   /** `container image tag REF TARGET`. */

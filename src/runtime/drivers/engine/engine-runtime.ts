@@ -1,6 +1,12 @@
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import { validate } from "../../../validation/validate.js";
+import type {
+  ArchiveStream,
+  ArchiveView,
+  GetArchiveOptions,
+  PutArchiveOptions,
+} from "../../archive-types.js";
 import {
   assertCapabilities,
   CAPABILITIES,
@@ -38,6 +44,7 @@ import {
   networkSpecSchema,
   volumeSpecSchema,
 } from "../../validation/runtime-schemas.js";
+import { checkArchivePath, engineArchiveView, getEngineArchive, putEngineArchive } from "./engine-archive.js";
 import { signalAware } from "./engine-client.js";
 import { labelFilter, toContainerInfo, toContainerSummary } from "./engine-container-info.js";
 import { EngineContext } from "./engine-context.js";
@@ -297,6 +304,26 @@ export abstract class EngineRuntime implements ContainerRuntime {
     validate(execSpecSchema, spec, "spec");
     if (spec.tty) assertCapabilities(this.kind, this.capabilities, ["tty"], "exec");
     return startEngineExec(this.engine, id, spec);
+  }
+
+  async putArchive(id: string, options: PutArchiveOptions): Promise<void> {
+    validate(idSchema, id, "id");
+    checkArchivePath(options.path);
+    await putEngineArchive(this.engine, id, options);
+  }
+
+  async getArchive(id: string, options: GetArchiveOptions): Promise<ArchiveStream> {
+    validate(idSchema, id, "id");
+    checkArchivePath(options.path);
+    return getEngineArchive(this.engine, id, options);
+  }
+
+  async archiveView(id: string, options?: CallOptions): Promise<ArchiveView> {
+    validate(idSchema, id, "id");
+    const inspect = await this.engine.call(`inspect container ${id}`, () =>
+      this.docker.getContainer(id).inspect(signalOption(options)),
+    );
+    return engineArchiveView(this.kind, inspect);
   }
 
   async createNetwork(spec: NetworkSpec, options?: CallOptions): Promise<NetworkInfo> {

@@ -1,0 +1,51 @@
+import type { Readable } from "node:stream";
+import type { CallOptions } from "./runtime-info.js";
+
+/** Options of `putArchive`. */
+export interface PutArchiveOptions extends CallOptions {
+  /** The container directory the archive is unpacked into (absolute; it should exist, see ArchiveView). */
+  path: string;
+  /**
+   * A tar stream (uncompressed). Entries are placed as their headers say: owner (uid/gid), mode and
+   * mtime are kept; a file that exists under an entry's name is replaced.
+   */
+  archive: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+}
+
+/** Options of `getArchive`. */
+export interface GetArchiveOptions extends CallOptions {
+  /** The container path to pack (absolute): a file, a directory (with its contents) or a link. */
+  path: string;
+}
+
+/**
+ * Where an engine's archive API (`GET`/`PUT /containers/{id}/archive`, what `docker cp` uses) sees
+ * the same files a process in the container sees, found from the container's mounts and root. A
+ * path is the real path (no symlink in it) in the container. Paths it answers false for must go
+ * through exec instead: the archive API would miss them, or worse, see what a mount hides.
+ *
+ * - Docker 20.10 reads and writes the container's root filesystem and its volumes and binds from
+ *   the host, outside the container's mount namespace. A tmpfs mount (`HostConfig.Tmpfs` or a
+ *   `tmpfs` mount) is invisible to it: a PUT there answers 200 but the file lands in the directory
+ *   under the mount (the container never sees it), a GET of a file on it is a 404 "Could not find
+ *   the file", and a GET of a path the image has under the mount returns the image's hidden file.
+ *   With a read-only root every PUT outside a volume or bind is refused, 500 "container rootfs is
+ *   marked read-only" (a tmpfs path included); reads of the root still work.
+ * - Podman 4.3 (through its Docker-compatible API) copies inside the container's mount namespace:
+ *   tmpfs mounts, volumes and the root are seen as the container sees them. A PUT to a read-only
+ *   place is refused (500 "read-only file system").
+ * - A PUT into a missing directory: Docker answers 404; Podman creates it (and its parents, owned
+ *   by root) and unpacks there.
+ * - Both keep each entry's uid/gid as the header says (without `copyUIDGID`), both replace an
+ *   existing file, and both need `Content-Type: application/x-tar` on the PUT (without it each
+ *   answers 200 and unpacks nothing).
+ */
+export interface ArchiveView {
+  /** Whether `getArchive` of this path (or anything under it) reads what the container sees there. */
+  reads(path: string): boolean;
+  /** Whether `putArchive` into this directory writes where the container sees it. */
+  writes(path: string): boolean;
+}
+
+/** A readable tar stream from `getArchive`. */
+export type ArchiveStream = Readable & AsyncIterable<Uint8Array>;

@@ -1,0 +1,140 @@
+import { posix } from "node:path";
+import { PassThrough, Readable } from "node:stream";
+import type Docker from "dockerode";
+import { CanceledError, InvalidArgumentError } from "../../../errors.js";
+import type {
+  ArchiveStream,
+  ArchiveView,
+  GetArchiveOptions,
+  PutArchiveOptions,
+} from "../../archive-types.js";
+import type { RuntimeKind } from "../../runtime-info.js";
+import { dial } from "./engine-client.js";
+import type { EngineContext } from "./engine-context.js";
+
+/** Checks an archive call's container path: absolute, without NUL. */
+export function checkArchivePath(path: unknown): string {
+  if (typeof path !== "string" || !path.startsWith("/") || path.includes("\0")) {
+    throw new InvalidArgumentError(
+      `path must be an absolute container path without NUL, got ${JSON.stringify(path)}`,
+      { field: "path" },
+    );
+  }
+  return path;
+}
+
+/**
+ * `PUT /containers/{id}/archive?path=`: unpacks a tar stream into a container directory, streamed
+ * (never whole in memory). Resolves once the engine has unpacked all of it. Aborting the signal
+ * ends the request (the engine stops unpacking; entries already written stay).
+ */
+export async function putEngineArchive(
+  engine: EngineContext,
+  id: string,
+  options: PutArchiveOptions,
+): Promise<void> {
+  const what = `copy an archive into ${options.path} in container ${id}`;
+  const body = options.archive instanceof Readable ? options.archive : Readable.from(options.archive);
+  const signal = options.signal;
+  try {
+    signal?.throwIfAborted();
+    await engine.call(what, () =>
+      // dockerode's putArchive sets Content-Type: application/x-tar, without which both engines
+      // answer 200 and unpack nothing.
+      engine.docker.getContainer(id).putArchive(body, {
+        path: options.path,
+        ...(signal === undefined ? {} : { abortSignal: signal }),
+      }),
+    );
+  } catch (error) {
+    body.destroy();
+    if (signal?.aborted)
+      throw new CanceledError(`${what}: canceled by the caller's signal`, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * `GET /containers/{id}/archive?path=`: a tar stream of a container path, as the engine writes it.
+ * Resolves once the engine has answered, so a missing path is a NotFoundError here. The request's
+ * abort surfaces mid-stream as a bare ECONNRESET, so the stream ends with a CanceledError instead;
+ * a caller who stops reading early (destroys it, breaks out of a loop) closes the request.
+ */
+export async function getEngineArchive(
+  engine: EngineContext,
+  id: string,
+  options: GetArchiveOptions,
+): Promise<ArchiveStream> {
+  const what = `copy ${options.path} out of container ${id}`;
+  const signal = options.signal;
+  const response = await engine.call(what, () =>
+    dial<Readable>(engine.docker, {
+      method: "GET",
+      path: `/containers/${encodeURIComponent(id)}/archive?`,
+      query: { path: options.path },
+      okStatuses: [200],
+      stream: true,
+      ...(signal === undefined ? {} : { signal }),
+    }),
+  );
+  const archive = new PassThrough();
+  const canceled = () => new CanceledError(`${what}: canceled by the caller's signal`);
+  const onAbort = () => archive.destroy(canceled());
+  response.on("error", (error) => archive.destroy(signal?.aborted ? canceled() : engine.error(error, what)));
+  archive.on("close", () => {
+    signal?.removeEventListener("abort", onAbort);
+    response.destroy();
+  });
+  response.pipe(archive);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  return archive;
+}
+
+/** What `docker inspect` says of a container's mounts and root, as the archive API cares. */
+interface InspectedFilesystem {
+  readOnlyRoot: boolean;
+  tmpfs: string[];
+  /** Volumes and binds: writable unless mounted read-only. */
+  mounts: { destination: string; writable: boolean }[];
+}
+
+function inspectedFilesystem(inspect: Docker.ContainerInspectInfo): InspectedFilesystem {
+  const tmpfs = Object.keys(inspect.HostConfig?.Tmpfs ?? {});
+  const mounts: InspectedFilesystem["mounts"] = [];
+  for (const mount of inspect.Mounts ?? []) {
+    if ((mount.Type as string) === "tmpfs") tmpfs.push(mount.Destination);
+    else mounts.push({ destination: mount.Destination, writable: mount.RW });
+  }
+  return { readOnlyRoot: inspect.HostConfig?.ReadonlyRootfs ?? false, tmpfs, mounts };
+}
+
+/** Whether `path` is `mount` or under it. */
+function under(path: string, mount: string): boolean {
+  const p = posix.normalize(path);
+  const m = posix.normalize(mount).replace(/(.)\/+$/, "$1");
+  return m === "/" || p === m || p.startsWith(`${m}/`);
+}
+
+/**
+ * How the engine's archive API sees a container (see ArchiveView for the facts behind it): Podman
+ * as the container does; Docker outside tmpfs mounts only, and for writes only on a writable root
+ * or in a writable volume or bind (the innermost mount holding the path decides).
+ */
+export function engineArchiveView(kind: RuntimeKind, inspect: Docker.ContainerInspectInfo): ArchiveView {
+  if (kind === "podman") return { reads: () => true, writes: () => true };
+  const fs = inspectedFilesystem(inspect);
+  const onTmpfs = (path: string) => fs.tmpfs.some((mount) => under(path, mount));
+  const innermost = (path: string) =>
+    fs.mounts
+      .filter((mount) => under(path, mount.destination))
+      .sort((a, b) => b.destination.length - a.destination.length)[0];
+  return {
+    reads: (path) => !onTmpfs(path),
+    writes: (path) => {
+      if (onTmpfs(path)) return false;
+      const mount = innermost(path);
+      return mount === undefined ? !fs.readOnlyRoot : mount.writable;
+    },
+  };
+}
