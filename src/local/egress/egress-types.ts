@@ -1,4 +1,5 @@
 import type * as http from "node:http";
+import type { SandboxBinaries } from "./binary-rules.js";
 import type { EgressDecision, EgressPolicy, EgressRequest } from "./egress-policy.js";
 
 /** The sandbox a connection comes from, and the policy that applies to it now. */
@@ -6,6 +7,8 @@ export interface EgressClient {
   sandboxId: string;
   sandboxName: string;
   policy: EgressPolicy;
+  /** The policy's rules with `binaries`, checked against the connecting process; absent when none. */
+  binaries?: SandboxBinaries;
 }
 
 /**

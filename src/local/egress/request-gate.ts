@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { ConnectionTuple } from "../processes/socket-owners.js";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import type { LocalService } from "./egress-types.js";
 import {
@@ -9,6 +10,17 @@ import {
   unidentifiedDecision,
 } from "./proxy-context.js";
 import { admit } from "./upstream-admission.js";
+
+/** The connection as its process holds it in the sandbox: the sandbox's side and the proxy's. */
+function connectionTuple(socket: Socket): ConnectionTuple | undefined {
+  const { remoteAddress, remotePort, localAddress, localPort } = socket;
+  if (remoteAddress === undefined || remotePort === undefined) return undefined;
+  if (localAddress === undefined || localPort === undefined) return undefined;
+  return {
+    sandbox: { address: remoteAddress, port: remotePort },
+    proxy: { address: localAddress, port: localPort },
+  };
+}
 
 export type Gate =
   /** Allowed: connect to `address`, and report `decision` with the upstream's outcome. */
@@ -35,7 +47,7 @@ export async function passGate(ctx: ProxyContext, socket: Socket, request: Egres
     ctx.emit(event(who, request, localServiceDecision(request.host)));
     return { to: "local", who, service };
   }
-  const admission = await admit(ctx, who.client, request);
+  const admission = await admit(ctx, who.client, request, connectionTuple(socket));
   if (!admission.ok) {
     ctx.emit(event(who, request, admission.decision, admission.outcome));
     return {

@@ -1,7 +1,8 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import type { ConnectionTuple } from "../processes/socket-owners.js";
 import { blockedAddressClass } from "./address-ranges.js";
-import type { EgressDecision, EgressRequest } from "./egress-policy.js";
+import type { EgressDecision, EgressPolicy, EgressRequest } from "./egress-policy.js";
 import type { EgressClient } from "./egress-types.js";
 
 /** Resolves a host name to addresses; `undefined` from the caller's resolver falls back to DNS. */
@@ -49,13 +50,17 @@ async function addressesOf(
  * exactly (a glob or hostless endpoint never reaches the gateway host that way). The host is resolved
  * only after the policy allowed the name, so a denied host is never looked up, and the proxy then
  * connects to the very address it checked (no second lookup for DNS rebinding to slip through).
+ *
+ * Rules with `binaries` that match the host and port are first checked against the process behind
+ * `tuple` (where the gateway can see it): a rule it misses takes no part in the decision.
  */
 export async function admit(
   ctx: AdmissionContext,
   client: EgressClient,
   request: EgressRequest,
+  tuple?: ConnectionTuple,
 ): Promise<Admission> {
-  const policy = client.policy;
+  const policy = await binaryScopedPolicy(client, request, tuple);
   const decision = policy.decide(request);
   if (!decision.allowed) return { ok: false, status: 403, decision, message: decision.reason };
   let addresses: { list: string[]; trusted: boolean };
@@ -99,4 +104,22 @@ export async function admit(
   }
   const denied = first ?? { allowed: false, audited: false, reason: `${request.host} has no address` };
   return { ok: false, status: 403, decision: denied, message: denied.reason };
+}
+
+/** The client's policy, without the rules whose binaries the connecting process misses. */
+async function binaryScopedPolicy(
+  client: EgressClient,
+  request: EgressRequest,
+  tuple: ConnectionTuple | undefined,
+): Promise<EgressPolicy> {
+  const binaries = client.binaries;
+  // No checker: the gateway cannot see processes, and said so when it loaded the policy.
+  if (binaries?.checker === undefined) return client.policy;
+  const rules = binaries.rulesFor(request);
+  if (rules.size === 0) return client.policy;
+  const denied =
+    tuple === undefined
+      ? new Map([...rules.keys()].map((rule) => [rule, "policy_denied: the connection's process is unknown"]))
+      : (await binaries.checker.check(tuple, rules)).denied;
+  return denied.size === 0 ? client.policy : binaries.without(denied);
 }

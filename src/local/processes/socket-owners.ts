@@ -1,0 +1,111 @@
+import { readdir, readFile, readlink } from "node:fs/promises";
+import { type Endpoint, kernelSpellings, socketInode } from "./proc-net-tcp.js";
+
+/** A proxied connection as the proxy sees it: the sandbox's side, and the proxy's own. */
+export interface ConnectionTuple {
+  /** The sandbox's address and source port (the proxy socket's remote side). */
+  sandbox: Endpoint;
+  /** The proxy's listening address and port (the proxy socket's local side). */
+  proxy: Endpoint;
+}
+
+/** The processes holding one connection's socket in the sandbox's network namespace. */
+export interface SocketOwners {
+  inode: number;
+  /** Ascending; empty when the socket was found but no process holds it any more. */
+  pids: number[];
+}
+
+/** Reads a file or link under /proc, or undefined when the process is gone or hides it. */
+async function quietly<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The numeric entries of the proc root: every process this host runs. */
+async function processIds(proc: string): Promise<number[]> {
+  const names = await readdir(proc);
+  return names.filter((name) => /^\d+$/.test(name)).map(Number);
+}
+
+/**
+ * Finds which processes hold a proxied connection, from this host's /proc (the gateway must run as
+ * root in the engine's host namespaces): the network namespace whose TCP table holds the
+ * connection with the sandbox's address as its local side, then the processes of that namespace
+ * with `socket:[inode]` among their open files. Only reads: nothing in the sandbox runs.
+ *
+ * The namespace found for a sandbox address is tried first next time, so a lookup usually reads one
+ * TCP table; every lookup still lists the processes afresh, since the one connecting may have
+ * started a moment ago. All reads are asynchronous (the thread pool), never blocking the proxy.
+ */
+export class SocketOwnerFinder {
+  /** A sandbox address -> the network namespace (`net:[n]`) it was last found in. */
+  private readonly namespaces = new Map<string, string>();
+
+  constructor(private readonly proc = "/proc") {}
+
+  /** The owners of the connection's socket; undefined when no namespace of this host has it. */
+  async find(tuple: ConnectionTuple): Promise<SocketOwners | undefined> {
+    const local = kernelSpellings(tuple.sandbox);
+    const remote = kernelSpellings(tuple.proxy);
+    const pids = await processIds(this.proc);
+    const own = await quietly(() => readlink(`${this.proc}/self/ns/net`));
+    const byNamespace = new Map<string, number[]>();
+    const links = await Promise.all(pids.map((pid) => quietly(() => readlink(`${this.proc}/${pid}/ns/net`))));
+    links.forEach((link, i) => {
+      // The gateway's own namespace holds the proxy's side of the connection, never the sandbox's.
+      if (link === undefined || link === own) return;
+      const list = byNamespace.get(link);
+      if (list === undefined) byNamespace.set(link, [pids[i] as number]);
+      else list.push(pids[i] as number);
+    });
+    const known = this.namespaces.get(tuple.sandbox.address);
+    const order = [...byNamespace.keys()].sort((a, b) => (a === known ? -1 : b === known ? 1 : 0));
+    for (const namespace of order) {
+      const members = byNamespace.get(namespace) as number[];
+      const inode = await this.inodeIn(members, local, remote);
+      if (inode === undefined) continue;
+      this.namespaces.set(tuple.sandbox.address, namespace);
+      return { inode, pids: await this.holders(members, inode) };
+    }
+    return undefined;
+  }
+
+  /** The socket's inode in the TCP tables of the namespace `members` share. */
+  private async inodeIn(
+    members: readonly number[],
+    local: ReturnType<typeof kernelSpellings>,
+    remote: ReturnType<typeof kernelSpellings>,
+  ): Promise<number | undefined> {
+    // Any member reads the namespace's tables; the first may have exited since it was listed.
+    for (const pid of members.slice(0, 3)) {
+      for (const table of ["tcp", "tcp6"] as const) {
+        const l = local[table];
+        const r = remote[table];
+        if (l === undefined || r === undefined) continue;
+        const text = await quietly(() => readFile(`${this.proc}/${pid}/net/${table}`, "latin1"));
+        if (text === undefined) break;
+        const inode = socketInode(text, l, r);
+        if (inode !== undefined) return inode;
+      }
+    }
+    return undefined;
+  }
+
+  private async holders(members: readonly number[], inode: number): Promise<number[]> {
+    const wanted = `socket:[${inode}]`;
+    const found = await Promise.all(
+      members.map(async (pid) => {
+        const fds = (await quietly(() => readdir(`${this.proc}/${pid}/fd`))) ?? [];
+        for (const fd of fds) {
+          if ((await quietly(() => readlink(`${this.proc}/${pid}/fd/${fd}`))) === wanted) return pid;
+        }
+        return undefined;
+      }),
+    );
+    return found.filter((pid): pid is number => pid !== undefined).sort((a, b) => a - b);
+  }
+}
