@@ -16,6 +16,16 @@ export interface L7Matcher {
   readonly text: string;
 }
 
+/**
+ * What the proxy does with a CONNECT the endpoint allows:
+ * - `skip`: a raw tunnel (`tls: skip`): no TLS termination, no L7 rules, no request rewriting;
+ * - `l7`: TLS is terminated when the client starts it, and every HTTP request inside (decrypted, or
+ *   plain bytes, which are parsed as HTTP too so rules cannot be sidestepped) is checked by the rules;
+ * - `l4`: TLS is terminated when the client starts it (for audit and request rewriting), and what
+ *   is not TLS, or not HTTP inside it, is relayed as it comes.
+ */
+export type TunnelMode = "skip" | "l7" | "l4";
+
 /** An endpoint, validated and ready to match. */
 export interface CompiledEndpoint {
   /** The network_policies key of its rule. */
@@ -23,27 +33,32 @@ export interface CompiledEndpoint {
   readonly index: number;
   readonly host: HostPattern;
   readonly ports: ReadonlySet<number>;
+  /** True unless `enforcement` is "enforce": empty means audit, as upstream. */
   readonly audit: boolean;
+  readonly tunnel: TunnelMode;
   readonly access: Access | undefined;
   /** `rules`, or undefined when the endpoint has none. */
   readonly allows: readonly L7Matcher[] | undefined;
   readonly denies: readonly L7Matcher[];
   readonly allowedIps: AddressRanges | undefined;
   readonly allowedIpsText: readonly string[];
-  /** Whether requests are limited by method or path, which only plain HTTP lets the proxy see. */
+  /** Whether requests are limited by method or path (checked on each HTTP request, plain or decrypted). */
   readonly l7: boolean;
   /** Whether some rule looks at the path (then it must be in a form rules can check). */
   readonly pathRules: boolean;
 }
 
 const protocols = new Set(["", "tcp", "rest", "http", "websocket"]);
+/** "", "terminate" and "passthrough" all mean auto (the last two deprecated, as upstream); "skip" is a raw tunnel. */
+const tlsValues = new Set(["", "terminate", "passthrough", "skip"]);
+
 const accessValues = new Set(["read-only", "read-write", "full"]);
 
 const notSupported = "is not supported in local mode";
 const credentialsHint =
   `${notSupported}: the egress proxy forwards requests as the sandbox sent them and adds or signs no ` +
   "credentials; remove it (inference.local is the way to reach a provider with gateway-held credentials)";
-const inspectionHint = `${notSupported}: the egress proxy checks only the method and path of plain HTTP requests; remove it`;
+const inspectionHint = `${notSupported}: the egress proxy checks only the method and path of HTTP requests; remove it`;
 
 /** Endpoint fields the proxy cannot honour, when set: refused rather than silently ignored. */
 const unsupportedFields: readonly (readonly [string, (e: NetworkEndpoint) => boolean, string])[] = [
@@ -82,7 +97,7 @@ function compileMatcher(m: L7Allow | L7DenyRule, field: string): L7Matcher {
     if (isSet(m)) {
       throw new EgressPolicyError(
         `${field}.${name}`,
-        `${notSupported}: rules match only method and path of plain HTTP requests; remove it`,
+        `${notSupported}: rules match only method and path of HTTP requests; remove it`,
       );
     }
   }
@@ -142,24 +157,18 @@ export function compileEndpoint(
     );
   }
   const tls = endpoint.tls.trim().toLowerCase();
-  if (tls === "terminate") {
+  if (!tlsValues.has(tls)) {
     throw new EgressPolicyError(
       `${field}.tls`,
-      `"terminate" ${notSupported}: the egress proxy does not decrypt TLS. Leave tls empty or "passthrough" ` +
-        "(L7 rules then apply only to plain http:// requests), or reach the host over plain http",
-    );
-  }
-  if (tls !== "" && tls !== "passthrough") {
-    throw new EgressPolicyError(
-      `${field}.tls`,
-      `unknown value ${JSON.stringify(endpoint.tls)}: leave it empty or "passthrough"`,
+      `unknown value ${JSON.stringify(endpoint.tls)}: leave it empty (TLS is detected and terminated), ` +
+        'or "skip" for a raw tunnel the proxy does not look into',
     );
   }
   const enforcement = endpoint.enforcement.trim().toLowerCase();
   if (enforcement !== "" && enforcement !== "enforce" && enforcement !== "audit") {
     throw new EgressPolicyError(
       `${field}.enforcement`,
-      `unknown value ${JSON.stringify(endpoint.enforcement)}: use "enforce", "audit" or leave it empty (enforce)`,
+      `unknown value ${JSON.stringify(endpoint.enforcement)}: use "enforce", "audit" or leave it empty (audit)`,
     );
   }
   const access = endpoint.access.trim().toLowerCase();
@@ -201,18 +210,28 @@ export function compileEndpoint(
         });
   const denies = endpoint.denyRules.map((d, i) => compileMatcher(d, `${field}.deny_rules[${i}]`));
   const typedAccess = access === "" ? undefined : (access as Access);
+  const l7 =
+    (typedAccess !== undefined && typedAccess !== "full") || allows !== undefined || denies.length > 0;
+  if (tls === "skip" && l7) {
+    throw new EgressPolicyError(
+      `${field}.tls`,
+      '"skip" tunnels the bytes unread, so access, rules and deny_rules could never apply: leave tls ' +
+        "empty (TLS is then terminated and each request checked), or remove the rules",
+    );
+  }
   return {
     rule,
     index,
     host,
     ports: compilePorts(endpoint, field),
-    audit: enforcement === "audit",
+    audit: enforcement !== "enforce",
+    tunnel: tls === "skip" ? "skip" : l7 ? "l7" : "l4",
     access: typedAccess,
     allows,
     denies,
     allowedIps,
     allowedIpsText: endpoint.allowedIps.map((ip) => ip.trim()),
-    l7: (typedAccess !== undefined && typedAccess !== "full") || allows !== undefined || denies.length > 0,
+    l7,
     pathRules: [...(allows ?? []), ...denies].some((m) => m.path !== undefined),
   };
 }

@@ -30,6 +30,12 @@ export async function openTunnel(ctx: ProxyContext, req: IncomingMessage, socket
     return;
   }
   if (socket.destroyed) return;
+  if (gate.decision.tunnel === "l7") {
+    // Until the proxy terminates TLS, requests inside a tunnel cannot be held to the rules.
+    const reason = `${host}:${port} has L7 rules that a CONNECT tunnel cannot check yet: request it as plain http://`;
+    ctx.emit(event(gate.who, request, { ...gate.decision, allowed: false, reason }));
+    return respondRaw(socket, 403, reason, true);
+  }
   let upstream: Socket;
   try {
     upstream = await dial(gate.address, port, ctx.connectTimeoutMs);

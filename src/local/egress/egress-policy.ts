@@ -1,6 +1,6 @@
 import type { NetworkPolicyRule } from "../../gen/openshell/sandbox/v1/sandbox_pb.js";
 import { isPrivateAddress } from "./address-ranges.js";
-import { type CompiledEndpoint, compileEndpoint } from "./compile-endpoint.js";
+import { type CompiledEndpoint, compileEndpoint, type TunnelMode } from "./compile-endpoint.js";
 import { EgressPolicyError, ruleField } from "./egress-policy-error.js";
 import { endpointVerdict, type L7Request, rulePath } from "./endpoint-verdict.js";
 import { normalizeHost } from "./host-pattern.js";
@@ -30,6 +30,8 @@ export interface EgressDecision {
   audited: boolean;
   /** the network_policies key of the rule that decided, when one did */
   rule?: string;
+  /** when allowed: what the proxy does with a CONNECT (the deciding endpoint's; see TunnelMode) */
+  tunnel?: TunnelMode;
   /** one line saying why, e.g. `no endpoint of any rule matches evil.test:80` or `rule "github": method DELETE not allowed by access read-only` */
   reason: string;
 }
@@ -59,9 +61,8 @@ export interface EgressPolicy {
    */
   decide(request: EgressRequest, address?: string, reserved?: string): EgressDecision;
   /**
-   * Endpoints (enforce or audit) with L7 rules, which only plain `http://` requests can satisfy: a
-   * CONNECT to them is denied (or, for audit, allowed and audited), since local mode does not
-   * terminate TLS. For the gateway to tell the user when it loads the policy.
+   * Endpoints (enforce or audit) with L7 rules: a CONNECT to them is allowed on host and port, and
+   * the proxy checks each HTTP request inside it (TLS terminated, or plain HTTP parsed).
    */
   readonly needsPlainHttp: readonly EgressEndpointRef[];
 }
@@ -73,15 +74,17 @@ export interface EgressPolicy {
  * `*.example.com` (one label in front), `**.example.com` (one or more), or empty with `allowed_ips`
  * (any host whose address is in them); `port` and `ports` (their union; one is required, there is
  * no default). Endpoints naming a loopback host (`localhost`, 127.0.0.0/8, ::1) are refused: seen
- * from the proxy, that is the gateway host. `enforcement` "" is enforce. L7 rules (`access`,
- * `rules`, `deny_rules`) apply to plain HTTP requests, to the decoded path without the query.
+ * from the proxy, that is the gateway host. `enforcement` "" is audit (as upstream): only "enforce"
+ * denies an L7 violation. L7 rules (`access`, `rules`, `deny_rules`) apply to every HTTP request
+ * (plain, or inside a CONNECT the proxy terminates), to the decoded path without the query. `tls`
+ * "", "terminate" and "passthrough" mean auto (TLS detected and terminated); "skip" a raw tunnel.
  *
  * When several endpoints match one request: a deny rule of an enforced endpoint denies it; else any
  * endpoint that allows it allows it; else an audit endpoint allows it, audited; else it is denied
  * with the first endpoint's reason.
  *
- * @throws EgressPolicyError naming the field, for anything the proxy cannot enforce: `tls:
- *   terminate`, `binaries` on an enforced rule (local mode cannot see which process connects),
+ * @throws EgressPolicyError naming the field, for anything the proxy cannot enforce: L7 rules on
+ *   a `tls: skip` endpoint, `binaries` on an enforced rule (local mode cannot see which process connects),
  *   protocols other than "", tcp, rest, http and websocket, and GraphQL, JSON-RPC, MCP, query,
  *   credential and signing fields.
  */
@@ -172,6 +175,7 @@ class CompiledEgressPolicy implements EgressPolicy {
         allowed: true,
         audited: false,
         rule: passed.rule,
+        tunnel: passed.tunnel,
         reason: `allowed by rule ${q(passed.rule)}`,
       };
     }
@@ -181,6 +185,7 @@ class CompiledEgressPolicy implements EgressPolicy {
         allowed: true,
         audited: true,
         rule,
+        tunnel: audited.endpoint.tunnel,
         reason: `audit only, rule ${q(rule)} would deny: ${audited.why}`,
       };
     }

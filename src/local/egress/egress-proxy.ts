@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { Agent, createServer, type Server } from "node:http";
+import type { Agent as HttpsAgent } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { openTunnel } from "./connect-tunnel.js";
@@ -8,7 +9,9 @@ import { forwardRequest } from "./forward-request.js";
 import { LocalServiceServer } from "./local-service-server.js";
 import type { Identified, ProxyContext } from "./proxy-context.js";
 import { respond, respondRaw } from "./proxy-responses.js";
+import type { RequestRewriter } from "./request-rewrite.js";
 import type { Resolve } from "./upstream-admission.js";
+import { upstreamCas, upstreamTlsAgent } from "./upstream-trust.js";
 import { forwardUpgrade } from "./websocket-upgrade.js";
 
 export type { EgressClient, EgressEvent, LocalService } from "./egress-types.js";
@@ -35,6 +38,18 @@ export interface EgressProxyOptions {
   localServices?: ReadonlyMap<string, LocalService>;
   /** Every decision, until close() is called; a throwing listener is ignored. */
   onEvent?(event: EgressEvent): void;
+  /**
+   * Called for every allowed HTTP request (plain `http://`, or decrypted from TLS the proxy
+   * terminated) after the policy and before the upstream is contacted: it may leave the request as
+   * it is, change its path and headers, or refuse it (answered with its status and a JSON body
+   * `{code, message}`, and reported as denied). A throw answers 500.
+   */
+  rewrite?: RequestRewriter;
+  /**
+   * CA certificates (PEM) trusted for upstreams reached over TLS, besides Node's bundled roots:
+   * the proxy checks every upstream of TLS it terminated strictly, since the sandbox cannot.
+   */
+  trustedCertificates?: readonly string[];
   /** Upstream dial timeout. Default 10 000. */
   connectTimeoutMs?: number;
   /** How long a client may take to send a request's headers (slow clients are cut off). Default 30 000. */
@@ -57,6 +72,7 @@ const defaults = { connectTimeoutMs: 10_000, headersTimeoutMs: 30_000, idleTimeo
 export class EgressProxy implements AsyncDisposable {
   private readonly sockets = new Set<Duplex>();
   private closing: Promise<void> | undefined;
+  private httpsAgent: HttpsAgent | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -115,6 +131,7 @@ export class EgressProxy implements AsyncDisposable {
       this.sockets.clear();
       this.locals.close();
       this.agent.destroy();
+      this.httpsAgent?.destroy();
       this.server.closeAllConnections();
       await closed;
     })();
@@ -166,6 +183,11 @@ export class EgressProxy implements AsyncDisposable {
     const options = this.options;
     return {
       agent: this.agent,
+      tlsAgent: () => {
+        this.httpsAgent ??= upstreamTlsAgent(upstreamCas(options.trustedCertificates));
+        return this.httpsAgent;
+      },
+      rewrite: options.rewrite,
       connectTimeoutMs: options.connectTimeoutMs ?? defaults.connectTimeoutMs,
       localServices: options.localServices,
       resolve: options.resolve,

@@ -93,16 +93,9 @@ function check(endpoint: CompiledEndpoint, request: L7Request, method: string): 
 /** What `endpoint` says of `request`. */
 export function endpointVerdict(endpoint: CompiledEndpoint, request: L7Request): EndpointVerdict {
   if (!endpoint.l7) return { pass: true };
-  if (request.kind === "connect") {
-    const limits = endpoint.access && endpoint.access !== "full" ? `access ${endpoint.access}` : "rules";
-    return {
-      pass: false,
-      why:
-        `${request.target} has L7 rules (${limits}) that a CONNECT tunnel cannot check: request it as plain ` +
-        "http:// instead (tls: terminate is not supported in local mode)",
-      denyRule: false,
-    };
-  }
+  // A tunnel is decided on host and port: the proxy terminates its TLS (or parses its plain HTTP)
+  // and checks every request inside by these rules (TunnelMode "l7").
+  if (request.kind === "connect") return { pass: true };
   const upgrade = check(endpoint, request, request.method);
   if (!upgrade.pass || !request.websocket) return upgrade;
   // After the upgrade the proxy relays frames unread, so client messages must be allowed outright.

@@ -1,8 +1,10 @@
 import type { Agent } from "node:http";
+import type { Agent as HttpsAgent } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import type { EgressClient, EgressEvent, LocalService } from "./egress-types.js";
+import type { RequestRewriter } from "./request-rewrite.js";
 import type { AdmissionContext } from "./upstream-admission.js";
 
 /** Who a connection is: a sandbox, or why it is refused. */
@@ -17,6 +19,10 @@ export type Sandbox = Extract<Identified, { client: EgressClient }>;
 export interface ProxyContext extends AdmissionContext {
   /** Keep-alive pool for plain HTTP upstreams. */
   readonly agent: Agent;
+  /** Keep-alive pool for TLS upstreams (requests out of terminated TLS), made on first use. */
+  tlsAgent(): HttpsAgent;
+  /** Called for every allowed HTTP request before the upstream is contacted. */
+  readonly rewrite: RequestRewriter | undefined;
   readonly connectTimeoutMs: number;
   /** Keyed by lower-case host name. */
   readonly localServices: ReadonlyMap<string, LocalService> | undefined;

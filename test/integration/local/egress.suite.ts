@@ -185,7 +185,10 @@ export function describeEgress(kind: LocalKind): void {
       policy: {
         process: PROCESS,
         networkPolicies: {
-          gh: { endpoints: [{ host: "api.github.com", port: 443 }], binaries: [{ path: "/usr/bin/curl" }] },
+          gh: {
+            endpoints: [{ host: "api.github.com", port: 443, enforcement: "enforce" }],
+            binaries: [{ path: "/usr/bin/curl" }],
+          },
         },
       },
     });
@@ -200,16 +203,16 @@ export function describeEgress(kind: LocalKind): void {
 
   it("fails a revision it cannot enforce, with the reason, and keeps the active one", async () => {
     const active = (await os.policy.status(sb.name)).activeVersion;
-    const result = await os.policy.update(sb.name, {
-      networkPolicies: { tls: { endpoints: [{ host: "allowed.test", port, tls: "terminate" }] } },
-    });
+    // L7 rules on a raw tunnel could never apply.
+    const unenforceable = { endpoints: [{ host: "allowed.test", port, tls: "skip", access: "read-only" }] };
+    const result = await os.policy.update(sb.name, { networkPolicies: { tls: unenforceable } });
     const status = await os.policy.status(sb.name, { version: result.version });
     expect(status.revision.status).toBe("failed");
     expect(status.revision.loadError).toMatch(/tls/);
     expect(status.activeVersion).toBe(active);
     await expect(
       os.policy.update(sb.name, {
-        networkPolicies: { tls: { endpoints: [{ host: "allowed.test", port, tls: "terminate" }] } },
+        networkPolicies: { tls: unenforceable },
         wait: true,
       }),
     ).rejects.toThrow(PolicyLoadError);

@@ -126,8 +126,8 @@ describe("compileEgressPolicy: ports", () => {
   });
 });
 
-describe("compileEgressPolicy: L7 rules on plain HTTP", () => {
-  const base = { host: "api.test", port: 80 };
+describe("compileEgressPolicy: L7 rules on HTTP requests", () => {
+  const base = { host: "api.test", port: 80, enforcement: "enforce" };
   const cases: [
     name: string,
     endpoint: EndpointInit,
@@ -193,10 +193,14 @@ describe("compileEgressPolicy: L7 rules on plain HTTP", () => {
       },
     ],
     [
-      "enforce is the same as empty",
-      { ...base, access: "read-only", enforcement: "enforce" },
+      "empty enforcement is audit, as upstream",
+      { ...base, access: "read-only", enforcement: "" },
       http("api.test", 80, "PUT"),
-      { allowed: false, reason: /method PUT not allowed/ },
+      {
+        allowed: true,
+        audited: true,
+        reason: 'audit only, rule "r" would deny: method PUT not allowed by access read-only',
+      },
     ],
     [
       "rules: method and path glob",
@@ -302,28 +306,31 @@ describe("compileEgressPolicy: CONNECT tunnels", () => {
     );
   });
 
-  it("denies a tunnel to an endpoint with L7 rules, saying to use plain http", () => {
-    const decision = one({ host: "a.test", port: 443, access: "read-only" }).decide(tunnel("a.test", 443));
-    expect(decision).toEqual({
-      allowed: false,
-      audited: false,
-      rule: "r",
-      reason:
-        'rule "r": a.test:443 has L7 rules (access read-only) that a CONNECT tunnel cannot check: request it ' +
-        "as plain http:// instead (tls: terminate is not supported in local mode)",
-    });
-    const rules = one({ host: "a.test", port: 443, denyRules: [{ method: "DELETE" }] }).decide(
-      tunnel("a.test", 443),
-    );
-    expect(rules.reason).toMatch(/has L7 rules \(rules\)/);
+  it("allows a tunnel to an endpoint with L7 rules on host and port, for the proxy to check each request inside", () => {
+    for (const enforcement of ["enforce", "audit", ""]) {
+      const decision = one({ host: "a.test", port: 443, access: "read-only", enforcement }).decide(
+        tunnel("a.test", 443),
+      );
+      expect(decision).toEqual({
+        allowed: true,
+        audited: false,
+        rule: "r",
+        tunnel: "l7",
+        reason: 'allowed by rule "r"',
+      });
+    }
   });
 
-  it("allows it, audited, when the endpoint is audit", () => {
-    const decision = one({ host: "a.test", port: 443, access: "read-only", enforcement: "audit" }).decide(
-      tunnel("a.test", 443),
-    );
-    expect(decision).toMatchObject({ allowed: true, audited: true, rule: "r" });
-    expect(decision.reason).toMatch(/^audit only, rule "r" would deny: a.test:443 has L7 rules/);
+  it("says how the proxy treats the tunnel: l7 with rules, l4 without, skip for tls skip", () => {
+    const mode = (endpoint: EndpointInit) =>
+      one({ host: "a.test", port: 443, ...endpoint }).decide(tunnel("a.test", 443)).tunnel;
+    expect(mode({ denyRules: [{ method: "DELETE" }] })).toBe("l7");
+    expect(mode({})).toBe("l4");
+    expect(mode({ access: "full" })).toBe("l4");
+    expect(mode({ protocol: "tcp" })).toBe("l4");
+    expect(mode({ tls: "skip" })).toBe("skip");
+    expect(mode({ tls: "SKIP" })).toBe("skip");
+    for (const tls of ["", "terminate", "passthrough"]) expect(mode({ tls, access: "read-only" })).toBe("l7");
   });
 
   it("lists the endpoints that need plain HTTP", () => {
@@ -361,7 +368,9 @@ describe("compileEgressPolicy: websocket upgrades", () => {
   });
 
   it("denies an upgrade whose messages the rules would filter, since frames are not read", () => {
-    const decision = one({ host: "ws.test", port: 80, access: "read-only" }).decide(ws("/rt"));
+    const decision = one({ host: "ws.test", port: 80, access: "read-only", enforcement: "enforce" }).decide(
+      ws("/rt"),
+    );
     expect(decision.allowed).toBe(false);
     expect(decision.reason).toBe(
       'rule "r": the websocket upgrade of /rt is allowed but its client messages are not (method WEBSOCKET_TEXT ' +
@@ -373,8 +382,8 @@ describe("compileEgressPolicy: websocket upgrades", () => {
 describe("compileEgressPolicy: several endpoints", () => {
   it("allows when any endpoint allows, naming its rule", () => {
     const policy = compile({
-      ro: { endpoints: [{ host: "api.corp.test", port: 80, access: "read-only" }] },
-      rw: { endpoints: [{ host: "*.corp.test", port: 80, access: "read-write" }] },
+      ro: { endpoints: [{ host: "api.corp.test", port: 80, access: "read-only", enforcement: "enforce" }] },
+      rw: { endpoints: [{ host: "*.corp.test", port: 80, access: "read-write", enforcement: "enforce" }] },
     });
     expect(policy.decide(http("api.corp.test", 80, "POST"))).toMatchObject({ allowed: true, rule: "rw" });
     expect(policy.decide(http("api.corp.test", 80, "DELETE"))).toMatchObject({ allowed: false, rule: "ro" });
@@ -383,7 +392,11 @@ describe("compileEgressPolicy: several endpoints", () => {
   it("lets an enforced deny rule win over another endpoint's allow", () => {
     const policy = compile({
       open: { endpoints: [{ host: "api.test", port: 80 }] },
-      guard: { endpoints: [{ host: "api.test", port: 80, denyRules: [{ path: "/admin/**" }] }] },
+      guard: {
+        endpoints: [
+          { host: "api.test", port: 80, denyRules: [{ path: "/admin/**" }], enforcement: "enforce" },
+        ],
+      },
     });
     expect(policy.decide(http("api.test", 80, "GET", "/admin/x"))).toMatchObject({
       allowed: false,
@@ -451,10 +464,10 @@ describe("compileEgressPolicy: what local mode refuses", () => {
   const field = (rest: string) => `network_policies["r"].endpoints[0].${rest}`;
   const cases: [name: string, endpoint: EndpointInit, field: string, message: RegExp][] = [
     [
-      "tls terminate",
-      { tls: "terminate" },
+      "L7 rules on a tls skip endpoint",
+      { tls: "skip", access: "read-only" },
       field("tls"),
-      /"terminate" is not supported in local mode.*plain http/,
+      /"skip" tunnels the bytes unread, so access, rules and deny_rules could never apply/,
     ],
     ["unknown tls", { tls: "mutual" }, field("tls"), /unknown value "mutual"/],
     [
@@ -579,9 +592,11 @@ describe("compileEgressPolicy: what local mode refuses", () => {
     expect(error.message).toMatch(message);
   });
 
-  it("accepts protocols rest, http, websocket, tcp and empty, and tls passthrough", () => {
+  it("accepts protocols rest, http, websocket, tcp and empty, and tls empty, terminate, passthrough and skip", () => {
     for (const protocol of ["", "rest", "http", "websocket", "tcp", "REST"]) {
-      expect(() => one({ host: "a.test", port: 80, protocol, tls: "passthrough" })).not.toThrow();
+      for (const tls of ["", "terminate", "passthrough", "skip", "Terminate"]) {
+        expect(() => one({ host: "a.test", port: 80, protocol, tls })).not.toThrow();
+      }
     }
   });
 
@@ -596,7 +611,7 @@ describe("compileEgressPolicy: what local mode refuses", () => {
       r: {
         endpoints: [
           { host: "a.test", port: 80, enforcement: "audit" },
-          { host: "b.test", port: 80 },
+          { host: "b.test", port: 80, enforcement: "enforce" },
         ],
         binaries: [{ path: "/usr/bin/curl" }],
       },
@@ -616,7 +631,7 @@ describe("compileEgressPolicy: what local mode refuses", () => {
   });
 
   it("names the rule key with quotes escaped", () => {
-    const error = compileError({ 'we"ird': { endpoints: [{ host: "a.test", port: 80, tls: "terminate" }] } });
+    const error = compileError({ 'we"ird': { endpoints: [{ host: "a.test", port: 80, tls: "mutual" }] } });
     expect(error.field).toBe('network_policies["we\\"ird"].endpoints[0].tls');
   });
 });

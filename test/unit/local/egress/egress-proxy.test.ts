@@ -51,7 +51,9 @@ const hosts: Record<string, string> = {
 function policy() {
   const rules: Record<string, MessageInitShape<typeof NetworkPolicyRuleSchema>> = {
     api: { endpoints: [{ host: "api.test", port: upstream.port }] },
-    ro: { endpoints: [{ host: "ro.test", port: upstream.port, access: "read-only" }] },
+    ro: {
+      endpoints: [{ host: "ro.test", port: upstream.port, access: "read-only", enforcement: "enforce" }],
+    },
     audit: {
       endpoints: [{ host: "audit.test", port: upstream.port, access: "read-only", enforcement: "audit" }],
     },
@@ -62,6 +64,7 @@ function policy() {
           port: upstream.port,
           rules: [{ allow: { method: "GET", path: "/repos/**" } }],
           denyRules: [{ method: "*", path: "/repos/private/**" }],
+          enforcement: "enforce",
         },
       ],
     },
@@ -71,7 +74,9 @@ function policy() {
     ws: {
       endpoints: [{ host: "ws.test", port: upstream.port, protocol: "websocket", access: "read-write" }],
     },
-    wsro: { endpoints: [{ host: "ws-ro.test", port: upstream.port, access: "read-only" }] },
+    wsro: {
+      endpoints: [{ host: "ws-ro.test", port: upstream.port, access: "read-only", enforcement: "enforce" }],
+    },
     unresolvable: { endpoints: [{ host: "nothing.invalid", port: 80 }] },
     // Hostless: any host whose address is in allowed_ips, which here the proxy must still refuse.
     hostBlocks: { endpoints: [{ port: 81, allowedIps: ["127.0.0.0/8", "::1/128", "169.254.0.0/16"] }] },
@@ -133,7 +138,13 @@ describe("EgressProxy: plain HTTP", () => {
         client,
         remoteAddress: "127.0.0.1",
         request: { host: "api.test", port: upstream.port, kind: "http", method: "GET", path: "/v1/items" },
-        decision: { allowed: true, audited: false, rule: "api", reason: 'allowed by rule "api"' },
+        decision: {
+          allowed: true,
+          audited: false,
+          rule: "api",
+          tunnel: "l4",
+          reason: 'allowed by rule "api"',
+        },
         outcome: "upstream answered 200",
       },
     ]);
@@ -204,6 +215,7 @@ describe("EgressProxy: plain HTTP", () => {
       allowed: true,
       audited: true,
       rule: "audit",
+      tunnel: "l7",
       reason: 'audit only, rule "audit" would deny: method DELETE not allowed by access read-only',
     });
   });
@@ -353,7 +365,13 @@ describe("EgressProxy: CONNECT", () => {
         client,
         remoteAddress: "127.0.0.1",
         request: { host: "echo.test", port: echo.port, kind: "connect" },
-        decision: { allowed: true, audited: false, rule: "echo", reason: 'allowed by rule "echo"' },
+        decision: {
+          allowed: true,
+          audited: false,
+          rule: "echo",
+          tunnel: "l4",
+          reason: 'allowed by rule "echo"',
+        },
         outcome: "tunnel open",
       },
     ]);
@@ -374,9 +392,7 @@ describe("EgressProxy: CONNECT", () => {
     const { socket, head } = await connectVia(proxy, `ro.test:${echo.port}`);
     const text = head + (await readUntil(socket, () => false));
     expect(text).toMatch(/^HTTP\/1.1 403 Forbidden/);
-    expect(text).toMatch(
-      /has L7 rules \(access read-only\) that a CONNECT tunnel cannot check: request it as plain http/,
-    );
+    expect(text).toMatch(/has L7 rules that a CONNECT tunnel cannot check yet: request it as plain http/);
   });
 
   it("refuses unknown clients, malformed targets and unreachable upstreams", async () => {

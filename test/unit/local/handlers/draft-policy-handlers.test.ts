@@ -215,7 +215,7 @@ describe("local draft policy", () => {
         name: "web",
         chunkId: id,
         proposedRule: {
-          endpoints: [{ host: "denied.test", port: 8080 }],
+          endpoints: [{ host: "denied.test", port: 8080, enforcement: "enforce" }],
           binaries: [{ path: "/usr/bin/curl" }],
         },
       }),
