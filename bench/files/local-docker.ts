@@ -9,9 +9,17 @@
  */
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { OpenShell, type Sandbox } from "../../src/index.js";
+import { OpenShell } from "../../src/index.js";
 import { benchEngine, benchLabels, IMAGE } from "../shared/engine.js";
-import { expectSize, fileSha256, MiB, runTool, timeTransfer } from "./measure.js";
+import {
+  drainStdout,
+  expectSize,
+  type FileToMove,
+  fileSha256,
+  MiB,
+  runTool,
+  timeTransfer,
+} from "./measure.js";
 import { alternate, type Samples } from "./samples.js";
 
 /** The SDK's way into and out of the sandbox with local mode's default policy. */
@@ -27,12 +35,6 @@ export interface LocalDockerRun {
   rssReadyMiB: number;
   /** ms `md5sum` of the uploaded file takes in the container, per round (what a write's confirm runs). */
   md5sumMs: number[];
-}
-
-export interface FileToMove {
-  path: string;
-  sha256: string;
-  bytes: number;
 }
 
 /** Closers run at the end and on Ctrl-C (see runBench); this part removes its own when done. */
@@ -173,16 +175,4 @@ export async function benchLocalDocker(
   await clear();
   await closers.shift()?.();
   return { samples, dockerVersion, rssReadyMiB, md5sumMs };
-}
-
-/** Runs a command and reads its stdout to the end, checking the byte count and exit code. */
-export async function drainStdout(sb: Sandbox, command: string[], bytes: number): Promise<void> {
-  let seen = 0;
-  let exitCode: number | undefined;
-  for await (const ev of sb.execStream(command, { noLoginShell: true })) {
-    if (ev.type === "stdout") seen += ev.data.byteLength;
-    if (ev.type === "exit") exitCode = ev.exitCode;
-  }
-  if (seen !== bytes || exitCode !== 0)
-    throw new Error(`${command.join(" ")}: read ${seen} of ${bytes} bytes, exit code ${exitCode}`);
 }

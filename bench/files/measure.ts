@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { open, stat } from "node:fs/promises";
+import type { Sandbox } from "../../src/index.js";
 
 export const MiB = 1024 * 1024;
 /** How often the RSS sampler looks, as the issue's goal asks. */
@@ -111,4 +112,23 @@ export async function fileSha256(path: string): Promise<string> {
 export async function expectSize(path: string, bytes: number, what: string): Promise<void> {
   const { size } = await stat(path);
   if (size !== bytes) throw new Error(`${what}: ${path} has ${size} bytes, expected ${bytes}`);
+}
+
+/** A file on this host the benchmark moves, with what it must arrive as. */
+export interface FileToMove {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** Runs a command and reads its stdout to the end, checking the byte count and exit code. */
+export async function drainStdout(sb: Sandbox, command: string[], bytes: number): Promise<void> {
+  let seen = 0;
+  let exitCode: number | undefined;
+  for await (const ev of sb.execStream(command, { noLoginShell: true })) {
+    if (ev.type === "stdout") seen += ev.data.byteLength;
+    if (ev.type === "exit") exitCode = ev.exitCode;
+  }
+  if (seen !== bytes || exitCode !== 0)
+    throw new Error(`${command.join(" ")}: read ${seen} of ${bytes} bytes, exit code ${exitCode}`);
 }

@@ -2,8 +2,9 @@
  * `sb.files` throughput, side by side in one process (issue 16's figures):
  *
  * 1. the scripted test gateway over mTLS (in a child process; sandboxes are host processes):
- *    `upload()` and `download()` beside an exec streaming the same file to stdout (`cat`). It runs
- *    first, while this process holds nothing else, so its RSS is a client's alone.
+ *    `upload()` and `download()` beside an exec streaming the same file to stdout (`cat`). The SDK
+ *    side runs in a process of its own (client-child.ts) that loads only the client, so its RSS is
+ *    what a program using the client alone holds.
  * 2. local mode on Docker: `upload()` and `download()` of a random file beside `docker cp` and
  *    `docker exec` into and out of the same container, the first way rotating round by round;
  *    MiB/s, the ratio SDK / docker cp (goal: at least 0.8x), and this process's RSS before and at its
@@ -24,11 +25,10 @@ import { benchEngine, IMAGE, removeBenchObjects } from "../shared/engine.js";
 import { loadAverage } from "../shared/machine.js";
 import { median } from "../shared/rounds.js";
 import { runBench } from "../shared/run-bench.js";
-import { benchLocalDocker, DEFAULT_POLICY_WAY, FILES_LABELS, type FileToMove } from "./local-docker.js";
-import { fileSha256, MiB, randomFile, type Transfer } from "./measure.js";
+import { benchLocalDocker, DEFAULT_POLICY_WAY, FILES_LABELS } from "./local-docker.js";
+import { type FileToMove, fileSha256, MiB, randomFile, type Transfer } from "./measure.js";
+import { runClientChild } from "./run-client-child.js";
 import type { Samples } from "./samples.js";
-import { benchTestGateway } from "./test-gateway.js";
-import { CHILD_ARGUMENT, runGatewayChild } from "./test-gateway-child.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? (quick ? 64 : 256));
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const file = await makeFile("source.bin", FILE_MIB);
   const gatewayFile = GATEWAY_MIB === FILE_MIB ? file : await makeFile("gateway.bin", GATEWAY_MIB);
   console.log(`test gateway: ${GATEWAY_MIB} MiB, ${ROUNDS} rounds`);
-  const gateway = await benchTestGateway(gatewayFile, warmup, ROUNDS, localDir, closers);
+  const gateway = await runClientChild({ file: gatewayFile, warmup, rounds: ROUNDS, localDir }, closers);
   const loadMid = loadAverage();
   console.log(`local mode on docker: ${FILE_MIB} MiB, ${ROUNDS} rounds`);
   const local = await benchLocalDocker(file, warmup, ROUNDS, localDir, closers);
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `\nTest gateway (mTLS on loopback, in a child process; host-process sandboxes; this process held only the client then), median of ${ROUNDS} rounds\n`,
+    `\nTest gateway (mTLS on loopback, in a child process; host-process sandboxes; the SDK in a process holding only the client), median of ${ROUNDS} rounds\n`,
   );
   console.log(
     "| measure | SDK | SDK / exec stdout | SDK CPU s | SDK RSS before -> peak | SDK Buffers peak |",
@@ -164,14 +164,7 @@ const rss = (ts: Transfer[]): string =>
 const buffers = (ts: Transfer[]): string =>
   `${Math.max(...ts.map((t) => t.arrayBuffersPeakMiB)).toFixed(1)} MiB`;
 
-if (process.argv[2] === CHILD_ARGUMENT) {
-  runGatewayChild().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-} else {
-  runBench(main, async () => {
-    for (const close of closers.splice(0)) await close().catch((e: unknown) => console.error(e));
-    if (localDir !== "") rmSync(localDir, { recursive: true, force: true });
-  });
-}
+runBench(main, async () => {
+  for (const close of closers.splice(0)) await close().catch((e: unknown) => console.error(e));
+  if (localDir !== "") rmSync(localDir, { recursive: true, force: true });
+});

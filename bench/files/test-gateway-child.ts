@@ -7,7 +7,6 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
-import { startTestGateway } from "../../test/support/test-gateway/index.js";
 
 export const CHILD_ARGUMENT = "test-gateway";
 
@@ -25,6 +24,8 @@ export interface GatewayChild extends GatewayAddress {
 
 /** The child side: start, say where, close on request or when the parent is gone. */
 export async function runGatewayChild(): Promise<void> {
+  // Loaded here only: the client's process (which bundles this file too) must not hold the gateway.
+  const { startTestGateway } = await import("../../test/support/test-gateway/index.js");
   const gateway = await startTestGateway();
   const close = () => void gateway.close().finally(() => process.exit(0));
   process.on("message", (m) => m === "close" && close());

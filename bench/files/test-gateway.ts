@@ -8,8 +8,7 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OpenShell } from "../../src/index.js";
-import { drainStdout, type FileToMove } from "./local-docker.js";
-import { expectSize, fileSha256, MiB, timeTransfer } from "./measure.js";
+import { drainStdout, expectSize, type FileToMove, fileSha256, MiB, timeTransfer } from "./measure.js";
 import { alternate, record, type Samples } from "./samples.js";
 import { startGatewayChild } from "./test-gateway-child.js";
 
