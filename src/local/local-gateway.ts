@@ -13,7 +13,7 @@ import type { ContainerSummary } from "../runtime/container-info.js";
 import type { ContainerRuntime } from "../runtime/container-runtime.js";
 import { type CreateRuntimeOptions, createRuntime } from "../runtime/create-runtime.js";
 import type { RuntimeKind } from "../runtime/runtime-info.js";
-import { compileEgressPolicy } from "./egress/egress-policy.js";
+import { compileSandboxPolicy } from "./egress/binary-rules.js";
 import { GATEWAY_LABEL, gatewayIdOf, newGatewayId, readGatewayId } from "./gateway-identity.js";
 import { gatewayRoutes } from "./gateway-routes.js";
 import { ensureGatewayCertificates, type GatewayCertificates } from "./listen/gateway-certificates.js";
@@ -31,6 +31,8 @@ import { hostAliasAddress } from "./network/host-alias.js";
 import { INFERENCE_HOST, inferenceLocalService } from "./network/inference-service.js";
 import { SandboxEgress } from "./network/sandbox-egress.js";
 import { ensureSandboxNetwork } from "./network/sandbox-network.js";
+import { ProcessInspector } from "./processes/process-inspector.js";
+import { binariesNotEnforced, processVisibility } from "./processes/process-visibility.js";
 import { gatewayErrorInterceptor } from "./protocol/gateway-error-interceptor.js";
 import { unimplementedMethod } from "./protocol/unimplemented-method.js";
 import { HOST_ALIAS } from "./sandboxes/sandbox-container-spec.js";
@@ -234,7 +236,15 @@ export class LocalGateway implements AsyncDisposable {
         sandboxes: () => manager,
         ...(tls === undefined ? {} : { tls: tls.inference }),
       });
+      // Rules with binaries are enforced where the gateway sees the sandboxes' processes.
+      const visibility = processVisibility({
+        runtime: runtimeInfo,
+        endpoint: runtime.endpoint,
+        platform: process.platform,
+        uid: process.getuid?.(),
+      });
       const egress = await SandboxEgress.start({
+        processes: { visibility, ...(visibility.visible ? { inspector: new ProcessInspector() } : {}) },
         isolation,
         stateDir,
         store,
@@ -263,7 +273,10 @@ export class LocalGateway implements AsyncDisposable {
         // A sandbox's own lookups of the alias find this host's address on its network, where the
         // proxy listens; proxied requests name the alias and the proxy resolves it by itself.
         ...(isolation.attachment === undefined ? {} : { hostAliasAddress: isolation.attachment.address }),
-        checkPolicy: (policy) => void compileEgressPolicy(policy.networkPolicies),
+        checkPolicy: (policy) => {
+          binariesNotEnforced(policy, visibility, runtime.kind);
+          compileSandboxPolicy(policy.networkPolicies);
+        },
         onPolicyLoaded: (sandboxId) => egress.policyChanged(sandboxId),
         ...(isolation.limitation === undefined ? {} : { sandboxWarning: isolation.limitation }),
         ...(options.defaultImage === undefined ? {} : { defaultImage: options.defaultImage }),

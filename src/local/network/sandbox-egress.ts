@@ -1,7 +1,8 @@
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { MountSpec } from "../../runtime/container-spec.js";
 import { DraftStore } from "../drafts/draft-store.js";
-import { compileEgressPolicy, denyAllEgressPolicy, type EgressPolicy } from "../egress/egress-policy.js";
+import { compileSandboxPolicy, type SandboxBinaries } from "../egress/binary-rules.js";
+import { denyAllEgressPolicy, type EgressPolicy } from "../egress/egress-policy.js";
 import {
   type EgressClient,
   type EgressEvent,
@@ -10,6 +11,8 @@ import {
 } from "../egress/egress-proxy.js";
 import { normalizeHost } from "../egress/host-pattern.js";
 import { activePolicyRevisionOf } from "../handlers/policy-handlers.js";
+import type { ProcessInspector } from "../processes/process-inspector.js";
+import { binariesNotEnforced, type ProcessVisibility } from "../processes/process-visibility.js";
 import type { LiveSandbox } from "../sandboxes/live-sandbox.js";
 import type { SandboxManager } from "../sandboxes/sandbox-manager.js";
 import type { LocalStateStore } from "../state/state-store.js";
@@ -31,6 +34,12 @@ export interface SandboxEgressOptions {
   localServices?: ReadonlyMap<string, LocalService>;
   /** The egress CA: sandboxes get its folder mounted and the variables that make their tools trust it. */
   tls?: EgressTls;
+  /**
+   * Whether the gateway sees the sandboxes' processes, and the inspector that finds them when it
+   * does: rules with `binaries` are enforced with it, or (best_effort) apply to every process with a
+   * warning on the sandbox's log. Absent: as if not visible.
+   */
+  processes?: { visibility: ProcessVisibility; inspector?: ProcessInspector };
 }
 
 /** How long a sandbox's compiled policy is trusted before the store is asked again (another process may share it). */
@@ -39,6 +48,7 @@ const POLICY_RECHECK_MS = 2000;
 interface CachedPolicy {
   version: number;
   policy: EgressPolicy;
+  binaries?: SandboxBinaries;
   checkedAt: number;
 }
 
@@ -185,7 +195,13 @@ export class SandboxEgress {
       sandbox = this.sandboxAt(address);
     }
     if (sandbox === undefined) return undefined;
-    return { sandboxId: sandbox.id, sandboxName: sandbox.name, policy: this.policyOf(sandbox.id) };
+    const { policy, binaries } = this.policyOf(sandbox.id);
+    return {
+      sandboxId: sandbox.id,
+      sandboxName: sandbox.name,
+      policy,
+      ...(binaries === undefined ? {} : { binaries }),
+    };
   }
 
   private addressOf(sandbox: LiveSandbox): string | undefined {
@@ -214,27 +230,43 @@ export class SandboxEgress {
     await Promise.allSettled(unaddressed.map((s) => sandboxes.refresh(s)));
   }
 
-  /** The sandbox's active policy, compiled; a policy that does not compile denies everything. */
-  private policyOf(sandboxId: string): EgressPolicy {
+  /**
+   * The sandbox's active policy, compiled; a policy that does not compile denies everything. Rules
+   * with binaries this gateway cannot enforce are said on the sandbox's log when a version loads.
+   */
+  private policyOf(sandboxId: string): CachedPolicy {
     const now = Date.now();
     const cached = this.policies.get(sandboxId);
-    if (cached !== undefined && now - cached.checkedAt < POLICY_RECHECK_MS) return cached.policy;
+    if (cached !== undefined && now - cached.checkedAt < POLICY_RECHECK_MS) return cached;
     const revision = activePolicyRevisionOf(this.options.store, sandboxId);
     const version = revision?.version ?? 0;
     if (cached !== undefined && cached.version === version) {
       cached.checkedAt = now;
-      return cached.policy;
+      return cached;
     }
-    let policy: EgressPolicy;
+    const processes = this.options.processes;
+    const checker = processes?.inspector?.forSandbox(sandboxId);
+    let compiled: CachedPolicy;
     try {
-      policy = compileEgressPolicy(revision?.policy?.networkPolicies ?? {});
+      const stored = revision?.policy;
+      const unenforced =
+        stored === undefined
+          ? undefined
+          : binariesNotEnforced(
+              stored,
+              processes?.visibility ?? { visible: false, why: "the gateway has no process inspector" },
+              this.options.runtime.kind,
+            );
+      if (unenforced !== undefined) this.sandboxes?.gatewayLog(sandboxId, "WARN", unenforced);
+      const { policy, binaries } = compileSandboxPolicy(stored?.networkPolicies ?? {}, checker);
+      compiled = { version, policy, checkedAt: now, ...(binaries === undefined ? {} : { binaries }) };
     } catch (error) {
       // Revisions are checked when they load; one stored by an older version may still not compile.
       const reason = `policy version ${version} cannot be enforced (${(error as Error).message})`;
-      policy = denyAllEgressPolicy(reason);
+      compiled = { version, policy: denyAllEgressPolicy(reason), checkedAt: now };
     }
-    this.policies.set(sandboxId, { version, policy, checkedAt: now });
-    return policy;
+    this.policies.set(sandboxId, compiled);
+    return compiled;
   }
 
   /** One gateway log line per decision, on the sandbox's log; never headers, bodies or query strings. */
