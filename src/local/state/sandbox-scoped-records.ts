@@ -9,4 +9,6 @@ export const SANDBOX_SCOPED_RECORD_KINDS = {
   draftLog: "draft-log",
   /** How many lines of the sandbox container's log were read, for runtimes without log timestamps. */
   logCursor: "log-cursor",
+  /** Which provider-environment revisions the sandbox's processes were given, per credential key. */
+  credentialRevisions: "credential-revisions",
 } as const;

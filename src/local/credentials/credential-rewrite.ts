@@ -1,0 +1,226 @@
+import type { OutboundRequest, RewriteOutcome } from "../egress/request-rewrite.js";
+import {
+  containsMarker,
+  containsRawMarker,
+  nextToken,
+  type Placeholder,
+  parsePlaceholder,
+  percentDecode,
+  percentEncodePathSegment,
+  percentEncodeQuery,
+} from "./placeholders.js";
+
+/** What one placeholder of a request comes to, at the request's endpoint. */
+export type Resolution =
+  | { readonly kind: "value"; readonly value: string }
+  /** The key's credential is bound to other endpoints than this request's. */
+  | { readonly kind: "mismatch" }
+  /** No credential answers it; `why` says what to do (never a value). */
+  | { readonly kind: "unavailable"; readonly why: string };
+
+/** Resolves placeholders for one request; made once its (redacted) path is known. */
+export type PlaceholderResolver = (placeholder: Placeholder) => Resolution;
+
+/** Where in the request a placeholder was, in upstream's words. */
+type Location = "header" | "query_param" | "path" | "request_target";
+
+/** A placeholder that stops the request; thrown inside, answered as a refusal. */
+class Refusal {
+  constructor(
+    readonly kind: "mismatch" | "unavailable",
+    readonly location: Location,
+    readonly key: string | undefined,
+    readonly why: string,
+  ) {}
+}
+
+const MALFORMED =
+  "it is not a well-formed placeholder (openshell:resolve:env:v<revision>_KEY, as the sandbox's environment holds it)";
+
+/**
+ * Replaces each placeholder in `text` by what `resolve` gives, refusing at the first that does not
+ * resolve. `check` vets a value for the place it goes.
+ */
+function replaceTokens(
+  text: string,
+  resolve: PlaceholderResolver,
+  location: Location,
+  check?: (value: string) => string | undefined,
+): string {
+  let out = "";
+  let pos = 0;
+  for (let found = nextToken(text, pos); found !== undefined; found = nextToken(text, pos)) {
+    out += text.slice(pos, found.start);
+    const placeholder = found.token === undefined ? undefined : parsePlaceholder(found.token);
+    if (placeholder === undefined) throw new Refusal("unavailable", location, undefined, MALFORMED);
+    out += resolvedValue(placeholder, resolve, location, check);
+    pos = found.end;
+  }
+  return out + text.slice(pos);
+}
+
+function resolvedValue(
+  placeholder: Placeholder,
+  resolve: PlaceholderResolver,
+  location: Location,
+  check?: (value: string) => string | undefined,
+): string {
+  const resolution = resolve(placeholder);
+  if (resolution.kind === "mismatch") throw new Refusal("mismatch", location, placeholder.key, "");
+  if (resolution.kind === "unavailable") {
+    throw new Refusal("unavailable", location, placeholder.key, resolution.why);
+  }
+  // A value that could split the request or reshape its target is never sent (upstream: CWE-113, CWE-22).
+  const unsafe = /[\r\n\0]/.test(resolution.value)
+    ? "its value holds CR, LF or NUL, which a request cannot carry"
+    : check?.(resolution.value);
+  if (unsafe !== undefined) throw new Refusal("unavailable", location, placeholder.key, unsafe);
+  return resolution.value;
+}
+
+function pathSafe(value: string): string | undefined {
+  if (value === ".." || value.includes("../") || value.includes("..\\"))
+    return "its value would traverse the path";
+  if (/[/\\?#]/.test(value)) return "its value holds a path separator or URI delimiter";
+  return undefined;
+}
+
+const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** `Basic <base64>` decoded, when it is that and decodes to UTF-8 text. */
+function basicCredentials(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (!trimmed.startsWith("Basic ") && !trimmed.startsWith("basic ")) return undefined;
+  const encoded = trimmed.slice(6).trim();
+  if (!base64.test(encoded)) return undefined;
+  try {
+    return utf8.decode(Buffer.from(encoded, "base64"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A header value with its placeholders resolved (upstream's rewrite_header_value); undefined when it has none. */
+function rewriteHeaderValue(value: string, resolve: PlaceholderResolver): string | undefined {
+  const trimmed = value.trim();
+  const whole = parsePlaceholder(trimmed);
+  if (whole !== undefined) return resolvedValue(whole, resolve, "header");
+  const basic = basicCredentials(trimmed);
+  if (basic !== undefined && containsRawMarker(basic)) {
+    return `Basic ${Buffer.from(replaceTokens(basic, resolve, "header")).toString("base64")}`;
+  }
+  if (!containsMarker(trimmed)) return undefined;
+  // `Bearer <placeholder>`, `token <placeholder>`: a scheme, then the placeholder alone.
+  const space = trimmed.search(/\s/);
+  if (space > 0) {
+    const candidate = parsePlaceholder(trimmed.slice(space).trim());
+    if (candidate !== undefined)
+      return `${trimmed.slice(0, space)} ${resolvedValue(candidate, resolve, "header")}`;
+  }
+  throw new Refusal("unavailable", "header", undefined, MALFORMED);
+}
+
+/** The path with each placeholder as `[CREDENTIAL]`: what bindings are matched against, as upstream. */
+function redactedPath(path: string): string {
+  return path
+    .split("/")
+    .map((segment) => {
+      const decoded = percentDecode(segment);
+      if (!containsRawMarker(decoded)) return segment;
+      return replaceTokens(decoded, () => ({ kind: "value", value: "[CREDENTIAL]" }), "request_target");
+    })
+    .join("/");
+}
+
+function rewritePath(path: string, resolve: PlaceholderResolver): string {
+  return path
+    .split("/")
+    .map((segment) => {
+      const decoded = percentDecode(segment);
+      if (!containsRawMarker(decoded)) return segment;
+      return percentEncodePathSegment(replaceTokens(decoded, resolve, "path", pathSafe));
+    })
+    .join("/");
+}
+
+function rewriteQuery(query: string, resolve: PlaceholderResolver): string {
+  return query
+    .split("&")
+    .map((param) => {
+      const eq = param.indexOf("=");
+      if (eq < 0) return param;
+      const decoded = percentDecode(param.slice(eq + 1));
+      if (!containsRawMarker(decoded)) return param;
+      return `${param.slice(0, eq + 1)}${percentEncodeQuery(replaceTokens(decoded, resolve, "query_param"))}`;
+    })
+    .join("&");
+}
+
+/** Whether anything in the request could be a placeholder: the fast way out for every other request. */
+function mayHoldPlaceholders(request: OutboundRequest): boolean {
+  if (containsMarker(request.pathAndQuery)) return true;
+  const headers = request.rawHeaders;
+  for (let i = 1; i < headers.length; i += 2) {
+    const value = headers[i] as string;
+    if (containsMarker(value)) return true;
+    const basic = basicCredentials(value);
+    if (basic !== undefined && containsRawMarker(basic)) return true;
+  }
+  return false;
+}
+
+function refused(request: OutboundRequest, refusal: Refusal): RewriteOutcome {
+  const where = `${request.host}:${request.port}`;
+  if (refusal.kind === "mismatch") {
+    return {
+      kind: "refused",
+      status: 403,
+      code: "credential_endpoint_mismatch",
+      message:
+        `credential ${refusal.key} is not authorized for ${where}: its provider binds it to other ` +
+        "endpoints (the provider profile's, or the policy's credential_binding); the request was not sent",
+    };
+  }
+  const what =
+    refusal.key === undefined ? "a credential placeholder" : `the credential placeholder for ${refusal.key}`;
+  return {
+    kind: "refused",
+    status: 500,
+    // Upstream's two codes: its forward proxy's for plain HTTP, its TLS relay's for terminated TLS.
+    code: request.tls ? "credential_unavailable" : "credential_injection_failed",
+    message: `${what} in the request's ${refusal.location} to ${where} could not be resolved: ${refusal.why}; the request was not sent`,
+  };
+}
+
+/**
+ * Resolves the credential placeholders of one allowed request, as upstream's supervisor does:
+ * header values (a whole value, `<scheme> <placeholder>`, and inside `Basic` credentials), query
+ * values and path segments; bodies are not read. `resolverFor` gets the request's path with each
+ * placeholder redacted (what bindings are matched against). A placeholder that does not resolve
+ * refuses the whole request; a request without any is unchanged, without `resolverFor` being called.
+ */
+export function rewriteCredentials(
+  request: OutboundRequest,
+  resolverFor: (redactedPath: string) => PlaceholderResolver,
+): RewriteOutcome {
+  if (!mayHoldPlaceholders(request)) return { kind: "unchanged" };
+  try {
+    const q = request.pathAndQuery.indexOf("?");
+    const path = q < 0 ? request.pathAndQuery : request.pathAndQuery.slice(0, q);
+    const resolve = resolverFor(redactedPath(path));
+    let pathAndQuery = rewritePath(path, resolve);
+    if (q >= 0) pathAndQuery += `?${rewriteQuery(request.pathAndQuery.slice(q + 1), resolve)}`;
+    const rawHeaders = request.rawHeaders.map((item, i) =>
+      i % 2 === 0 ? item : (rewriteHeaderValue(item, resolve) ?? item),
+    );
+    // Fail closed: a marker left anywhere (a query parameter without `=`, a header name) is not sent.
+    if (containsMarker(pathAndQuery) || rawHeaders.some((item) => containsMarker(item))) {
+      throw new Refusal("unavailable", "request_target", undefined, MALFORMED);
+    }
+    return { kind: "rewritten", pathAndQuery, rawHeaders };
+  } catch (error) {
+    if (error instanceof Refusal) return refused(request, error);
+    throw error;
+  }
+}

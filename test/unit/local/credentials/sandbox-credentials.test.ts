@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { SandboxCredentials } from "../../../../src/local/credentials/sandbox-credentials.js";
+import type { EgressClient } from "../../../../src/local/egress/egress-types.js";
+import type { OutboundRequest, RewriteOutcome } from "../../../../src/local/egress/request-rewrite.js";
+import { type FakeSandbox, harnessPerTest } from "../handlers/handler-harness.js";
+
+/**
+ * Local mode's provider credentials over a real state store and the real provider handlers: what a
+ * sandbox's processes get, and what the egress proxy then makes of their requests.
+ */
+
+const h = harnessPerTest();
+const FIRST = "ghp_first_real_value_000";
+const SECOND = "ghp_second_real_value_111";
+
+async function githubSandbox(): Promise<FakeSandbox> {
+  await h.client.createProvider({
+    provider: { metadata: { name: "gh" }, type: "github", credentials: { GITHUB_TOKEN: FIRST } },
+  });
+  return h.createSandbox("agent", { providers: ["gh"] });
+}
+
+function credentials(): SandboxCredentials {
+  return new SandboxCredentials({
+    store: h.store,
+    sandbox: (id) => h.sandboxes.sandboxes.get(id),
+    log: (id, level, message) => h.sandboxes.gatewayLog(id, level, message),
+  });
+}
+
+function send(
+  creds: SandboxCredentials,
+  sandbox: FakeSandbox,
+  token: string,
+  host = "api.github.com",
+): RewriteOutcome {
+  const client = { sandboxId: sandbox.id, sandboxName: sandbox.name } as EgressClient;
+  const request: OutboundRequest = {
+    host,
+    port: 443,
+    method: "GET",
+    pathAndQuery: "/user",
+    rawHeaders: ["authorization", `Bearer ${token}`],
+    tls: true,
+    decision: { allowed: true, audited: false, reason: "test" },
+  };
+  return creds.rewrite(client, request) as RewriteOutcome;
+}
+
+const sentToken = (out: RewriteOutcome) => (out.kind === "rewritten" ? out.rawHeaders[1] : out.kind);
+
+describe("sandbox credentials", () => {
+  it("gives a process a placeholder that the proxy resolves only for the credential's endpoints", async () => {
+    const sandbox = await githubSandbox();
+    const creds = credentials();
+    const env = creds.environment(sandbox);
+    const placeholder = env.GITHUB_TOKEN as string;
+    expect(placeholder).toMatch(/^openshell:resolve:env:v[0-9]+_GITHUB_TOKEN$/);
+
+    expect(sentToken(send(creds, sandbox, placeholder))).toBe(`Bearer ${FIRST}`);
+    expect(send(creds, sandbox, placeholder, "evil.test")).toMatchObject({
+      kind: "refused",
+      status: 403,
+      code: "credential_endpoint_mismatch",
+    });
+    // A placeholder never issued to the sandbox, or for a key it does not have: 500, as upstream.
+    expect(send(creds, sandbox, "openshell:resolve:env:v1_GITHUB_TOKEN")).toMatchObject({ status: 500 });
+    expect(send(creds, sandbox, "openshell:resolve:env:GITHUB_TOKEN")).toMatchObject({ status: 500 });
+    const unknown = send(creds, sandbox, "openshell:resolve:env:v5_NOT_ATTACHED");
+    expect(unknown).toMatchObject({ status: 500, code: "credential_unavailable" });
+
+    const logs = sandbox.logs.map((l) => l.message).join("\n");
+    expect(logs).toContain("GITHUB_TOKEN");
+    expect(logs).not.toContain(FIRST);
+  });
+
+  it("gives a new process a new revision after the provider changes; an old placeholder resolves to the new value", async () => {
+    const sandbox = await githubSandbox();
+    const creds = credentials();
+    const old = creds.environment(sandbox).GITHUB_TOKEN as string;
+    const current = await h.client.getProvider({ name: "gh" });
+    await h.client.updateProvider({
+      provider: {
+        metadata: { name: "gh", resourceVersion: current.provider?.metadata?.resourceVersion ?? 0n },
+        credentials: { GITHUB_TOKEN: SECOND },
+      },
+    });
+    const fresh = creds.environment(sandbox).GITHUB_TOKEN as string;
+    expect(fresh).not.toBe(old);
+    expect(sentToken(send(creds, sandbox, fresh))).toBe(`Bearer ${SECOND}`);
+    expect(sentToken(send(creds, sandbox, old))).toBe(`Bearer ${SECOND}`);
+  });
+
+  it("keeps resolving a running process's placeholder after the gateway restarts", async () => {
+    const sandbox = await githubSandbox();
+    const placeholder = credentials().environment(sandbox).GITHUB_TOKEN as string;
+    h.reopen();
+    expect(sentToken(send(credentials(), sandbox, placeholder))).toBe(`Bearer ${FIRST}`);
+  });
+
+  it("stops resolving once the provider is detached, or replaced by another of the same name", async () => {
+    const sandbox = await githubSandbox();
+    const creds = credentials();
+    const placeholder = creds.environment(sandbox).GITHUB_TOKEN as string;
+    await h.client.detachSandboxProvider({ sandboxName: "agent", providerName: "gh" });
+    expect(creds.environment(sandbox)).toEqual({});
+    expect(send(creds, sandbox, placeholder)).toMatchObject({ kind: "refused", status: 500 });
+
+    await h.client.deleteProvider({ name: "gh" });
+    await h.client.createProvider({
+      provider: { metadata: { name: "gh" }, type: "github", credentials: { GITHUB_TOKEN: SECOND } },
+    });
+    await h.client.attachSandboxProvider({ sandboxName: "agent", providerName: "gh" });
+    // The old process's placeholder was the deleted provider's: it never reaches the new one's value.
+    expect(send(creds, sandbox, placeholder)).toMatchObject({ kind: "refused", status: 500 });
+    const fresh = creds.environment(sandbox).GITHUB_TOKEN as string;
+    expect(sentToken(send(creds, sandbox, fresh))).toBe(`Bearer ${SECOND}`);
+  });
+
+  it("logs what it withholds once per revision, naming the provider and never a value", async () => {
+    await h.client.createProvider({
+      provider: { metadata: { name: "llm" }, type: "openai", credentials: { OPENAI_API_KEY: "sk-real" } },
+    });
+    const sandbox = h.createSandbox("agent", { providers: ["llm"] });
+    const creds = credentials();
+    expect(creds.environment(sandbox)).toEqual({});
+    creds.environment(sandbox);
+    const warnings = sandbox.logs.filter((l) => l.level === "WARN");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toContain('provider "llm" has a type with no provider profile');
+    expect(warnings[0]?.message).not.toContain("sk-real");
+  });
+});
