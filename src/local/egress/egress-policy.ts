@@ -1,7 +1,7 @@
 import type { NetworkPolicyRule } from "../../gen/openshell/sandbox/v1/sandbox_pb.js";
 import { isPrivateAddress } from "./address-ranges.js";
 import { type CompiledEndpoint, compileEndpoint, type TunnelMode } from "./compile-endpoint.js";
-import { EgressPolicyError, ruleField } from "./egress-policy-error.js";
+import { ruleField } from "./egress-policy-error.js";
 import { endpointVerdict, type L7Request, rulePath } from "./endpoint-verdict.js";
 import { normalizeHost } from "./host-pattern.js";
 
@@ -83,10 +83,12 @@ export interface EgressPolicy {
  * endpoint that allows it allows it; else an audit endpoint allows it, audited; else it is denied
  * with the first endpoint's reason.
  *
+ * `binaries` are not looked at here: compileSandboxPolicy (binary-rules.ts) checks them against the
+ * process behind each connection, or says why it cannot (process-visibility.ts).
+ *
  * @throws EgressPolicyError naming the field, for anything the proxy cannot enforce: L7 rules on
- *   a `tls: skip` endpoint, `binaries` on an enforced rule (local mode cannot see which process connects),
- *   protocols other than "", tcp, rest, http and websocket, and GraphQL, JSON-RPC, MCP, query,
- *   credential and signing fields.
+ *   a `tls: skip` endpoint, protocols other than "", tcp, rest, http and websocket, and GraphQL,
+ *   JSON-RPC, MCP, query, credential and signing fields.
  */
 export function compileEgressPolicy(networkPolicies: Record<string, NetworkPolicyRule>): EgressPolicy {
   const endpoints: CompiledEndpoint[] = [];
@@ -95,15 +97,6 @@ export function compileEgressPolicy(networkPolicies: Record<string, NetworkPolic
     const compiled = rule.endpoints.map((endpoint, i) =>
       compileEndpoint(key, i, endpoint, `${field}.endpoints[${i}]`),
     );
-    const enforced = compiled.find((e) => !e.audit);
-    if (rule.binaries.length > 0 && enforced !== undefined) {
-      throw new EgressPolicyError(
-        `${field}.binaries`,
-        `local mode cannot see which binary in the sandbox opens a connection, so endpoints[${enforced.index}] ` +
-          "cannot be limited to these binaries: remove binaries (the rule then applies to every process in the " +
-          'sandbox), or set enforcement: "audit" on every endpoint of the rule to keep it as a record',
-      );
-    }
     endpoints.push(...compiled);
   }
   return new CompiledEgressPolicy(endpoints);

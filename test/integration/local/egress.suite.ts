@@ -185,9 +185,10 @@ export function describeEgress(kind: LocalKind): void {
       policy: {
         process: PROCESS,
         networkPolicies: {
+          // A binary is always an absolute path: a bare name could never match one.
           gh: {
             endpoints: [{ host: "api.github.com", port: 443, enforcement: "enforce" }],
-            binaries: [{ path: "/usr/bin/curl" }],
+            binaries: [{ path: "curl" }],
           },
         },
       },
@@ -197,8 +198,8 @@ export function describeEgress(kind: LocalKind): void {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(InvalidArgumentError);
-    expect((error as Error).message).toContain('network_policies["gh"].binaries');
-    expect((error as Error).message).toContain('enforcement: "audit"');
+    expect((error as Error).message).toContain('network_policies["gh"].binaries[0].path');
+    expect((error as Error).message).toContain("not an absolute path");
   });
 
   it("fails a revision it cannot enforce, with the reason, and keeps the active one", async () => {

@@ -606,8 +606,8 @@ describe("compileEgressPolicy: what local mode refuses", () => {
     ).not.toThrow();
   });
 
-  it("refuses binaries on an enforced rule, and keeps them as a record on an audit one", () => {
-    const error = compileError({
+  it("leaves binaries to the process check: a rule with binaries compiles whatever its enforcement", () => {
+    const policy = compile({
       r: {
         endpoints: [
           { host: "a.test", port: 80, enforcement: "audit" },
@@ -616,18 +616,7 @@ describe("compileEgressPolicy: what local mode refuses", () => {
         binaries: [{ path: "/usr/bin/curl" }],
       },
     });
-    expect(error.field).toBe('network_policies["r"].binaries');
-    expect(error.message).toMatch(
-      /local mode cannot see which binary in the sandbox opens a connection, so endpoints\[1\] cannot be limited/,
-    );
-    expect(error.message).toMatch(/set enforcement: "audit" on every endpoint/);
-    const audit = compile({
-      r: {
-        endpoints: [{ host: "a.test", port: 80, enforcement: "audit" }],
-        binaries: [{ path: "/usr/bin/curl" }],
-      },
-    });
-    expect(audit.decide(http("a.test", 80)).allowed).toBe(true);
+    expect(policy.decide(http("b.test", 80))).toMatchObject({ allowed: true, rule: "r" });
   });
 
   it("names the rule key with quotes escaped", () => {
