@@ -73,7 +73,10 @@ export async function startContainerExec(
   // In the gateway's order: which sandbox, then what to run, then whether it can run now.
   requiredField(req.sandboxId, "sandbox_id");
   checkExecCommand(req.command, req.environment);
-  const { containerId } = readyContainer(sandboxes, req.sandboxId);
+  const { sandbox, containerId } = readyContainer(sandboxes, req.sandboxId);
+  // Built per exec, so a changed credential reaches the next command without a restart; the
+  // placeholders win over the request's own variables, as upstream's supervisor sets them last.
+  const env = { ...req.environment, ...sandboxes.providerEnvironment(sandbox) };
   const controller = new AbortController();
   const stop = (reason: unknown) => controller.abort(reason);
   const onClientGone = () => stop(new CanceledError("the client went away"));
@@ -89,7 +92,7 @@ export async function startContainerExec(
   try {
     process = await runtime.exec(containerId, {
       command: execArgv(req.command, { loginShell: !req.noLoginShell }),
-      env: req.environment,
+      env,
       ...(req.workdir === "" ? {} : { workdir: req.workdir }),
       tty: req.tty,
       stdin: req.stdin,

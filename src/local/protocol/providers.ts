@@ -34,6 +34,11 @@ const providerTypes: Record<string, string> = {
   gcp: "google-cloud",
   outlook: "outlook",
   generic: "generic",
+  // Types that are upstream's built-in provider profiles (providers/*.yaml) and nothing more.
+  aws: "aws",
+  "aws-s3": "aws-s3",
+  cursor: "cursor",
+  pypi: "pypi",
 };
 
 export function canonicalProviderType(type: string): string {

@@ -3,6 +3,7 @@ import { clone } from "@bufbuild/protobuf";
 import { type SandboxSpec, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
 import type { ContainerSummary } from "../../runtime/container-info.js";
 import type { MountSpec } from "../../runtime/container-spec.js";
+import { SandboxCredentials } from "../credentials/sandbox-credentials.js";
 import { notFound } from "../protocol/gateway-errors.js";
 import type { StoredSandbox } from "../state/state-store.js";
 import { LiveSandbox, type StoredSandboxRecord } from "./live-sandbox.js";
@@ -57,16 +58,33 @@ export interface NewSandbox {
 export class SandboxManager implements SandboxDirectory {
   private readonly keeper: SandboxKeeper;
   private readonly provisioner: SandboxProvisioner;
+  private readonly credentials: SandboxCredentials;
 
   constructor(private readonly options: SandboxManagerOptions) {
     this.keeper = new SandboxKeeper(options);
-    this.provisioner = new SandboxProvisioner(this.keeper, {
-      network: options.network,
-      ...(options.defaultImage === undefined ? {} : { defaultImage: options.defaultImage }),
-      ...(options.egressEnv === undefined ? {} : { egressEnv: options.egressEnv }),
-      ...(options.extraMounts === undefined ? {} : { extraMounts: options.extraMounts }),
-      ...(options.hostAliasAddress === undefined ? {} : { hostAliasAddress: options.hostAliasAddress }),
+    this.credentials = new SandboxCredentials({
+      store: this.keeper.store,
+      log: (id, level, message) => this.keeper.gatewayLog(id, level, message),
     });
+    this.provisioner = new SandboxProvisioner(
+      this.keeper,
+      {
+        network: options.network,
+        ...(options.defaultImage === undefined ? {} : { defaultImage: options.defaultImage }),
+        ...(options.egressEnv === undefined ? {} : { egressEnv: options.egressEnv }),
+        ...(options.extraMounts === undefined ? {} : { extraMounts: options.extraMounts }),
+        ...(options.hostAliasAddress === undefined ? {} : { hostAliasAddress: options.hostAliasAddress }),
+      },
+      (sandbox) => this.credentials.environment(sandbox),
+    );
+  }
+
+  /**
+   * What a new process of the sandbox gets for its attached providers' credentials: placeholders
+   * (`KEY=openshell:resolve:env:v<revision>_KEY`) at the current revision, never a value.
+   */
+  providerEnvironment(sandbox: LiveSandbox): Record<string, string> {
+    return this.credentials.environment(sandbox);
   }
 
   /** Aborted when the gateway closes; long-lived streams listen to it. */

@@ -36,6 +36,8 @@ export class SandboxProvisioner {
   constructor(
     private readonly keeper: SandboxKeeper,
     private readonly containers: SandboxContainerOptions,
+    /** The provider credential placeholders the sandbox's main process gets (recorded as given). */
+    private readonly providerEnv?: (sandbox: LiveSandbox) => Record<string, string>,
   ) {
     this.accounts = new ImageAccountProbe({
       runtime: keeper.runtime,
@@ -90,6 +92,17 @@ export class SandboxProvisioner {
     }
   }
 
+  /**
+   * The container's environment with the provider placeholders in: over the template's and the
+   * spec's variables (upstream's supervisor sets them over the inherited environment), under the
+   * gateway's own (proxy and CA variables win, as upstream sets those last).
+   */
+  private withProviderEnv(spec: ContainerSpec, sandbox: LiveSandbox): ContainerSpec {
+    const providerEnv = this.providerEnv?.(sandbox) ?? {};
+    if (Object.keys(providerEnv).length === 0) return spec;
+    return { ...spec, env: { ...spec.env, ...providerEnv, ...this.containers.egressEnv } };
+  }
+
   /** Settles when the sandbox's provisioning in flight has ended; undefined when none is. */
   settled(sandboxId: string): Promise<void> | undefined {
     return this.inFlight.get(sandboxId);
@@ -116,7 +129,7 @@ export class SandboxProvisioner {
           const config = await this.imageConfig(sandbox.spec, spec.image, image, signal);
           signal.throwIfAborted();
           const container = this.container(sandbox.spec, sandbox, config);
-          spec = container.spec;
+          spec = this.withProviderEnv(container.spec, sandbox);
           const labels = { ...spec.labels, ...keeper.gatewayLabels };
           step = "create";
           if (this.unrecorded.has(sandbox.id)) await this.removeUnrecorded(sandbox);
