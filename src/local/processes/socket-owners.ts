@@ -44,23 +44,44 @@ async function processIds(proc: string): Promise<number[]> {
 export class SocketOwnerFinder {
   /** A sandbox address -> the network namespace (`net:[n]`) it was last found in. */
   private readonly namespaces = new Map<string, string>();
+  /**
+   * pid -> its network namespace, from earlier lookups: a process never changes namespace in a
+   * sandbox (no CAP_SYS_ADMIN), so only new pids are read. A pid reused meanwhile could be read
+   * wrong; a lookup that finds no owner is therefore done again with every pid read afresh.
+   */
+  private readonly netnsOf = new Map<number, string | undefined>();
 
   constructor(private readonly proc = "/proc") {}
 
   /** The owners of the connection's socket; undefined when no namespace of this host has it. */
   async find(tuple: ConnectionTuple): Promise<SocketOwners | undefined> {
+    const found = await this.search(tuple, true);
+    if (found !== undefined && found.pids.length > 0) return found;
+    return this.search(tuple, false);
+  }
+
+  private async search(tuple: ConnectionTuple, cached: boolean): Promise<SocketOwners | undefined> {
     const local = kernelSpellings(tuple.sandbox);
     const remote = kernelSpellings(tuple.proxy);
     const pids = await processIds(this.proc);
     const own = await quietly(() => readlink(`${this.proc}/self/ns/net`));
+    const links = await Promise.all(
+      pids.map((pid) =>
+        cached && this.netnsOf.has(pid)
+          ? this.netnsOf.get(pid)
+          : quietly(() => readlink(`${this.proc}/${pid}/ns/net`)),
+      ),
+    );
     const byNamespace = new Map<string, number[]>();
-    const links = await Promise.all(pids.map((pid) => quietly(() => readlink(`${this.proc}/${pid}/ns/net`))));
+    this.netnsOf.clear();
     links.forEach((link, i) => {
+      const pid = pids[i] as number;
+      this.netnsOf.set(pid, link);
       // The gateway's own namespace holds the proxy's side of the connection, never the sandbox's.
       if (link === undefined || link === own) return;
       const list = byNamespace.get(link);
-      if (list === undefined) byNamespace.set(link, [pids[i] as number]);
-      else list.push(pids[i] as number);
+      if (list === undefined) byNamespace.set(link, [pid]);
+      else list.push(pid);
     });
     const known = this.namespaces.get(tuple.sandbox.address);
     const order = [...byNamespace.keys()].sort((a, b) => (a === known ? -1 : b === known ? 1 : 0));
