@@ -1,5 +1,6 @@
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { MountSpec } from "../../runtime/container-spec.js";
+import { SandboxCredentials } from "../credentials/sandbox-credentials.js";
 import { DraftStore } from "../drafts/draft-store.js";
 import { compileSandboxPolicy, type SandboxBinaries } from "../egress/binary-rules.js";
 import { denyAllEgressPolicy, type EgressPolicy } from "../egress/egress-policy.js";
@@ -84,6 +85,11 @@ export class SandboxEgress {
     // Compared the way the policy compares hosts: case, a trailing dot and IPv6 spelling do not matter.
     const hosts = new Map(Object.entries(options.hosts ?? {}).map(([host, to]) => [normalizeHost(host), to]));
     let egress: SandboxEgress | undefined;
+    // Provider credential placeholders become values here, for their bound endpoints only.
+    const credentials = new SandboxCredentials({
+      store: options.store,
+      sandbox: (id) => egress?.sandboxes?.live(id),
+    });
     const listen = (port: number) =>
       EgressProxy.listen({
         host: attachment.address,
@@ -92,6 +98,7 @@ export class SandboxEgress {
         ...(hosts.size === 0 ? {} : { resolve: (host: string) => hosts.get(normalizeHost(host)) }),
         ...(options.localServices === undefined ? {} : { localServices: options.localServices }),
         onEvent: (event) => egress?.record(event),
+        rewrite: credentials.rewrite,
       });
     let proxy: EgressProxy | PendingListener<EgressProxy> | undefined;
     let port = stored;
