@@ -6,13 +6,15 @@ import { respondRaw, upstreamFailure } from "./proxy-responses.js";
 import { passGate } from "./request-gate.js";
 import { tunnelTarget } from "./request-target.js";
 import { adoptClientSocket, dial, relay } from "./socket-relay.js";
+import { inspectTunnel } from "./tunnel-inspection.js";
 
 const established = "HTTP/1.1 200 Connection Established\r\n\r\n";
 
 /**
- * A CONNECT: decided on host and port alone (the tunnel is opaque), then either a TCP connection
- * to the checked address relayed both ways, or a local service served over the tunnel, or a 403
- * saying why and the connection closed. `head` is what the client sent after its request head.
+ * A CONNECT: decided on host and port, then a TCP connection to the checked address, and the
+ * tunnel either relayed both ways (`tls: skip`) or looked into ({@link inspectTunnel}: TLS
+ * terminated, HTTP requests checked one by one); or a local service served over the tunnel; or a
+ * 403 saying why and the connection closed. `head` is what the client sent after its request head.
  */
 export async function openTunnel(ctx: ProxyContext, req: IncomingMessage, socket: Socket, head: Buffer) {
   const parsed = tunnelTarget(req.url);
@@ -30,12 +32,6 @@ export async function openTunnel(ctx: ProxyContext, req: IncomingMessage, socket
     return;
   }
   if (socket.destroyed) return;
-  if (gate.decision.tunnel === "l7") {
-    // Until the proxy terminates TLS, requests inside a tunnel cannot be held to the rules.
-    const reason = `${host}:${port} has L7 rules that a CONNECT tunnel cannot check yet: request it as plain http://`;
-    ctx.emit(event(gate.who, request, { ...gate.decision, allowed: false, reason }));
-    return respondRaw(socket, 403, reason, true);
-  }
   let upstream: Socket;
   try {
     upstream = await dial(gate.address, port, ctx.connectTimeoutMs);
@@ -52,6 +48,11 @@ export async function openTunnel(ctx: ProxyContext, req: IncomingMessage, socket
   }
   adoptClientSocket(socket);
   socket.write(established);
-  if (head.length > 0) upstream.write(head);
-  relay(socket, upstream);
+  if (gate.decision.tunnel === "skip") {
+    if (head.length > 0) upstream.write(head);
+    return relay(socket, upstream);
+  }
+  // Read again as the first bytes of the tunnel, which tell TLS from plain.
+  if (head.length > 0) socket.unshift(head);
+  await inspectTunnel(ctx, { gate, request, host, port }, socket, upstream);
 }

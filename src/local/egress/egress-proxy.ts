@@ -3,13 +3,16 @@ import { Agent, createServer, type Server } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import type { CertificateAuthority } from "../listen/certificate-issuer.js";
 import { openTunnel } from "./connect-tunnel.js";
 import type { EgressClient, EgressEvent, LocalService } from "./egress-types.js";
 import { forwardRequest } from "./forward-request.js";
+import { LeafCertificates } from "./leaf-certificates.js";
 import { LocalServiceServer } from "./local-service-server.js";
 import type { Identified, ProxyContext } from "./proxy-context.js";
 import { respond, respondRaw } from "./proxy-responses.js";
 import type { RequestRewriter } from "./request-rewrite.js";
+import { TunnelServer } from "./tunnel-server.js";
 import type { Resolve } from "./upstream-admission.js";
 import { upstreamCas, upstreamTlsAgent } from "./upstream-trust.js";
 import { forwardUpgrade } from "./websocket-upgrade.js";
@@ -46,6 +49,12 @@ export interface EgressProxyOptions {
    */
   rewrite?: RequestRewriter;
   /**
+   * The CA the proxy issues certificates with when it terminates a sandbox's TLS (the gateway's
+   * egress CA, which sandboxes trust). Without it, TLS in tunnels is relayed unread, and a tunnel to
+   * an endpoint with L7 rules that starts TLS is cut (its rules could not be kept).
+   */
+  tlsCa?: CertificateAuthority;
+  /**
    * CA certificates (PEM) trusted for upstreams reached over TLS, besides Node's bundled roots:
    * the proxy checks every upstream of TLS it terminated strictly, since the sandbox cannot.
    */
@@ -73,6 +82,9 @@ export class EgressProxy implements AsyncDisposable {
   private readonly sockets = new Set<Duplex>();
   private closing: Promise<void> | undefined;
   private httpsAgent: HttpsAgent | undefined;
+  private trust: string[] | undefined;
+  private readonly leaves: LeafCertificates | undefined;
+  private readonly tunnels: TunnelServer;
 
   private constructor(
     private readonly server: Server,
@@ -81,7 +93,12 @@ export class EgressProxy implements AsyncDisposable {
     readonly host: string,
     readonly port: number,
     private readonly locals: LocalServiceServer,
-  ) {}
+    timeouts: { headersTimeoutMs: number; idleTimeoutMs: number },
+  ) {
+    this.leaves = options.tlsCa === undefined ? undefined : new LeafCertificates(options.tlsCa);
+    this.tunnels = new TunnelServer(() => this.ctx, timeouts);
+    this.ctx = this.context();
+  }
 
   /**
    * Starts listening; rejects with the listen error (EADDRINUSE, ...) when it cannot, or before
@@ -117,7 +134,10 @@ export class EgressProxy implements AsyncDisposable {
     const address = server.address() as AddressInfo;
     // Upstream sockets are kept for reuse so a request through the proxy costs what one direct does.
     const agent = new Agent({ keepAlive: true, maxFreeSockets: 64, scheduling: "lifo" });
-    const proxy = new EgressProxy(server, agent, options, address.address, address.port, locals);
+    const proxy = new EgressProxy(server, agent, options, address.address, address.port, locals, {
+      headersTimeoutMs,
+      idleTimeoutMs,
+    });
     proxy.attach();
     return proxy;
   }
@@ -130,6 +150,7 @@ export class EgressProxy implements AsyncDisposable {
       for (const socket of this.sockets) socket.destroy();
       this.sockets.clear();
       this.locals.close();
+      this.tunnels.close();
       this.agent.destroy();
       this.httpsAgent?.destroy();
       this.server.closeAllConnections();
@@ -142,8 +163,10 @@ export class EgressProxy implements AsyncDisposable {
     await this.close();
   }
 
+  private readonly ctx: ProxyContext;
+
   private attach(): void {
-    const ctx = this.context();
+    const ctx = this.ctx;
     const server = this.server;
     server.on("connection", (socket: Socket) => this.track(socket));
     server.on("request", (req, res) => {
@@ -181,13 +204,20 @@ export class EgressProxy implements AsyncDisposable {
 
   private context(): ProxyContext {
     const options = this.options;
+    const trust = () => {
+      this.trust ??= upstreamCas(options.trustedCertificates);
+      return this.trust;
+    };
     return {
       agent: this.agent,
       tlsAgent: () => {
-        this.httpsAgent ??= upstreamTlsAgent(upstreamCas(options.trustedCertificates));
+        this.httpsAgent ??= upstreamTlsAgent(trust());
         return this.httpsAgent;
       },
+      tlsTrust: () => ({ ca: trust() }),
       rewrite: options.rewrite,
+      leaves: this.leaves,
+      serveTunnel: (connection, tunnel) => this.tunnels.serve(connection, tunnel),
       connectTimeoutMs: options.connectTimeoutMs ?? defaults.connectTimeoutMs,
       localServices: options.localServices,
       resolve: options.resolve,

@@ -4,7 +4,9 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import type { EgressClient, EgressEvent, LocalService } from "./egress-types.js";
+import type { LeafCertificates } from "./leaf-certificates.js";
 import type { RequestRewriter } from "./request-rewrite.js";
+import type { InspectedTunnel } from "./tunnel-server.js";
 import type { AdmissionContext } from "./upstream-admission.js";
 
 /** Who a connection is: a sandbox, or why it is refused. */
@@ -21,8 +23,14 @@ export interface ProxyContext extends AdmissionContext {
   readonly agent: Agent;
   /** Keep-alive pool for TLS upstreams (requests out of terminated TLS), made on first use. */
   tlsAgent(): HttpsAgent;
+  /** Trust for TLS upstreams outside the pool (websocket upgrades, non-HTTP relays). */
+  tlsTrust(): { ca: string[] };
   /** Called for every allowed HTTP request before the upstream is contacted. */
   readonly rewrite: RequestRewriter | undefined;
+  /** Certificates for terminating sandboxes' TLS; undefined when the proxy has no CA (TLS relayed unread). */
+  readonly leaves: LeafCertificates | undefined;
+  /** Serves the HTTP requests inside a tunnel the proxy looks into (decrypted, or plain). */
+  serveTunnel(connection: Duplex, tunnel: InspectedTunnel): void;
   readonly connectTimeoutMs: number;
   /** Keyed by lower-case host name. */
   readonly localServices: ReadonlyMap<string, LocalService> | undefined;

@@ -94,3 +94,38 @@ export function httpEgressRequest(
   if (websocket) request.websocket = true;
   return request;
 }
+
+/**
+ * The target of a request read inside a CONNECT tunnel (decrypted, or plain HTTP): the tunnel's
+ * host and port, which the policy checked, whatever Host the request names, and the request's
+ * path. Origin-form (`/path?q`) as clients send it; absolute-form is accepted for its path alone.
+ * Dot segments are resolved as URL parsing does, so the rules see the path the upstream will.
+ */
+export function tunnelRequestTarget(
+  tunnel: { host: string; port: number; tls: boolean },
+  url: string | undefined,
+): Parsed<Target> {
+  let path = url ?? "";
+  if (!path.startsWith("/")) {
+    try {
+      const absolute = new URL(path);
+      path = `${absolute.pathname}${absolute.search}`;
+    } catch {
+      return { ok: false, message: "the request target must be a path (/...) inside a tunnel" };
+    }
+  }
+  // Prefixed with a scheme and host so `//x` stays a path rather than naming a host.
+  const parsed = new URL(`http://tunnel${path}`);
+  const defaultPort = tunnel.tls ? 443 : 80;
+  const name = tunnel.host.includes(":") ? `[${tunnel.host}]` : tunnel.host;
+  return {
+    ok: true,
+    value: {
+      host: tunnel.host,
+      port: tunnel.port,
+      pathAndQuery: `${parsed.pathname}${parsed.search}`,
+      path: parsed.pathname,
+      authority: tunnel.port === defaultPort ? name : `${name}:${tunnel.port}`,
+    },
+  };
+}

@@ -92,12 +92,17 @@ export async function exchange(
   req.pipe(upstream);
 }
 
-/** TLS to an upstream: SNI and the certificate check are for the host the policy allowed. */
+/** TLS to an upstream for HTTP: SNI and the certificate check are for the host the policy allowed. */
 export function tlsOptions(host: string): { servername?: string; ALPNProtocols: string[] } {
-  // SNI carries names only; an IP literal is checked against the certificate's IP addresses.
-  return isIP(host) === 0
-    ? { servername: host, ALPNProtocols: ["http/1.1"] }
-    : { ALPNProtocols: ["http/1.1"] };
+  const servername = tlsServername(host);
+  return servername === undefined
+    ? { ALPNProtocols: ["http/1.1"] }
+    : { servername, ALPNProtocols: ["http/1.1"] };
+}
+
+/** SNI carries names only; an IP literal is checked against the certificate's IP addresses. */
+export function tlsServername(host: string): string | undefined {
+  return isIP(host) === 0 ? host : undefined;
 }
 
 function errorCode(error: unknown): string {

@@ -388,11 +388,24 @@ describe("EgressProxy: CONNECT", () => {
     expect(events[0]?.decision.allowed).toBe(false);
   });
 
-  it("denies a tunnel to an endpoint with L7 rules, saying to use plain http", async () => {
-    const { socket, head } = await connectVia(proxy, `ro.test:${echo.port}`);
-    const text = head + (await readUntil(socket, () => false));
-    expect(text).toMatch(/^HTTP\/1.1 403 Forbidden/);
-    expect(text).toMatch(/has L7 rules that a CONNECT tunnel cannot check yet: request it as plain http/);
+  it("reads plain HTTP inside a tunnel to an endpoint with L7 rules as requests the rules decide", async () => {
+    const { socket, head } = await connectVia(proxy, `ro.test:${upstream.port}`);
+    expect(head).toBe("HTTP/1.1 200 Connection Established\r\n\r\n");
+    socket.write(`GET /allowed HTTP/1.1\r\nHost: elsewhere.test\r\n\r\n`);
+    const allowed = await readUntil(socket, (t) => t.includes('"url":"/allowed"'));
+    expect(allowed).toMatch(/^HTTP\/1.1 200 OK/);
+    // The tunnel's host is what the policy checked, whatever Host the request names.
+    expect(allowed).toContain(`"host":"ro.test:${upstream.port}"`);
+    socket.write("DELETE /x HTTP/1.1\r\nHost: ro.test\r\n\r\n");
+    const denied = await readUntil(socket, (t) => t.endsWith("read-only\n"));
+    expect(denied).toMatch(/^HTTP\/1.1 403 Forbidden/);
+    expect(denied).toContain('openshell egress proxy: rule "ro": method DELETE not allowed by access read-only\n');
+    socket.destroy();
+    expect(events.map((e) => [e.request.kind, e.request.method, e.decision.allowed])).toEqual([
+      ["connect", undefined, true],
+      ["http", "GET", true],
+      ["http", "DELETE", false],
+    ]);
   });
 
   it("refuses unknown clients, malformed targets and unreachable upstreams", async () => {
