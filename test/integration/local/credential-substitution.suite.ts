@@ -1,0 +1,155 @@
+import { createServer, type Server } from "node:http";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { OpenShell, type Sandbox } from "../../../src/index.js";
+import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
+import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
+
+/** A shell line that prints what a command printed and its exit code. */
+function shell(line: string): string[] {
+  return ["sh", "-c", `${line} 2>&1; echo "exit=$?"`];
+}
+
+/** A test API on this host that demands a bearer token, named api.github.com to the proxy. */
+export interface TokenServer {
+  server: Server;
+  address: string;
+  /** The Authorization header of each request, in order. */
+  seen: string[];
+}
+
+export async function startTokenServer(expected: () => string): Promise<TokenServer> {
+  // A loopback address of this suite's own (all of 127/8 is this host's): port 443 is what the
+  // github profile binds, and another suite's server cannot already hold it there.
+  const address = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    const auth = req.headers.authorization ?? "";
+    seen.push(auth);
+    const ok = auth === `Bearer ${expected()}`;
+    res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
+    res.end(ok ? `{"login":"octocat","host":"${req.headers.host}"}\n` : '{"message":"Bad credentials"}\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(443, address, resolve);
+  });
+  return { server, address, seen };
+}
+
+/**
+ * The egress proxy puts the value in for the credential's bound endpoints only: `curl` in the
+ * sandbox with the placeholder from its environment reaches the API, which sees the real token; the
+ * same placeholder to a host it is not bound to is refused with 403 credential_endpoint_mismatch.
+ */
+export function describeCredentialSubstitution(kind: LocalKind): void {
+  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
+  const tokens = {
+    current: `ghp_${kind}_ONE_${Math.random().toString(36).slice(2, 12)}`,
+  };
+  const providerName = uniqueName("gh");
+  let api: TokenServer;
+  let os: OpenShell;
+  let sb: Sandbox;
+
+  beforeAll(async () => {
+    api = await startTokenServer(() => tokens.current);
+    os = await OpenShell.local({
+      runtime: kind,
+      runtimeOptions: { endpoint },
+      ephemeral: true,
+      egressHosts: { "api.github.com": api.address, "elsewhere.test": api.address },
+    });
+    await os.providers.create({
+      name: providerName,
+      type: "github",
+      credentials: { GITHUB_TOKEN: tokens.current },
+    });
+    sb = await os.sandboxes.create({
+      name: uniqueName("cred"),
+      image: testImages.curl,
+      command: IDLE,
+      providers: [providerName],
+      policy: {
+        process: { runAsUser: "1000", runAsGroup: "1000" },
+        networkPolicies: {
+          github: { endpoints: [{ host: "api.github.com", port: 443 }] },
+          other: { endpoints: [{ host: "elsewhere.test", port: 443 }] },
+        },
+      },
+    });
+    await sb.ready({ timeoutMs: 60_000 });
+  }, 120_000);
+  afterAll(async () => {
+    await os?.close();
+    await new Promise((resolve) => api?.server.close(resolve));
+  });
+
+  const curl = (host: string, extra = "") =>
+    sb.exec(shell(`curl -sS ${extra} -H "Authorization: Bearer $GITHUB_TOKEN" http://${host}:443/user`));
+
+  it("sends the real token to the bound API, which answers; the sandbox sees only the answer", async () => {
+    const result = await curl("api.github.com");
+    expect(result.stdout).toContain('"login":"octocat"');
+    expect(result.stdout).toContain("exit=0");
+    expect(api.seen.at(-1)).toBe(`Bearer ${tokens.current}`);
+    expect(result.stdout).not.toContain(tokens.current);
+    // Basic credentials with the placeholder as the password, as git sends them.
+    const basic = await sb.exec(
+      shell('curl -sS -u "x-access-token:$GITHUB_TOKEN" http://api.github.com:443/user'),
+    );
+    expect(basic.stdout).toContain("exit=0");
+    expect(Buffer.from((api.seen.at(-1) ?? "").replace(/^Basic /, ""), "base64").toString()).toBe(
+      `x-access-token:${tokens.current}`,
+    );
+  });
+
+  it("refuses the placeholder to a host it is not bound to with 403 credential_endpoint_mismatch, sending nothing", async () => {
+    const before = api.seen.length;
+    const result = await curl("elsewhere.test", "-i");
+    expect(result.stdout).toMatch(/^HTTP\/1\.1 403/m);
+    expect(result.stdout).toContain("credential_endpoint_mismatch");
+    expect(result.stdout).toContain("GITHUB_TOKEN");
+    expect(result.stdout).not.toContain(tokens.current);
+    expect(api.seen.length).toBe(before);
+    const logged = (await sb.logs({ sources: ["gateway"] })).map((line) => line.message);
+    expect(logged).toContainEqual(
+      expect.stringMatching(
+        /egress denied .*elsewhere\.test.*credential_endpoint_mismatch: credential GITHUB_TOKEN/,
+      ),
+    );
+    // Without a placeholder the same host is simply allowed by the policy.
+    const plain = await sb.exec(shell("curl -sS http://elsewhere.test:443/user"));
+    expect(plain.stdout).toContain("Bad credentials");
+  });
+
+  it("answers a placeholder for a credential the sandbox does not have with upstream's 500, naming it", async () => {
+    const result = await sb.exec(
+      shell(
+        "curl -sS -i -H 'Authorization: Bearer openshell:resolve:env:v7_NOT_ATTACHED' http://api.github.com:443/user",
+      ),
+    );
+    expect(result.stdout).toMatch(/^HTTP\/1\.1 500/m);
+    expect(result.stdout).toContain("credential_injection_failed");
+    expect(result.stdout).toContain("NOT_ATTACHED");
+  });
+
+  it("after the provider's credential changes, a new exec's placeholder and the old one both send the new value", async () => {
+    const old = (
+      await sb.exec(["sh", "-c", "tr '\\0' '\\n' < /proc/1/environ | grep ^GITHUB_TOKEN="])
+    ).stdout.trim();
+    tokens.current = `ghp_${kind}_TWO_${Math.random().toString(36).slice(2, 12)}`;
+    await os.providers.update(providerName, { credentials: { GITHUB_TOKEN: tokens.current } });
+    const fresh = (await sb.exec(["sh", "-c", "echo GITHUB_TOKEN=$GITHUB_TOKEN"])).stdout.trim();
+    expect(fresh).not.toBe(old);
+    const viaNew = await curl("api.github.com");
+    expect(viaNew.stdout).toContain("exit=0");
+    expect(api.seen.at(-1)).toBe(`Bearer ${tokens.current}`);
+    const viaOld = await sb.exec(
+      shell(`${old} && curl -sS -H "Authorization: Bearer $GITHUB_TOKEN" http://api.github.com:443/user`),
+    );
+    expect(viaOld.stdout).toContain('"login":"octocat"');
+    expect(api.seen.at(-1)).toBe(`Bearer ${tokens.current}`);
+    const logs = (await sb.logs()).map((line) => line.message).join("\n");
+    expect(logs).not.toContain(tokens.current);
+  });
+}
