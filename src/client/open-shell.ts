@@ -9,6 +9,7 @@ import { Inference } from "../gen/openshell/inference/v1/inference_pb.js";
 import { OpenShell as OpenShellService, ServiceStatus } from "../gen/openshell/v1/openshell_pb.js";
 import type { LocalOptions } from "../local/local-client.js";
 import type { LocalGateway } from "../local/local-gateway.js";
+import type { FilesArchiveProvider } from "./files/files-target.js";
 import { InferenceService } from "./inference/inference-service.js";
 import { GatewayCalls } from "./internal/gateway-calls.js";
 import { PolicyService } from "./policy/policy-service.js";
@@ -92,7 +93,11 @@ export class OpenShell implements AsyncDisposable {
   private constructor(
     target: GatewayTarget,
     options: OpenShellOptions,
-    local?: { connection: GatewayTransport; gateway: LocalGateway },
+    local?: {
+      connection: GatewayTransport;
+      gateway: LocalGateway;
+      archives?: FilesArchiveProvider | undefined;
+    },
   ) {
     const timeouts = { ...defaultStreamTimeouts, ...options.timeouts };
     const retry =
@@ -113,7 +118,7 @@ export class OpenShell implements AsyncDisposable {
     this.endpoint = target.endpoint;
     this.gatewayName = target.name;
     this.workspace = target.workspace;
-    this.sandboxes = new SandboxService(this.calls);
+    this.sandboxes = new SandboxService(this.calls, local?.archives);
     this.policy = new PolicyService(this.calls, this.sandboxes);
     this.providers = new ProviderService(this.calls);
     this.inference = new InferenceService(this.calls);
@@ -147,8 +152,8 @@ export class OpenShell implements AsyncDisposable {
   static async local(options: LocalOptions = {}): Promise<OpenShell> {
     // Loaded on demand: clients of remote gateways never load the runtime drivers or SQLite.
     const { startLocalClient } = await import("../local/local-client.js");
-    const { gateway, target, connection } = await startLocalClient(options);
-    return new OpenShell(target, options, { connection, gateway });
+    const { gateway, target, connection, archives } = await startLocalClient(options);
+    return new OpenShell(target, options, { connection, gateway, archives });
   }
 
   /** Asks the gateway whether it is healthy. Needs no credentials. */

@@ -11,7 +11,37 @@ export interface FilesTarget {
   readonly name: string;
   execStream(command: string[], options?: ExecRunOptions): AsyncIterable<ExecEvent>;
   execInteractive(command: string[], options?: ExecOptions): Promise<InteractiveExec>;
+  /**
+   * @internal Local mode's direct line to the engine's archive API (what `docker cp` uses) for this
+   * sandbox, set by the client `OpenShell.local()` made. File calls take it where it moves the same
+   * bytes to the same place as exec would, and exec everywhere else.
+   */
+  readonly archive?: FilesArchive | undefined;
 }
+
+/**
+ * @internal How file calls reach a local sandbox's container through the engine's archive API.
+ * Implemented by the embedded gateway (src/local/files), so the client never imports a runtime.
+ */
+export interface FilesArchive {
+  /** The sandbox's container as the engine sees it now; undefined when the archive API is not for it. */
+  open(signal?: AbortSignal): Promise<ArchiveAccess | undefined>;
+}
+
+/** @internal One container's archive API, and where it sees what the sandbox sees. */
+export interface ArchiveAccess {
+  /** Whether a get of this real path (no symlink in it) reads what the sandbox sees there. */
+  reads(path: string): boolean;
+  /** Whether a put into this directory writes where the sandbox sees it. */
+  writes(path: string): boolean;
+  /** A tar stream of `path`; rejects (NotFoundError, ...) before any byte when the engine refuses. */
+  get(path: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
+  /** Unpacks a tar stream into the directory `dir`, keeping each entry's owner and mode. */
+  put(dir: string, archive: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<void>;
+}
+
+/** @internal What the client's Sandbox handles are given to find their FilesArchive by sandbox id. */
+export type FilesArchiveProvider = (sandboxId: (signal?: AbortSignal) => Promise<string>) => FilesArchive;
 
 /** Progress of a transfer: bytes moved so far, and the total when it is known up front. */
 export interface TransferProgress {

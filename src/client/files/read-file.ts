@@ -1,3 +1,4 @@
+import { archiveReadStream } from "./archive-read.js";
 import type { FileFailureContext } from "./files-errors.js";
 import type { FilesTarget, TransferOptions } from "./files-target.js";
 import { afterHeaderLine, afterMarker, BEGIN } from "./output-start.js";
@@ -9,13 +10,19 @@ import { readScript, scriptCommand, tarScript } from "./shell-scripts.js";
 /**
  * Streams a sandbox file's bytes as the exec stream carries them (stdout, never decoded), pulled as
  * the caller reads, so HTTP/2 flow control holds the sandbox back when the caller is slow. The
- * file's size comes first (when the image has `stat`) as the progress total.
+ * file's size comes first (when the image has `stat`) as the progress total. In local mode the bytes
+ * come through the engine's archive API instead where it reads the same file (archive-read.ts).
  */
 export async function* readFileStream(
   target: FilesTarget,
   path: string,
   options: TransferOptions & { operation: string },
 ): AsyncGenerator<Uint8Array, void, undefined> {
+  const fast = target.archive && (await archiveReadStream(target, target.archive, path, options));
+  if (fast) {
+    yield* fast;
+    return;
+  }
   yield* streamScript(target, readScript, path, options, true);
 }
 

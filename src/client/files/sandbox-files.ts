@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "../../errors.js";
 import { validate } from "../../validation/validate.js";
+import { writeFile } from "./archive-write.js";
 import { type FileEntry, parseEntries } from "./file-entry.js";
 import type { FileFailureContext } from "./files-errors.js";
 import {
@@ -17,7 +18,7 @@ import type { FileCallOptions, FilesTarget, TransferOptions } from "./files-targ
 import { readFileStream } from "./read-file.js";
 import { remotePath } from "./remote-path.js";
 import { collectOutput } from "./script-run.js";
-import { asCallerError, sendFile, type WriteResult } from "./send-file.js";
+import { asCallerError, type WriteResult } from "./send-file.js";
 import {
   existsScript,
   listScript,
@@ -59,7 +60,7 @@ export class SandboxFiles {
   async write(path: string, data: WriteData, options: WriteOptions = {}): Promise<WriteResult> {
     const p = remotePath(path, "path");
     const o = validate(writeOptionsSchema, options, "write options");
-    return sendFile(this.target, p, writeSource(data), { ...o, operation: "write" });
+    return writeFile(this.target, p, writeSource(data), { ...o, operation: "write" });
   }
 
   /** Reads a whole file into memory. For large files use `readStream` or `download`. */

@@ -3,6 +3,7 @@ import { lstat, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { FailedPreconditionError, NotFoundError } from "../../errors.js";
+import { writeFile } from "./archive-write.js";
 import { coalesceChunks } from "./coalesce-chunks.js";
 import type { FileFailureContext } from "./files-errors.js";
 import type { FilesTarget, TransferOptions } from "./files-target.js";
@@ -10,7 +11,7 @@ import { localTemporary, placeLocalTree } from "./local-place.js";
 import { readFileStream, readTarStream } from "./read-file.js";
 import { feedScript } from "./receiver.js";
 import { collectOutput } from "./script-run.js";
-import { asCallerError, discard, sendFile, temporaryBeside } from "./send-file.js";
+import { asCallerError, discard, temporaryBeside } from "./send-file.js";
 import { kindScript, placeTreeScript, scriptCommand, untarScript } from "./shell-scripts.js";
 import { packTree, treeBytes, walkTree } from "./tar-pack.js";
 import { unpackTree } from "./tar-unpack.js";
@@ -39,7 +40,7 @@ export async function uploadPath(
     throw new NotFoundError(`upload: the local path ${JSON.stringify(localPath)} does not exist`, { cause });
   });
   if (stats.isFile()) {
-    const result = await sendFile(
+    const result = await writeFile(
       target,
       remotePath,
       { chunks: createReadStream(localPath, { highWaterMark: CHUNK_BYTES }), total: stats.size },

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { NotFoundError, ProtocolError } from "../../errors.js";
 import { validate } from "../../validation/validate.js";
+import type { FilesArchiveProvider } from "../files/files-target.js";
 import { allPages } from "../internal/all-pages.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions, StreamRequestOptions, WorkspaceOptions } from "../request-options.js";
@@ -68,7 +69,14 @@ export class SandboxService {
   readonly forwards: ForwardRegistry = new Set();
 
   /** @internal */
-  constructor(private readonly calls: GatewayCalls) {}
+  /**
+   * @internal `archives`: local mode's archive access for sandbox handles' files (see
+   * `FilesTarget.archive`); absent for remote gateways.
+   */
+  constructor(
+    private readonly calls: GatewayCalls,
+    private readonly archives?: FilesArchiveProvider,
+  ) {}
 
   /**
    * Creates a sandbox and returns its handle at once (phase `provisioning`); `await sb.ready()` waits
@@ -99,7 +107,14 @@ export class SandboxService {
 
   /** A handle for a sandbox by name, without asking the gateway anything yet. */
   handle(name: string, options?: WorkspaceOptions): Sandbox {
-    return new Sandbox(this.calls, this, this.checkName(name), this.calls.ws(options), undefined);
+    return new Sandbox(
+      this.calls,
+      this,
+      this.checkName(name),
+      this.calls.ws(options),
+      undefined,
+      this.archives,
+    );
   }
 
   /** One page of sandboxes. Use {@link listAll} to walk every page. */
@@ -252,7 +267,7 @@ export class SandboxService {
   }
 
   private handleFor(info: SandboxInfo): Sandbox {
-    return new Sandbox(this.calls, this, info.name, info.workspace, info);
+    return new Sandbox(this.calls, this, info.name, info.workspace, info, this.archives);
   }
 
   private checkName(name: string): string {

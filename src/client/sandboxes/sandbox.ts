@@ -4,6 +4,7 @@ import type { ExecEvent } from "../exec/exec-events.js";
 import { execInteractive, type InteractiveExec } from "../exec/exec-interactive.js";
 import type { ExecOptions, ExecRunOptions } from "../exec/exec-options.js";
 import { type ExecResult, execBuffered, execStream } from "../exec/exec-stream.js";
+import type { FilesArchive, FilesArchiveProvider } from "../files/files-target.js";
 import { SandboxFiles } from "../files/sandbox-files.js";
 import type { GatewayCalls } from "../internal/gateway-calls.js";
 import type { RequestOptions } from "../request-options.js";
@@ -26,6 +27,8 @@ export class Sandbox implements AsyncDisposable {
   info: SandboxInfo | undefined;
   /** Files in and out of this sandbox (read, write, upload, download, list), streamed over exec. */
   readonly files: SandboxFiles;
+  /** @internal Local mode's archive access for `files` (FilesTarget.archive); undefined elsewhere. */
+  readonly archive: FilesArchive | undefined;
   private idLookup: Promise<string> | undefined;
 
   /** @internal Use `os.sandboxes.create()`, `get()` or `handle()`. */
@@ -35,8 +38,10 @@ export class Sandbox implements AsyncDisposable {
     readonly name: string,
     readonly workspace: string,
     info: SandboxInfo | undefined,
+    archives?: FilesArchiveProvider,
   ) {
     this.info = info;
+    this.archive = archives?.((signal) => this.id(signal === undefined ? {} : { signal }));
     this.files = new SandboxFiles(this);
     if (info?.id) this.idLookup = Promise.resolve(info.id);
   }

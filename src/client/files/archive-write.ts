@@ -1,0 +1,214 @@
+import { createHash, type Hash } from "node:crypto";
+import { FailedPreconditionError } from "../../errors.js";
+import { type EntryOwner, fileEntryEnd, fileEntryStart, readFirstEntry } from "./archive-entry.js";
+import { ByteReader } from "./byte-reader.js";
+import type { FileFailureContext } from "./files-errors.js";
+import type { ArchiveAccess, FilesArchive, FilesTarget, TransferOptions } from "./files-target.js";
+import { feedScript, progressOf } from "./receiver.js";
+import { splitPath } from "./remote-path.js";
+import { collectOutput } from "./script-run.js";
+import { asCallerError, discard, sendFile, temporaryBeside, type WriteResult } from "./send-file.js";
+import { type ChecksumTool, commitScript, receiveScript, scriptCommand } from "./shell-scripts.js";
+import type { WriteSource } from "./write-source.js";
+
+/** A write whose data the engine's archive API can carry: its size must be known for the header. */
+export type SizedSource = WriteSource & { total: number };
+
+/**
+ * Writes a file through the engine's archive API (local mode), with the exec path's behaviour:
+ *
+ * 1. the exec path's receive step, fed nothing, creates the temporary beside `path` as the
+ *    sandbox's user, so every refusal (missing directory, a directory there, read-only, no
+ *    permission, missing tools) is the exec path's own, and nothing is ever written where the
+ *    sandbox's user could not write;
+ * 2. the engine is asked for that temporary: it must see it (Docker does not see tmpfs mounts), and
+ *    its owner and mode are what the data's entry gets;
+ * 3. the data goes as a one-entry tar stream into the temporary's directory, replacing it;
+ * 4. the exec path's commit step checks size (and checksum) in the sandbox's own view and renames.
+ *
+ * Resolves undefined, having consumed none of `source`, when the archive API is not for this path;
+ * the caller then writes through exec.
+ */
+export async function writeThroughArchive(
+  target: FilesTarget,
+  archive: FilesArchive,
+  path: string,
+  source: SizedSource,
+  options: TransferOptions & { mode?: number | undefined; operation: string },
+): Promise<WriteResult | undefined> {
+  const { signal, onProgress } = options;
+  const what = `${options.operation} ${JSON.stringify(path)}`;
+  const context: FileFailureContext = { sandboxName: target.name, operation: options.operation, path };
+  const { dir } = splitPath(path);
+  let access: ArchiveAccess | undefined;
+  try {
+    access = await archive.open(signal);
+  } catch (error) {
+    throw asCallerError(error, signal, what);
+  }
+  if (access === undefined || !access.writes(dir)) return undefined;
+
+  const temporary = temporaryBeside(path);
+  let hash: Hash | undefined;
+  let bytes = 0;
+  // A failure of the data itself (a source that throws, or changed size) ends the engine's request
+  // with a bare connection error: this keeps the real reason for the caller.
+  let sourceError: unknown;
+  // Set once the engine may have begun a file under the temporary's name (see handBack).
+  let unpacking: { owner: EntryOwner } | undefined;
+  try {
+    signal?.throwIfAborted();
+    await feedScript(target, scriptCommand(receiveScript, [path, temporary]), context, nothing(), {
+      signal,
+      // As sendFile: the sandbox says which tool its confirm will run; what is sent is hashed alike.
+      onReady: (tool) => {
+        const algorithm = checksumAlgorithm(tool);
+        hash = algorithm === undefined ? undefined : createHash(algorithm);
+      },
+    });
+    const start = await temporaryEntry(access, temporary, signal);
+    if (start === undefined) {
+      await discard(target, temporary);
+      return undefined;
+    }
+    const mode = options.mode ?? start.mode & 0o7777;
+    const entry = fileEntryStart(
+      { name: splitPath(temporary).base, mode, size: source.total, mtime: Date.now() / 1000 },
+      start.owner,
+    );
+    const total = source.total;
+    unpacking = { owner: start.owner };
+    await access.put(
+      dir,
+      (async function* () {
+        try {
+          yield entry;
+          for await (const chunk of source.chunks) {
+            if (bytes + chunk.length > total) break;
+            hash?.update(chunk);
+            bytes += chunk.length;
+            onProgress?.(progressOf(bytes, total));
+            yield chunk;
+          }
+          if (bytes !== total) {
+            throw new FailedPreconditionError(
+              `${what}: the data was ${bytes < total ? "shorter" : "longer"} than the ${total} bytes it had when the write started; nothing was written, write again once it is stable`,
+            );
+          }
+          yield fileEntryEnd(total);
+        } catch (error) {
+          sourceError = error;
+          throw error;
+        }
+      })(),
+      signal,
+    );
+    const checksum = hash?.digest("hex");
+    // The exec path's commit step, with sendFile's arguments: the sandbox's own view decides.
+    const verdict = await collectOutput(
+      target.execStream(
+        scriptCommand(commitScript, [
+          temporary,
+          path,
+          String(bytes),
+          checksum ?? "",
+          options.mode === undefined ? "" : options.mode.toString(8),
+        ]),
+        { noLoginShell: true, ...(signal ? { signal } : {}) },
+      ),
+      context,
+    );
+    const said = verdict.toString("utf8").trim();
+    if (checksum !== undefined && (said === "md5" || said === "sha256")) {
+      return { path, size: bytes, verified: said, checksum };
+    }
+    return { path, size: bytes, verified: "size" };
+  } catch (error) {
+    if (unpacking !== undefined) await handBack(access, dir, temporary, unpacking.owner);
+    await discard(target, temporary);
+    throw asCallerError(sourceError ?? error, signal, what);
+  }
+}
+
+async function* nothing(): AsyncGenerator<Uint8Array> {}
+
+/** How long handing a temporary back may take; it runs after the caller's signal fired. */
+const HAND_BACK_TIMEOUT_MS = 15_000;
+
+/**
+ * Both engines set an entry's owner and mode only once its data is complete: a put that was cut
+ * off leaves a root-owned partial file, which the sandbox's user cannot remove from a sticky
+ * directory (/tmp, local mode's tmpfs mounts). It is replaced with an empty file of the user's,
+ * through the same API, so the exec path's discard can remove it. Best effort, as discard is.
+ */
+async function handBack(
+  access: ArchiveAccess,
+  dir: string,
+  temporary: string,
+  owner: EntryOwner,
+): Promise<void> {
+  const name = splitPath(temporary).base;
+  const empty = [
+    fileEntryStart({ name, mode: 0o600, size: 0, mtime: Date.now() / 1000 }, owner),
+    fileEntryEnd(0),
+  ];
+  try {
+    await access.put(
+      dir,
+      (async function* () {
+        yield* empty;
+      })(),
+      AbortSignal.timeout(HAND_BACK_TIMEOUT_MS),
+    );
+  } catch {
+    // The discard below still tries; a leftover's name says what it was.
+  }
+}
+
+/** As sendFile's: Node's name for the hash a sandbox checksum tool computes. */
+function checksumAlgorithm(tool: string): "md5" | "sha256" | undefined {
+  const known: Record<ChecksumTool, "md5" | "sha256"> = { md5sum: "md5", sha256sum: "sha256" };
+  return Object.hasOwn(known, tool) ? known[tool as ChecksumTool] : undefined;
+}
+
+/**
+ * The temporary as the engine sees it: its first entry must be an empty file of that name, or the
+ * engine is looking somewhere else (undefined: use exec). The caller's cancel still throws.
+ */
+async function temporaryEntry(
+  access: ArchiveAccess,
+  temporary: string,
+  signal: AbortSignal | undefined,
+): Promise<{ mode: number; owner: { uid: number; gid: number } } | undefined> {
+  let reader: ByteReader | undefined;
+  try {
+    reader = new ByteReader(await access.get(temporary, signal));
+    const entry = await readFirstEntry(reader);
+    await reader.drain();
+    if (entry.type !== "file" || entry.size !== 0 || entry.name !== splitPath(temporary).base)
+      return undefined;
+    return { mode: entry.mode, owner: entry.owner };
+  } catch (error) {
+    await reader?.close().catch(() => undefined);
+    if (signal?.aborted) throw error;
+    return undefined;
+  }
+}
+
+/**
+ * Writes a file the fastest way that behaves the same: through the engine's archive API in local
+ * mode where it applies (a known size, a path the engine sees), through exec (sendFile) otherwise.
+ */
+export async function writeFile(
+  target: FilesTarget,
+  path: string,
+  source: WriteSource,
+  options: TransferOptions & { mode?: number | undefined; operation: string },
+): Promise<WriteResult> {
+  if (target.archive !== undefined && source.total !== undefined) {
+    const sized: SizedSource = { chunks: source.chunks, total: source.total };
+    const done = await writeThroughArchive(target, target.archive, path, sized, options);
+    if (done !== undefined) return done;
+  }
+  return sendFile(target, path, source, options);
+}

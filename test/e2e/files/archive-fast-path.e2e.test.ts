@@ -1,0 +1,173 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CanceledError, OpenShell, PermissionDeniedError, type Sandbox } from "../../../src/index.js";
+import type { ContainerRuntime } from "../../../src/runtime/container-runtime.js";
+import { createRuntime } from "../../../src/runtime/create-runtime.js";
+import { runExec } from "../../../src/runtime/run-exec.js";
+import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
+import { MiB, sha256 } from "./fixtures.js";
+
+const IDLE = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"];
+
+/**
+ * Local mode's fast path for `sb.files`: the engine's archive API (docker cp's) carries the bytes
+ * where it sees what the sandbox sees, exec everywhere else. The runtime is a real one whose archive
+ * calls are counted, so each test can say which way the bytes went; the files suite (files.suite.ts)
+ * checks that both ways behave the same.
+ */
+for (const kind of ["docker", "podman"] as const) {
+  describe(`sb.files through the engine's archive API on ${kind}`, () => {
+    let runtime: ContainerRuntime;
+    let os: OpenShell;
+    let writableRoot: Sandbox;
+    let defaultPolicy: Sandbox;
+    let local: string;
+    const archiveCalls: string[] = [];
+    /** The archive calls made while `body` ran. */
+    const during = async (body: () => Promise<void>): Promise<string[]> => {
+      const before = archiveCalls.length;
+      await body();
+      return archiveCalls.slice(before);
+    };
+    const containerOf = async (sb: Sandbox) => {
+      const [container] = await runtime.listContainers({
+        labels: { "openshell.ai/sandbox-id": await sb.id() },
+      });
+      if (container === undefined) throw new Error(`no container for ${sb.name}`);
+      return container.id;
+    };
+
+    beforeAll(async () => {
+      local = await mkdtemp(join(tmpdir(), "openshell-archive-"));
+      runtime = await createRuntime({
+        runtime: kind,
+        endpoint: kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint,
+      });
+      const put = runtime.putArchive.bind(runtime);
+      const get = runtime.getArchive.bind(runtime);
+      runtime.putArchive = (id, options) => {
+        archiveCalls.push(`put ${options.path}`);
+        return put(id, options);
+      };
+      runtime.getArchive = (id, options) => {
+        archiveCalls.push(`get ${options.path}`);
+        return get(id, options);
+      };
+      os = await OpenShell.local({ runtime, ephemeral: true });
+      const suffix = randomBytes(3).toString("hex");
+      writableRoot = await os.sandboxes.create({
+        name: `fast-rw-${suffix}`,
+        image: testImages.sandbox,
+        command: IDLE,
+        policy: { filesystem: { readWrite: ["/"] } },
+      });
+      defaultPolicy = await os.sandboxes.create({
+        name: `fast-def-${suffix}`,
+        image: testImages.sandbox,
+        command: IDLE,
+      });
+      await Promise.all([
+        writableRoot.ready({ timeoutMs: 60_000 }),
+        defaultPolicy.ready({ timeoutMs: 60_000 }),
+      ]);
+    });
+    afterAll(async () => {
+      await os?.close();
+      await runtime?.reap();
+      await runtime?.close();
+      if (local) await rm(local, { recursive: true, force: true });
+    });
+
+    it("writes and reads a file with a writable root through the archive API, owned by the sandbox's user", async () => {
+      const data = randomBytes(3 * MiB + 5);
+      const calls = await during(async () => {
+        const result = await writableRoot.files.write("/tmp/fast.bin", data, { mode: 0o640 });
+        expect(result.size).toBe(data.length);
+        expect(sha256(await writableRoot.files.read("/tmp/fast.bin"))).toBe(sha256(data));
+      });
+      expect(calls.filter((c) => c.startsWith("put "))).toEqual(["put /tmp"]);
+      expect(calls).toContain("get /tmp/fast.bin");
+      const seen = await writableRoot.exec(["sh", "-c", "stat -c '%u:%g %a' /tmp/fast.bin; ls -a /tmp"]);
+      expect(seen.stdout.split("\n")[0]).toBe("1000:1000 640");
+      expect(seen.stdout).not.toMatch(/openshell-.*\.part/);
+    });
+
+    it("uploads and downloads a single file through it too, progress counting to the total", async () => {
+      const data = randomBytes(2 * MiB);
+      await writeFile(join(local, "up.bin"), data);
+      const progress: number[] = [];
+      const calls = await during(async () => {
+        await writableRoot.files.upload(join(local, "up.bin"), "/tmp/up.bin", {
+          onProgress: (p) => progress.push(p.bytes),
+        });
+        await writableRoot.files.download("/tmp/up.bin", join(local, "down.bin"));
+      });
+      expect(calls).toContain("put /tmp");
+      expect(calls).toContain("get /tmp/up.bin");
+      expect(progress.at(-1)).toBe(data.length);
+      expect(sha256(await readFile(join(local, "down.bin")))).toBe(sha256(data));
+    });
+
+    it("a write cancelled while the engine unpacks it leaves the old file and no temporary", async () => {
+      await writableRoot.files.write("/tmp/keep.txt", "old\n");
+      const controller = new AbortController();
+      const calls = await during(async () => {
+        const error = await writableRoot.files
+          .write("/tmp/keep.txt", Buffer.alloc(64 * MiB, 7), {
+            signal: controller.signal,
+            onProgress: ({ bytes }) => {
+              if (bytes >= 4 * MiB) controller.abort();
+            },
+          })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(CanceledError);
+      });
+      expect(calls).toContain("put /tmp");
+      expect((await writableRoot.files.read("/tmp/keep.txt")).toString()).toBe("old\n");
+      const left = await writableRoot.files.list("/tmp");
+      expect(left.map((e) => e.name).filter((n) => n.endsWith(".part"))).toEqual([]);
+    });
+
+    it("refuses a path the sandbox's user may not write before the engine is asked to put anything", async () => {
+      const calls = await during(async () => {
+        const error = await writableRoot.files.write("/etc/not-mine", "x").catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(PermissionDeniedError);
+      });
+      expect(calls.filter((c) => c.startsWith("put "))).toEqual([]);
+      expect(
+        (await writableRoot.exec(["sh", "-c", "ls /etc/ | grep -c not-mine || true"])).stdout.trim(),
+      ).toBe("0");
+    });
+
+    it("does not read through the engine what the sandbox's user may not read", async () => {
+      // A root-only file, made as root through the runtime (local mode never runs a sandbox as root).
+      const id = await containerOf(writableRoot);
+      await runExec(runtime, id, {
+        user: "0:0",
+        command: ["sh", "-c", "echo secret > /tmp/root-only && chmod 600 /tmp/root-only"],
+      });
+      const calls = await during(async () => {
+        await expect(writableRoot.files.read("/tmp/root-only")).rejects.toBeInstanceOf(PermissionDeniedError);
+      });
+      expect(calls).toEqual([]);
+    });
+
+    it("with local mode's default policy takes the archive API on Podman, and exec for Docker's tmpfs", async () => {
+      const data = randomBytes(MiB + 1);
+      const calls = await during(async () => {
+        await defaultPolicy.files.write("/sandbox/on-tmpfs.bin", data);
+        expect(sha256(await defaultPolicy.files.read("/sandbox/on-tmpfs.bin"))).toBe(sha256(data));
+      });
+      if (kind === "podman") {
+        expect(calls).toContain("put /sandbox");
+        expect(calls).toContain("get /sandbox/on-tmpfs.bin");
+      } else {
+        // Docker cannot see a tmpfs: not one archive call, and the file is whole all the same.
+        expect(calls).toEqual([]);
+      }
+    });
+  });
+}
