@@ -23,6 +23,8 @@ export interface EgressEvent {
   decision: EgressDecision;
   /** when allowed: status or error of the upstream */
   outcome?: string;
+  /** True for a request that came out of TLS the proxy terminated (an `https://` request). */
+  tls?: boolean;
 }
 
 /**

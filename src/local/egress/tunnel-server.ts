@@ -36,16 +36,19 @@ export class TunnelServer {
     this.server.on("request", (req: IncomingMessage, res: ServerResponse) => {
       const tunnel = this.tunnels.get(req.socket);
       if (tunnel === undefined) return void res.destroy();
-      forwardInTunnel(ctx(), tunnel, req, res).catch((error: unknown) => respond(res, 500, message(error)));
+      forwardInTunnel(contextFor(ctx(), tunnel), tunnel, req, res).catch((error: unknown) =>
+        respond(res, 500, message(error)),
+      );
     });
     this.server.on("upgrade", (req: IncomingMessage, connection: Duplex, head: Buffer) => {
       const tunnel = this.tunnels.get(connection);
       if (tunnel === undefined) return void connection.destroy();
       const target = tunnelRequestTarget(tunnel, req.url);
       if (!target.ok) return respondRaw(connection, 400, target.message);
-      upgradeInTunnel(ctx(), req, connection, head, { ...tunnel, target: target.value }).catch(
-        (error: unknown) => respondRaw(connection, 500, message(error)),
-      );
+      upgradeInTunnel(contextFor(ctx(), tunnel), req, connection, head, {
+        ...tunnel,
+        target: target.value,
+      }).catch((error: unknown) => respondRaw(connection, 500, message(error)));
     });
     // A CONNECT inside a tunnel, or a malformed request: the status Node would give, then closed.
     this.server.on("clientError", (_error: Error, connection: Duplex) => {
@@ -90,6 +93,12 @@ async function forwardInTunnel(
   if (gate.to === "local") return respond(res, 421, `${target.host} is not served inside this tunnel`);
   if (res.destroyed) return;
   await exchange(ctx, req, res, { gate, request, target, tls: tunnel.tls });
+}
+
+/** For a terminated tunnel, the proxy context whose events say their requests were https. */
+function contextFor(ctx: ProxyContext, tunnel: InspectedTunnel): ProxyContext {
+  if (!tunnel.tls) return ctx;
+  return { ...ctx, emit: (event) => ctx.emit({ ...event, tls: true }) };
 }
 
 function message(error: unknown): string {

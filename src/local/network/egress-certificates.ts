@@ -20,8 +20,13 @@ import { STATE_ENTRIES } from "../state/state-dir.js";
 /** Where sandboxes find the gateway's egress CA: a read-only mount of {@link EgressTls.publicDir}. */
 export const SANDBOX_TLS_DIR = "/etc/openshell/tls";
 
-/** The CA the gateway signs `inference.local` with, and what sandboxes need to trust it. */
+/**
+ * The CA the gateway signs `inference.local` with, and the certificates its egress proxy presents
+ * when it terminates a sandbox's TLS; and what sandboxes need to trust it.
+ */
 export interface EgressTls {
+  /** The CA with its key, for the egress proxy to issue per-host certificates with. */
+  ca: CertificateAuthority;
   /** Certificate and key that the proxy answers a CONNECT to inference.local with. */
   inference: CertificateAndKey;
   /** The CA certificate (PEM). */
@@ -30,6 +35,8 @@ export interface EgressTls {
   publicDir: string;
   /** Whether `ca-bundle.crt` holds this host's roots too, so pointing SSL_CERT_FILE at it keeps other hosts trusted. */
   bundleHasSystemRoots: boolean;
+  /** This host's CA bundle (PEM), when it has one where Linux distributions keep it. */
+  systemRoots: string | undefined;
 }
 
 /** Where Linux distributions keep their CA bundle (Debian, Fedora/RHEL, Alpine/Arch). */
@@ -66,7 +73,14 @@ export async function ensureEgressTls(stateDir: string): Promise<EgressTls> {
   const bundle = `${systemRoots ?? ""}${systemRoots?.endsWith("\n") === false ? "\n" : ""}${ca.cert}`;
   await writeFileAtomic(path.join(publicDir, "ca.crt"), ca.cert, publicFileMode);
   await writeFileAtomic(path.join(publicDir, "ca-bundle.crt"), bundle, publicFileMode);
-  return { inference, caCert: ca.cert, publicDir, bundleHasSystemRoots: systemRoots !== undefined };
+  return {
+    ca,
+    inference,
+    caCert: ca.cert,
+    publicDir,
+    bundleHasSystemRoots: systemRoots !== undefined,
+    systemRoots,
+  };
 }
 
 type Ca = CertificateAuthority;

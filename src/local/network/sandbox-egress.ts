@@ -3,6 +3,7 @@ import type { MountSpec } from "../../runtime/container-spec.js";
 import { SandboxCredentials } from "../credentials/sandbox-credentials.js";
 import { DraftStore } from "../drafts/draft-store.js";
 import { compileSandboxPolicy, type SandboxBinaries } from "../egress/binary-rules.js";
+import { deprecatedTlsValues } from "../egress/deprecated-tls.js";
 import { denyAllEgressPolicy, type EgressPolicy } from "../egress/egress-policy.js";
 import {
   type EgressClient,
@@ -33,8 +34,13 @@ export interface SandboxEgressOptions {
   hosts?: Readonly<Record<string, string>>;
   /** Hosts the gateway answers itself (`inference.local`). */
   localServices?: ReadonlyMap<string, LocalService>;
-  /** The egress CA: sandboxes get its folder mounted and the variables that make their tools trust it. */
+  /**
+   * The egress CA: sandboxes get its folder mounted and the variables that make their tools trust
+   * it, and the proxy terminates their TLS with certificates it issues.
+   */
   tls?: EgressTls;
+  /** CA certificates (PEM) the proxy trusts for upstreams besides Node's roots and this host's bundle. */
+  trustedCertificates?: readonly string[];
   /**
    * Whether the gateway sees the sandboxes' processes, and the inspector that finds them when it
    * does: rules with `binaries` are enforced with it, or (best_effort) apply to every process with a
@@ -99,6 +105,11 @@ export class SandboxEgress {
         ...(options.localServices === undefined ? {} : { localServices: options.localServices }),
         onEvent: (event) => egress?.record(event),
         rewrite: credentials.rewrite,
+        ...(options.tls === undefined ? {} : { tlsCa: options.tls.ca }),
+        trustedCertificates: [
+          ...(options.tls?.systemRoots === undefined ? [] : [options.tls.systemRoots]),
+          ...(options.trustedCertificates ?? []),
+        ],
       });
     let proxy: EgressProxy | PendingListener<EgressProxy> | undefined;
     let port = stored;
@@ -141,8 +152,9 @@ export class SandboxEgress {
   }
 
   /**
-   * What a sandbox's environment says about the proxy. Both spellings, since tools disagree on
-   * which they read; NO_PROXY keeps the sandbox's own loopback direct.
+   * What a sandbox's environment says about the proxy and the egress CA, as the upstream supervisor
+   * sets it: both spellings of the proxy variables, since tools disagree on which they read (and
+   * NODE_USE_ENV_PROXY for Node's own fetch); NO_PROXY keeps the sandbox's own loopback direct.
    */
   env(): Record<string, string> {
     const url = this.proxyUrl;
@@ -153,16 +165,26 @@ export class SandboxEgress {
       HTTPS_PROXY: url,
       http_proxy: url,
       https_proxy: url,
+      ALL_PROXY: url,
+      all_proxy: url,
+      grpc_proxy: url,
       NO_PROXY: noProxy,
       no_proxy: noProxy,
+      NODE_USE_ENV_PROXY: "1",
     };
     const tls = this.options.tls;
     if (tls !== undefined) {
-      env.NODE_EXTRA_CA_CERTS = `${SANDBOX_TLS_DIR}/ca.crt`;
+      const ca = `${SANDBOX_TLS_DIR}/ca.crt`;
+      Object.assign(env, { NODE_EXTRA_CA_CERTS: ca, DENO_CERT: ca });
       // Replacing a tool's whole trust store is only right when the bundle still holds the usual roots.
       if (tls.bundleHasSystemRoots) {
         const bundle = `${SANDBOX_TLS_DIR}/ca-bundle.crt`;
-        Object.assign(env, { SSL_CERT_FILE: bundle, REQUESTS_CA_BUNDLE: bundle, CURL_CA_BUNDLE: bundle });
+        Object.assign(env, {
+          SSL_CERT_FILE: bundle,
+          REQUESTS_CA_BUNDLE: bundle,
+          CURL_CA_BUNDLE: bundle,
+          GIT_SSL_CAINFO: bundle,
+        });
       }
     }
     return env;
@@ -265,6 +287,9 @@ export class SandboxEgress {
               this.options.runtime.kind,
             );
       if (unenforced !== undefined) this.sandboxes?.gatewayLog(sandboxId, "WARN", unenforced);
+      const deprecated = deprecatedTlsValues(stored?.networkPolicies ?? {});
+      if (deprecated !== undefined)
+        this.sandboxes?.gatewayLog(sandboxId, "WARN", `policy version ${version}: ${deprecated}`);
       const { policy, binaries } = compileSandboxPolicy(stored?.networkPolicies ?? {}, checker);
       compiled = { version, policy, checkedAt: now, ...(binaries === undefined ? {} : { binaries }) };
     } catch (error) {
@@ -284,7 +309,7 @@ export class SandboxEgress {
     const target =
       request.kind === "connect"
         ? `CONNECT ${request.host}:${request.port}`
-        : `${request.method ?? "GET"} http://${request.host}:${request.port}${(request.path ?? "/").split("?")[0]}`;
+        : `${request.method ?? "GET"} ${event.tls ? "https" : "http"}://${request.host}:${request.port}${(request.path ?? "/").split("?")[0]}`;
     const rule = decision.rule === undefined ? "no rule" : `rule "${decision.rule}"`;
     const verdict = !decision.allowed ? "denied" : decision.audited ? "allowed (audit)" : "allowed";
     const outcome = event.outcome === undefined ? "" : ` -> ${event.outcome}`;

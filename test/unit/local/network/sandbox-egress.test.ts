@@ -7,6 +7,7 @@ import type { EgressIsolation } from "../../../../src/local/network/egress-isola
 import { readProxyPort } from "../../../../src/local/network/proxy-port.js";
 import { SandboxEgress } from "../../../../src/local/network/sandbox-egress.js";
 import type { LocalStateStore } from "../../../../src/local/state/state-store.js";
+import { createCertificateAuthority } from "../../../support/certs.js";
 
 /** The proxy really listens, on loopback standing in for the host's address on the sandbox network. */
 const isolation = (onHost = true): EgressIsolation => ({
@@ -15,11 +16,14 @@ const isolation = (onHost = true): EgressIsolation => ({
   guard: vi.fn(async () => undefined),
   remove: async () => undefined,
 });
+const ca = await createCertificateAuthority("sandbox-egress-test-ca");
 const tls: EgressTls = {
+  ca,
   inference: { cert: "", key: "" },
-  caCert: "",
+  caCert: ca.cert,
   publicDir: "/state/egress-tls/public",
   bundleHasSystemRoots: true,
+  systemRoots: undefined,
 };
 
 const started: SandboxEgress[] = [];
@@ -54,8 +58,12 @@ describe("SandboxEgress", () => {
       HTTPS_PROXY: url,
       http_proxy: url,
       https_proxy: url,
+      ALL_PROXY: url,
+      all_proxy: url,
+      grpc_proxy: url,
       NO_PROXY: "localhost,127.0.0.1,::1",
       no_proxy: "localhost,127.0.0.1,::1",
+      NODE_USE_ENV_PROXY: "1",
     });
     expect(egress.mounts()).toEqual([]);
     expect(egress.note).toBeUndefined();
@@ -73,9 +81,11 @@ describe("SandboxEgress", () => {
     const egress = await start({ tls });
     expect(egress.env()).toMatchObject({
       NODE_EXTRA_CA_CERTS: "/etc/openshell/tls/ca.crt",
+      DENO_CERT: "/etc/openshell/tls/ca.crt",
       SSL_CERT_FILE: "/etc/openshell/tls/ca-bundle.crt",
       REQUESTS_CA_BUNDLE: "/etc/openshell/tls/ca-bundle.crt",
       CURL_CA_BUNDLE: "/etc/openshell/tls/ca-bundle.crt",
+      GIT_SSL_CAINFO: "/etc/openshell/tls/ca-bundle.crt",
     });
     expect(egress.mounts()).toEqual([
       { type: "bind", source: "/state/egress-tls/public", target: "/etc/openshell/tls", readOnly: true },
@@ -85,7 +95,7 @@ describe("SandboxEgress", () => {
   it("replaces no trust store with a bundle that lacks the system roots", async () => {
     const env = (await start({ tls: { ...tls, bundleHasSystemRoots: false } })).env();
     expect(env.NODE_EXTRA_CA_CERTS).toBe("/etc/openshell/tls/ca.crt");
-    for (const name of ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+    for (const name of ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO"])
       expect(env).not.toHaveProperty(name);
   });
 
