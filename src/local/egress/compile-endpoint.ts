@@ -56,8 +56,9 @@ const accessValues = new Set(["read-only", "read-write", "full"]);
 
 const notSupported = "is not supported in local mode";
 const credentialsHint =
-  `${notSupported}: the egress proxy forwards requests as the sandbox sent them and adds or signs no ` +
-  "credentials; remove it (inference.local is the way to reach a provider with gateway-held credentials)";
+  `${notSupported}: the egress proxy only resolves credential placeholders in headers, query values and ` +
+  "paths (for the endpoints they are bound to) and adds or signs no credentials; remove it " +
+  "(inference.local is the way to reach a provider with gateway-held credentials)";
 const inspectionHint = `${notSupported}: the egress proxy checks only the method and path of HTTP requests; remove it`;
 
 /** Endpoint fields the proxy cannot honour, when set: refused rather than silently ignored. */
@@ -73,7 +74,6 @@ const unsupportedFields: readonly (readonly [string, (e: NetworkEndpoint) => boo
   ["graphql_max_body_bytes", (e) => e.graphqlMaxBodyBytes !== 0, inspectionHint],
   ["json_rpc_max_body_bytes", (e) => e.jsonRpcMaxBodyBytes !== 0, inspectionHint],
   ["mcp", (e) => e.mcp !== undefined, inspectionHint],
-  ["credential_binding", (e) => e.credentialBinding !== undefined, credentialsHint],
   ["credential_signing", (e) => e.credentialSigning !== "", credentialsHint],
   ["signing_service", (e) => e.signingService !== "", credentialsHint],
   ["signing_region", (e) => e.signingRegion !== "", credentialsHint],

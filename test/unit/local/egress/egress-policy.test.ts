@@ -548,12 +548,6 @@ describe("compileEgressPolicy: what local mode refuses", () => {
       /not supported/,
     ],
     ["mcp", { mcp: {} }, field("mcp"), /not supported/],
-    [
-      "credential_binding",
-      { credentialBinding: { provider: "p" } },
-      field("credential_binding"),
-      /adds or signs no credentials/,
-    ],
     ["credential_signing", { credentialSigning: "sigv4" }, field("credential_signing"), /no credentials/],
     ["signing_service", { signingService: "s3" }, field("signing_service"), /no credentials/],
     ["signing_region", { signingRegion: "us-east-1" }, field("signing_region"), /no credentials/],
@@ -598,6 +592,10 @@ describe("compileEgressPolicy: what local mode refuses", () => {
         expect(() => one({ host: "a.test", port: 80, protocol, tls })).not.toThrow();
       }
     }
+  });
+
+  it("leaves credential_binding to the provider credentials, which bind the named provider to the endpoint", () => {
+    expect(() => one({ host: "a.test", port: 443, credentialBinding: { provider: "cloud" } })).not.toThrow();
   });
 
   it("ignores fields that only record things (advisor_proposed, allow_uninspected_credentials)", () => {
