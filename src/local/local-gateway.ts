@@ -118,6 +118,15 @@ export interface LocalGatewayOptions {
    *   local model server). An explicit opt-in: it opens the host's loopback to such sandboxes.
    */
   hostAlias?: "host-gateway" | "loopback";
+  /**
+   * CA certificates (PEM strings, each holding one or more certificates) the egress proxy trusts
+   * for upstreams, besides Node's bundled roots and this host's CA bundle. The proxy terminates a
+   * sandbox's TLS (with the gateway's egress CA, which sandboxes trust through `SSL_CERT_FILE` and
+   * friends) and reaches the upstream over TLS it checks itself, strictly: an upstream signed by a
+   * private CA (a company proxy, a test server) is answered 502 "not trusted by the gateway" until
+   * its CA is listed here. Endpoints with `tls: "skip"` are tunnelled unread and need none of this.
+   */
+  egressTrustedCertificates?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -184,7 +193,7 @@ export class LocalGateway implements AsyncDisposable {
    *
    * @throws RuntimeNotFoundError when no runtime answers (saying what was probed and what to install).
    * @throws CapabilityError naming what the runtime lacks for local mode.
-   * @throws InvalidArgumentError naming the option, for `hostIsolation`, `egressHosts` or `hostAlias`
+   * @throws InvalidArgumentError naming the option, for `hostIsolation`, `egressHosts`, `hostAlias` or `egressTrustedCertificates`
    *   values it does not take.
    */
   static async start(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
@@ -252,6 +261,9 @@ export class LocalGateway implements AsyncDisposable {
         network: network.name,
         localServices: new Map([[INFERENCE_HOST, inference]]),
         ...(tls === undefined ? {} : { tls }),
+        ...(options.egressTrustedCertificates === undefined
+          ? {}
+          : { trustedCertificates: options.egressTrustedCertificates }),
         // The host alias names this host for rules that allow it; its loopback only when asked for.
         hosts: { ...(hostAlias === undefined ? {} : { [HOST_ALIAS]: hostAlias }), ...options.egressHosts },
       });

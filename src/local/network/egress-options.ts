@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { z } from "zod";
 import { validate } from "../../validation/validate.js";
 import type { HostIsolation } from "./egress-isolation.js";
@@ -8,6 +9,19 @@ export interface EgressOptions {
   hostIsolation?: HostIsolation;
   egressHosts?: Readonly<Record<string, string>>;
   hostAlias?: HostAliasTarget;
+  egressTrustedCertificates?: readonly string[];
+}
+
+/** Whether `text` holds one or more PEM certificates, each of which parses. */
+function isPemCertificates(text: string): boolean {
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g);
+  if (blocks === null) return false;
+  try {
+    for (const block of blocks) new X509Certificate(block);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const hostName = z
@@ -25,6 +39,13 @@ const egressOptionsSchema = z.looseObject({
     .record(hostName, z.union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" }))
     .optional(),
   hostAlias: z.enum(["host-gateway", "loopback"]).optional(),
+  egressTrustedCertificates: z
+    .array(
+      z.string().refine(isPemCertificates, {
+        message: "must be PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)",
+      }),
+    )
+    .optional(),
 });
 
 /** Checks the egress options before anything is made; the error names the field. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../../../src/errors.js";
 import { validateEgressOptions } from "../../../../src/local/network/egress-options.js";
+import { createCertificateAuthority } from "../../../support/certs.js";
 
 function rejection(options: unknown): InvalidArgumentError {
   try {
@@ -36,5 +37,18 @@ describe("the local gateway's egress options", () => {
       /^invalid options\.egressHosts\.api\.test:8080: must be a host name/,
     );
     expect(rejection({ egressHosts: ["10.0.0.1"] })).toMatchObject({ field: "egressHosts" });
+  });
+
+  it("takes trusted upstream CAs as PEM certificates, naming the entry that is not one", async () => {
+    const one = (await createCertificateAuthority("trusted-one")).cert;
+    const two = (await createCertificateAuthority("trusted-two")).cert;
+    expect(() => validateEgressOptions({ egressTrustedCertificates: [one, `${one}\n${two}`] })).not.toThrow();
+    const garbled = rejection({ egressTrustedCertificates: [one, one.replace(/[A-Za-z]{20}\n/, "!!\n")] });
+    expect(garbled.field).toBe("egressTrustedCertificates.1");
+    expect(garbled.message).toBe(
+      "invalid options.egressTrustedCertificates.1: must be PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)",
+    );
+    expect(rejection({ egressTrustedCertificates: ["hello"] }).field).toBe("egressTrustedCertificates.0");
+    expect(rejection({ egressTrustedCertificates: one }).field).toBe("egressTrustedCertificates");
   });
 });
