@@ -36,9 +36,14 @@ export interface GetArchiveOptions extends CallOptions {
  *   place is refused (500 "read-only file system").
  * - A PUT into a missing directory: Docker answers 404; Podman creates it (and its parents, owned
  *   by root) and unpacks there.
- * - Both keep each entry's uid/gid as the header says (without `copyUIDGID`), both replace an
- *   existing file, and both need `Content-Type: application/x-tar` on the PUT (without it each
- *   answers 200 and unpacks nothing).
+ * - PUT: both keep each entry's uid/gid as the header says (without `copyUIDGID`), both replace
+ *   an existing file, both set an entry's owner and mode only once its data is complete (a PUT cut
+ *   off mid-file leaves a root-owned partial file), and both need `Content-Type:
+ *   application/x-tar` (without it each answers 200 and unpacks nothing).
+ * - GET: Docker's headers carry each file's real uid/gid (and file-type bits in the mode, 0100644);
+ *   Podman 4.3's carry the container's configured user's uid/gid in every header, whoever owns the
+ *   file (the real owners only by name, in uname/gname), and permission bits only. Both write a pax
+ *   `path` record for names over 100 bytes.
  */
 export interface ArchiveView {
   /** Whether `getArchive` of this path (or anything under it) reads what the container sees there. */
