@@ -49,6 +49,9 @@ export interface SandboxEgressOptions {
   processes?: { visibility: ProcessVisibility; inspector?: ProcessInspector };
 }
 
+/** The reasons the credential rewriter's refusals are reported with (`<code>: <message>`). */
+const credentialRefusal = /^credential_(endpoint_mismatch|injection_failed|unavailable): /;
+
 /** How long a sandbox's compiled policy is trusted before the store is asked again (another process may share it). */
 const POLICY_RECHECK_MS = 2000;
 
@@ -318,7 +321,11 @@ export class SandboxEgress {
       decision.allowed && !decision.audited ? "INFO" : "WARN",
       `egress ${verdict} for sandbox "${client.sandboxName}": ${target} (${rule}): ${decision.reason}${outcome}`,
     );
-    if (!decision.allowed) this.proposeRule(client, request, decision.reason);
+    // A credential refusal is no denied traffic: the host is allowed, and upstream reports it as a
+    // finding, never to the policy advisor (a rule would not help).
+    if (!decision.allowed && !credentialRefusal.test(decision.reason)) {
+      this.proposeRule(client, request, decision.reason);
+    }
   }
 
   /**
