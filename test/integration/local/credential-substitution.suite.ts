@@ -117,6 +117,11 @@ export function describeCredentialSubstitution(kind: LocalKind): void {
         /egress denied .*elsewhere\.test.*credential_endpoint_mismatch: credential GITHUB_TOKEN/,
       ),
     );
+    // Not denied traffic for the policy advisor: the host is allowed already, and upstream reports
+    // a credential refusal as a finding, not as a denial to draft a rule from.
+    const drafts = await os.policy.drafts.get(sb.name);
+    const proposed = drafts.chunks.map((c) => JSON.stringify(c.proposedRule?.endpoints ?? []));
+    expect(proposed.filter((endpoints) => endpoints.includes("elsewhere"))).toEqual([]);
     // Without a placeholder the same host is simply allowed by the policy.
     const plain = await sb.exec(shell("curl -sS http://elsewhere.test:443/user"));
     expect(plain.stdout).toContain("Bad credentials");
@@ -151,5 +156,36 @@ export function describeCredentialSubstitution(kind: LocalKind): void {
     expect(api.seen.at(-1)).toBe(`Bearer ${tokens.current}`);
     const logs = (await sb.logs()).map((line) => line.message).join("\n");
     expect(logs).not.toContain(tokens.current);
+  });
+
+  it("binds an endpointless profile's credentials where the policy's credential_binding says, and nowhere else", async () => {
+    const cloud = uniqueName("aws");
+    const key = `AKIA${kind.toUpperCase()}${Math.random().toString(36).slice(2, 10)}`;
+    await os.providers.create({ name: cloud, type: "aws", credentials: { AWS_ACCESS_KEY_ID: key } });
+    await os.providers.attach(sb.name, cloud);
+    // Attached but bound nowhere yet: the aws profile names no endpoint, so the key is withheld.
+    expect((await sb.exec(["env"])).stdout).not.toContain("AWS_ACCESS_KEY_ID");
+    await os.policy.update(sb.name, {
+      networkPolicies: {
+        github: { endpoints: [{ host: "api.github.com", port: 443 }] },
+        other: { endpoints: [{ host: "elsewhere.test", port: 443, credentialBinding: { provider: cloud } }] },
+      },
+      wait: true,
+    });
+    const env = (await sb.exec(["env"])).stdout;
+    expect(env).toMatch(/^AWS_ACCESS_KEY_ID=openshell:resolve:env:v[0-9]+_AWS_ACCESS_KEY_ID$/m);
+    expect(env).not.toContain(key);
+    const bound = await sb.exec(
+      shell('curl -sS -H "Authorization: Bearer $AWS_ACCESS_KEY_ID" http://elsewhere.test:443/bucket'),
+    );
+    expect(bound.stdout).toContain("exit=0");
+    expect(api.seen.at(-1)).toBe(`Bearer ${key}`);
+    const elsewhere = await sb.exec(
+      shell('curl -sS -i -H "Authorization: Bearer $AWS_ACCESS_KEY_ID" http://api.github.com:443/user'),
+    );
+    expect(elsewhere.stdout).toMatch(/^HTTP\/1\.1 403/m);
+    expect(elsewhere.stdout).toContain("credential_endpoint_mismatch");
+    // The github token still goes to its own API alone.
+    expect((await curl("api.github.com")).stdout).toContain('"login":"octocat"');
   });
 }
