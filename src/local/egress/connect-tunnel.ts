@@ -48,7 +48,22 @@ export async function openTunnel(ctx: ProxyContext, req: IncomingMessage, socket
   }
   adoptClientSocket(socket);
   socket.write(established);
-  if (gate.decision.tunnel === "skip") {
+  // A client that sent its bytes and its end with the CONNECT has nothing more to read: its bytes
+  // cannot be put back to be read again, and no TLS handshake can follow, so they go as they are.
+  // (With L7 rules they could only be relayed unchecked, so the tunnel is closed instead.)
+  if (socket.readableEnded && gate.decision.tunnel === "l7") {
+    ctx.emit(
+      event(
+        gate.who,
+        request,
+        gate.decision,
+        "closed: the client ended the tunnel before its request could be checked",
+      ),
+    );
+    upstream.destroy();
+    return void socket.destroy();
+  }
+  if (gate.decision.tunnel === "skip" || socket.readableEnded) {
     if (head.length > 0) upstream.write(head);
     return relay(socket, upstream);
   }

@@ -399,7 +399,9 @@ describe("EgressProxy: CONNECT", () => {
     socket.write("DELETE /x HTTP/1.1\r\nHost: ro.test\r\n\r\n");
     const denied = await readUntil(socket, (t) => t.endsWith("read-only\n"));
     expect(denied).toMatch(/^HTTP\/1.1 403 Forbidden/);
-    expect(denied).toContain('openshell egress proxy: rule "ro": method DELETE not allowed by access read-only\n');
+    expect(denied).toContain(
+      'openshell egress proxy: rule "ro": method DELETE not allowed by access read-only\n',
+    );
     socket.destroy();
     expect(events.map((e) => [e.request.kind, e.request.method, e.decision.allowed])).toEqual([
       ["connect", undefined, true],
@@ -425,6 +427,17 @@ describe("EgressProxy: CONNECT", () => {
     const text = await readUntil(socket, (t) => t.endsWith("early bytes"));
     expect(text).toBe("HTTP/1.1 200 Connection Established\r\n\r\nearly bytes");
     socket.destroy();
+  });
+
+  it("relays bytes sent with the CONNECT by a client that already ended its side (printf | nc)", async () => {
+    const socket = await rawRequest(
+      proxy,
+      `CONNECT api.test:${upstream.port} HTTP/1.1\r\n\r\nGET /tunnel HTTP/1.0\r\nHost: api.test\r\n\r\n`,
+    );
+    socket.end();
+    const text = await readUntil(socket, () => false);
+    expect(text).toMatch(/^HTTP\/1.1 200 Connection Established\r\n\r\nHTTP\/1.1 200 OK/);
+    expect(text).toContain('"url":"/tunnel"');
   });
 
   it("refuses to connect to itself", async () => {
