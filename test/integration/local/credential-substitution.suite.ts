@@ -1,39 +1,12 @@
-import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { OpenShell, type Sandbox } from "../../../src/index.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
 import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
+import { startTokenServer, type TokenServer } from "./token-api-server.js";
 
 /** A shell line that prints what a command printed and its exit code. */
 function shell(line: string): string[] {
   return ["sh", "-c", `${line} 2>&1; echo "exit=$?"`];
-}
-
-/** A test API on this host that demands a bearer token, named api.github.com to the proxy. */
-export interface TokenServer {
-  server: Server;
-  address: string;
-  /** The Authorization header of each request, in order. */
-  seen: string[];
-}
-
-export async function startTokenServer(expected: () => string): Promise<TokenServer> {
-  // A loopback address of this suite's own (all of 127/8 is this host's): port 443 is what the
-  // github profile binds, and another suite's server cannot already hold it there.
-  const address = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    const auth = req.headers.authorization ?? "";
-    seen.push(auth);
-    const ok = auth === `Bearer ${expected()}`;
-    res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
-    res.end(ok ? `{"login":"octocat","host":"${req.headers.host}"}\n` : '{"message":"Bad credentials"}\n');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(443, address, resolve);
-  });
-  return { server, address, seen };
 }
 
 /**

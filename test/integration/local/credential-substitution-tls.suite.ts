@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { OpenShell, type Sandbox } from "../../../src/index.js";
+import { createCertificateAuthority, issueServerCertificate } from "../../support/certs.js";
+import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
+import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
+import { startTokenServer, type TokenServer } from "./token-api-server.js";
+
+/** A shell line that prints what a command printed and its exit code. */
+function shell(line: string): string[] {
+  return ["sh", "-c", `${line} 2>&1; echo "exit=$?"`];
+}
+
+/**
+ * Credential placeholders over HTTPS: the API on this host has its own CA, which the gateway is
+ * told to trust and the sandbox is not. curl in the sandbox (no -k) talks TLS to the proxy, which
+ * terminates it with the gateway's egress CA, puts the real token in for the bound API and refuses
+ * it elsewhere, so the sandbox never holds the token even inside its own TLS.
+ */
+export function describeCredentialSubstitutionTls(kind: LocalKind): void {
+  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
+  const token = `ghp_${kind}_TLS_${Math.random().toString(36).slice(2, 12)}`;
+  let api: TokenServer;
+  let os: OpenShell;
+  let sb: Sandbox;
+
+  beforeAll(async () => {
+    const ca = await createCertificateAuthority(`credential-api-ca-${kind}`);
+    const names = ["api.github.com", "elsewhere.test"];
+    api = await startTokenServer(() => token, await issueServerCertificate(ca, { dnsNames: names }));
+    os = await OpenShell.local({
+      runtime: kind,
+      runtimeOptions: { endpoint },
+      ephemeral: true,
+      egressHosts: Object.fromEntries(names.map((name) => [name, api.address])),
+      egressTrustedCertificates: [ca.cert],
+    });
+    const provider = uniqueName("gh");
+    await os.providers.create({ name: provider, type: "github", credentials: { GITHUB_TOKEN: token } });
+    sb = await os.sandboxes.create({
+      name: uniqueName("credtls"),
+      image: testImages.curl,
+      command: IDLE,
+      providers: [provider],
+      policy: {
+        process: { runAsUser: "1000", runAsGroup: "1000" },
+        networkPolicies: {
+          github: { endpoints: [{ host: "api.github.com", port: 443 }] },
+          other: { endpoints: [{ host: "elsewhere.test", port: 443 }] },
+        },
+      },
+    });
+    await sb.ready({ timeoutMs: 60_000 });
+  }, 120_000);
+  afterAll(async () => {
+    await os?.close();
+    await new Promise((resolve) => api?.server.close(resolve));
+  });
+
+  const curl = (url: string, auth = "Bearer $GITHUB_TOKEN") =>
+    sb.exec(shell(`curl -sS -i -H "Authorization: ${auth}" ${url}`));
+
+  it("sends the real token to the bound HTTPS API; the sandbox sees only the answer", async () => {
+    const result = await curl("https://api.github.com/user");
+    expect(result.stdout).toMatch(/^HTTP\/1\.1 200/m);
+    expect(result.stdout).toContain('"login":"octocat"');
+    expect(api.seen.at(-1)).toBe(`Bearer ${token}`);
+    expect(result.stdout).not.toContain(token);
+  });
+
+  it("refuses the placeholder to an HTTPS host it is not bound to with 403 credential_endpoint_mismatch", async () => {
+    const before = api.seen.length;
+    const result = await curl("https://elsewhere.test/user");
+    expect(result.stdout).toMatch(/^HTTP\/1\.1 403/m);
+    expect(result.stdout).toContain("credential_endpoint_mismatch");
+    expect(result.stdout).not.toContain(token);
+    expect(api.seen.length).toBe(before);
+  });
+
+  it("answers a placeholder nothing holds with upstream's 500 credential_unavailable inside TLS", async () => {
+    const result = await curl("https://api.github.com/user", "Bearer openshell:resolve:env:v9_NOT_ATTACHED");
+    expect(result.stdout).toMatch(/^HTTP\/1\.1 500/m);
+    expect(result.stdout).toContain("credential_unavailable");
+    const logs = (await sb.logs()).map((line) => line.message).join("\n");
+    expect(logs).not.toContain(token);
+  });
+}
