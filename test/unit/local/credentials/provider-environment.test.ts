@@ -180,6 +180,12 @@ describe("a sandbox's provider environment", () => {
     expect(reasons(providerEnvironment([gh], bindTo("other"), NOW))).toContain(
       "credential_binding references provider 'other', but that provider is not attached to the sandbox",
     );
+    const hostless = policy({
+      networkPolicies: { r: { endpoints: [{ host: "", port: 443, credentialBinding: { provider: "gh" } }] } },
+    });
+    expect(reasons(providerEnvironment([gh], hostless, NOW))).toContain(
+      "credential-bound endpoint for provider 'gh' must define a host",
+    );
     expect(reasons(providerEnvironment([gh], bindTo(" gh"), NOW))).toContain(
       "must not contain leading or trailing whitespace",
     );

@@ -117,6 +117,31 @@ describe("sandbox credentials", () => {
     expect(sentToken(send(creds, sandbox, fresh))).toBe(`Bearer ${SECOND}`);
   });
 
+  it("refuses a placeholder once its credential has expired, and gives new processes none", async () => {
+    const expiresAtMs = Date.now() + 60_000;
+    await h.client.createProvider({
+      provider: {
+        metadata: { name: "gh" },
+        type: "github",
+        credentials: { GITHUB_TOKEN: FIRST },
+        credentialExpiresAtMs: { GITHUB_TOKEN: BigInt(expiresAtMs) },
+      },
+    });
+    const sandbox = h.createSandbox("agent", { providers: ["gh"] });
+    let now = expiresAtMs - 1000;
+    const creds = new SandboxCredentials({
+      store: h.store,
+      sandbox: (id) => h.sandboxes.sandboxes.get(id),
+      now: () => now,
+    });
+    const placeholder = creds.environment(sandbox).GITHUB_TOKEN as string;
+    expect(sentToken(send(creds, sandbox, placeholder))).toBe(`Bearer ${FIRST}`);
+    now = expiresAtMs + 1;
+    const refused = send(creds, sandbox, placeholder);
+    expect(refused).toMatchObject({ kind: "refused", status: 500 });
+    expect(creds.environment(sandbox)).toEqual({});
+  });
+
   it("logs what it withholds once per revision, naming the provider and never a value", async () => {
     await h.client.createProvider({
       provider: { metadata: { name: "llm" }, type: "openai", credentials: { OPENAI_API_KEY: "sk-real" } },
