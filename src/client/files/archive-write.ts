@@ -1,6 +1,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { FailedPreconditionError } from "../../errors.js";
 import { type EntryOwner, fileEntryEnd, fileEntryStart, readFirstEntry } from "./archive-entry.js";
+import { ARCHIVE_MIN_BYTES } from "./archive-read.js";
 import { ByteReader } from "./byte-reader.js";
 import type { FileFailureContext } from "./files-errors.js";
 import type { ArchiveAccess, FilesArchive, FilesTarget, TransferOptions } from "./files-target.js";
@@ -197,7 +198,8 @@ async function temporaryEntry(
 
 /**
  * Writes a file the fastest way that behaves the same: through the engine's archive API in local
- * mode where it applies (a known size, a path the engine sees), through exec (sendFile) otherwise.
+ * mode where it applies (a known size of at least ARCHIVE_MIN_BYTES, a path the engine sees),
+ * through exec (sendFile) otherwise.
  */
 export async function writeFile(
   target: FilesTarget,
@@ -205,7 +207,7 @@ export async function writeFile(
   source: WriteSource,
   options: TransferOptions & { mode?: number | undefined; operation: string },
 ): Promise<WriteResult> {
-  if (target.archive !== undefined && source.total !== undefined) {
+  if (target.archive !== undefined && source.total !== undefined && source.total >= ARCHIVE_MIN_BYTES) {
     const sized: SizedSource = { chunks: source.chunks, total: source.total };
     const done = await writeThroughArchive(target, target.archive, path, sized, options);
     if (done !== undefined) return done;

@@ -82,7 +82,7 @@ for (const kind of ["docker", "podman"] as const) {
     });
 
     it("writes and reads a file with a writable root through the archive API, owned by the sandbox's user", async () => {
-      const data = randomBytes(3 * MiB + 5);
+      const data = randomBytes(9 * MiB + 5);
       const calls = await during(async () => {
         const result = await writableRoot.files.write("/tmp/fast.bin", data, { mode: 0o640 });
         expect(result.size).toBe(data.length);
@@ -95,8 +95,17 @@ for (const kind of ["docker", "podman"] as const) {
       expect(seen.stdout).not.toMatch(/openshell-.*\.part/);
     });
 
+    it("moves files under 8 MiB through exec, where an archive call would cost more than it saves", async () => {
+      const data = randomBytes(8 * MiB - 1);
+      const calls = await during(async () => {
+        await writableRoot.files.write("/tmp/small.bin", data);
+        expect(sha256(await writableRoot.files.read("/tmp/small.bin"))).toBe(sha256(data));
+      });
+      expect(calls).toEqual([]);
+    });
+
     it("uploads and downloads a single file through it too, progress counting to the total", async () => {
-      const data = randomBytes(2 * MiB);
+      const data = randomBytes(9 * MiB);
       await writeFile(join(local, "up.bin"), data);
       const progress: number[] = [];
       const calls = await during(async () => {
@@ -133,7 +142,9 @@ for (const kind of ["docker", "podman"] as const) {
 
     it("refuses a path the sandbox's user may not write before the engine is asked to put anything", async () => {
       const calls = await during(async () => {
-        const error = await writableRoot.files.write("/etc/not-mine", "x").catch((e: unknown) => e);
+        const error = await writableRoot.files
+          .write("/etc/not-mine", Buffer.alloc(9 * MiB))
+          .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(PermissionDeniedError);
       });
       expect(calls.filter((c) => c.startsWith("put "))).toEqual([]);
@@ -147,7 +158,7 @@ for (const kind of ["docker", "podman"] as const) {
       const id = await containerOf(writableRoot);
       await runExec(runtime, id, {
         user: "0:0",
-        command: ["sh", "-c", "echo secret > /tmp/root-only && chmod 600 /tmp/root-only"],
+        command: ["sh", "-c", "head -c 9437184 /dev/zero > /tmp/root-only && chmod 600 /tmp/root-only"],
       });
       const calls = await during(async () => {
         await expect(writableRoot.files.read("/tmp/root-only")).rejects.toBeInstanceOf(PermissionDeniedError);
@@ -156,7 +167,7 @@ for (const kind of ["docker", "podman"] as const) {
     });
 
     it("with local mode's default policy takes the archive API on Podman, and exec for Docker's tmpfs", async () => {
-      const data = randomBytes(MiB + 1);
+      const data = randomBytes(9 * MiB + 1);
       const calls = await during(async () => {
         await defaultPolicy.files.write("/sandbox/on-tmpfs.bin", data);
         expect(sha256(await defaultPolicy.files.read("/sandbox/on-tmpfs.bin"))).toBe(sha256(data));
