@@ -6,12 +6,13 @@ import {
   binariesNotEnforced,
   type ProcessVisibility,
   processVisibility,
+  type VisibilityFacts,
 } from "../../../../src/local/processes/process-visibility.js";
 
-const facts = {
-  runtime: { kind: "docker" as const, rootless: false },
+const facts: VisibilityFacts = {
+  runtime: { kind: "docker", rootless: false },
   endpoint: "unix:///var/run/docker.sock",
-  platform: "linux" as NodeJS.Platform,
+  platform: "linux",
   uid: 0,
 };
 
@@ -33,7 +34,7 @@ describe("whether the gateway sees its sandboxes' processes", () => {
   });
 
   it("does not anywhere else, and says why", () => {
-    const why = (changed: Partial<typeof facts>) => {
+    const why = (changed: Partial<VisibilityFacts>) => {
       const result = processVisibility({ ...facts, ...changed });
       return result.visible ? "visible" : result.why;
     };
