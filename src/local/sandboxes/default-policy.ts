@@ -6,9 +6,10 @@ import { type SandboxPolicy, SandboxPolicySchema } from "../../gen/openshell/san
  * leaves out: the workdir and /tmp writable and nothing else, landlock best_effort (what a runtime
  * cannot enforce is logged, not refused), the image's own non-root user, no network policies.
  *
- * The gateway instead reads the image's /etc/openshell/policy.yaml (SEMANTICS.md §8), then falls
- * back to a default of its own; local mode does not look inside the image. The sandbox's policy
- * revisions keep what the create sent (nothing, here), not this.
+ * A sandbox created without a policy first gets its image's own /etc/openshell/policy.yaml (then
+ * /etc/navigator/policy.yaml), as on the gateway (SEMANTICS.md §15, image-policy.ts); this applies
+ * when the image has none or it is not usable. The sandbox's policy revisions then keep what the
+ * create sent (nothing, here), not this.
  */
 export const LOCAL_DEFAULT_POLICY: Readonly<SandboxPolicy> = deepFreeze(
   create(SandboxPolicySchema, {

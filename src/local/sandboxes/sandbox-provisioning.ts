@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { clone } from "@bufbuild/protobuf";
 import { NotFoundError } from "../../errors.js";
-import type { SandboxSpec } from "../../gen/openshell/v1/openshell_pb.js";
+import { type SandboxSpec, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
 import type { ContainerSpec } from "../../runtime/container-spec.js";
 import type { ImageInfo } from "../../runtime/image-types.js";
-import { AccountProbeError, ImageAccountProbe } from "./image-account-probe.js";
+import { AccountProbeError, ImageAccountProbe, type ImagePolicyFile } from "./image-account-probe.js";
+import type { ImageAccounts } from "./image-accounts.js";
+import { chooseImagePolicy, storeImagePolicy } from "./image-policy.js";
 import type { LiveSandbox } from "./live-sandbox.js";
 import { type ProvisionAttempt, type ProvisionStep, provisionFailure } from "./provision-failure.js";
 import type { SandboxIdentity } from "./sandbox-container.js";
@@ -75,21 +78,70 @@ export class SandboxProvisioner {
   /**
    * The image's config with its accounts when the sandbox's user must be looked up in them, so the
    * container gets the numeric UID and GID that were checked (never root) rather than a name the
-   * engine would resolve on its own.
+   * engine would resolve on its own. A sandbox created without a policy first takes the image's own
+   * policy file, when it has a usable one (see image-policy.ts), as its spec's and revision 1's.
    */
   private async imageConfig(
-    spec: SandboxSpec,
+    sandbox: LiveSandbox,
     imageRef: string,
     image: ImageInfo,
     signal: AbortSignal,
   ): Promise<ImageConfig> {
-    if (!needsImageAccounts(spec.policy, image)) return image;
+    const read =
+      sandbox.spec.policy === undefined ? await this.adoptImagePolicy(sandbox, imageRef, image, signal) : {};
+    const policy = sandbox.spec.policy;
+    if (!needsImageAccounts(policy, image)) return image;
+    if (read.accounts !== undefined) return { ...image, accounts: read.accounts };
     try {
       return { ...image, accounts: await this.accounts.accountsOf(image, signal) };
     } catch (error) {
       if (!(error instanceof AccountProbeError)) throw error;
-      throw unresolvedUser(spec.policy, image, imageRef, error.message);
+      throw unresolvedUser(policy, image, imageRef, error.message);
     }
+  }
+
+  /**
+   * Reads the image's policy file (with its accounts when the image's own user needs them, from the
+   * same probe container) and, when it is usable, makes it the sandbox's policy. Each step is said
+   * on the sandbox's gateway log; a file that is not used leaves the default, with a WARN.
+   */
+  private async adoptImagePolicy(
+    sandbox: LiveSandbox,
+    imageRef: string,
+    image: ImageInfo,
+    signal: AbortSignal,
+  ): Promise<{ accounts?: ImageAccounts }> {
+    const keeper = this.keeper;
+    let file: ImagePolicyFile;
+    let accounts: ImageAccounts | undefined;
+    try {
+      const wants = { policy: true, accounts: needsImageAccounts(undefined, image) };
+      const facts = await this.accounts.facts(image, wants, signal);
+      file = facts.policy as ImagePolicyFile;
+      accounts = facts.accounts;
+    } catch (error) {
+      if (!(error instanceof AccountProbeError)) throw error;
+      // The accounts failed (said later, if they are needed): the file is read on its own.
+      file = (await this.accounts.facts(image, { policy: true, accounts: false }, signal))
+        .policy as ImagePolicyFile;
+    }
+    const choice = chooseImagePolicy(file, imageRef, keeper.runtime);
+    for (const line of choice.log) keeper.gatewayLog(sandbox.id, line.level, line.message);
+    if (choice.policy !== undefined && file.found) {
+      if (!storeImagePolicy(keeper.store, sandbox.id, choice.policy, file.path)) {
+        keeper.gatewayLog(
+          sandbox.id,
+          "INFO",
+          `${file.path} of image ${imageRef} is not used after all: the sandbox was given a policy meanwhile`,
+        );
+        return { ...(accounts === undefined ? {} : { accounts }) };
+      }
+      const spec = clone(SandboxSpecSchema, sandbox.spec);
+      spec.policy = choice.policy;
+      sandbox.spec = spec;
+      keeper.persist(sandbox);
+    }
+    return { ...(accounts === undefined ? {} : { accounts }) };
   }
 
   /**
@@ -126,7 +178,7 @@ export class SandboxProvisioner {
           const image = await this.image(spec.image, sandbox.id, signal);
           signal.throwIfAborted();
           step = "user";
-          const config = await this.imageConfig(sandbox.spec, spec.image, image, signal);
+          const config = await this.imageConfig(sandbox, spec.image, image, signal);
           signal.throwIfAborted();
           const container = this.container(sandbox.spec, sandbox, config);
           spec = this.withProviderEnv(container.spec, sandbox);

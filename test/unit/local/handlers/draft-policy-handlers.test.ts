@@ -5,7 +5,8 @@ import { type Client, createClient, createRouterTransport } from "@connectrpc/co
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OpenShell } from "../../../../src/gen/openshell/v1/openshell_pb.js";
 import { DRAFT_HISTORY_KEPT, DraftStore } from "../../../../src/local/drafts/draft-store.js";
-import { compileEgressPolicy, type EgressRequest } from "../../../../src/local/egress/egress-policy.js";
+import { compileSandboxPolicy } from "../../../../src/local/egress/binary-rules.js";
+import type { EgressRequest } from "../../../../src/local/egress/egress-policy.js";
 import { draftPolicyHandlers } from "../../../../src/local/handlers/draft-policy-handlers.js";
 import {
   policyHandlers,
@@ -30,8 +31,8 @@ function connect(): void {
   store = LocalStateStore.open(join(dir, "state"));
   drafts = new DraftStore(store.records);
   const deps = { store, sandboxes };
-  const load = (policy: { networkPolicies: Parameters<typeof compileEgressPolicy>[0] }) =>
-    void compileEgressPolicy(policy.networkPolicies);
+  const load = (policy: { networkPolicies: Parameters<typeof compileSandboxPolicy>[0] }) =>
+    void compileSandboxPolicy(policy.networkPolicies);
   const transport = createRouterTransport((router) => {
     router.service(OpenShell, {
       ...policyHandlers({ ...deps, loadPolicy: load }),
@@ -216,12 +217,13 @@ describe("local draft policy", () => {
         chunkId: id,
         proposedRule: {
           endpoints: [{ host: "denied.test", port: 8080, enforcement: "enforce" }],
-          binaries: [{ path: "/usr/bin/curl" }],
+          // Not an absolute path: no process's binary could ever match it.
+          binaries: [{ path: "curl" }],
         },
       }),
     );
     expect(refused.code).toBe("InvalidArgument");
-    expect(refused.message).toContain("binaries");
+    expect(refused.message).toContain("binaries[0].path");
     await client.editDraftChunk({
       name: "web",
       chunkId: id,
