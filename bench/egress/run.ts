@@ -10,6 +10,13 @@ import * as http from "node:http";
 import { loadavg } from "node:os";
 import { median, percentile, ratio, runSchedule, type Way } from "../shared/rounds.js";
 import { type BenchEndpoints, echoRoundTrip, get, openConnection, startEndpoints } from "./endpoints.js";
+import {
+  directAgent,
+  type HttpsEndpoints,
+  httpsGet,
+  startHttpsEndpoints,
+  tunnelAgent,
+} from "./https-ways.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 
@@ -90,6 +97,47 @@ async function tunnelWays(endpoints: BenchEndpoints) {
   };
 }
 
+function httpsWays(endpoints: HttpsEndpoints): { ways: Way<"request">[]; agents: http.Agent[] } {
+  const direct = directAgent(endpoints, CLIENTS);
+  const viaProxy = tunnelAgent(endpoints, CLIENTS);
+  let n = 0;
+  const timed = async (run: () => Promise<void>) => {
+    const t = performance.now();
+    await run();
+    return { request: performance.now() - t };
+  };
+  return {
+    agents: [direct, viaProxy],
+    ways: [
+      {
+        name: DIRECT,
+        round: () => timed(() => httpsGet(direct, endpoints.upstreamPort, `/items?i=${n++}`, false)),
+      },
+      {
+        name: PROXY,
+        round: () => timed(() => httpsGet(viaProxy, endpoints.upstreamPort, `/items?i=${n++}`, true)),
+      },
+    ],
+  };
+}
+
+/** Connection setup over TLS: a direct handshake, or CONNECT and a handshake with the proxy's certificate. */
+function httpsOpenWays(endpoints: HttpsEndpoints): Way<"open">[] {
+  const open = (agent: () => http.Agent, overTunnel: boolean): Way<"open"> => ({
+    name: overTunnel ? PROXY : DIRECT,
+    round: async () => {
+      // A fresh pool per round: the GET opens (and pays for) one new connection.
+      const pool = agent();
+      const t = performance.now();
+      await httpsGet(pool, endpoints.upstreamPort, "/open", overTunnel);
+      const took = performance.now() - t;
+      pool.destroy();
+      return { open: took };
+    },
+  });
+  return [open(() => directAgent(endpoints, 1), false), open(() => tunnelAgent(endpoints, 1), true)];
+}
+
 /** A sequential-only schedule of `rounds` per way. */
 const sequential = (rounds: number, batch: number) => ({
   warmupRounds: Math.min(WARMUP, rounds),
@@ -119,11 +167,11 @@ function latencyTable<P extends string>(
   }
 }
 
-function throughputTable(samples: Map<string, number[]>): void {
+function throughputTable(samples: Map<string, number[]>, what = "requests"): void {
   const base = samples.get(DIRECT) ?? [];
   const rate = (wall: number) => PAR_ROUNDS / (wall / 1000);
   console.log(
-    `\nThroughput: ${PAR_ROUNDS} requests, ${CLIENTS} keep-alive clients, median of ${PAR_BATCHES} batches\n`,
+    `\nThroughput: ${PAR_ROUNDS} ${what}, ${CLIENTS} keep-alive clients, median of ${PAR_BATCHES} batches\n`,
   );
   console.log("| way | requests/s | proxy / direct | same-batch ratio p50 | batches (req/s) |");
   console.log("|---|---|---|---|---|");
@@ -185,6 +233,41 @@ async function main(): Promise<void> {
     console.log(`\nproxy decisions reported: ${endpoints.events.total}, denied: ${endpoints.events.denied}`);
   } finally {
     await endpoints.close();
+  }
+
+  const secure = await startHttpsEndpoints();
+  try {
+    const { ways, agents } = httpsWays(secure);
+    const requests = await runSchedule(ways, {
+      warmupRounds: WARMUP,
+      seqRounds: SEQ_ROUNDS,
+      seqBatch: SEQ_BATCH,
+      parBatches: PAR_BATCHES,
+      parRounds: PAR_ROUNDS,
+      parInFlight: CLIENTS,
+    });
+    for (const agent of agents) agent.destroy();
+    const opens = await runSchedule(
+      httpsOpenWays(secure),
+      sequential(OPEN_ROUNDS / 2, Math.min(SEQ_BATCH, 50)),
+    );
+    console.log(
+      `\nHTTPS: TLS terminated by the proxy (egress CA) and made again to the upstream, vs direct HTTPS`,
+    );
+    latencyTable(
+      `Sequential HTTPS GET (one keep-alive TLS connection), ${SEQ_ROUNDS} requests per way`,
+      requests.sequential,
+      "request",
+    );
+    throughputTable(requests.parallel, "HTTPS requests");
+    latencyTable(
+      `HTTPS connection setup: TLS handshake vs CONNECT + handshake with the proxy, then one GET, ${OPEN_ROUNDS / 2} per way`,
+      opens.sequential,
+      "open",
+    );
+    console.log(`\nproxy decisions reported: ${secure.events.total}, denied: ${secure.events.denied}`);
+  } finally {
+    await secure.close();
   }
 }
 
