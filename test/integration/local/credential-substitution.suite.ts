@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { OpenShell, type Sandbox } from "../../../src/index.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
@@ -160,5 +163,63 @@ export function describeCredentialSubstitution(kind: LocalKind): void {
     expect(elsewhere.stdout).toContain("credential_endpoint_mismatch");
     // The github token still goes to its own API alone.
     expect((await curl("api.github.com")).stdout).toContain('"login":"octocat"');
+  });
+
+  it("keeps a running process's placeholder working across a gateway restart", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "openshell-credentials-restart-"));
+    const options = {
+      runtime: kind,
+      runtimeOptions: { endpoint },
+      stateDir,
+      egressHosts: { "api.github.com": api.address },
+    };
+    try {
+      const first = await OpenShell.local(options);
+      const name = uniqueName("credrs");
+      const provider = uniqueName("gh");
+      await first.providers.create({
+        name: provider,
+        type: "github",
+        credentials: { GITHUB_TOKEN: tokens.current },
+      });
+      const kept = await first.sandboxes.create({
+        name,
+        image: testImages.curl,
+        command: IDLE,
+        providers: [provider],
+        policy: {
+          process: { runAsUser: "1000", runAsGroup: "1000" },
+          networkPolicies: { github: { endpoints: [{ host: "api.github.com", port: 443 }] } },
+        },
+      });
+      await kept.ready({ timeoutMs: 60_000 });
+      // The main process keeps the placeholder of the revision it started with; a change makes it old.
+      tokens.current = `ghp_${kind}_THREE_${Math.random().toString(36).slice(2, 12)}`;
+      await first.providers.update(provider, { credentials: { GITHUB_TOKEN: tokens.current } });
+      await first.close();
+
+      // The main process started under the first gateway; its placeholder is what it holds.
+      const second = await OpenShell.local(options);
+      try {
+        const again = await second.sandboxes.get(name);
+        const result = await again.exec(
+          shell(
+            "eval \"$(tr '\\0' '\\n' < /proc/1/environ | grep ^GITHUB_TOKEN=)\"; curl -sS -H \"Authorization: Bearer $GITHUB_TOKEN\" http://api.github.com:443/user",
+          ),
+        );
+        expect(result.stdout).toContain('"login":"octocat"');
+        expect(api.seen.at(-1)).toBe(`Bearer ${tokens.current}`);
+        const fresh = (await again.exec(["sh", "-c", "echo $GITHUB_TOKEN"])).stdout;
+        const main = (
+          await again.exec(["sh", "-c", "tr '\\0' '\\n' < /proc/1/environ | grep ^GITHUB_TOKEN="])
+        ).stdout;
+        expect(main).not.toContain(fresh.trim());
+      } finally {
+        await second.localGateway?.close({ removeSandboxes: true });
+        await second.close();
+      }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 }
