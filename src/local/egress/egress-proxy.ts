@@ -3,6 +3,7 @@ import { Agent, createServer, type Server } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import type { SecureContext } from "node:tls";
 import type { CertificateAuthority } from "../listen/certificate-issuer.js";
 import { openTunnel } from "./connect-tunnel.js";
 import type { EgressClient, EgressEvent, LocalService } from "./egress-types.js";
@@ -14,7 +15,7 @@ import { respond, respondRaw } from "./proxy-responses.js";
 import type { RequestRewriter } from "./request-rewrite.js";
 import { TunnelServer } from "./tunnel-server.js";
 import type { Resolve } from "./upstream-admission.js";
-import { upstreamCas, upstreamTlsAgent } from "./upstream-trust.js";
+import { upstreamTlsAgent, upstreamTlsContext } from "./upstream-trust.js";
 import { forwardUpgrade } from "./websocket-upgrade.js";
 
 export type { EgressClient, EgressEvent, LocalService } from "./egress-types.js";
@@ -82,7 +83,7 @@ export class EgressProxy implements AsyncDisposable {
   private readonly sockets = new Set<Duplex>();
   private closing: Promise<void> | undefined;
   private httpsAgent: HttpsAgent | undefined;
-  private trust: string[] | undefined;
+  private trust: SecureContext | undefined;
   private readonly leaves: LeafCertificates | undefined;
   private readonly tunnels: TunnelServer;
 
@@ -205,7 +206,7 @@ export class EgressProxy implements AsyncDisposable {
   private context(): ProxyContext {
     const options = this.options;
     const trust = () => {
-      this.trust ??= upstreamCas(options.trustedCertificates);
+      this.trust ??= upstreamTlsContext(options.trustedCertificates);
       return this.trust;
     };
     return {
@@ -214,7 +215,7 @@ export class EgressProxy implements AsyncDisposable {
         this.httpsAgent ??= upstreamTlsAgent(trust());
         return this.httpsAgent;
       },
-      tlsTrust: () => ({ ca: trust() }),
+      tlsTrust: () => ({ secureContext: trust(), rejectUnauthorized: true }),
       rewrite: options.rewrite,
       leaves: this.leaves,
       serveTunnel: (connection, tunnel) => this.tunnels.serve(connection, tunnel),

@@ -2,6 +2,7 @@ import type { Agent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import type { SecureContext } from "node:tls";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import type { EgressClient, EgressEvent, LocalService } from "./egress-types.js";
 import type { LeafCertificates } from "./leaf-certificates.js";
@@ -24,7 +25,7 @@ export interface ProxyContext extends AdmissionContext {
   /** Keep-alive pool for TLS upstreams (requests out of terminated TLS), made on first use. */
   tlsAgent(): HttpsAgent;
   /** Trust for TLS upstreams outside the pool (websocket upgrades, non-HTTP relays). */
-  tlsTrust(): { ca: string[] };
+  tlsTrust(): { secureContext: SecureContext; rejectUnauthorized: true };
   /** Called for every allowed HTTP request before the upstream is contacted. */
   readonly rewrite: RequestRewriter | undefined;
   /** Certificates for terminating sandboxes' TLS; undefined when the proxy has no CA (TLS relayed unread). */

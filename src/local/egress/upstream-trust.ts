@@ -1,5 +1,5 @@
 import { Agent as HttpsAgent } from "node:https";
-import { rootCertificates } from "node:tls";
+import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
 
 /**
  * How the egress proxy checks the upstreams it reaches over TLS for a sandbox whose TLS it
@@ -38,18 +38,22 @@ export function untrustedUpstream(target: string, error: unknown): string | unde
   );
 }
 
-/** The CAs upstream certificates are checked against: Node's roots plus `extra` (PEM). */
-export function upstreamCas(extra: readonly string[] = []): string[] {
-  return [...rootCertificates, ...extra];
+/**
+ * The TLS context upstream connections are made with: certificates checked against Node's roots
+ * plus `extra` (PEM). Made once: building it parses every root, and handing the list itself to
+ * an agent would also copy it into the pool key of every request.
+ */
+export function upstreamTlsContext(extra: readonly string[] = []): SecureContext {
+  return createSecureContext({ ca: [...rootCertificates, ...extra] });
 }
 
-/** A keep-alive pool for TLS upstreams that checks them against `ca`. */
-export function upstreamTlsAgent(ca: readonly string[]): HttpsAgent {
+/** A keep-alive pool for TLS upstreams made with `secureContext` (certificates checked). */
+export function upstreamTlsAgent(secureContext: SecureContext): HttpsAgent {
   return new HttpsAgent({
     keepAlive: true,
     maxFreeSockets: 64,
     scheduling: "lifo",
-    ca: [...ca],
+    secureContext,
     rejectUnauthorized: true,
   });
 }
