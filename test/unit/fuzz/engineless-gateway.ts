@@ -43,7 +43,8 @@ interface FakeContainer {
 /**
  * A container runtime in memory, for driving the local gateway's handlers without an engine:
  * containers start and run, execs print `ok` and exit 0 after {@link EXEC_MS}, log streams follow
- * until aborted, and an image account probe reads a passwd with a non-root `sandbox` user. Calls
+ * until aborted, and an image account probe reads a passwd with a non-root `sandbox` user (and finds
+ * no policy file in the image). Calls
  * it does not model fail as a runtime error naming the call (UNAVAILABLE on the wire), and are
  * counted in `unmodelled`, so a test can insist they never happen.
  */
@@ -147,6 +148,11 @@ export function runtimeDouble(): { runtime: ContainerRuntime; unmodelled: string
           options.signal?.addEventListener("abort", () => resolve(), { once: true });
         });
       })();
+    },
+    // The image carries no policy file: the probe of a sandbox created without a policy finds none.
+    async getArchive(id: string, options: { path: string }): Promise<never> {
+      find(id);
+      throw new NotFoundError(`no such file in the container: ${options.path}`);
     },
     async exec(id: string, spec: ExecSpec): Promise<ExecProcess> {
       find(id);
