@@ -50,6 +50,8 @@ export class SocketOwnerFinder {
    * wrong; a lookup that finds no owner is therefore done again with every pid read afresh.
    */
   private readonly netnsOf = new Map<number, string | undefined>();
+  /** TCP table reads in flight, by namespace and table, with when each began. */
+  private readonly reads = new Map<string, { startedAt: number; text: Promise<string | undefined> }>();
 
   constructor(private readonly proc = "/proc") {}
 
@@ -61,6 +63,7 @@ export class SocketOwnerFinder {
   }
 
   private async search(tuple: ConnectionTuple, cached: boolean): Promise<SocketOwners | undefined> {
+    const startedAt = performance.now();
     const local = kernelSpellings(tuple.sandbox);
     const remote = kernelSpellings(tuple.proxy);
     const pids = await processIds(this.proc);
@@ -87,7 +90,7 @@ export class SocketOwnerFinder {
     const order = [...byNamespace.keys()].sort((a, b) => (a === known ? -1 : b === known ? 1 : 0));
     for (const namespace of order) {
       const members = byNamespace.get(namespace) as number[];
-      const inode = await this.inodeIn(members, local, remote);
+      const inode = await this.inodeIn(namespace, members, local, remote, startedAt);
       if (inode === undefined) continue;
       this.namespaces.set(tuple.sandbox.address, namespace);
       return { inode, pids: await this.holders(members, inode) };
@@ -97,23 +100,52 @@ export class SocketOwnerFinder {
 
   /** The socket's inode in the TCP tables of the namespace `members` share. */
   private async inodeIn(
+    namespace: string,
     members: readonly number[],
     local: ReturnType<typeof kernelSpellings>,
     remote: ReturnType<typeof kernelSpellings>,
+    since: number,
   ): Promise<number | undefined> {
-    // Any member reads the namespace's tables; the first may have exited since it was listed.
-    for (const pid of members.slice(0, 3)) {
-      for (const table of ["tcp", "tcp6"] as const) {
-        const l = local[table];
-        const r = remote[table];
-        if (l === undefined || r === undefined) continue;
-        const text = await quietly(() => readFile(`${this.proc}/${pid}/net/${table}`, "latin1"));
-        if (text === undefined) break;
-        const inode = socketInode(text, l, r);
-        if (inode !== undefined) return inode;
-      }
+    for (const table of ["tcp", "tcp6"] as const) {
+      const l = local[table];
+      const r = remote[table];
+      if (l === undefined || r === undefined) continue;
+      const text = await this.table(namespace, members, table, since);
+      const inode = text === undefined ? undefined : socketInode(text, l, r);
+      if (inode !== undefined) return inode;
     }
     return undefined;
+  }
+
+  /**
+   * One of the namespace's TCP tables. Reading one walks the kernel's whole connection table (about
+   * 4 ms on a busy host, whatever the namespace), so lookups at the same moment share a read: one
+   * that started after `since` (when the asking lookup began, its connection already made) holds it.
+   */
+  private table(
+    namespace: string,
+    members: readonly number[],
+    table: "tcp" | "tcp6",
+    since: number,
+  ): Promise<string | undefined> {
+    const key = `${namespace} ${table}`;
+    const shared = this.reads.get(key);
+    if (shared !== undefined && shared.startedAt >= since) return shared.text;
+    const startedAt = performance.now();
+    const text = (async () => {
+      // Any member reads the namespace's tables; the first may have exited since it was listed.
+      for (const pid of members.slice(0, 3)) {
+        const read = await quietly(() => readFile(`${this.proc}/${pid}/net/${table}`, "latin1"));
+        if (read !== undefined) return read;
+      }
+      return undefined;
+    })();
+    const entry = { startedAt, text };
+    this.reads.set(key, entry);
+    void text.finally(() => {
+      if (this.reads.get(key) === entry) this.reads.delete(key);
+    });
+    return text;
   }
 
   private async holders(members: readonly number[], inode: number): Promise<number[]> {

@@ -161,6 +161,22 @@ export function describeBinaries(kind: LocalKind): void {
     expect(seen).not.toContain(`GET tool.test:${port} /second`);
   });
 
+  it("tells apart connections made at the same moment (lookups share the kernel's table reads)", async () => {
+    const result = await debian.exec([
+      "sh",
+      "-c",
+      `for i in $(seq 10); do curl -s -o /dev/null -w '%{http_code}\\n' http://api.test:${port}/burst & done; wait`,
+    ]);
+    expect(result.stdout.trim().split("\n")).toEqual(Array(10).fill("200"));
+    // Refusals at the same moment: each connection is found and refused on its own.
+    const mixed = await busybox.exec([
+      "sh",
+      "-c",
+      `for i in $(seq 5); do wget -q -O /dev/null http://api.test:${port}/mixed 2>/dev/null; echo "wget=$?" & done; wait`,
+    ]);
+    expect(mixed.stdout.trim().split("\n").sort()).toEqual(Array(5).fill("wget=1"));
+  });
+
   it("adds little to a connection's time (measured, printed for the record)", async () => {
     // 20 requests each, to a rule with binaries and to one without; the first of each warms caches.
     const loop = (host: string) =>
