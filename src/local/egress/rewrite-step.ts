@@ -1,7 +1,8 @@
-import type { ServerResponse } from "node:http";
+import { type ServerResponse, STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import { event, type ProxyContext, type Sandbox } from "./proxy-context.js";
-import { deniedHeader, respond } from "./proxy-responses.js";
+import { deniedHeader, respond, respondRaw } from "./proxy-responses.js";
 import type { Target } from "./request-target.js";
 
 /** What the proxy is about to send upstream, before the rewriter sees it. */
@@ -18,7 +19,13 @@ export type RewriteStep =
   /** Go on with this path and these headers. */
   | { kind: "send"; pathAndQuery: string; rawHeaders: readonly string[] }
   /** The request is answered here (refused, or the rewriter failed); its event is reported. */
-  | { kind: "answered"; answer(res: ServerResponse): void };
+  | {
+      kind: "answered";
+      /** Answers a request served by an HTTP server. */
+      answer(res: ServerResponse): void;
+      /** Answers on a raw connection (a websocket upgrade) and closes it. */
+      answerRaw(socket: Duplex): void;
+    };
 
 /**
  * Runs the embedder's request rewriter (credential placeholders) on an allowed request, after the
@@ -54,9 +61,11 @@ export async function rewriteRequest(
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     ctx.emit(event(who, request, decision, `request rewrite failed: ${why}`));
+    const line = "the gateway could not prepare this request; see the gateway log";
     return {
       kind: "answered",
-      answer: (res) => respond(res, 500, "the gateway could not prepare this request; see the gateway log"),
+      answer: (res) => respond(res, 500, line),
+      answerRaw: (socket) => respondRaw(socket, 500, line),
     };
   }
   if (outcome.kind === "unchanged") return unchanged;
@@ -81,6 +90,13 @@ export async function rewriteRequest(
         [deniedHeader]: "denied",
       });
       res.end(body);
+    },
+    answerRaw: (socket) => {
+      if (socket.destroyed || !socket.writable) return void socket.destroy();
+      socket.end(
+        `HTTP/1.1 ${outcome.status} ${STATUS_CODES[outcome.status] ?? ""}\r\ncontent-type: application/json\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\n${deniedHeader}: denied\r\nconnection: close\r\n\r\n${body}`,
+      );
     },
   };
 }

@@ -7,6 +7,7 @@ import { upstreamRequestOptions } from "./proxy-headers.js";
 import { respondRaw, upstreamFailure } from "./proxy-responses.js";
 import { passGate } from "./request-gate.js";
 import { absoluteTarget, httpEgressRequest, type Target } from "./request-target.js";
+import { rewriteRequest } from "./rewrite-step.js";
 import { limitConnectTime } from "./socket-relay.js";
 import { relayDeclinedUpgrade, spliceUpgrade } from "./upgrade-splice.js";
 import { tlsOptions } from "./upstream-exchange.js";
@@ -64,6 +65,16 @@ async function upgrade(
     // Upgraded connections leave the pool anyway; a fresh one keeps pooled sockets for requests.
     agent: false as const,
   };
+  const rewritten = await rewriteRequest(ctx, gate.who, request, gate.decision, {
+    target,
+    method: options.method ?? "GET",
+    rawHeaders: options.headers as string[],
+    tls,
+  });
+  if (rewritten.kind === "answered") return rewritten.answerRaw(socket);
+  if (socket.destroyed) return;
+  options.path = rewritten.pathAndQuery;
+  options.headers = [...rewritten.rawHeaders];
   const upstream = tls
     ? httpsRequest({ ...options, ...tlsOptions(target.host), ...ctx.tlsTrust() })
     : httpRequest(options);

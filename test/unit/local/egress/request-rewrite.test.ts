@@ -8,7 +8,7 @@ import {
   EgressProxy,
 } from "../../../../src/local/egress/egress-proxy.js";
 import type { OutboundRequest, RequestRewriter } from "../../../../src/local/egress/request-rewrite.js";
-import { startUpstream, type Upstream, viaProxy } from "./proxy-clients.js";
+import { rawRequest, readUntil, startUpstream, type Upstream, viaProxy } from "./proxy-clients.js";
 
 /**
  * The egress proxy's request-rewrite hook on plain http:// requests (the TLS-terminated ones are in
@@ -134,5 +134,24 @@ describe("EgressProxy: request rewriter on plain HTTP", () => {
     const answer = await viaProxy(proxy, { url: "http://elsewhere.test/x" });
     expect(answer.status).toBe(403);
     expect(seen).toEqual([]);
+  });
+
+  it("is asked about websocket upgrades too: rewritten headers reach the upstream, a refusal answers on the raw connection", async () => {
+    const upgrade = (path: string, auth: string) =>
+      rawRequest(
+        proxy,
+        `GET http://api.test:${upstream.port}${path} HTTP/1.1\r\nHost: api.test\r\nConnection: Upgrade\r\n` +
+          `Upgrade: websocket\r\nAuthorization: ${auth}\r\nSec-WebSocket-Key: k\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    const ok = await upgrade("/ws", "Bearer PLACEHOLDER");
+    expect(await readUntil(ok, (t) => t.includes("\r\n\r\n"))).toMatch(/^HTTP\/1.1 101 Switching Protocols/);
+    ok.destroy();
+    expect(seen.at(-1)?.request.rawHeaders).toContain("Bearer PLACEHOLDER");
+    const refused = await upgrade("/refuse", "Bearer x");
+    const text = await readUntil(refused, () => false);
+    expect(text).toMatch(/^HTTP\/1.1 403 Forbidden\r\ncontent-type: application\/json/);
+    expect(text).toContain(
+      '{"code":"credential_endpoint_mismatch","message":"KEY is not bound to api.test"}',
+    );
   });
 });

@@ -262,6 +262,35 @@ describe("EgressProxy: TLS termination", () => {
     }
   });
 
+  it("lets the rewriter change a decrypted request's headers, or refuse it before the upstream", async () => {
+    await proxy.close();
+    proxy = await listen({
+      rewrite: (_client, request) => {
+        rewritten.push(request);
+        if (request.pathAndQuery === "/refuse") {
+          return { kind: "refused", status: 403, code: "credential_endpoint_mismatch", message: "not here" };
+        }
+        return {
+          kind: "rewritten",
+          pathAndQuery: "/real",
+          rawHeaders: [...request.rawHeaders, "x-secret", "s3"],
+        };
+      },
+    });
+    const answer = await httpsViaProxy(proxy, target("api.test"), {
+      ca: egressCa.cert,
+      path: "/placeholder",
+    });
+    expect(JSON.parse(answer.body)).toMatchObject({ url: "/real", headers: { "x-secret": "s3" } });
+    const refused = await httpsViaProxy(proxy, target("api.test"), { ca: egressCa.cert, path: "/refuse" });
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body)).toEqual({ code: "credential_endpoint_mismatch", message: "not here" });
+    expect(events.at(-1)).toMatchObject({
+      tls: true,
+      decision: { allowed: false, reason: "credential_endpoint_mismatch: not here" },
+    });
+  });
+
   it("keeps one certificate per host", async () => {
     await httpsViaProxy(proxy, target("api.test"), { ca: egressCa.cert });
     const first = await httpsViaProxy(proxy, target("api.test"), { ca: egressCa.cert });
