@@ -20,7 +20,7 @@ export interface EntryOwner {
  * Writes an owner into a ustar header made by encodeHeader (which writes 0/0, what exec-side tar
  * ignores anyway) and recomputes its checksum. Ids are octal in 7 digits, as ustar has room for.
  */
-function withOwner(block: Buffer, owner: EntryOwner): Buffer {
+export function withOwner(block: Buffer, owner: EntryOwner): Buffer {
   for (const [value, offset] of [
     [owner.uid, 108],
     [owner.gid, 116],

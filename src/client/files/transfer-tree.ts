@@ -3,6 +3,7 @@ import { lstat, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { FailedPreconditionError, NotFoundError } from "../../errors.js";
+import { uploadTreeThroughArchive } from "./archive-tree.js";
 import { writeFile } from "./archive-write.js";
 import { coalesceChunks } from "./coalesce-chunks.js";
 import type { FileFailureContext } from "./files-errors.js";
@@ -55,6 +56,10 @@ export async function uploadPath(
   const context: FileFailureContext = { sandboxName: target.name, operation: "upload", path: remotePath };
   const entries = await walkTree(localPath);
   const total = treeBytes(entries);
+  if (target.archive !== undefined) {
+    const sent = await uploadTreeThroughArchive(target, target.archive, remotePath, entries, total, options);
+    if (sent !== undefined) return { kind: "directory", bytes: sent };
+  }
   const temporary = temporaryBeside(remotePath);
   let bytes = 0;
   try {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -118,6 +118,51 @@ for (const kind of ["docker", "podman"] as const) {
       expect(calls).toContain("get /tmp/up.bin");
       expect(progress.at(-1)).toBe(data.length);
       expect(sha256(await readFile(join(local, "down.bin")))).toBe(sha256(data));
+    });
+
+    it("uploads a tree of 8 MiB or more through it, the same modes, owners, links and bytes as exec places", async () => {
+      const tree = join(local, "tree");
+      await mkdir(join(tree, "sub", "deeper"), { recursive: true });
+      const big = randomBytes(9 * MiB);
+      await writeFile(join(tree, "big.bin"), big);
+      await writeFile(join(tree, "sub", "run.sh"), "#!/bin/sh\necho hi\n", { mode: 0o755 });
+      await writeFile(join(tree, "sub", "deeper", `${"n".repeat(120)}.txt`), "long\n");
+      await symlink("../big.bin", join(tree, "sub", "link"));
+      await chmod(join(tree, "sub"), 0o750);
+      await chmod(tree, 0o700);
+      const calls = await during(async () => {
+        const result = await writableRoot.files.upload(tree, "/tmp/tree-fast");
+        expect(result).toEqual({ kind: "directory", bytes: 9 * MiB + 18 + 5 });
+      });
+      const puts = calls.filter((c) => c.startsWith("put "));
+      expect(puts).toHaveLength(1);
+      expect(puts[0]).toMatch(/^put \/tmp\/\.tree-fast\.openshell-[0-9a-f]+\.part$/);
+      const describe = async (root: string) =>
+        (await writableRoot.exec(["sh", "-c", `cd ${root} && find . -exec stat -c '%n %u:%g %a %F %s' {} +`]))
+          .stdout;
+      const lines = (text: string, prefix: string) =>
+        text
+          .split("\n")
+          .filter((l) => l.startsWith(prefix))
+          .map((l) => l.slice(prefix.length))
+          .sort();
+      const fast = await describe("/tmp/tree-fast");
+      expect(fast).toMatch(/^\. 1000:1000 /m);
+      expect(fast).toMatch(/^\.\/sub 1000:1000 750 directory/m);
+      expect(fast).toMatch(/^\.\/sub\/run\.sh 1000:1000 755 regular file 18$/m);
+      expect(fast).toMatch(/^\.\/sub\/link 1000:1000 777 symbolic link/m);
+      expect(fast).not.toMatch(/ 0:0 /);
+      expect((await writableRoot.exec(["readlink", "/tmp/tree-fast/sub/link"])).stdout).toBe("../big.bin\n");
+      expect(sha256(await writableRoot.files.read("/tmp/tree-fast/big.bin"))).toBe(sha256(big));
+      // Its small part (under 8 MiB) goes through exec: every entry comes out the same.
+      const exec = await during(async () => {
+        await writableRoot.files.upload(join(tree, "sub"), "/tmp/tree-exec");
+      });
+      expect(exec.filter((c) => c.startsWith("put "))).toEqual([]);
+      const execLines = await describe("/tmp/tree-exec");
+      expect(lines(fast, "./sub/")).toEqual(lines(execLines, "./"));
+      // The uploaded root keeps the mode the sandbox's mkdir gave it on both ways (busybox tar).
+      expect(lines(fast, ". ")).toEqual(lines(execLines, ". "));
     });
 
     it("a write cancelled while the engine unpacks it leaves the old file and no temporary", async () => {
