@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { OpenShell, type Sandbox } from "../../../src/index.js";
+import { a2aAgentImage } from "../../support/a2a-agent/image.js";
 import { createCertificateAuthority, issueServerCertificate } from "../../support/certs.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
 import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
@@ -22,6 +23,7 @@ export function describeCredentialSubstitutionTls(kind: LocalKind): void {
   let api: TokenServer;
   let os: OpenShell;
   let sb: Sandbox;
+  let provider: string;
 
   beforeAll(async () => {
     const ca = await createCertificateAuthority(`credential-api-ca-${kind}`);
@@ -34,7 +36,7 @@ export function describeCredentialSubstitutionTls(kind: LocalKind): void {
       egressHosts: Object.fromEntries(names.map((name) => [name, api.address])),
       egressTrustedCertificates: [ca.cert],
     });
-    const provider = uniqueName("gh");
+    provider = uniqueName("gh");
     await os.providers.create({ name: provider, type: "github", credentials: { GITHUB_TOKEN: token } });
     sb = await os.sandboxes.create({
       name: uniqueName("credtls"),
@@ -82,5 +84,42 @@ export function describeCredentialSubstitutionTls(kind: LocalKind): void {
     expect(result.stdout).toContain("credential_unavailable");
     const logs = (await sb.logs()).map((line) => line.message).join("\n");
     expect(logs).not.toContain(token);
+  });
+
+  it("serves a Node script that sends the placeholder from its environment through the proxy's TLS", async () => {
+    // Node 18 reads no proxy variables: the script opens the CONNECT tunnel itself, and trusts the
+    // gateway's egress CA through NODE_EXTRA_CA_CERTS, as the gateway set it.
+    const script = [
+      'const http = require("node:http"), https = require("node:https"), tls = require("node:tls");',
+      "const proxy = new URL(process.env.HTTPS_PROXY);",
+      'const tunnel = http.request({ host: proxy.hostname, port: proxy.port, method: "CONNECT", path: "api.github.com:443" });',
+      'tunnel.on("connect", (_res, socket) => {',
+      '  const secure = tls.connect({ socket, servername: "api.github.com" });',
+      '  const req = https.request({ host: "api.github.com", path: "/user", createConnection: () => secure,',
+      '    headers: { authorization: "Bearer " + process.env.GITHUB_TOKEN } }, (res) => {',
+      '    let body = ""; res.on("data", (d) => (body += d));',
+      '    res.on("end", () => { console.log(res.statusCode, body.trim()); process.exit(0); });',
+      "  });",
+      '  req.on("error", (e) => { console.log("error", e.code || e.message); process.exit(1); });',
+      "  req.end();",
+      "});",
+      'tunnel.on("error", (e) => { console.log("proxy error", e.message); process.exit(1); });',
+      "tunnel.end();",
+    ].join("\n");
+    await using node = await os.sandboxes.create({
+      name: uniqueName("crednode"),
+      image: a2aAgentImage,
+      command: IDLE,
+      providers: [provider],
+      policy: {
+        process: { runAsUser: "sandbox", runAsGroup: "sandbox" },
+        networkPolicies: { github: { endpoints: [{ host: "api.github.com", port: 443 }] } },
+      },
+    });
+    await node.ready({ timeoutMs: 60_000 });
+    const result = await node.exec(["node", "-e", script]);
+    expect(result.stdout).toContain('200 {"login":"octocat"');
+    expect(api.seen.at(-1)).toBe(`Bearer ${token}`);
+    expect(result.stdout + result.stderr).not.toContain(token);
   });
 }
