@@ -67,7 +67,8 @@ export function describeEgressTls(kind: LocalKind): void {
       policy: {
         process: { runAsUser: "1000", runAsGroup: "1000" },
         networkPolicies: {
-          api: at("api.test"),
+          // Deprecated, and the same as leaving tls empty.
+          api: at("api.test", { tls: "terminate" }),
           ro: at("ro.test", { access: "read-only", enforcement: "enforce" }),
           audit: at("audit.test", { access: "read-only", enforcement: "audit" }),
           open: at("open.test", { access: "read-only" }),
@@ -113,6 +114,14 @@ export function describeEgressTls(kind: LocalKind): void {
         `egress allowed for sandbox "${sb.name}": GET https://api.test:${port}/hello (rule "api")`,
       ),
     );
+    const deprecation = (await sb.logs({ sources: ["gateway"] })).filter((l) =>
+      l.message.includes("deprecated"),
+    );
+    expect(deprecation.map((l) => `${l.level} ${l.message}`)).toEqual([
+      expect.stringMatching(
+        /^WARN policy version 1: tls "terminate" and "passthrough" are deprecated and mean the same as leaving tls empty: .* Set in network_policies\["api"\]\.endpoints\[0\]\.tls \("terminate"\)$/,
+      ),
+    ]);
   });
 
   it("applies L7 rules to decrypted requests: enforce answers 403 and the server sees nothing", async () => {
