@@ -103,6 +103,3 @@ export function profileEndpoints(providerType: string): readonly CredentialEndpo
     ? BUILTIN_PROFILE_ENDPOINTS[providerType]
     : undefined;
 }
-
-/** The provider types that have a built-in profile. */
-export const PROFILED_PROVIDER_TYPES: readonly string[] = Object.keys(BUILTIN_PROFILE_ENDPOINTS);
