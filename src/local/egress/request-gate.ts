@@ -47,7 +47,7 @@ export async function passGate(ctx: ProxyContext, socket: Socket, request: Egres
     ctx.emit(event(who, request, localServiceDecision(request.host)));
     return { to: "local", who, service };
   }
-  const admission = await admit(ctx, who.client, request, connectionTuple(socket));
+  const admission = await admit(ctx, who.client, request, { socket, tuple: connectionTuple(socket) });
   if (!admission.ok) {
     ctx.emit(event(who, request, admission.decision, admission.outcome));
     return {

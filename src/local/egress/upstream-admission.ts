@@ -1,7 +1,10 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import type { BinaryPattern } from "../processes/binary-patterns.js";
+import type { BinaryChecker } from "../processes/process-inspector.js";
 import type { ConnectionTuple } from "../processes/socket-owners.js";
 import { blockedAddressClass } from "./address-ranges.js";
+import type { SandboxBinaries } from "./binary-rules.js";
 import type { EgressDecision, EgressPolicy, EgressRequest } from "./egress-policy.js";
 import type { EgressClient } from "./egress-types.js";
 
@@ -52,15 +55,15 @@ async function addressesOf(
  * connects to the very address it checked (no second lookup for DNS rebinding to slip through).
  *
  * Rules with `binaries` that match the host and port are first checked against the process behind
- * `tuple` (where the gateway can see it): a rule it misses takes no part in the decision.
+ * the connection (where the gateway can see it): a rule it misses takes no part in the decision.
  */
 export async function admit(
   ctx: AdmissionContext,
   client: EgressClient,
   request: EgressRequest,
-  tuple?: ConnectionTuple,
+  origin?: ConnectionOrigin,
 ): Promise<Admission> {
-  const policy = await binaryScopedPolicy(client, request, tuple);
+  const policy = await binaryScopedPolicy(client, request, origin);
   const decision = policy.decide(request);
   if (!decision.allowed) return { ok: false, status: 403, decision, message: decision.reason };
   let addresses: { list: string[]; trusted: boolean };
@@ -106,20 +109,64 @@ export async function admit(
   return { ok: false, status: 403, decision: denied, message: denied.reason };
 }
 
+/** The sandbox's connection a request came on: the socket, and its TCP tuple (when it has one). */
+export interface ConnectionOrigin {
+  socket: object;
+  tuple: ConnectionTuple | undefined;
+}
+
+/**
+ * What the binaries of a connection's process allow, per policy version and set of rules: asked
+ * once per connection, as upstream decides at connect (the process behind a connection does not
+ * change), so the requests of a keep-alive or terminated-TLS connection do not look it up again.
+ */
+const verdicts = new WeakMap<
+  object,
+  WeakMap<SandboxBinaries, Map<string, Promise<ReadonlyMap<string, string>>>>
+>();
+
+function deniedRules(
+  binaries: SandboxBinaries & { checker: BinaryChecker },
+  rules: ReadonlyMap<string, readonly BinaryPattern[]>,
+  origin: ConnectionOrigin | undefined,
+): Promise<ReadonlyMap<string, string>> {
+  const tuple = origin?.tuple;
+  if (origin === undefined || tuple === undefined) {
+    const unknown = "policy_denied: the connection's process is unknown";
+    return Promise.resolve(new Map([...rules.keys()].map((rule) => [rule, unknown])));
+  }
+  let byPolicy = verdicts.get(origin.socket);
+  if (byPolicy === undefined) {
+    byPolicy = new WeakMap();
+    verdicts.set(origin.socket, byPolicy);
+  }
+  let byRules = byPolicy.get(binaries);
+  if (byRules === undefined) {
+    byRules = new Map();
+    byPolicy.set(binaries, byRules);
+  }
+  const key = JSON.stringify([...rules.keys()].sort());
+  let denied = byRules.get(key);
+  if (denied === undefined) {
+    denied = binaries.checker.check(tuple, rules).then((verdict) => verdict.denied);
+    byRules.set(key, denied);
+    // A lookup that failed outright is not remembered: the next request asks again.
+    denied.catch(() => byRules?.delete(key));
+  }
+  return denied;
+}
+
 /** The client's policy, without the rules whose binaries the connecting process misses. */
 async function binaryScopedPolicy(
   client: EgressClient,
   request: EgressRequest,
-  tuple: ConnectionTuple | undefined,
+  origin: ConnectionOrigin | undefined,
 ): Promise<EgressPolicy> {
   const binaries = client.binaries;
   // No checker: the gateway cannot see processes, and said so when it loaded the policy.
   if (binaries?.checker === undefined) return client.policy;
   const rules = binaries.rulesFor(request);
   if (rules.size === 0) return client.policy;
-  const denied =
-    tuple === undefined
-      ? new Map([...rules.keys()].map((rule) => [rule, "policy_denied: the connection's process is unknown"]))
-      : (await binaries.checker.check(tuple, rules)).denied;
+  const denied = await deniedRules(binaries as SandboxBinaries & { checker: BinaryChecker }, rules, origin);
   return denied.size === 0 ? client.policy : binaries.without(denied);
 }

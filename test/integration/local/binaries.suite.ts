@@ -1,7 +1,9 @@
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type NetworkPolicyRuleInit, OpenShell, type Sandbox } from "../../../src/index.js";
+import { createCertificateAuthority, issueServerCertificate } from "../../support/certs.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
 import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
 
@@ -18,6 +20,9 @@ export function describeBinaries(kind: LocalKind): void {
   const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
   let server: Server;
   let port: number;
+  /** An HTTPS server (its own CA, trusted by the gateway): the proxy terminates the sandbox's TLS. */
+  let secure: Server;
+  let securePort: number;
   const seen: string[] = [];
   let os: OpenShell;
   /** Debian with curl: /usr/bin/curl, /bin/sh -> dash. */
@@ -36,6 +41,8 @@ export function describeBinaries(kind: LocalKind): void {
     glob: { endpoints: [{ host: "glob.test", port }], binaries: [{ path: "/usr/*/curl" }] },
     // No binaries: any process.
     open: { endpoints: [{ host: "open.test", port }] },
+    // HTTPS, the tunnel's TLS terminated by the proxy.
+    secure: { endpoints: [{ host: "secure.test", port: securePort }], binaries: [{ path: "/usr/bin/curl" }] },
   });
 
   beforeAll(async () => {
@@ -45,12 +52,23 @@ export function describeBinaries(kind: LocalKind): void {
     });
     await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
     port = (server.address() as AddressInfo).port;
-    const names = ["api.test", "script.test", "tool.test", "glob.test", "open.test"];
+    const ca = await createCertificateAuthority(`binaries-ca-${kind}`);
+    secure = createHttpsServer(
+      await issueServerCertificate(ca, { dnsNames: ["secure.test"] }),
+      (req, res) => {
+        seen.push(`${req.method} ${req.headers.host} ${req.url}`);
+        res.end(`hello over TLS from ${req.headers.host}`);
+      },
+    );
+    await new Promise<void>((resolve) => secure.listen(0, "127.0.0.1", resolve));
+    securePort = (secure.address() as AddressInfo).port;
+    const names = ["api.test", "script.test", "tool.test", "glob.test", "open.test", "secure.test"];
     os = await OpenShell.local({
       runtime: kind,
       runtimeOptions: { endpoint },
       ephemeral: true,
       egressHosts: Object.fromEntries(names.map((name) => [name, "127.0.0.1"])),
+      egressTrustedCertificates: [ca.cert],
     });
     [debian, busybox] = await Promise.all([
       os.sandboxes.create({
@@ -71,6 +89,7 @@ export function describeBinaries(kind: LocalKind): void {
   afterAll(async () => {
     await os?.close();
     await new Promise((resolve) => server?.close(resolve));
+    await new Promise((resolve) => secure?.close(resolve));
   });
 
   const denials = async (sb: Sandbox) =>
@@ -128,6 +147,24 @@ export function describeBinaries(kind: LocalKind): void {
   it("matches a glob of one path segment", async () => {
     const result = await debian.exec(["sh", "-c", status(`http://glob.test:${port}/glob`)]);
     expect(result.stdout).toBe(`hello from glob.test:${port}\nstatus=200\n`);
+  });
+
+  it("checks HTTPS the same way, once per connection: two requests of curl's one connection pass, a copy is refused at CONNECT", async () => {
+    const url = (path: string) => `https://secure.test:${securePort}${path}`;
+    const both = await debian.exec(["curl", "-s", "-w", "\n%{http_code}\n", url("/one"), url("/two")]);
+    expect(both.stdout).toBe(
+      `hello over TLS from secure.test:${securePort}\n200\nhello over TLS from secure.test:${securePort}\n200\n`,
+    );
+    expect(seen).toEqual(
+      expect.arrayContaining([`GET secure.test:${securePort} /one`, `GET secure.test:${securePort} /two`]),
+    );
+    const copy = await debian.exec([
+      "sh",
+      "-c",
+      `cp /usr/bin/curl /tmp/curl3 && /tmp/curl3 -s -w '%{http_connect}\n' ${url("/copy")}; echo "exit=$?"`,
+    ]);
+    expect(copy.stdout).toBe("403\nexit=56\n");
+    expect(seen).not.toContain(`GET secure.test:${securePort} /copy`);
   });
 
   it("refuses a renamed copy of an allowed binary: the path of the running binary counts, not its content", async () => {
