@@ -90,7 +90,10 @@ export function describeImagePolicy(kind: LocalKind): void {
     if (context !== undefined) rmSync(context, { recursive: true, force: true });
   });
 
-  async function started(image: string, policy?: NonNullable<Parameters<OpenShell["sandboxes"]["create"]>[0]>["policy"]) {
+  async function started(
+    image: string,
+    policy?: NonNullable<Parameters<OpenShell["sandboxes"]["create"]>[0]>["policy"],
+  ) {
     const sb = await os.sandboxes.create({
       name: uniqueName("imgpol"),
       image,
