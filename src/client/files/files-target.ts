@@ -5,7 +5,7 @@ import type { ExecOptions, ExecRunOptions } from "../exec/exec-options.js";
 /**
  * What file operations need of a sandbox: its name (for messages) and the two exec calls. A
  * `Sandbox` is one; file transfer goes over nothing but the public exec protocol, so it works on
- * any gateway that runs exec.
+ * any gateway that runs exec (local mode adds a faster way for large files, see `archive`).
  */
 export interface FilesTarget {
   readonly name: string;

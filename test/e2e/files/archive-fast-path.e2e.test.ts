@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -183,6 +183,25 @@ for (const kind of ["docker", "podman"] as const) {
       expect((await writableRoot.files.read("/tmp/keep.txt")).toString()).toBe("old\n");
       const left = await writableRoot.files.list("/tmp");
       expect(left.map((e) => e.name).filter((n) => n.endsWith(".part"))).toEqual([]);
+    });
+
+    it("a download cancelled while the engine streams it leaves no local file", async () => {
+      await writableRoot.exec(["sh", "-c", "head -c 67108864 /dev/zero > /tmp/big-read"]);
+      const controller = new AbortController();
+      const target = join(local, "cancelled.bin");
+      const calls = await during(async () => {
+        const error = await writableRoot.files
+          .download("/tmp/big-read", target, {
+            signal: controller.signal,
+            onProgress: ({ bytes }) => {
+              if (bytes >= 4 * MiB) controller.abort();
+            },
+          })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(CanceledError);
+      });
+      expect(calls).toEqual(["get /tmp/big-read"]);
+      expect((await readdir(local)).filter((name) => name.includes("cancelled"))).toEqual([]);
     });
 
     it("refuses a path the sandbox's user may not write before the engine is asked to put anything", async () => {
