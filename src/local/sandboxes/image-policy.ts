@@ -44,6 +44,12 @@ export function chooseImagePolicy(
   });
   const parsed = parseImagePolicy(file.text);
   if (!parsed.ok) return ignored(parsed.problem);
+  const middlewares = Object.keys(parsed.policy.networkMiddlewares);
+  if (middlewares.length > 0) {
+    return ignored(
+      `local mode cannot enforce it: network_middlewares (${middlewares.join(", ")}) need the gateway's middleware services, which local mode does not run`,
+    );
+  }
   try {
     staticEnforcement(parsed.policy, { runtime });
     compileSandboxPolicy(parsed.policy.networkPolicies);

@@ -47,6 +47,15 @@ describe("the policy of a sandbox created without one", () => {
     expect(unknown.log[0]?.message).toMatch(
       /^image example\/agent:1: \/etc\/openshell\/policy\.yaml is not used: unknown key "networks"/,
     );
+    const middleware = chooseImagePolicy(
+      found("version: 1\nnetwork_middlewares:\n  scan:\n    middleware: dlp\n"),
+      IMAGE,
+      docker,
+    );
+    expect(middleware.policy).toBeUndefined();
+    expect(middleware.log[0]?.message).toContain(
+      "network_middlewares (scan) need the gateway's middleware services",
+    );
     // Valid upstream YAML that local mode refuses, as it would refuse it at create: root.
     const root = chooseImagePolicy(found("version: 1\nprocess: { run_as_user: root }\n"), IMAGE, docker);
     expect(root.policy).toBeUndefined();
