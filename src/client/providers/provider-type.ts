@@ -7,13 +7,16 @@ export type KnownProviderType =
   | "anthropic"
   | "nvidia"
   | "deepinfra"
+  | "aws"
   | "aws-bedrock"
+  | "aws-s3"
   | "google-vertex-ai"
   | "claude-code"
   | "claude"
   | "claude_code"
   | "codex"
   | "copilot"
+  | "cursor"
   | "opencode"
   | "github"
   | "gh"
@@ -22,6 +25,7 @@ export type KnownProviderType =
   | "google-cloud"
   | "gcp"
   | "outlook"
+  | "pypi"
   | "generic";
 
 /**
