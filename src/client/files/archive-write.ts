@@ -23,7 +23,8 @@ export type SizedSource = WriteSource & { total: number };
  *    permission, missing tools) is the exec path's own, and nothing is ever written where the
  *    sandbox's user could not write;
  * 2. the engine is asked for that temporary: it must see it (Docker does not see tmpfs mounts), and
- *    its owner and mode are what the data's entry gets;
+ *    its owner and mode are what the data's entry gets (Docker reports the file's real ids, Podman
+ *    4.3 the container's user's, who is the one exec made it as);
  * 3. the data goes as a one-entry tar stream into the temporary's directory, replacing it;
  * 4. the exec path's commit step checks size (and checksum) in the sandbox's own view and renames.
  *
