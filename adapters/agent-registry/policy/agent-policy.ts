@@ -1,4 +1,3 @@
-import type { NetworkPolicyRuleInit } from "openshell";
 import { type EgressHost, egressKey, parseEgressHost, uniqueHosts } from "../model/egress-host.js";
 
 /**
@@ -10,7 +9,36 @@ export interface AgentSandboxPolicy {
   /** The policy format version (1). */
   version: number;
   /** Rules by name: {@link MODEL_RULE} and {@link EGRESS_RULE}, each present only with hosts. */
-  networkPolicies: Record<string, NetworkPolicyRuleInit>;
+  networkPolicies: Record<string, AgentNetworkRule>;
+}
+
+/**
+ * One rule of {@link AgentSandboxPolicy}: a plain object (a `NetworkPolicyRuleInit`), so a copy
+ * spread with `binaries` added still type-checks.
+ */
+export interface AgentNetworkRule {
+  /** The rule's key. */
+  name: string;
+  /** Where it allows connections to. */
+  endpoints: AgentNetworkEndpoint[];
+  /** Programs allowed to use the rule (absolute paths or globs); never set by {@link agentPolicy}. */
+  binaries?: { path: string }[];
+}
+
+/** One endpoint of an {@link AgentNetworkRule}. */
+export interface AgentNetworkEndpoint {
+  /** A DNS name or IPv4 address. */
+  host: string;
+  /** The TCP port. */
+  port: number;
+  /** `rest` on model hosts: the requests are inspected (TLS terminated). */
+  protocol?: string;
+  /** Always `enforce`: a request the rules do not allow is answered 403. */
+  enforcement: string;
+  /** `full` on model hosts whose API paths are not known: any method and path. */
+  access?: string;
+  /** Method and path rules, on model hosts whose API paths are known. */
+  rules?: { allow: { method: string; path: string } }[];
 }
 
 /** Input of {@link agentPolicy}. */
@@ -26,21 +54,57 @@ export const MODEL_RULE = "agent-model";
 /** The `network_policies` key of the rule for `runtimeConfig.egressHosts`. */
 export const EGRESS_RULE = "agent-egress";
 
-function rule(name: string, hosts: readonly EgressHost[]): NetworkPolicyRuleInit {
-  // enforcement spelled out: an empty one means enforce in local mode but audit for L7 upstream.
-  return { name, endpoints: hosts.map(({ host, port }) => ({ host, port, enforcement: "enforce" })) };
+type Allow = { method: string; path: string };
+
+/**
+ * The requests the OpenShell proof of concept allowed to a model host on 443, by host. Upstream
+ * matches no method when `method` is empty, so "any method" is spelled `*`.
+ */
+const MODEL_HOST_RULES: ReadonlyMap<string, readonly Allow[]> = new Map([
+  ["integrate.api.nvidia.com", [{ method: "POST", path: "/v1/**" }]],
+  [
+    "generativelanguage.googleapis.com",
+    [
+      { method: "*", path: "/v1beta/**" },
+      { method: "*", path: "/v1/**" },
+    ],
+  ],
+]);
+
+function modelEndpoint({ host, port }: EgressHost): AgentNetworkEndpoint {
+  // `protocol: rest` makes upstream inspect the requests, and it refuses rest without rules or
+  // access: a host whose API paths are not known here gets `access: full` (any method and path).
+  const base = { host, port, protocol: "rest", enforcement: "enforce" };
+  const allows = port === 443 ? MODEL_HOST_RULES.get(host) : undefined;
+  if (allows === undefined) return { ...base, access: "full" };
+  return { ...base, rules: allows.map((allow) => ({ allow: { ...allow } })) };
+}
+
+function egressEndpoint({ host, port }: EgressHost): AgentNetworkEndpoint {
+  // enforcement spelled out: upstream's default (empty) is audit.
+  return { host, port, enforcement: "enforce" };
 }
 
 /**
  * The sandbox policy of a deployed agent: egress to its model host(s) and to
- * `runtimeConfig.egressHosts`, each as a host and port, and nothing else (no rule = no egress).
+ * `runtimeConfig.egressHosts`, and nothing else (no rule = no egress).
  *
- * Only `network_policies` is set, with plain host:port endpoints that both the OpenShell gateway
- * and `OpenShell.local()` on Docker and Podman accept and enforce. Left out on purpose:
- * - the proof of concept's method and path rules (`POST /v1/**` for NVIDIA, `/v1beta/**` for
- *   Google): local mode accepts L7 rules, but applies them to plain-HTTP requests only, since it
- *   does not decrypt TLS, and so denies every HTTPS connection to an endpoint that has them;
- * - `binaries`: local mode cannot see which process connects and refuses them on enforced rules;
+ * Only `network_policies` is set, in a shape both the OpenShell gateway and `OpenShell.local()` on
+ * Docker and Podman accept and enforce (local mode terminates the sandbox's TLS, so method and
+ * path rules apply to HTTPS too):
+ * - {@link MODEL_RULE}: each model host with `protocol: "rest"` and `enforcement: "enforce"`; for
+ *   the hosts the proof of concept had rules for, its method and path rules on 443
+ *   (`integrate.api.nvidia.com`: `POST /v1/**`; `generativelanguage.googleapis.com`: any method on
+ *   `/v1beta/**` and `/v1/**`), anything else answered 403; other model hosts (and those on
+ *   another port, from a Model's base URL) `access: "full"`, since the adapter does not know
+ *   which paths their API uses;
+ * - {@link EGRESS_RULE}: `runtimeConfig.egressHosts` as plain host and port, enforced.
+ *
+ * Left out on purpose:
+ * - `binaries`: nothing the registry gives (Agent, Deployment, `runtimeConfig`) names the agent's
+ *   programs, so every process of the sandbox may use these rules. Add them to your own copy:
+ *   `{ ...policy.networkPolicies[MODEL_RULE], binaries: [{ path: "/usr/bin/python3.12" }] }`
+ *   (local mode checks them where it sees the sandbox's processes: rootful Docker or Podman on Linux);
  * - filesystem, landlock and process: the gateway's defaults apply (in local mode the workdir and
  *   /tmp writable, landlock best_effort, the image's non-root user). Spread this result into a
  *   policy of your own to set them.
@@ -55,8 +119,10 @@ export function agentPolicy(input: AgentPolicyInput): AgentSandboxPolicy {
   const extra = uniqueHosts(
     (input.egressHosts ?? []).map((text, i) => parseEgressHost(text, `egressHosts[${i}]`)),
   ).filter((egress) => !modelKeys.has(egressKey(egress)));
-  const networkPolicies: Record<string, NetworkPolicyRuleInit> = {};
-  if (model.length > 0) networkPolicies[MODEL_RULE] = rule(MODEL_RULE, model);
-  if (extra.length > 0) networkPolicies[EGRESS_RULE] = rule(EGRESS_RULE, extra);
+  const networkPolicies: Record<string, AgentNetworkRule> = {};
+  if (model.length > 0)
+    networkPolicies[MODEL_RULE] = { name: MODEL_RULE, endpoints: model.map(modelEndpoint) };
+  if (extra.length > 0)
+    networkPolicies[EGRESS_RULE] = { name: EGRESS_RULE, endpoints: extra.map(egressEndpoint) };
   return { version: 1, networkPolicies };
 }

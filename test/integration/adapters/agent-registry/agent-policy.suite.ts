@@ -235,7 +235,13 @@ export function describeAgentPolicy(kind: Kind): void {
       AWS_REGION: "us-east-1",
     });
     expect(access.policy.networkPolicies["agent-model"]?.endpoints).toEqual([
-      { host: "bedrock-runtime.us-east-1.amazonaws.com", port: 443, enforcement: "enforce" },
+      {
+        host: "bedrock-runtime.us-east-1.amazonaws.com",
+        port: 443,
+        protocol: "rest",
+        enforcement: "enforce",
+        access: "full",
+      },
     ]);
     expect(await os.providers.get(name)).toMatchObject({
       type: "aws-bedrock",
