@@ -99,30 +99,49 @@ describe("an image's policy file", () => {
     expect(problem("version: 1\nnetwork_policies:\n  a:\n    binaries:\n      - harness: true\n")).toBe(
       'network_policies.a.binaries[0]: missing key "path"',
     );
-    expect(problem("version: 1\nlandlock: |\n  x\n")).toMatch(/^line 2: block scalars/);
+    expect(problem("version: 1\nlandlock: |\n  x\n")).toBe(
+      'landlock: expected a mapping, found string "x\\n"',
+    );
   });
 });
 
 describe("policy YAML", () => {
-  it("reads scalars as YAML 1.2's core schema types them", () => {
+  it("reads scalars as YAML 1.2's core schema types them, aliases resolved", () => {
     expect(parseYaml("a: true\nb: ~\nc: 12\nd: -1.5\ne: 0x1F\nf: '12'\ng: \"tab\\there\"\nh:\n")).toEqual({
       a: true,
       b: null,
       c: 12,
       d: -1.5,
-      e: "0x1F",
+      e: 31,
       f: "12",
       g: "tab\there",
       h: null,
     });
+    expect(parseYaml("a: &x [1, 2]\nb: *x\nc: |\n  two\n  lines\n")).toEqual({
+      a: [1, 2],
+      b: [1, 2],
+      c: "two\nlines\n",
+    });
   });
 
-  it("refuses duplicate keys, tabs, anchors and unclosed flow collections, with the line", () => {
-    expect(() => parseYaml("a: 1\na: 2")).toThrow('line 2: duplicate key "a"');
-    expect(() => parseYaml("a:\n\t- x")).toThrow("line 2: a tab in indentation");
-    expect(() => parseYaml("a: &x 1")).toThrow("line 1: anchors and aliases are not supported");
+  it("refuses duplicate keys, tabs, unknown tags, several documents and unclosed flow collections, with the line", () => {
+    expect(() => parseYaml("a: 1\na: 2")).toThrow("line 2: Map keys must be unique");
+    expect(() => parseYaml("a:\n\t- x")).toThrow("line 2: Tabs are not allowed as indentation");
+    expect(() => parseYaml("a: 1\nb: !foo 1")).toThrow("line 2: Unresolved tag: !foo");
+    expect(() => parseYaml("a: 1\n---\nb: 2")).toThrow(/^line \d: Source contains multiple documents/);
     expect(() => parseYaml("a: [1, 2")).toThrow(/^line 1: /);
-    expect(() => parseYaml("- a\nb: 1")).toThrow("line 2: a mapping key where a sequence item");
+    expect(() => parseYaml("- a\nb: 1")).toThrow(/^line 2: /);
+  });
+
+  it("refuses a file whose aliases expand beyond a policy's needs", () => {
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 8; i++)
+      bomb.push(
+        `${"bcdefgh"[i - 1]}: &${"bcdefgh"[i - 1]} [${Array(10)
+          .fill(`*${"abcdefg"[i - 1]}`)
+          .join(", ")}]`,
+      );
+    expect(() => parseYaml(bomb.join("\n"))).toThrow(/^line 1: .*[Aa]lias/);
   });
 });
 
