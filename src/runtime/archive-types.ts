@@ -50,6 +50,12 @@ export interface ArchiveView {
   reads(path: string): boolean;
   /** Whether `putArchive` into this directory writes where the container sees it. */
   writes(path: string): boolean;
+  /**
+   * Whether `getArchive` of this directory reads the whole tree the container sees under it: as
+   * `reads`, and on Docker no tmpfs mounted anywhere below it either (its tar would hold what the
+   * mount hides).
+   */
+  readsTree(path: string): boolean;
 }
 
 /** A readable tar stream from `getArchive`. */

@@ -34,6 +34,8 @@ export interface ArchiveAccess {
   reads(path: string): boolean;
   /** Whether a put into this directory writes where the sandbox sees it. */
   writes(path: string): boolean;
+  /** Whether a get of this real directory reads the whole tree the sandbox sees under it. */
+  readsTree(path: string): boolean;
   /** A tar stream of `path`; rejects (NotFoundError, ...) before any byte when the engine refuses. */
   get(path: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
   /** Unpacks a tar stream into the directory `dir`, keeping each entry's owner and mode. */

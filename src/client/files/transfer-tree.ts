@@ -4,12 +4,13 @@ import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { FailedPreconditionError, NotFoundError } from "../../errors.js";
 import { uploadTreeThroughArchive } from "./archive-tree.js";
+import { treeTarStream } from "./archive-tree-read.js";
 import { writeFile } from "./archive-write.js";
 import { coalesceChunks } from "./coalesce-chunks.js";
 import type { FileFailureContext } from "./files-errors.js";
 import type { FilesTarget, TransferOptions } from "./files-target.js";
 import { localTemporary, placeLocalTree } from "./local-place.js";
-import { readFileStream, readTarStream } from "./read-file.js";
+import { readFileStream } from "./read-file.js";
 import { feedScript } from "./receiver.js";
 import { collectOutput } from "./script-run.js";
 import { asCallerError, discard, temporaryBeside } from "./send-file.js";
@@ -156,7 +157,7 @@ export async function downloadPath(
     await mkdir(temporary);
     const onProgress = options.onProgress;
     await unpackTree(
-      readTarStream(target, remotePath, { ...options, operation: "download", onProgress: undefined }),
+      treeTarStream(target, remotePath, { ...options, operation: "download", onProgress: undefined }),
       temporary,
       (n) => {
         bytes += n;

@@ -9,6 +9,7 @@ import { SANDBOX_ID_LABEL } from "../sandboxes/sandbox-container.js";
 export interface SandboxArchiveAccess {
   reads(path: string): boolean;
   writes(path: string): boolean;
+  readsTree(path: string): boolean;
   get(path: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
   put(dir: string, archive: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<void>;
 }
@@ -52,6 +53,7 @@ function containerArchive(
       return {
         reads: (path) => view.reads(path),
         writes: (path) => view.writes(path),
+        readsTree: (path) => view.readsTree(path),
         get: (path, getSignal) =>
           runtime.getArchive(container.id, {
             path,

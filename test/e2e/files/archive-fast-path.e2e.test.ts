@@ -1,5 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -163,6 +174,79 @@ for (const kind of ["docker", "podman"] as const) {
       expect(lines(fast, "./sub/")).toEqual(lines(execLines, "./"));
       // The uploaded root keeps the mode the sandbox's mkdir gave it on both ways (busybox tar).
       expect(lines(fast, ". ")).toEqual(lines(execLines, ". "));
+    });
+
+    it("downloads a tree of 8 MiB or more through it: the same modes, links and bytes as the exec path gives", async () => {
+      const made = [
+        "mkdir -p /tmp/dl/sub/deeper",
+        "head -c 9437184 /dev/urandom > /tmp/dl/big.bin",
+        "printf 'run\\n' > /tmp/dl/sub/run.sh && chmod 755 /tmp/dl/sub/run.sh",
+        `printf 'long\\n' > /tmp/dl/sub/deeper/${"n".repeat(120)}.txt`,
+        "ln -s ../big.bin /tmp/dl/sub/link && ln -s /etc/passwd /tmp/dl/outside",
+        "chmod 750 /tmp/dl/sub && chmod 700 /tmp/dl",
+      ];
+      await writableRoot.exec(["sh", "-c", made.join(" && ")]);
+      const fastDir = join(local, "dl-fast");
+      const calls = await during(async () => {
+        const result = await writableRoot.files.download("/tmp/dl", fastDir);
+        expect(result).toEqual({ kind: "directory", bytes: 9 * MiB + 4 + 5 });
+      });
+      expect(calls).toEqual(["get /tmp/dl/."]);
+      const describeLocal = async (root: string): Promise<string[]> => {
+        const out: string[] = [];
+        const walk = async (dir: string, rel: string): Promise<void> => {
+          for (const name of (await readdir(dir)).sort()) {
+            const full = join(dir, name);
+            const st = await lstat(full);
+            const kind = st.isSymbolicLink()
+              ? `link ${await readlink(full)}`
+              : st.isDirectory()
+                ? "dir"
+                : `file ${st.size}`;
+            out.push(`${rel}${name} ${(st.mode & 0o7777).toString(8)} ${kind}`);
+            if (st.isDirectory()) await walk(full, `${rel}${name}/`);
+          }
+        };
+        out.push(`. ${((await lstat(root)).mode & 0o7777).toString(8)}`);
+        await walk(root, "");
+        return out;
+      };
+      const fast = await describeLocal(fastDir);
+      expect(fast).toContain(". 700");
+      expect(fast).toContain("sub 750 dir");
+      expect(fast).toContain("sub/run.sh 755 file 4");
+      expect(fast).toContain("sub/link 777 link ../big.bin");
+      expect(fast).toContain("outside 777 link /etc/passwd");
+      const remoteBig = await writableRoot.files.read("/tmp/dl/big.bin");
+      expect(sha256(await readFile(join(fastDir, "big.bin")))).toBe(sha256(remoteBig));
+      // Its small part (under 8 MiB) comes through exec: described the same.
+      const execDir = join(local, "dl-exec");
+      const exec = await during(async () => {
+        await writableRoot.files.download("/tmp/dl/sub", execDir);
+      });
+      expect(exec).toEqual([]);
+      const execLines = await describeLocal(execDir);
+      expect(fast.filter((l) => l.startsWith("sub/")).map((l) => l.slice(4))).toEqual(execLines.slice(1));
+      expect(fast).toContain(`sub ${execLines[0]?.slice(2)} dir`);
+    });
+
+    it("downloads a tree holding what the sandbox's user may not read through exec, with exec's refusal", async () => {
+      const id = await containerOf(writableRoot);
+      await runExec(runtime, id, {
+        user: "0:0",
+        command: [
+          "sh",
+          "-c",
+          "mkdir -p /tmp/dl-locked && head -c 9437184 /dev/zero > /tmp/dl-locked/big && echo s > /tmp/dl-locked/secret && chmod 600 /tmp/dl-locked/secret && chmod 755 /tmp/dl-locked",
+        ],
+      });
+      const calls = await during(async () => {
+        const error = await writableRoot.files
+          .download("/tmp/dl-locked", join(local, "dl-locked"))
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(PermissionDeniedError);
+      });
+      expect(calls).toEqual([]);
     });
 
     it("a write cancelled while the engine unpacks it leaves the old file and no temporary", async () => {

@@ -283,7 +283,7 @@ export class AppleContainerRuntime implements ContainerRuntime {
   async archiveView(id: string, _options?: CallOptions): Promise<ArchiveView> {
     validate(idSchema, id, "id");
     this.assertSupported(["archive-copy"], "archive copy");
-    return { reads: () => false, writes: () => false };
+    return { reads: () => false, writes: () => false, readsTree: () => false };
   }
 
   /** `container image tag REF TARGET`. */

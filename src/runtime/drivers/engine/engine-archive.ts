@@ -122,7 +122,7 @@ function under(path: string, mount: string): boolean {
  * or in a writable volume or bind (the innermost mount holding the path decides).
  */
 export function engineArchiveView(kind: RuntimeKind, inspect: Docker.ContainerInspectInfo): ArchiveView {
-  if (kind === "podman") return { reads: () => true, writes: () => true };
+  if (kind === "podman") return { reads: () => true, writes: () => true, readsTree: () => true };
   const fs = inspectedFilesystem(inspect);
   const onTmpfs = (path: string) => fs.tmpfs.some((mount) => under(path, mount));
   const innermost = (path: string) =>
@@ -131,6 +131,7 @@ export function engineArchiveView(kind: RuntimeKind, inspect: Docker.ContainerIn
       .sort((a, b) => b.destination.length - a.destination.length)[0];
   return {
     reads: (path) => !onTmpfs(path),
+    readsTree: (path) => !onTmpfs(path) && !fs.tmpfs.some((mount) => under(mount, path)),
     writes: (path) => {
       if (onTmpfs(path)) return false;
       const mount = innermost(path);

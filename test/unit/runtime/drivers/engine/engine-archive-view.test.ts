@@ -25,6 +25,14 @@ describe("engineArchiveView", () => {
     ).toEqual([false, false, false, false, true, true, false, false]);
   });
 
+  it("on Docker reads a tree only where no tmpfs is mounted at or below it", () => {
+    const view = engineArchiveView("docker", recorded("inspect-docker.json"));
+    expect(["/", "/sandbox", "/sandbox/sub", "/etc", "/data", "/ro-data", "/tm"].map(view.readsTree)).toEqual(
+      [false, false, false, true, true, true, true],
+    );
+    expect(engineArchiveView("podman", recorded("inspect-podman.json")).readsTree("/")).toBe(true);
+  });
+
   it("on Docker with --mount: a tmpfs mount is as invisible as HostConfig.Tmpfs, a read-only bind is not written", () => {
     const view = engineArchiveView("docker", recorded("inspect-docker-mounts.json"));
     expect([view.reads("/scratch/f"), view.writes("/scratch")]).toEqual([false, false]);
