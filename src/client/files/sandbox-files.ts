@@ -42,10 +42,11 @@ function localPath(value: unknown, field: string): string {
  * gateway): contents travel as raw bytes on an interactive exec's stdin and an exec's stdout, in
  * 256 KiB pieces with backpressure, never whole in memory and never near gRPC's message limit.
  *
- * In local mode on Docker and Podman, single-file writes, reads, uploads and downloads move their
- * bytes through the engine's archive API (what `docker cp` uses) instead, where the engine sees
- * the same file the sandbox does (Podman: every path; Docker: paths on no tmpfs mount, written only
- * with a writable root or in a volume); the checks, the confirm and the errors are the same execs.
+ * In local mode on Docker and Podman, files and directories of 8 MiB or more (writes of a known
+ * size, reads, uploads, downloads) move their bytes through the engine's archive API (what
+ * `docker cp` uses) instead, where the engine sees what the sandbox does (Podman: every path;
+ * Docker: paths on no tmpfs mount, written only with a writable root or in a volume) and the
+ * sandbox's user may read or write it; the checks, the confirm and the errors are the same execs.
  *
  * What the sandbox's image needs: `sh` for everything; `cat` to read and write files (plus `mv`,
  * and `stat` or `wc`, to confirm and place a write; `sha256sum` if present is used to check it);
