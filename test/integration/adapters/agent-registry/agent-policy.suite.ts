@@ -151,7 +151,8 @@ export function describeAgentPolicy(kind: Kind): void {
       expect(env).toContain("MODEL_PROVIDER=anthropic\n");
       expect(env).toContain("MODEL_NAME=claude-sonnet-4-5\n");
       expect(env).not.toContain(secret);
-      expect(env).not.toContain("ANTHROPIC_API_KEY");
+      // The attached provider's key is there as a placeholder only, which the proxy resolves.
+      expect(env).toMatch(/^ANTHROPIC_API_KEY=openshell:resolve:env:\S+$/m);
 
       expect(await connectThroughProxy(sandbox, "api.anthropic.com", 443)).toMatch(/^HTTP\/1\.1 502/);
       expect(await egressLines(sandbox, "CONNECT api.anthropic.com:443")).toContainEqual(
