@@ -23,6 +23,7 @@ import { templateHandlers, workloadTemplateResolver } from "./handlers/template-
 import { withUnservedAnswers } from "./handlers/unserved-handlers.js";
 import { watchHandlers } from "./handlers/watch-handlers.js";
 import { workspaceHandlers } from "./handlers/workspace-handlers.js";
+import type { SandboxTrustBundles } from "./network/sandbox-trust-bundles.js";
 import { invalidArgument } from "./protocol/gateway-errors.js";
 import { promptStreamHeaders } from "./protocol/prompt-stream-headers.js";
 import { sandboxForwardBackend } from "./sandboxes/sandbox-forward-backend.js";
@@ -46,6 +47,8 @@ export interface GatewayRoutesOptions {
   extraMounts?: readonly MountSpec[];
   /** This host's address on the sandbox network, as `host.openshell.internal` in /etc/hosts. */
   hostAliasAddress?: string;
+  /** The per-image CA bundle folders, one mounted in every sandbox container. */
+  trustBundles?: SandboxTrustBundles;
   /** Throws when the gateway cannot enforce a policy (refused at create, FAILED at update). */
   checkPolicy?: PolicyLoader;
   /** A revision of the sandbox was loaded. */
@@ -73,6 +76,7 @@ export function gatewayRoutes(options: GatewayRoutesOptions): {
     ...(options.egressEnv === undefined ? {} : { egressEnv: options.egressEnv }),
     ...(options.extraMounts === undefined ? {} : { extraMounts: options.extraMounts }),
     ...(options.hostAliasAddress === undefined ? {} : { hostAliasAddress: options.hostAliasAddress }),
+    ...(options.trustBundles === undefined ? {} : { trustBundles: options.trustBundles }),
   });
   const checkPolicy = options.checkPolicy;
   const deps = { store, sandboxes };

@@ -282,6 +282,7 @@ export class LocalGateway implements AsyncDisposable {
         gatewayLabels,
         egressEnv: egress.env(),
         extraMounts: egress.mounts(),
+        ...(egress.trustBundles === undefined ? {} : { trustBundles: egress.trustBundles }),
         // A sandbox's own lookups of the alias find this host's address on its network, where the
         // proxy listens; proxied requests name the alias and the proxy resolves it by itself.
         ...(isolation.attachment === undefined ? {} : { hostAliasAddress: isolation.attachment.address }),

@@ -16,8 +16,14 @@ import {
   writeFileAtomic,
 } from "../listen/private-files.js";
 import { STATE_ENTRIES } from "../state/state-dir.js";
+import { SandboxTrustBundles } from "./sandbox-trust-bundles.js";
 
-/** Where sandboxes find the gateway's egress CA: a read-only mount of {@link EgressTls.publicDir}. */
+/**
+ * Where sandboxes find the gateway's egress CA as `ca.crt` (and `ca-bundle.crt`, this host's roots
+ * plus the CA): a read-only mount of {@link EgressTls.publicDir}. Sandboxes made before the per-image
+ * bundles (/etc/openshell-tls, see sandbox-trust-bundles.ts) name these files in their environment,
+ * so they are still written and mounted.
+ */
 export const SANDBOX_TLS_DIR = "/etc/openshell/tls";
 
 /**
@@ -33,10 +39,10 @@ export interface EgressTls {
   caCert: string;
   /** Host folder holding `ca.crt` and `ca-bundle.crt` (this host's roots plus the CA), mounted into sandboxes. */
   publicDir: string;
-  /** Whether `ca-bundle.crt` holds this host's roots too, so pointing SSL_CERT_FILE at it keeps other hosts trusted. */
-  bundleHasSystemRoots: boolean;
   /** This host's CA bundle (PEM), when it has one where Linux distributions keep it. */
   systemRoots: string | undefined;
+  /** The per-image trust folders sandboxes mount at /etc/openshell-tls, made again with this CA. */
+  trustBundles: SandboxTrustBundles;
 }
 
 /** Where Linux distributions keep their CA bundle (Debian, Fedora/RHEL, Alpine/Arch). */
@@ -52,8 +58,9 @@ const minRemainingMs = 30 * 86_400_000;
 /**
  * The egress CA of a state directory: made once (ECDSA P-256, key 0600) and kept, because running
  * sandboxes trust it through their mount; a fresh `inference.local` certificate is signed at every
- * start. The mounted folder is replaced file by file, never the folder itself, so a running
- * sandbox's bind mount sees new files.
+ * start. The mounted folders (this one, and every per-image trust folder, made again with the CA
+ * kept or made now) are replaced file by file, never the folder itself, so a running sandbox's bind
+ * mount sees new files.
  */
 export async function ensureEgressTls(stateDir: string): Promise<EgressTls> {
   const dir = path.join(stateDir, STATE_ENTRIES.egressTls);
@@ -73,14 +80,9 @@ export async function ensureEgressTls(stateDir: string): Promise<EgressTls> {
   const bundle = `${systemRoots ?? ""}${systemRoots?.endsWith("\n") === false ? "\n" : ""}${ca.cert}`;
   await writeFileAtomic(path.join(publicDir, "ca.crt"), ca.cert, publicFileMode);
   await writeFileAtomic(path.join(publicDir, "ca-bundle.crt"), bundle, publicFileMode);
-  return {
-    ca,
-    inference,
-    caCert: ca.cert,
-    publicDir,
-    bundleHasSystemRoots: systemRoots !== undefined,
-    systemRoots,
-  };
+  const trustBundles = new SandboxTrustBundles(path.join(dir, "bundles"), ca.cert, systemRoots);
+  await trustBundles.refresh();
+  return { ca, inference, caCert: ca.cert, publicDir, systemRoots, trustBundles };
 }
 
 type Ca = CertificateAuthority;

@@ -22,6 +22,7 @@ import { type EgressTls, SANDBOX_TLS_DIR } from "./egress-certificates.js";
 import type { EgressIsolation } from "./egress-isolation.js";
 import { freeLoopbackPort, listenWhenAddressUp, type PendingListener } from "./listen-when-address-up.js";
 import { readProxyPort, writeProxyPort } from "./proxy-port.js";
+import { SANDBOX_BUNDLE_FILE, SANDBOX_CA_FILE, type SandboxTrustBundles } from "./sandbox-trust-bundles.js";
 
 export interface SandboxEgressOptions {
   isolation: EgressIsolation;
@@ -175,25 +176,35 @@ export class SandboxEgress {
       no_proxy: noProxy,
       NODE_USE_ENV_PROXY: "1",
     };
-    const tls = this.options.tls;
-    if (tls !== undefined) {
-      const ca = `${SANDBOX_TLS_DIR}/ca.crt`;
-      Object.assign(env, { NODE_EXTRA_CA_CERTS: ca, DENO_CERT: ca });
-      // Replacing a tool's whole trust store is only right when the bundle still holds the usual roots.
-      if (tls.bundleHasSystemRoots) {
-        const bundle = `${SANDBOX_TLS_DIR}/ca-bundle.crt`;
-        Object.assign(env, {
-          SSL_CERT_FILE: bundle,
-          REQUESTS_CA_BUNDLE: bundle,
-          CURL_CA_BUNDLE: bundle,
-          GIT_SSL_CAINFO: bundle,
-        });
-      }
+    if (this.options.tls !== undefined) {
+      // Upstream's files, in the folder provisioning mounts for the sandbox's image (trustBundles):
+      // the bundle holds that image's own roots, so replacing a tool's trust store with it keeps
+      // every host the image trusted; an image without roots gets the CA alone, and still the variables.
+      const bundle = SANDBOX_BUNDLE_FILE;
+      Object.assign(env, {
+        NODE_EXTRA_CA_CERTS: SANDBOX_CA_FILE,
+        DENO_CERT: SANDBOX_CA_FILE,
+        SSL_CERT_FILE: bundle,
+        REQUESTS_CA_BUNDLE: bundle,
+        CURL_CA_BUNDLE: bundle,
+        GIT_SSL_CAINFO: bundle,
+      });
     }
     return env;
   }
 
-  /** The egress CA folder, read-only, for every sandbox that can reach the proxy. */
+  /**
+   * The per-image trust folders that every sandbox must get mounted at /etc/openshell-tls (its
+   * environment names the files in it), when sandboxes reach the proxy and it terminates TLS.
+   */
+  get trustBundles(): SandboxTrustBundles | undefined {
+    return this.proxyUrl === undefined ? undefined : this.options.tls?.trustBundles;
+  }
+
+  /**
+   * The egress CA folder, read-only, for every sandbox that can reach the proxy (older sandboxes'
+   * environments name its files; new ones get their image's folder from {@link trustBundles} too).
+   */
   mounts(): MountSpec[] {
     const tls = this.options.tls;
     if (tls === undefined || this.proxyUrl === undefined) return [];

@@ -1,12 +1,12 @@
-import { posix } from "node:path";
-import { NotFoundError, UnavailableError } from "../../errors.js";
+import { UnavailableError } from "../../errors.js";
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { ContainerSpec } from "../../runtime/container-spec.js";
 import type { ImageInfo } from "../../runtime/image-types.js";
 import { waitForStop } from "../../runtime/wait-for-stop.js";
+import { findImageCaBundle, type ImageCaBundle, MAX_CA_BUNDLE_BYTES } from "../network/image-ca-bundle.js";
 import { type ImageAccounts, parseAccounts } from "./image-accounts.js";
+import { readImageFile } from "./image-archive-file.js";
 import { IMAGE_POLICY_PATHS } from "./image-policy-file.js";
-import { firstTarEntry } from "./single-file-tar.js";
 
 /** Marks the short-lived containers that read an image's accounts, beside the gateway's own labels. */
 export const ACCOUNT_PROBE_LABEL = "openshell.ai/account-probe";
@@ -32,13 +32,26 @@ export type ImagePolicyFile =
 /** A policy file larger than this is no policy file (upstream's are a few KiB). */
 const MAX_POLICY_BYTES = 1024 * 1024;
 
-/** How many symlinks a policy path may pass through (Linux's own limit). */
-const MAX_LINKS = 40;
+/** What one probe container is asked for (an absent facet is not wanted). */
+export interface ProbeWants {
+  accounts?: boolean;
+  policy?: boolean;
+  /** The image's system CA bundle (see image-ca-bundle.ts). */
+  caBundle?: boolean;
+}
 
-/** What one probe container is asked for. */
-interface Wants {
-  accounts: boolean;
-  policy: boolean;
+/** What a probe found, each facet when it was asked for. */
+export interface ProbeFacts {
+  accounts?: ImageAccounts;
+  policy?: ImagePolicyFile;
+  caBundle?: ImageCaBundle;
+}
+
+/** What one probe container read: the files always (a failed file read says why), the accounts or why not. */
+interface ProbeRun {
+  accounts?: ImageAccounts | { failed: unknown };
+  policy?: ImagePolicyFile;
+  caBundle?: ImageCaBundle;
 }
 
 export interface AccountProbeOptions {
@@ -55,16 +68,18 @@ export interface AccountProbeOptions {
 }
 
 /**
- * Reads images' /etc/passwd and /etc/group, and their own policy file, once per image id (an id
- * names the image's content, so neither ever changes), from one short-lived container of the image
- * that is removed at once: the policy file through the engine's archive API while the container is
- * only created (nothing of the image runs for it, its entrypoint least of all), the accounts by
- * `cat` on both files run as an unprivileged user, without capabilities, with a read-only root.
- * Concurrent sandboxes of one image share one read; a read that failed is tried again next time.
+ * Reads images' /etc/passwd and /etc/group, their own policy file and their system CA bundle, once
+ * per image id (an id names the image's content, so none of them ever changes), from one
+ * short-lived container of the image that is removed at once: the files through the engine's
+ * archive API while the container is only created (nothing of the image runs for them, its
+ * entrypoint least of all), the accounts by `cat` on both files run as an unprivileged user,
+ * without capabilities, with a read-only root. Concurrent sandboxes of one image share one read; a
+ * read that failed is tried again next time. Accounts that cannot be read fail only that facet.
  */
 export class ImageAccountProbe {
   private readonly read = new Map<string, Promise<ImageAccounts>>();
   private readonly policies = new Map<string, Promise<ImagePolicyFile>>();
+  private readonly caBundles = new Map<string, Promise<ImageCaBundle>>();
 
   constructor(private readonly options: AccountProbeOptions) {}
 
@@ -73,31 +88,33 @@ export class ImageAccountProbe {
    * UnavailableError when it went away, and `signal`'s reason when that aborts first.
    */
   async accountsOf(image: Pick<ImageInfo, "id">, signal: AbortSignal): Promise<ImageAccounts> {
-    return (await this.facts(image, { accounts: true, policy: false }, signal)).accounts as ImageAccounts;
+    return (await this.facts(image, { accounts: true }, signal)).accounts as ImageAccounts;
   }
 
   /**
-   * The image's policy file (never throws for the file itself: an unreadable one says why), and its
-   * accounts too when `accounts` is set, from one container. Throws as {@link accountsOf} does.
+   * What `wants` asks for, from one container: the image's policy file and CA bundle (never throws
+   * for the files themselves: an unreadable one says why), and its accounts. Throws as
+   * {@link accountsOf} does when the accounts are wanted and cannot be read.
    */
-  async facts(
-    image: Pick<ImageInfo, "id">,
-    wants: Wants,
-    signal: AbortSignal,
-  ): Promise<{ accounts?: ImageAccounts; policy?: ImagePolicyFile }> {
+  async facts(image: Pick<ImageInfo, "id">, wants: ProbeWants, signal: AbortSignal): Promise<ProbeFacts> {
     const id = image.id;
-    const need = {
-      accounts: wants.accounts && !this.read.has(id),
-      policy: wants.policy && !this.policies.has(id),
+    const need: ProbeWants = {
+      accounts: wants.accounts === true && !this.read.has(id),
+      policy: wants.policy === true && !this.policies.has(id),
+      caBundle: wants.caBundle === true && !this.caBundles.has(id),
     };
-    if (need.accounts || need.policy) {
+    if (need.accounts || need.policy || need.caBundle) {
       const run = this.probe(id, need);
-      // Each facet is remembered apart, so a sandbox wanting only one never waits on the other's retry.
+      // Each facet is remembered apart, so a sandbox wanting only one never waits on another's retry.
       if (need.accounts)
         this.remember(
           this.read,
           id,
-          run.then((r) => r.accounts as ImageAccounts),
+          run.then((r) => {
+            const accounts = r.accounts;
+            if (accounts !== undefined && "failed" in accounts) throw accounts.failed;
+            return accounts as ImageAccounts;
+          }),
         );
       if (need.policy)
         this.remember(
@@ -105,11 +122,26 @@ export class ImageAccountProbe {
           id,
           run.then((r) => r.policy as ImagePolicyFile),
         );
+      if (need.caBundle)
+        this.remember(
+          this.caBundles,
+          id,
+          run.then((r) => r.caBundle as ImageCaBundle),
+        );
     }
-    const accounts = wants.accounts ? this.read.get(id) : undefined;
-    const policy = wants.policy ? this.policies.get(id) : undefined;
-    const [a, p] = await this.abortable(Promise.all([accounts, policy]), signal);
-    return { ...(a === undefined ? {} : { accounts: a }), ...(p === undefined ? {} : { policy: p }) };
+    const [accounts, policy, caBundle] = await this.abortable(
+      Promise.all([
+        wants.accounts ? this.read.get(id) : undefined,
+        wants.policy ? this.policies.get(id) : undefined,
+        wants.caBundle ? this.caBundles.get(id) : undefined,
+      ]),
+      signal,
+    );
+    return {
+      ...(accounts === undefined ? {} : { accounts }),
+      ...(policy === undefined ? {} : { policy }),
+      ...(caBundle === undefined ? {} : { caBundle }),
+    };
   }
 
   private remember<T>(cache: Map<string, Promise<T>>, id: string, pending: Promise<T>): void {
@@ -131,10 +163,7 @@ export class ImageAccountProbe {
     }
   }
 
-  private async probe(
-    imageId: string,
-    wants: Wants,
-  ): Promise<{ accounts?: ImageAccounts; policy?: ImagePolicyFile }> {
+  private async probe(imageId: string, wants: ProbeWants): Promise<ProbeRun> {
     try {
       return await this.run(imageId, wants);
     } catch (error) {
@@ -143,10 +172,7 @@ export class ImageAccountProbe {
     }
   }
 
-  private async run(
-    imageId: string,
-    wants: Wants,
-  ): Promise<{ accounts?: ImageAccounts; policy?: ImagePolicyFile }> {
+  private async run(imageId: string, wants: ProbeWants): Promise<ProbeRun> {
     const { runtime, network, labels } = this.options;
     const signal = this.options.shutdown;
     const has = (capability: Parameters<typeof runtime.capabilities.has>[0]) =>
@@ -164,90 +190,81 @@ export class ImageAccountProbe {
     };
     const limit = AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]);
     const copies = runtime.capabilities.has("archive-copy");
-    const uncopied: ImagePolicyFile = {
-      found: false,
-      unreadable: `the ${runtime.kind} runtime cannot copy files out of a container (archive-copy), so local mode cannot read it`,
-    };
+    const uncopiable = `the ${runtime.kind} runtime cannot copy files out of a container (archive-copy), so local mode cannot read it`;
+    const files = (): Pick<ProbeRun, "policy" | "caBundle"> => ({
+      ...(wants.policy ? { policy: { found: false, unreadable: uncopiable } } : {}),
+      ...(wants.caBundle ? { caBundle: { found: false, skipped: [uncopiable] } } : {}),
+    });
     // No container at all when it could not tell anything.
-    if (!wants.accounts && !copies) return { policy: uncopied };
+    if (!wants.accounts && !copies) return files();
     const { id } = await runtime.createContainer(spec, { signal });
     try {
-      // Read before anything runs: the file as the image has it.
-      const policy = !wants.policy ? undefined : copies ? await this.policyFile(id, signal) : uncopied;
-      if (!wants.accounts) return { ...(policy === undefined ? {} : { policy }) };
+      // Read before anything runs: the files as the image has them.
+      const read: ProbeRun = copies ? await this.readFiles(id, wants, signal) : files();
+      if (!wants.accounts) return read;
       try {
-        await runtime.startContainer(id, { signal });
+        return { ...read, accounts: await this.catAccounts(id, signal, limit) };
       } catch (error) {
-        if (error instanceof UnavailableError) throw error;
-        throw new AccountProbeError(`cat could not run in it (${(error as Error).message})`);
+        if (!(error instanceof AccountProbeError)) throw error;
+        return { ...read, accounts: { failed: error } };
       }
-      // Undefined where the runtime reports no exit codes (Apple `container`): the output tells.
-      const exitCode = await waitForStop(runtime, id, { signal: limit }).catch((error: unknown) => {
-        if (signal.aborted || !limit.aborted) throw error;
-        throw new AccountProbeError(`cat did not finish within ${PROBE_TIMEOUT_MS / 1000} s`);
-      });
-      const stdout: string[] = [];
-      const stderr: string[] = [];
-      for await (const line of runtime.logs(id, { signal })) {
-        (line.stream === "stdout" ? stdout : stderr).push(line.text);
-      }
-      const accounts = parseAccounts(stdout.join("\n"));
-      // A missing /etc/group alone still leaves the users (cat says so and exits 1).
-      if (accounts.passwd.length === 0) {
-        const said = stderr.join(" ").trim();
-        throw new AccountProbeError(
-          `cat /etc/passwd /etc/group ${exitCode === undefined ? "stopped" : `exited with code ${exitCode}`}${said === "" ? "" : `: ${said}`}`,
-        );
-      }
-      return { accounts, ...(policy === undefined ? {} : { policy }) };
     } finally {
       await runtime.removeContainer(id, { force: true }).catch(() => undefined);
     }
   }
 
-  /** The first policy file the created container's image has, through the engine's archive API. */
-  private async policyFile(containerId: string, signal: AbortSignal): Promise<ImagePolicyFile> {
-    for (const path of IMAGE_POLICY_PATHS) {
-      let current: string = path;
-      for (let links = 0; ; links++) {
-        let archive: Buffer;
-        try {
-          archive = await this.archiveOf(containerId, current, signal);
-        } catch (error) {
-          if (error instanceof NotFoundError) break;
-          if (error instanceof UnavailableError) throw error;
-          return { found: false, unreadable: `${path} could not be read: ${(error as Error).message}` };
-        }
-        const entry = (() => {
-          try {
-            return firstTarEntry(archive);
-          } catch (error) {
-            return { kind: "other" as const, type: (error as Error).message };
-          }
-        })();
-        if (entry.kind === "file") return { found: true, path, text: entry.content.toString("utf8") };
-        if (entry.kind === "other" || links >= MAX_LINKS) {
-          const what = entry.kind === "other" ? `is a ${entry.type}` : "passes through too many symlinks";
-          return { found: false, unreadable: `${path} ${what}, not a file` };
-        }
-        current = posix.resolve(posix.dirname(current), entry.target);
-      }
+  /** Runs the created container's `cat` and reads the accounts it printed. */
+  private async catAccounts(id: string, signal: AbortSignal, limit: AbortSignal): Promise<ImageAccounts> {
+    const runtime = this.options.runtime;
+    try {
+      await runtime.startContainer(id, { signal });
+    } catch (error) {
+      if (error instanceof UnavailableError) throw error;
+      throw new AccountProbeError(`cat could not run in it (${(error as Error).message})`);
     }
-    return { found: false };
+    // Undefined where the runtime reports no exit codes (Apple `container`): the output tells.
+    const exitCode = await waitForStop(runtime, id, { signal: limit }).catch((error: unknown) => {
+      if (signal.aborted || !limit.aborted) throw error;
+      throw new AccountProbeError(`cat did not finish within ${PROBE_TIMEOUT_MS / 1000} s`);
+    });
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    for await (const line of runtime.logs(id, { signal })) {
+      (line.stream === "stdout" ? stdout : stderr).push(line.text);
+    }
+    const accounts = parseAccounts(stdout.join("\n"));
+    // A missing /etc/group alone still leaves the users (cat says so and exits 1).
+    if (accounts.passwd.length === 0) {
+      const said = stderr.join(" ").trim();
+      throw new AccountProbeError(
+        `cat /etc/passwd /etc/group ${exitCode === undefined ? "stopped" : `exited with code ${exitCode}`}${said === "" ? "" : `: ${said}`}`,
+      );
+    }
+    return accounts;
   }
 
-  private async archiveOf(containerId: string, path: string, signal: AbortSignal): Promise<Buffer> {
-    const stream = await this.options.runtime.getArchive(containerId, { path, signal });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of stream) {
-      size += chunk.length;
-      if (size > MAX_POLICY_BYTES + 64 * 1024) {
-        stream.destroy();
-        throw new Error(`it is larger than ${MAX_POLICY_BYTES / 1024} KiB`);
-      }
-      chunks.push(Buffer.from(chunk));
+  /** The wanted files of the created container's image, through the engine's archive API. */
+  private async readFiles(id: string, wants: ProbeWants, signal: AbortSignal): Promise<ProbeRun> {
+    const runtime = this.options.runtime;
+    const policy = wants.policy ? await this.policyFile(id, signal) : undefined;
+    const caBundle = wants.caBundle
+      ? await findImageCaBundle((path) =>
+          readImageFile(runtime, id, path, { maxBytes: MAX_CA_BUNDLE_BYTES, signal }),
+        )
+      : undefined;
+    return { ...(policy === undefined ? {} : { policy }), ...(caBundle === undefined ? {} : { caBundle }) };
+  }
+
+  /** The first policy file the created container's image has. */
+  private async policyFile(containerId: string, signal: AbortSignal): Promise<ImagePolicyFile> {
+    for (const path of IMAGE_POLICY_PATHS) {
+      const file = await readImageFile(this.options.runtime, containerId, path, {
+        maxBytes: MAX_POLICY_BYTES,
+        signal,
+      });
+      if (file.kind === "file") return { found: true, path, text: file.text };
+      if (file.kind === "unreadable") return { found: false, unreadable: file.why };
     }
-    return Buffer.concat(chunks);
+    return { found: false };
   }
 }

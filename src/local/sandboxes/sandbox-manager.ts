@@ -4,6 +4,7 @@ import { type SandboxSpec, SandboxSpecSchema } from "../../gen/openshell/v1/open
 import type { ContainerSummary } from "../../runtime/container-info.js";
 import type { MountSpec } from "../../runtime/container-spec.js";
 import { SandboxCredentials } from "../credentials/sandbox-credentials.js";
+import type { SandboxTrustBundles } from "../network/sandbox-trust-bundles.js";
 import { notFound } from "../protocol/gateway-errors.js";
 import type { StoredSandbox } from "../state/state-store.js";
 import { LiveSandbox, type StoredSandboxRecord } from "./live-sandbox.js";
@@ -26,6 +27,8 @@ export interface SandboxManagerOptions extends SandboxKeeperOptions {
   extraMounts?: readonly MountSpec[];
   /** This host's address on the sandbox network, as `host.openshell.internal` in /etc/hosts. */
   hostAliasAddress?: string;
+  /** The per-image CA bundle folders, one mounted in every container (see SandboxEgress.trustBundles). */
+  trustBundles?: SandboxTrustBundles;
   /** Seconds a stopping container gets before it is killed. */
   stopTimeoutSeconds?: number;
 }
@@ -74,6 +77,7 @@ export class SandboxManager implements SandboxDirectory {
         ...(options.egressEnv === undefined ? {} : { egressEnv: options.egressEnv }),
         ...(options.extraMounts === undefined ? {} : { extraMounts: options.extraMounts }),
         ...(options.hostAliasAddress === undefined ? {} : { hostAliasAddress: options.hostAliasAddress }),
+        ...(options.trustBundles === undefined ? {} : { trustBundles: options.trustBundles }),
       },
       (sandbox) => this.credentials.environment(sandbox),
     );

@@ -2,8 +2,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { clone } from "@bufbuild/protobuf";
 import { NotFoundError } from "../../errors.js";
 import { type SandboxSpec, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
-import type { ContainerSpec } from "../../runtime/container-spec.js";
+import type { ContainerSpec, MountSpec } from "../../runtime/container-spec.js";
 import type { ImageInfo } from "../../runtime/image-types.js";
+import type { ImageCaBundle } from "../network/image-ca-bundle.js";
+import type { SandboxTrustBundles } from "../network/sandbox-trust-bundles.js";
 import { AccountProbeError, ImageAccountProbe, type ImagePolicyFile } from "./image-account-probe.js";
 import type { ImageAccounts } from "./image-accounts.js";
 import { chooseImagePolicy, storeImagePolicy } from "./image-policy.js";
@@ -18,6 +20,16 @@ import {
 import type { SandboxKeeper } from "./sandbox-keeper.js";
 import { removeSandboxContainers } from "./sandbox-removal.js";
 import { type ImageConfig, needsImageAccounts, unresolvedUser } from "./static-policy.js";
+
+/** What every sandbox container gets, and the trust folders it mounts by its image. */
+export interface ProvisioningOptions extends SandboxContainerOptions {
+  /**
+   * The per-image folders holding the image's CA bundle plus the egress CA, one of which every
+   * container mounts at /etc/openshell-tls (the egress variables name its files); absent when
+   * sandboxes do not reach the proxy.
+   */
+  trustBundles?: SandboxTrustBundles;
+}
 
 /**
  * Brings sandboxes up: the image (pulled when the runtime lacks it), the container, its start. A step
@@ -38,7 +50,7 @@ export class SandboxProvisioner {
 
   constructor(
     private readonly keeper: SandboxKeeper,
-    private readonly containers: SandboxContainerOptions,
+    private readonly containers: ProvisioningOptions,
     /** The provider credential placeholders the sandbox's main process gets (recorded as given). */
     private readonly providerEnv?: (sandbox: LiveSandbox) => Record<string, string>,
   ) {
@@ -145,6 +157,55 @@ export class SandboxProvisioner {
   }
 
   /**
+   * Starts one probe container reading all the image facts this sandbox will ask for (its policy
+   * file, its accounts, its CA bundle), so the calls that follow find them read rather than each
+   * making a container. Failures are left to those calls, which say them.
+   */
+  private prefetchImageFacts(
+    sandbox: LiveSandbox,
+    image: ImageInfo,
+    caBundle: boolean,
+    signal: AbortSignal,
+  ): void {
+    const policy = sandbox.spec.policy;
+    const wants = { policy: policy === undefined, accounts: needsImageAccounts(policy, image), caBundle };
+    if (!wants.policy && !wants.accounts && !wants.caBundle) return;
+    this.accounts.facts(image, wants, signal).catch(() => undefined);
+  }
+
+  /**
+   * The trust folder the sandbox mounts at /etc/openshell-tls: its image's (the image's system CA
+   * bundle, read once per image id without running it, plus the egress CA; the CA alone for an image
+   * without one). Where the runtime cannot copy files out of a container (Apple `container`), or the
+   * image could not be read, this host's roots stand in for the image's, as before per-image bundles.
+   */
+  private async trustMount(
+    sandbox: LiveSandbox,
+    imageRef: string,
+    image: ImageInfo,
+    signal: AbortSignal,
+  ): Promise<MountSpec | undefined> {
+    const bundles = this.containers.trustBundles;
+    if (bundles === undefined) return undefined;
+    const made = await bundles.existing(image.id);
+    if (made !== undefined) return made;
+    if (!this.keeper.runtime.capabilities.has("archive-copy")) return bundles.ensure({ host: true });
+    let found: ImageCaBundle;
+    try {
+      found = (await this.accounts.facts(image, { caBundle: true }, signal)).caBundle as ImageCaBundle;
+    } catch (error) {
+      if (!(error instanceof AccountProbeError)) throw error;
+      this.keeper.gatewayLog(
+        sandbox.id,
+        "WARN",
+        `the CA bundle of image ${imageRef} could not be read (${error.message}): the sandbox trusts this host's CA bundle and the egress CA instead`,
+      );
+      return bundles.ensure({ host: true });
+    }
+    return bundles.ensure({ imageId: image.id, roots: found.found ? found.text : undefined });
+  }
+
+  /**
    * The container's environment with the provider placeholders in: over the template's and the
    * spec's variables (upstream's supervisor sets them over the inherited environment), under the
    * gateway's own (proxy and CA variables win, as upstream sets those last).
@@ -178,10 +239,18 @@ export class SandboxProvisioner {
           const image = await this.image(spec.image, sandbox.id, signal);
           signal.throwIfAborted();
           step = "user";
+          const bundles = this.containers.trustBundles;
+          const readBundle =
+            bundles !== undefined &&
+            keeper.runtime.capabilities.has("archive-copy") &&
+            (await bundles.existing(image.id)) === undefined;
+          this.prefetchImageFacts(sandbox, image, readBundle, signal);
           const config = await this.imageConfig(sandbox, spec.image, image, signal);
           signal.throwIfAborted();
+          const trust = await this.trustMount(sandbox, spec.image, image, signal);
+          signal.throwIfAborted();
           const container = this.container(sandbox.spec, sandbox, config);
-          spec = this.withProviderEnv(container.spec, sandbox);
+          spec = this.withProviderEnv(withMount(container.spec, trust), sandbox);
           const labels = { ...spec.labels, ...keeper.gatewayLabels };
           step = "create";
           if (this.unrecorded.has(sandbox.id)) await this.removeUnrecorded(sandbox);
@@ -264,4 +333,9 @@ export class SandboxProvisioner {
     this.keeper.gatewayLog(sandbox.id, "ERROR", failure.message);
     this.keeper.change(sandbox, (r) => ({ ...r, failure }));
   }
+}
+
+/** The spec with `mount` after its own mounts. */
+function withMount(spec: ContainerSpec, mount: MountSpec | undefined): ContainerSpec {
+  return mount === undefined ? spec : { ...spec, mounts: [...(spec.mounts ?? []), mount] };
 }

@@ -92,10 +92,10 @@ export function describeEgressTls(kind: LocalKind): void {
   it("gives the sandbox the egress CA and a bundle with it, as upstream names them", async () => {
     const env = (await sb.exec(["env"])).stdout;
     for (const name of ["SSL_CERT_FILE", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "GIT_SSL_CAINFO"]) {
-      expect(env).toMatch(new RegExp(`^${name}=/etc/openshell/tls/ca-bundle.crt$`, "m"));
+      expect(env).toMatch(new RegExp(`^${name}=/etc/openshell-tls/ca-bundle.pem$`, "m"));
     }
-    expect(env).toMatch(/^NODE_EXTRA_CA_CERTS=\/etc\/openshell\/tls\/ca.crt$/m);
-    expect(env).toMatch(/^DENO_CERT=\/etc\/openshell\/tls\/ca.crt$/m);
+    expect(env).toMatch(/^NODE_EXTRA_CA_CERTS=\/etc\/openshell-tls\/openshell-ca.pem$/m);
+    expect(env).toMatch(/^DENO_CERT=\/etc\/openshell-tls\/openshell-ca.pem$/m);
     expect(env).toMatch(/^ALL_PROXY=http:\/\/[\d.]+:\d+$/m);
     expect(env).toMatch(/^NODE_USE_ENV_PROXY=1$/m);
   });

@@ -434,9 +434,8 @@ export function describeEgress(kind: LocalKind): void {
     });
 
     it("serves https://inference.local with a certificate the sandbox's tools trust", async () => {
-      const mounted = await sb.exec(["sh", "-c", "ls /etc/openshell/tls; echo $NODE_EXTRA_CA_CERTS"]);
-      expect(mounted.stdout).toContain("ca.crt");
-      expect(mounted.stdout).toContain("/etc/openshell/tls/ca.crt");
+      const mounted = await sb.exec(["sh", "-c", "ls /etc/openshell-tls; echo $NODE_EXTRA_CA_CERTS"]);
+      expect(mounted.stdout).toBe("ca-bundle.pem\nopenshell-ca.pem\n/etc/openshell-tls/openshell-ca.pem\n");
       // curl checks the certificate (against CURL_CA_BUNDLE, which the gateway set) and uses CONNECT.
       await using client = await os.sandboxes.create({
         name: uniqueName("curl"),

@@ -6,6 +6,7 @@ import type { EgressTls } from "../../../../src/local/network/egress-certificate
 import type { EgressIsolation } from "../../../../src/local/network/egress-isolation.js";
 import { readProxyPort } from "../../../../src/local/network/proxy-port.js";
 import { SandboxEgress } from "../../../../src/local/network/sandbox-egress.js";
+import { SandboxTrustBundles } from "../../../../src/local/network/sandbox-trust-bundles.js";
 import type { LocalStateStore } from "../../../../src/local/state/state-store.js";
 import { createCertificateAuthority } from "../../../support/certs.js";
 
@@ -22,8 +23,8 @@ const tls: EgressTls = {
   inference: { cert: "", key: "" },
   caCert: ca.cert,
   publicDir: "/state/egress-tls/public",
-  bundleHasSystemRoots: true,
   systemRoots: undefined,
+  trustBundles: new SandboxTrustBundles("/state/egress-tls/bundles", ca.cert, undefined),
 };
 
 const started: SandboxEgress[] = [];
@@ -77,26 +78,28 @@ describe("SandboxEgress", () => {
     expect((await start({ stateDir })).proxyUrl).toBe(url);
   });
 
-  it("mounts the egress CA read-only and names it for every tool that reads a variable", async () => {
+  it("names upstream's CA and bundle files for every tool that reads a variable, and keeps the older CA folder mounted", async () => {
     const egress = await start({ tls });
     expect(egress.env()).toMatchObject({
-      NODE_EXTRA_CA_CERTS: "/etc/openshell/tls/ca.crt",
-      DENO_CERT: "/etc/openshell/tls/ca.crt",
-      SSL_CERT_FILE: "/etc/openshell/tls/ca-bundle.crt",
-      REQUESTS_CA_BUNDLE: "/etc/openshell/tls/ca-bundle.crt",
-      CURL_CA_BUNDLE: "/etc/openshell/tls/ca-bundle.crt",
-      GIT_SSL_CAINFO: "/etc/openshell/tls/ca-bundle.crt",
+      NODE_EXTRA_CA_CERTS: "/etc/openshell-tls/openshell-ca.pem",
+      DENO_CERT: "/etc/openshell-tls/openshell-ca.pem",
+      SSL_CERT_FILE: "/etc/openshell-tls/ca-bundle.pem",
+      REQUESTS_CA_BUNDLE: "/etc/openshell-tls/ca-bundle.pem",
+      CURL_CA_BUNDLE: "/etc/openshell-tls/ca-bundle.pem",
+      GIT_SSL_CAINFO: "/etc/openshell-tls/ca-bundle.pem",
     });
     expect(egress.mounts()).toEqual([
       { type: "bind", source: "/state/egress-tls/public", target: "/etc/openshell/tls", readOnly: true },
     ]);
+    // Provisioning mounts the sandbox's image's folder from these.
+    expect(egress.trustBundles).toBe(tls.trustBundles);
   });
 
-  it("replaces no trust store with a bundle that lacks the system roots", async () => {
-    const env = (await start({ tls: { ...tls, bundleHasSystemRoots: false } })).env();
-    expect(env.NODE_EXTRA_CA_CERTS).toBe("/etc/openshell/tls/ca.crt");
-    for (const name of ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO"])
-      expect(env).not.toHaveProperty(name);
+  it("gives sandboxes without a way to the proxy neither the variables nor trust folders", async () => {
+    const egress = await start({ tls, isolation: isolation(false) });
+    expect(egress.env()).toEqual({});
+    expect(egress.mounts()).toEqual([]);
+    expect(egress.trustBundles).toBeUndefined();
   });
 
   it("starts where the engine has not yet put its gateway address on this host (Apple's vmnet), fixing the port sandboxes get", async () => {
