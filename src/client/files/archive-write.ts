@@ -1,4 +1,4 @@
-import { createHash, type Hash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import { FailedPreconditionError } from "../../errors.js";
 import { type EntryOwner, fileEntryEnd, fileEntryStart, readFirstEntry } from "./archive-entry.js";
 import { ARCHIVE_MIN_BYTES } from "./archive-read.js";
@@ -7,9 +7,16 @@ import type { FileFailureContext } from "./files-errors.js";
 import type { ArchiveAccess, FilesArchive, FilesTarget, TransferOptions } from "./files-target.js";
 import { feedScript, progressOf } from "./receiver.js";
 import { splitPath } from "./remote-path.js";
-import { collectOutput } from "./script-run.js";
-import { asCallerError, discard, sendFile, temporaryBeside, type WriteResult } from "./send-file.js";
-import { type ChecksumTool, commitScript, receiveScript, scriptCommand } from "./shell-scripts.js";
+import {
+  asCallerError,
+  checksumHash,
+  confirmWrite,
+  discard,
+  sendFile,
+  temporaryBeside,
+  type WriteResult,
+} from "./send-file.js";
+import { receiveScript, scriptCommand } from "./shell-scripts.js";
 import type { WriteSource } from "./write-source.js";
 
 /** A write whose data the engine's archive API can carry: its size must be known for the header. */
@@ -64,8 +71,7 @@ export async function writeThroughArchive(
       signal,
       // As sendFile: the sandbox says which tool its confirm will run; what is sent is hashed alike.
       onReady: (tool) => {
-        const algorithm = checksumAlgorithm(tool);
-        hash = algorithm === undefined ? undefined : createHash(algorithm);
+        hash = checksumHash(tool);
       },
     });
     const start = await temporaryEntry(access, temporary, signal);
@@ -106,25 +112,16 @@ export async function writeThroughArchive(
       signal,
     );
     const checksum = hash?.digest("hex");
-    // The exec path's commit step, with sendFile's arguments: the sandbox's own view decides.
-    const verdict = await collectOutput(
-      target.execStream(
-        scriptCommand(commitScript, [
-          temporary,
-          path,
-          String(bytes),
-          checksum ?? "",
-          options.mode === undefined ? "" : options.mode.toString(8),
-        ]),
-        { noLoginShell: true, ...(signal ? { signal } : {}) },
-      ),
+    // The exec path's commit step: the sandbox's own view decides.
+    return await confirmWrite(target, {
+      temporary,
+      path,
+      bytes,
+      checksum,
+      mode: options.mode,
+      signal,
       context,
-    );
-    const said = verdict.toString("utf8").trim();
-    if (checksum !== undefined && (said === "md5" || said === "sha256")) {
-      return { path, size: bytes, verified: said, checksum };
-    }
-    return { path, size: bytes, verified: "size" };
+    });
   } catch (error) {
     if (unpacking !== undefined) await handBack(access, dir, temporary, unpacking.owner);
     await discard(target, temporary);
@@ -165,12 +162,6 @@ async function handBack(
   } catch {
     // The discard below still tries; a leftover's name says what it was.
   }
-}
-
-/** As sendFile's: Node's name for the hash a sandbox checksum tool computes. */
-function checksumAlgorithm(tool: string): "md5" | "sha256" | undefined {
-  const known: Record<ChecksumTool, "md5" | "sha256"> = { md5sum: "md5", sha256sum: "sha256" };
-  return Object.hasOwn(known, tool) ? known[tool as ChecksumTool] : undefined;
 }
 
 /**

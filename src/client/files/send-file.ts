@@ -96,8 +96,7 @@ export async function sendFile(
       signal,
       // The sandbox says which tool its confirm will run; what is sent is hashed the same way.
       onReady: (tool) => {
-        const algorithm = checksumAlgorithm(tool);
-        hash = algorithm === undefined ? undefined : createHash(algorithm);
+        hash = checksumHash(tool);
       },
       onChunk: (chunk) => {
         hash?.update(chunk);
@@ -106,32 +105,67 @@ export async function sendFile(
       },
     });
     const checksum = hash?.digest("hex");
-    const verdict = await collectOutput(
-      target.execStream(
-        scriptCommand(commitScript, [
-          temporary,
-          path,
-          String(bytes),
-          checksum ?? "",
-          options.mode === undefined ? "" : options.mode.toString(8),
-        ]),
-        { noLoginShell: true, ...(signal ? { signal } : {}) },
-      ),
+    return await confirmWrite(target, {
+      temporary,
+      path,
+      bytes,
+      checksum,
+      mode: options.mode,
+      signal,
       context,
-    );
-    const said = verdict.toString("utf8").trim();
-    if (checksum !== undefined && (said === "md5" || said === "sha256")) {
-      return { path, size: bytes, verified: said, checksum };
-    }
-    return { path, size: bytes, verified: "size" };
+    });
   } catch (error) {
     await discard(target, temporary);
     throw asCallerError(error, signal, `${options.operation} ${JSON.stringify(path)}`);
   }
 }
 
-/** Node's name for the hash a sandbox checksum tool computes; undefined for none or one not known. */
-function checksumAlgorithm(tool: string): "md5" | "sha256" | undefined {
+/**
+ * The hash that matches what a sandbox's checksum tool (the word on a receive script's ready line)
+ * computes; undefined when the sandbox has none, or one this SDK does not know.
+ */
+export function checksumHash(tool: string): Hash | undefined {
   const known: Record<ChecksumTool, "md5" | "sha256"> = { md5sum: "md5", sha256sum: "sha256" };
-  return Object.hasOwn(known, tool) ? known[tool as ChecksumTool] : undefined;
+  return Object.hasOwn(known, tool) ? createHash(known[tool as ChecksumTool]) : undefined;
+}
+
+/** What {@link confirmWrite} checks and places. */
+export interface WriteToConfirm {
+  /** The temporary holding the data, beside `path`. */
+  temporary: string;
+  path: string;
+  /** Bytes sent. */
+  bytes: number;
+  /** Hex checksum of what was sent, by the sandbox's tool; undefined: the size alone is compared. */
+  checksum: string | undefined;
+  mode: number | undefined;
+  signal: AbortSignal | undefined;
+  context: FileFailureContext;
+}
+
+/**
+ * The last step of every write, however its bytes travelled: the sandbox compares the temporary's
+ * size (and checksum) with what was sent, in its own view of the filesystem, sets the mode and
+ * renames it into place. Throws what the commit script refused; the caller removes the temporary.
+ */
+export async function confirmWrite(target: FilesTarget, write: WriteToConfirm): Promise<WriteResult> {
+  const { temporary, path, bytes, checksum, mode, signal, context } = write;
+  const verdict = await collectOutput(
+    target.execStream(
+      scriptCommand(commitScript, [
+        temporary,
+        path,
+        String(bytes),
+        checksum ?? "",
+        mode === undefined ? "" : mode.toString(8),
+      ]),
+      { noLoginShell: true, ...(signal ? { signal } : {}) },
+    ),
+    context,
+  );
+  const said = verdict.toString("utf8").trim();
+  if (checksum !== undefined && (said === "md5" || said === "sha256")) {
+    return { path, size: bytes, verified: said, checksum };
+  }
+  return { path, size: bytes, verified: "size" };
 }
