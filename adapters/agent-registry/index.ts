@@ -56,6 +56,8 @@ export {
 } from "./naming/identity.js";
 export { type DeploymentMetadataLike, SANDBOX_NAME_PREFIX, sandboxNameFor } from "./naming/sandbox-name.js";
 export {
+  type AgentNetworkEndpoint,
+  type AgentNetworkRule,
   type AgentPolicyInput,
   type AgentSandboxPolicy,
   agentPolicy,
