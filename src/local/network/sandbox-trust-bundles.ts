@@ -102,7 +102,9 @@ export class SandboxTrustBundles {
     const folder = path.join(this.dir, key);
     await mkdir(folder, { recursive: true, mode: 0o755 });
     await chmod(folder, 0o755);
-    await writeFileAtomic(path.join(folder, "openshell-ca.pem"), this.caCert, publicFileMode);
+    // Newline-terminated, as PEM files are, so the bundle is exactly the image's roots then this file.
+    const ca = this.caCert.endsWith("\n") ? this.caCert : `${this.caCert}\n`;
+    await writeFileAtomic(path.join(folder, "openshell-ca.pem"), ca, publicFileMode);
     await writeFileAtomic(
       path.join(folder, "ca-bundle.pem"),
       assembleTrustBundle(roots, this.caCert),

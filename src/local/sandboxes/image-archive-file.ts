@@ -41,7 +41,7 @@ export async function readImageFile(
     try {
       entry = firstTarEntry(archive);
     } catch (error) {
-      entry = { kind: "other", type: (error as Error).message };
+      return { kind: "unreadable", why: `${path} could not be read: ${(error as Error).message}` };
     }
     if (entry.kind === "file") return { kind: "file", text: entry.content.toString("utf8") };
     if (entry.kind === "other" || links >= MAX_LINKS) {
