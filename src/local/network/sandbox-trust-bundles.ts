@@ -17,6 +17,9 @@ const HOST_KEY = "host-roots";
 /** Beside each folder: the roots it was made from (empty: none), to make it again with a new CA. */
 const ROOTS_SUFFIX = ".roots.pem";
 
+/** A trust folder's mount: a read-only bind of the folder at /etc/openshell-tls. */
+export type TrustMount = Extract<MountSpec, { type: "bind" }>;
+
 /** What a folder is made from: the roots of an image (by id), or this host's for the fallback. */
 export type TrustSource = { imageId: string; roots: string | undefined } | { host: true };
 
@@ -44,7 +47,7 @@ export class SandboxTrustBundles {
   }
 
   /** The mount of an image's folder when it was made before (by this gateway or an earlier start). */
-  async existing(imageId: string): Promise<MountSpec | undefined> {
+  async existing(imageId: string): Promise<TrustMount | undefined> {
     const key = SandboxTrustBundles.keyOf(imageId);
     try {
       await readFile(path.join(this.dir, key, "ca-bundle.pem"));
@@ -56,7 +59,7 @@ export class SandboxTrustBundles {
   }
 
   /** Makes (or makes again) the folder of `source` and returns its mount for a sandbox. */
-  async ensure(source: TrustSource): Promise<MountSpec> {
+  async ensure(source: TrustSource): Promise<TrustMount> {
     const key = "host" in source ? HOST_KEY : SandboxTrustBundles.keyOf(source.imageId);
     const roots = "host" in source ? this.hostRoots : source.roots;
     await this.write(key, roots);
@@ -93,7 +96,7 @@ export class SandboxTrustBundles {
     }
   }
 
-  private mount(key: string): MountSpec {
+  private mount(key: string): TrustMount {
     return { type: "bind", source: path.join(this.dir, key), target: SANDBOX_TRUST_DIR, readOnly: true };
   }
 

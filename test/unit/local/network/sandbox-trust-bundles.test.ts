@@ -51,9 +51,7 @@ describe("SandboxTrustBundles", () => {
       imageId: hex,
       roots: undefined,
     });
-    expect(readFileSync(join(mount.source as string, "ca-bundle.pem"), "utf8")).toBe(
-      `${ca.cert.trimEnd()}\n`,
-    );
+    expect(readFileSync(join(mount.source, "ca-bundle.pem"), "utf8")).toBe(`${ca.cert.trimEnd()}\n`);
   });
 
   it("makes this host's roots the fallback folder's, and the CA alone on a host without", async () => {
