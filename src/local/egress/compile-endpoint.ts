@@ -190,6 +190,14 @@ export function compileEndpoint(
       `"tcp" endpoints take no access, rules or deny_rules; use "rest" (or leave protocol empty) for L7 rules`,
     );
   }
+  if (protocol !== "" && protocol !== "tcp" && access === "" && endpoint.rules.length === 0) {
+    // Upstream's own refusal (and words): an L7 protocol with nothing to allow would deny everything.
+    throw new EgressPolicyError(
+      `${field}.protocol`,
+      "protocol requires rules or access to define allowed traffic: add access " +
+        '("read-only", "read-write" or "full") or rules, or leave protocol empty for host and port alone',
+    );
+  }
 
   const host = compileHostPattern(endpoint.host, `${field}.host`);
   checkLoopback(endpoint, host, field);

@@ -60,8 +60,12 @@ export function rulePath(raw: string | undefined): L7Request["path"] {
 const methodAllowed = (method: string, access: Access | undefined) =>
   access === undefined || access === "full" || accessMethods[access].has(method);
 
+/** As upstream's rules: a GET rule also matches HEAD (RFC 9110: HEAD is GET without the body). */
+const methodMatches = (ruled: string | undefined, method: string) =>
+  ruled === undefined || ruled === method || (ruled === "GET" && method === "HEAD");
+
 const matches = (m: L7Matcher, method: string, path: string) =>
-  (m.method === undefined || m.method === method) && (m.path === undefined || m.path.test(path));
+  methodMatches(m.method, method) && (m.path === undefined || m.path.test(path));
 
 /** Checks `method` against access, deny rules and allow rules. */
 function check(endpoint: CompiledEndpoint, request: L7Request, method: string): EndpointVerdict {

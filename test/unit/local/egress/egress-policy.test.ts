@@ -588,10 +588,44 @@ describe("compileEgressPolicy: what local mode refuses", () => {
 
   it("accepts protocols rest, http, websocket, tcp and empty, and tls empty, terminate, passthrough and skip", () => {
     for (const protocol of ["", "rest", "http", "websocket", "tcp", "REST"]) {
-      for (const tls of ["", "terminate", "passthrough", "skip", "Terminate"]) {
-        expect(() => one({ host: "a.test", port: 80, protocol, tls })).not.toThrow();
+      // An L7 protocol needs access or rules (next test); tcp and empty take neither.
+      const l7 = protocol !== "" && protocol !== "tcp";
+      for (const tls of ["", "terminate", "passthrough", "Terminate", ...(l7 ? [] : ["skip"])]) {
+        expect(() =>
+          one({ host: "a.test", port: 80, protocol, tls, ...(l7 ? { access: "full" } : {}) }),
+        ).not.toThrow();
       }
     }
+  });
+
+  it("refuses an L7 protocol with neither access nor rules, in upstream's words", () => {
+    for (const protocol of ["rest", "http", "websocket"]) {
+      expect(() => one({ host: "a.test", port: 80, protocol })).toThrow(
+        /endpoints\[0\]\.protocol.*protocol requires rules or access to define allowed traffic/,
+      );
+    }
+  });
+
+  it("lets a GET rule match HEAD too, as upstream's rules do, and a GET deny rule refuse it", () => {
+    const policy = compile({
+      api: {
+        endpoints: [
+          {
+            host: "api.test",
+            port: 80,
+            enforcement: "enforce",
+            rules: [{ allow: { method: "GET", path: "/items/**" } }],
+            denyRules: [{ method: "GET", path: "/items/secret" }],
+          },
+        ],
+      },
+    });
+    const decide = (method: string, path: string) =>
+      policy.decide(http("api.test", 80, method, path)).allowed;
+    expect(decide("HEAD", "/items/1")).toBe(true);
+    expect(decide("GET", "/items/1")).toBe(true);
+    expect(decide("POST", "/items/1")).toBe(false);
+    expect(decide("HEAD", "/items/secret")).toBe(false);
   });
 
   it("leaves credential_binding to the provider credentials, which bind the named provider to the endpoint", () => {
