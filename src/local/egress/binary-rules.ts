@@ -116,7 +116,13 @@ function namingBinaries(policy: EgressPolicy, denied: ReadonlyMap<string, string
     value(request: EgressRequest, address?: string, reserved?: string): EgressDecision {
       const decision = policy.decide(request, address, reserved);
       if (decision.allowed || decision.rule !== undefined) return decision;
-      return { allowed: false, audited: false, rule, reason: `rule ${JSON.stringify(rule)}: ${why}` };
+      return {
+        allowed: false,
+        audited: false,
+        rule,
+        reason: `rule ${JSON.stringify(rule)}: ${why}`,
+        binaryDenied: true,
+      };
     },
   });
   return wrapped;

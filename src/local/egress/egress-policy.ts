@@ -34,6 +34,11 @@ export interface EgressDecision {
   tunnel?: TunnelMode;
   /** one line saying why, e.g. `no endpoint of any rule matches evil.test:80` or `rule "github": method DELETE not allowed by access read-only` */
   reason: string;
+  /**
+   * true when refused only because the connecting process's binary is in none of the `binaries` of
+   * the rules that match the host and port: a rule for host and port alone would not be the fix.
+   */
+  binaryDenied?: boolean;
 }
 
 /** An endpoint named by rule and position, with what it matches. */

@@ -333,8 +333,9 @@ export class SandboxEgress {
       `egress ${verdict} for sandbox "${client.sandboxName}": ${target} (${rule}): ${decision.reason}${outcome}`,
     );
     // A credential refusal is no denied traffic: the host is allowed, and upstream reports it as a
-    // finding, never to the policy advisor (a rule would not help).
-    if (!decision.allowed && !credentialRefusal.test(decision.reason)) {
+    // finding, never to the policy advisor (a rule would not help). Nor is a binary's refusal: local
+    // mode's proposals name host and port only, and approving one would let every binary through.
+    if (!decision.allowed && !decision.binaryDenied && !credentialRefusal.test(decision.reason)) {
       this.proposeRule(client, request, decision.reason);
     }
   }

@@ -117,6 +117,10 @@ export function describeBinaries(kind: LocalKind): void {
     const line = (await denials(busybox)).find((m) => m.includes("/wget"));
     expect(line).toContain('rule "curl": policy_denied: binary /bin/busybox');
     expect(line).toContain('is not in binaries of rule "curl" (/usr/bin/curl)');
+    // No draft proposes the host for any binary: approving it would undo the binaries rule.
+    expect((await os.policy.drafts.get(busybox.name)).chunks.map((c) => c.ruleName)).not.toContain(
+      `allow_api_test_${port}`,
+    );
     // A rule without binaries still lets it through.
     const open = await busybox.exec(["wget", "-q", "-O", "-", `http://open.test:${port}/any`]);
     expect(open.stdout).toBe(`hello from open.test:${port}`);
