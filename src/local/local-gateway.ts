@@ -412,6 +412,8 @@ export class LocalGateway implements AsyncDisposable {
         const left = await removeEverything(this.runtime, { [GATEWAY_LABEL]: this.gatewayId }, this.network);
         // The firewall stays while sandboxes may run (they would reach the host without it).
         if (left.length === 0) await this.isolation.remove().catch(() => undefined);
+        // No container of this state directory is left to mount its image's CA folder.
+        if (left.length === 0) await this.egress.trustBundles?.prune([]).catch(() => undefined);
         // Their records go too, so the next start neither reports them missing nor keeps their names.
         this.sandboxes.retireAll(left);
       }

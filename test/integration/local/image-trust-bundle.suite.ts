@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { OpenShell, type Sandbox } from "../../../src/index.js";
+import { SandboxTrustBundles } from "../../../src/local/network/sandbox-trust-bundles.js";
 import type { ContainerRuntime } from "../../../src/runtime/container-runtime.js";
 import { createRuntime } from "../../../src/runtime/create-runtime.js";
 import { createCertificateAuthority, issueServerCertificate } from "../../support/certs.js";
@@ -142,4 +143,35 @@ export function describeImageTrustBundle(kind: LocalKind): void {
     expect(ca.stdout).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/);
     expect(bundle.stdout).toBe(ca.stdout);
   });
+
+  it("removes an image's CA folder when the gateway removes its sandboxes, and only then", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "openshell-trust-state-"));
+    const start = () => OpenShell.local({ runtime: kind, runtimeOptions: { endpoint }, stateDir });
+    const key = SandboxTrustBundles.keyOf((await runtime.inspectImage(testImages.sandbox)).id);
+    const bundles = join(stateDir, "egress-tls", "bundles");
+    const folder = join(bundles, key);
+    try {
+      const own = await start();
+      try {
+        const sb = await own.sandboxes.create({
+          name: uniqueName("prune"),
+          image: testImages.sandbox,
+          command: IDLE,
+        });
+        await sb.ready({ timeoutMs: 60_000 });
+        expect(readdirSync(folder).sort()).toEqual(["ca-bundle.pem", "openshell-ca.pem"]);
+      } finally {
+        // A close that leaves the sandbox running keeps what it mounts.
+        await own.close();
+      }
+      expect(existsSync(folder)).toBe(true);
+    } finally {
+      const last = await start();
+      await last.localGateway?.close({ removeSandboxes: true });
+      await last.close();
+      const left = existsSync(folder) || readdirSync(bundles).some((name) => name.startsWith(key));
+      rmSync(stateDir, { recursive: true, force: true });
+      expect(left).toBe(false);
+    }
+  }, 120_000);
 }
