@@ -19,6 +19,7 @@ export type {
   MkdirOptions,
   RemoveOptions,
   UploadOptions,
+  VerifyOption,
   WriteOptions,
 } from "./client/files/files-options.js";
 export type { FileCallOptions, TransferOptions, TransferProgress } from "./client/files/files-target.js";

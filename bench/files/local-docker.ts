@@ -22,6 +22,9 @@ import {
 } from "./measure.js";
 import { alternate, type Samples } from "./samples.js";
 
+/** The SDK's upload confirmed by size alone (`verify: "size"`), into the writable-root sandbox. */
+export const SIZE_ONLY_WAY = 'sdk, verify: "size"';
+
 /** The SDK's way into and out of the sandbox with local mode's default policy. */
 export const DEFAULT_POLICY_WAY = "sdk, default policy";
 
@@ -105,6 +108,12 @@ export async function benchLocalDocker(
       // The last byte handed to the exec's stdin; what follows is the sandbox's confirm and rename.
       await sb.files.upload(from.path, remote.sdk, { onProgress: (p) => p.bytes === from.bytes && mark() });
     },
+    sdkSize: (from: FileToMove) => async (mark: () => void) => {
+      await sb.files.upload(from.path, remote.sdk, {
+        verify: "size",
+        onProgress: (p) => p.bytes === from.bytes && mark(),
+      });
+    },
     sdkDefault: (from: FileToMove) => async (mark: () => void) => {
       await sbDefault.files.upload(from.path, remoteDefault, {
         onProgress: (p) => p.bytes === from.bytes && mark(),
@@ -150,6 +159,7 @@ export async function benchLocalDocker(
     await clear();
     await alternate(samples, round, [
       [up, "sdk", () => timeTransfer(n, upload.sdk(file))],
+      [up, SIZE_ONLY_WAY, () => timeTransfer(n, upload.sdkSize(file))],
       [up, DEFAULT_POLICY_WAY, () => timeTransfer(n, upload.sdkDefault(file))],
       [up, "docker cp", () => timeTransfer(n, upload.cp(file))],
       [up, "docker exec", () => timeTransfer(n, upload.exec(file))],

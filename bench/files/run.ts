@@ -25,7 +25,7 @@ import { benchEngine, IMAGE, removeBenchObjects } from "../shared/engine.js";
 import { loadAverage } from "../shared/machine.js";
 import { median } from "../shared/rounds.js";
 import { runBench } from "../shared/run-bench.js";
-import { benchLocalDocker, DEFAULT_POLICY_WAY, FILES_LABELS } from "./local-docker.js";
+import { benchLocalDocker, DEFAULT_POLICY_WAY, FILES_LABELS, SIZE_ONLY_WAY } from "./local-docker.js";
 import { type FileToMove, fileSha256, MiB, randomFile, type Transfer } from "./measure.js";
 import { runClientChild } from "./run-client-child.js";
 import type { Samples } from "./samples.js";
@@ -84,6 +84,14 @@ async function main(): Promise<void> {
     const exec = ways.get("docker exec");
     console.log(
       `| ${measure} | ${rateOf(sdk)} | ${rateOf(cp)} | ${rateOf(exec)} | ${ratioOf(sdk, cp)} | ${ratioOf(sdk, exec)} | ${cpu(sdk)} | ${rss(sdk)} | ${buffers(sdk)} |`,
+    );
+  }
+  for (const [measure, ways] of local.samples) {
+    const sized = ways.get(SIZE_ONLY_WAY);
+    const cp = ways.get("docker cp");
+    if (sized === undefined) continue;
+    console.log(
+      `\n${measure} with verify: "size" (no checksum pass in the sandbox): ${rateOf(sized)}, ${ratioOf(sized, cp)} of docker cp, RSS ${rss(sized)}`,
     );
   }
   console.log(

@@ -4,7 +4,7 @@ import { type EntryOwner, fileEntryEnd, fileEntryStart, readFirstEntry } from ".
 import { ARCHIVE_MIN_BYTES } from "./archive-read.js";
 import { ByteReader } from "./byte-reader.js";
 import type { FileFailureContext } from "./files-errors.js";
-import type { ArchiveAccess, FilesArchive, FilesTarget, TransferOptions } from "./files-target.js";
+import type { ArchiveAccess, FilesArchive, FilesTarget } from "./files-target.js";
 import { feedScript, progressOf } from "./receiver.js";
 import { splitPath } from "./remote-path.js";
 import {
@@ -14,6 +14,7 @@ import {
   discard,
   sendFile,
   temporaryBeside,
+  type WriteFileOptions,
   type WriteResult,
 } from "./send-file.js";
 import { receiveScript, scriptCommand } from "./shell-scripts.js";
@@ -43,7 +44,7 @@ export async function writeThroughArchive(
   archive: FilesArchive,
   path: string,
   source: SizedSource,
-  options: TransferOptions & { mode?: number | undefined; operation: string },
+  options: WriteFileOptions,
 ): Promise<WriteResult | undefined> {
   const { signal, onProgress } = options;
   const what = `${options.operation} ${JSON.stringify(path)}`;
@@ -71,7 +72,7 @@ export async function writeThroughArchive(
       signal,
       // As sendFile: the sandbox says which tool its confirm will run; what is sent is hashed alike.
       onReady: (tool) => {
-        hash = checksumHash(tool);
+        hash = options.verify === "size" ? undefined : checksumHash(tool);
       },
     });
     const start = await temporaryEntry(access, temporary, signal);
@@ -197,7 +198,7 @@ export async function writeFile(
   target: FilesTarget,
   path: string,
   source: WriteSource,
-  options: TransferOptions & { mode?: number | undefined; operation: string },
+  options: WriteFileOptions,
 ): Promise<WriteResult> {
   if (target.archive !== undefined && source.total !== undefined && source.total >= ARCHIVE_MIN_BYTES) {
     const sized: SizedSource = { chunks: source.chunks, total: source.total };

@@ -11,6 +11,7 @@ import {
   removeOptionsSchema,
   transferOptionsSchema,
   type UploadOptions,
+  uploadOptionsSchema,
   type WriteOptions,
   writeOptionsSchema,
 } from "./files-options.js";
@@ -49,7 +50,7 @@ function localPath(value: unknown, field: string): string {
  * sandbox's user may read or write it; the checks, the confirm and the errors are the same execs.
  *
  * What the sandbox's image needs: `sh` for everything; `cat` to read and write files (plus `mv`,
- * and `stat` or `wc`, to confirm and place a write; `sha256sum` if present is used to check it);
+ * and `stat` or `wc`, to confirm and place a write; `md5sum` or `sha256sum` if present to check it);
  * `stat` for `list` and `stat`; `mkdir`, `rm`, `rmdir` for those calls; `tar` for directory
  * uploads and downloads. A missing one is a MissingToolError naming it. Busybox has them all.
  */
@@ -59,8 +60,8 @@ export class SandboxFiles {
 
   /**
    * Writes a file, replacing any file of that name. The data goes to a temporary beside it that is
-   * renamed into place only after the sandbox confirmed its size (and sha256 where the image has
-   * `sha256sum`): a failed or cancelled write leaves the old file (or nothing) under the name.
+   * renamed into place only after the sandbox confirmed its size (and checksum, see `verify`): a
+   * failed or cancelled write leaves the old file (or nothing) under the name.
    * The directory must exist.
    */
   async write(path: string, data: WriteData, options: WriteOptions = {}): Promise<WriteResult> {
@@ -95,7 +96,7 @@ export class SandboxFiles {
   ): Promise<TransferResult> {
     const local = localPath(localSource, "localPath");
     const remote = remotePath(remoteDestination, "remotePath");
-    const o = validate(transferOptionsSchema, options, "upload options");
+    const o = validate(uploadOptionsSchema, options, "upload options");
     return uploadPath(this.target, local, remote, o);
   }
 

@@ -1,6 +1,7 @@
 import { createHash, type Hash, randomBytes } from "node:crypto";
 import { CanceledError } from "../../errors.js";
 import type { FileFailureContext } from "./files-errors.js";
+import type { VerifyOption } from "./files-options.js";
 import type { FilesTarget, TransferOptions } from "./files-target.js";
 import { feedScript, progressOf } from "./receiver.js";
 import { splitPath } from "./remote-path.js";
@@ -29,6 +30,10 @@ export interface WriteResult {
   /** The checksum (hex) the sandbox agreed with, in the algorithm `verified` names; absent for `size`. */
   checksum?: string;
 }
+
+/** What the ways of writing one file take. */
+export type WriteFileOptions = TransferOptions &
+  VerifyOption & { mode?: number | undefined; operation: string };
 
 /** How long removing a temporary after a failure may take; it runs after the caller's signal fired. */
 const DISCARD_TIMEOUT_MS = 15_000;
@@ -83,7 +88,7 @@ export async function sendFile(
   target: FilesTarget,
   path: string,
   source: WriteSource,
-  options: TransferOptions & { mode?: number | undefined; operation: string },
+  options: WriteFileOptions,
 ): Promise<WriteResult> {
   const { signal, onProgress } = options;
   const context: FileFailureContext = { sandboxName: target.name, operation: options.operation, path };
@@ -96,7 +101,7 @@ export async function sendFile(
       signal,
       // The sandbox says which tool its confirm will run; what is sent is hashed the same way.
       onReady: (tool) => {
-        hash = checksumHash(tool);
+        hash = options.verify === "size" ? undefined : checksumHash(tool);
       },
       onChunk: (chunk) => {
         hash?.update(chunk);

@@ -8,6 +8,7 @@ import { treeTarStream } from "./archive-tree-read.js";
 import { writeFile } from "./archive-write.js";
 import { coalesceChunks } from "./coalesce-chunks.js";
 import type { FileFailureContext } from "./files-errors.js";
+import type { VerifyOption } from "./files-options.js";
 import type { FilesTarget, TransferOptions } from "./files-target.js";
 import { localTemporary, placeLocalTree } from "./local-place.js";
 import { readFileStream } from "./read-file.js";
@@ -36,7 +37,7 @@ export async function uploadPath(
   target: FilesTarget,
   localPath: string,
   remotePath: string,
-  options: TransferOptions,
+  options: TransferOptions & VerifyOption,
 ): Promise<TransferResult> {
   const stats = await stat(localPath).catch((cause: unknown) => {
     throw new NotFoundError(`upload: the local path ${JSON.stringify(localPath)} does not exist`, { cause });

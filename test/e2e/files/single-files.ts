@@ -39,6 +39,27 @@ export function describeSingleFiles(ctx: FilesContext, options: FilesSuiteOption
       60_000,
     );
 
+    it('confirms by size alone with verify: "size", and refuses an unknown verify naming it', async () => {
+      const data = everyByte(100_000);
+      const path = `${ctx.work}/size-only.bin`;
+      expect(await ctx.sb.files.write(path, data, { verify: "size" })).toEqual({
+        path,
+        size: data.length,
+        verified: "size",
+      });
+      expect(sha256(await ctx.sb.files.read(path))).toBe(sha256(data));
+      const local = join(ctx.local, "size-only.bin");
+      await writeFile(local, data);
+      expect(await ctx.sb.files.upload(local, `${path}.up`, { verify: "size" })).toEqual({
+        kind: "file",
+        bytes: data.length,
+      });
+      expect(await ctx.shell(ctx.sb, 'sha256sum < "$1"', `${path}.up`)).toBe(`${sha256(data)}  -`);
+      await expect(
+        ctx.sb.files.write(path, data, { verify: "md5" as unknown as "size" }),
+      ).rejects.toMatchObject({ name: InvalidArgumentError.name, field: "verify" });
+    }, 30_000);
+
     it("writes text, streams and async iterables, sets the mode, and replaces an existing file", async () => {
       const path = `${ctx.work}/text.txt`;
       await ctx.sb.files.write(path, "héllo\n");
