@@ -4,8 +4,8 @@ import { NotFoundError } from "../../errors.js";
 import { type SandboxSpec, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
 import type { ContainerSpec, MountSpec } from "../../runtime/container-spec.js";
 import type { ImageInfo } from "../../runtime/image-types.js";
-import type { ImageCaBundle } from "../network/image-ca-bundle.js";
 import type { SandboxTrustBundles } from "../network/sandbox-trust-bundles.js";
+import { needsImageCaBundle, trustMountFor } from "../network/sandbox-trust-mount.js";
 import { AccountProbeError, ImageAccountProbe, type ImagePolicyFile } from "./image-account-probe.js";
 import type { ImageAccounts } from "./image-accounts.js";
 import { chooseImagePolicy, storeImagePolicy } from "./image-policy.js";
@@ -173,12 +173,7 @@ export class SandboxProvisioner {
     this.accounts.facts(image, wants, signal).catch(() => undefined);
   }
 
-  /**
-   * The trust folder the sandbox mounts at /etc/openshell-tls: its image's (the image's system CA
-   * bundle, read once per image id without running it, plus the egress CA; the CA alone for an image
-   * without one). Where the runtime cannot copy files out of a container (Apple `container`), or the
-   * image could not be read, this host's roots stand in for the image's, as before per-image bundles.
-   */
+  /** The trust folder the sandbox mounts at /etc/openshell-tls; none when sandboxes have no egress CA. */
   private async trustMount(
     sandbox: LiveSandbox,
     imageRef: string,
@@ -187,22 +182,13 @@ export class SandboxProvisioner {
   ): Promise<MountSpec | undefined> {
     const bundles = this.containers.trustBundles;
     if (bundles === undefined) return undefined;
-    const made = await bundles.existing(image.id);
-    if (made !== undefined) return made;
-    if (!this.keeper.runtime.capabilities.has("archive-copy")) return bundles.ensure({ host: true });
-    let found: ImageCaBundle;
-    try {
-      found = (await this.accounts.facts(image, { caBundle: true }, signal)).caBundle as ImageCaBundle;
-    } catch (error) {
-      if (!(error instanceof AccountProbeError)) throw error;
-      this.keeper.gatewayLog(
-        sandbox.id,
-        "WARN",
-        `the CA bundle of image ${imageRef} could not be read (${error.message}): the sandbox trusts this host's CA bundle and the egress CA instead`,
-      );
-      return bundles.ensure({ host: true });
-    }
-    return bundles.ensure({ imageId: image.id, roots: found.found ? found.text : undefined });
+    const warn = (message: string) => this.keeper.gatewayLog(sandbox.id, "WARN", message);
+    return trustMountFor(
+      { bundles, runtime: this.keeper.runtime, probe: this.accounts, warn },
+      imageRef,
+      image,
+      signal,
+    );
   }
 
   /**
@@ -241,9 +227,7 @@ export class SandboxProvisioner {
           step = "user";
           const bundles = this.containers.trustBundles;
           const readBundle =
-            bundles !== undefined &&
-            keeper.runtime.capabilities.has("archive-copy") &&
-            (await bundles.existing(image.id)) === undefined;
+            bundles !== undefined && (await needsImageCaBundle({ bundles, runtime: keeper.runtime }, image));
           this.prefetchImageFacts(sandbox, image, readBundle, signal);
           const config = await this.imageConfig(sandbox, spec.image, image, signal);
           signal.throwIfAborted();
