@@ -19,8 +19,10 @@ function shell(line: string): string[] {
 
 /**
  * The CA bundle a sandbox gets is its image's, plus the egress CA. An image built here from the
- * curl test image has an extra CA in its system bundle (update-ca-certificates), which this host's
- * bundle lacks; an HTTPS server on this host is signed by it. Through `tls: skip` (not terminated)
+ * curl test image has an extra CA appended to its system bundle file, which this host's bundle
+ * lacks; an HTTPS server on this host is signed by it. (Appended, not added with
+ * update-ca-certificates: that also links it into /etc/ssl/certs, which Debian's curl reads as its
+ * CA path whatever CURL_CA_BUNDLE says, so curl would trust it without the bundle.) Through `tls: skip` (not terminated)
  * the sandbox's curl trusts the server only through the image's CA in SSL_CERT_FILE's bundle;
  * terminated, through the egress CA in the same bundle (the gateway trusts the server by
  * egressTrustedCertificates). The plain curl image, without the extra CA, is refused the skip
@@ -45,11 +47,11 @@ export function describeImageTrustBundle(kind: LocalKind): void {
     extraCaPem = extraCa.cert;
     const context = mkdtempSync(join(tmpdir(), "openshell-extra-ca-"));
     try {
-      writeFileSync(join(context, "extra-ca.crt"), extraCa.cert);
+      writeFileSync(join(context, "extra-ca.crt"), `${extraCa.cert.trimEnd()}\n`);
       await runtime.buildImage({
         tag: image,
         context,
-        dockerfileText: `FROM ${testImages.curl}\nCOPY extra-ca.crt /usr/local/share/ca-certificates/openshell-extra-ca.crt\nRUN update-ca-certificates >/dev/null\n`,
+        dockerfileText: `FROM ${testImages.curl}\nCOPY extra-ca.crt /tmp/extra-ca.crt\nRUN cat /tmp/extra-ca.crt >> /etc/ssl/certs/ca-certificates.crt && rm /tmp/extra-ca.crt\n`,
       });
     } finally {
       rmSync(context, { recursive: true, force: true });
