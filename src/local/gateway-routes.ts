@@ -53,6 +53,8 @@ export interface GatewayRoutesOptions {
   checkPolicy?: PolicyLoader;
   /** A revision of the sandbox was loaded. */
   onPolicyLoaded?: (sandboxId: string) => void;
+  /** A sandbox was retired: what is kept for it elsewhere (egress caches, binary pins) may go. */
+  onSandboxGone?: (sandboxId: string) => void;
   /** Written on each new sandbox's gateway log: what this gateway does not enforce here. */
   sandboxWarning?: string;
 }
@@ -77,6 +79,7 @@ export function gatewayRoutes(options: GatewayRoutesOptions): {
     ...(options.extraMounts === undefined ? {} : { extraMounts: options.extraMounts }),
     ...(options.hostAliasAddress === undefined ? {} : { hostAliasAddress: options.hostAliasAddress }),
     ...(options.trustBundles === undefined ? {} : { trustBundles: options.trustBundles }),
+    ...(options.onSandboxGone === undefined ? {} : { onSandboxGone: options.onSandboxGone }),
   });
   const checkPolicy = options.checkPolicy;
   const deps = { store, sandboxes };

@@ -291,6 +291,7 @@ export class LocalGateway implements AsyncDisposable {
           compileSandboxPolicy(policy.networkPolicies);
         },
         onPolicyLoaded: (sandboxId) => egress.policyChanged(sandboxId),
+        onSandboxGone: (sandboxId) => egress.sandboxGone(sandboxId),
         ...(isolation.limitation === undefined ? {} : { sandboxWarning: isolation.limitation }),
         ...(options.defaultImage === undefined ? {} : { defaultImage: options.defaultImage }),
         ...(options.stopTimeoutSeconds === undefined

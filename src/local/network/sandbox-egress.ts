@@ -221,6 +221,12 @@ export class SandboxEgress {
     this.policies.delete(sandboxId);
   }
 
+  /** The sandbox was retired: its compiled policy and its binaries' pinned hashes go with it. */
+  sandboxGone(sandboxId: string): void {
+    this.policies.delete(sandboxId);
+    this.options.processes?.inspector?.forget(sandboxId);
+  }
+
   async close(): Promise<void> {
     const proxy = this.proxy;
     if (proxy === undefined || proxy instanceof EgressProxy) return await proxy?.close();

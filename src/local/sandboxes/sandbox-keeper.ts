@@ -15,6 +15,8 @@ export interface SandboxKeeperOptions {
   policyVersion: (sandboxId: string) => number;
   /** Labels that mark this gateway's containers (and nothing else's) in the runtime. */
   gatewayLabels: Readonly<Record<string, string>>;
+  /** A sandbox was retired (deleted, or removed with the gateway): what others keep for it may go. */
+  onSandboxGone?: (sandboxId: string) => void;
 }
 
 /**
@@ -81,6 +83,11 @@ export class SandboxKeeper {
   /** No longer held live (its record is retired); telling its watchers is the caller's. */
   forget(id: string): void {
     this.sandboxes.delete(id);
+    try {
+      this.options.onSandboxGone?.(id);
+    } catch {
+      // Only caches are dropped there; a failure must not undo the sandbox's retirement.
+    }
   }
 
   // Records and logs -----------------------------------------------------------------------

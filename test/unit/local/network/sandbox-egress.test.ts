@@ -7,6 +7,7 @@ import type { EgressIsolation } from "../../../../src/local/network/egress-isola
 import { readProxyPort } from "../../../../src/local/network/proxy-port.js";
 import { SandboxEgress } from "../../../../src/local/network/sandbox-egress.js";
 import { SandboxTrustBundles } from "../../../../src/local/network/sandbox-trust-bundles.js";
+import { ProcessInspector } from "../../../../src/local/processes/process-inspector.js";
 import type { LocalStateStore } from "../../../../src/local/state/state-store.js";
 import { createCertificateAuthority } from "../../../support/certs.js";
 
@@ -28,7 +29,14 @@ const tls: EgressTls = {
 };
 
 const started: SandboxEgress[] = [];
-const start = async (options: { isolation?: EgressIsolation; tls?: EgressTls; stateDir?: string } = {}) => {
+const start = async (
+  options: {
+    isolation?: EgressIsolation;
+    tls?: EgressTls;
+    stateDir?: string;
+    inspector?: ProcessInspector;
+  } = {},
+) => {
   const egress = await SandboxEgress.start({
     isolation: options.isolation ?? isolation(),
     stateDir: options.stateDir ?? mkdtempSync(join(tmpdir(), "openshell-egress-")),
@@ -36,6 +44,9 @@ const start = async (options: { isolation?: EgressIsolation; tls?: EgressTls; st
     runtime: { kind: "docker" },
     network: "openshell-local-0123456789abcdef",
     ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.inspector === undefined
+      ? {}
+      : { processes: { visibility: { visible: true as const }, inspector: options.inspector } }),
   });
   started.push(egress);
   return egress;
@@ -46,6 +57,14 @@ afterEach(async () => {
 });
 
 describe("SandboxEgress", () => {
+  it("drops a retired sandbox's pinned binary hashes, so a gateway running for long keeps no pins of sandboxes gone", async () => {
+    const inspector = new ProcessInspector(mkdtempSync(join(tmpdir(), "openshell-proc-")));
+    const forget = vi.spyOn(inspector, "forget");
+    const egress = await start({ inspector });
+    egress.sandboxGone("sandbox-1");
+    expect(forget).toHaveBeenCalledWith("sandbox-1");
+  });
+
   it("points sandboxes at the proxy in both spellings, keeps loopback direct and opens the port in the firewall", async () => {
     const guarded = isolation();
     const stateDir = mkdtempSync(join(tmpdir(), "openshell-egress-"));
