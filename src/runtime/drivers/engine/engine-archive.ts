@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { PassThrough, Readable } from "node:stream";
+import { Readable } from "node:stream";
 import type Docker from "dockerode";
 import { CanceledError, InvalidArgumentError } from "../../../errors.js";
 import type {
@@ -9,6 +9,7 @@ import type {
   PutArchiveOptions,
 } from "../../archive-types.js";
 import type { RuntimeKind } from "../../runtime-info.js";
+import { callerArchive } from "./caller-archive.js";
 import { dial } from "./engine-client.js";
 import type { EngineContext } from "./engine-context.js";
 
@@ -77,18 +78,7 @@ export async function getEngineArchive(
       ...(signal === undefined ? {} : { signal }),
     }),
   );
-  const archive = new PassThrough();
-  const canceled = () => new CanceledError(`${what}: canceled by the caller's signal`);
-  const onAbort = () => archive.destroy(canceled());
-  response.on("error", (error) => archive.destroy(signal?.aborted ? canceled() : engine.error(error, what)));
-  archive.on("close", () => {
-    signal?.removeEventListener("abort", onAbort);
-    response.destroy();
-  });
-  response.pipe(archive);
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener("abort", onAbort, { once: true });
-  return archive;
+  return callerArchive(engine, what, response, signal);
 }
 
 /** What `docker inspect` says of a container's mounts and root, as the archive API cares. */

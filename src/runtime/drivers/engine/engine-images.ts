@@ -1,9 +1,9 @@
 import { cp, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { PassThrough, Readable } from "node:stream";
+import { Readable } from "node:stream";
 import type Docker from "dockerode";
-import { CanceledError, InvalidArgumentError, NotFoundError } from "../../../errors.js";
+import { InvalidArgumentError, NotFoundError } from "../../../errors.js";
 import type {
   BuildOptions,
   ImageInfo,
@@ -13,6 +13,7 @@ import type {
   SaveOptions,
 } from "../../image-types.js";
 import { BuildStepContainers } from "./build-step-containers.js";
+import { callerArchive } from "./caller-archive.js";
 import { dial } from "./engine-client.js";
 import type { EngineContext } from "./engine-context.js";
 import { followProgress } from "./engine-progress.js";
@@ -189,32 +190,6 @@ export async function saveEngineImage(
     }),
   );
   return callerArchive(engine, what, response, signal);
-}
-
-/**
- * The archive as the caller reads it. The request's own abort surfaces mid-stream as a bare
- * ECONNRESET "aborted", which says nothing of the caller's signal: the stream ends with a
- * CanceledError instead, and a broken connection with the engine error it maps to. A caller who
- * stops reading early (destroys it, breaks out of a loop) closes the request as well.
- */
-function callerArchive(
-  engine: EngineContext,
-  what: string,
-  response: Readable,
-  signal: AbortSignal | undefined,
-): Readable {
-  const archive = new PassThrough();
-  const canceled = () => new CanceledError(`${what}: canceled by the caller's signal`);
-  const onAbort = () => archive.destroy(canceled());
-  response.on("error", (error) => archive.destroy(signal?.aborted ? canceled() : engine.error(error, what)));
-  archive.on("close", () => {
-    signal?.removeEventListener("abort", onAbort);
-    response.destroy();
-  });
-  response.pipe(archive);
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener("abort", onAbort, { once: true });
-  return archive;
 }
 
 /** `POST /images/{name}/tag`: `target` is `repository[:tag]` (`:latest` when it has none). */
