@@ -114,8 +114,14 @@ export function tunnelAgent(endpoints: HttpsEndpoints, maxSockets: number): http
   return agent;
 }
 
-/** One GET of `path` over `agent`; resolves when the whole answer is read. */
-export function httpsGet(agent: http.Agent, port: number, path: string, overTunnel: boolean): Promise<void> {
+/** One GET of `path` over `agent`, with `headers` besides Host; resolves when the whole answer is read. */
+export function httpsGet(
+  agent: http.Agent,
+  port: number,
+  path: string,
+  overTunnel: boolean,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const options = {
       agent,
@@ -123,7 +129,7 @@ export function httpsGet(agent: http.Agent, port: number, path: string, overTunn
       port,
       path,
       servername: HOST,
-      headers: { host: HOST },
+      headers: { ...headers, host: HOST },
     };
     const req = (overTunnel ? http : https).get(options, (res) => {
       if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode} for ${path}`));

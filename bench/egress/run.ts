@@ -9,6 +9,7 @@
 import * as http from "node:http";
 import { loadavg } from "node:os";
 import { median, percentile, ratio, runSchedule, type Way } from "../shared/rounds.js";
+import { credentialRows } from "./credential-rows.js";
 import { type BenchEndpoints, echoRoundTrip, get, openConnection, startEndpoints } from "./endpoints.js";
 import {
   directAgent,
@@ -269,6 +270,16 @@ async function main(): Promise<void> {
   } finally {
     await secure.close();
   }
+
+  await credentialRows({
+    warmup: WARMUP,
+    seqRounds: SEQ_ROUNDS,
+    seqBatch: SEQ_BATCH,
+    // Three ways of HTTPS: fewer, smaller batches keep the run about as long as before.
+    parRounds: PAR_ROUNDS / 2,
+    parBatches: Math.max(2, PAR_BATCHES / 2),
+    clients: CLIENTS,
+  });
 }
 
 main().catch((error: unknown) => {
