@@ -66,6 +66,8 @@ describe("a sandbox's network policies with binaries", () => {
       audited: false,
       rule: "audit",
       reason: 'rule "audit": policy_denied: binary /bin/busybox',
+      // Told apart from other denials: the policy advisor proposes no host-wide rule for it.
+      binaryDenied: true,
     });
   });
 
