@@ -94,118 +94,126 @@ export function describeArchiveConformance(target: RuntimeTarget): void {
       }
     });
 
-    describe.runIf(target.name !== "apple-container")("with an archive API", () => {
-      it("puts a streamed file with the header's owner and mode, replacing one of that name, and gets it back", async () => {
-        await sh("echo old > /data/blob && chown 0:0 /data/blob");
-        const data = randomBytes(3 * MiB + 17);
-        const tar = oneFileTar("blob", data, { uid: 1000, gid: 1000, mode: 0o640 });
-        // In 64 KiB pieces, as a caller streams it.
-        const pieces = (async function* () {
-          for (let at = 0; at < tar.length; at += 64 * 1024) yield tar.subarray(at, at + 64 * 1024);
-        })();
-        await runtime.putArchive(id, { path: "/data", archive: pieces });
-        const seen = await sh("stat -c '%u:%g %a %s' /data/blob && sha256sum /data/blob");
-        expect(seen.stdout).toBe(`1000:1000 640 ${data.length}\n${sha256(data)}  /data/blob\n`);
+    // Registered only where the runtime has the API (a skipped test would be a failure in CI):
+    // Apple `container` has the refusal test above instead.
+    if (target.name !== "apple-container") describeWithArchive();
 
-        const [entry, ...rest] = tarEntries(
-          await collect(await runtime.getArchive(id, { path: "/data/blob" })),
-        );
-        expect(rest).toEqual([]);
-        expect(entry?.name).toBe("blob");
-        expect(sha256(entry?.data ?? Buffer.alloc(0))).toBe(sha256(data));
-      });
+    function describeWithArchive(): void {
+      describe("with an archive API", () => {
+        it("puts a streamed file with the header's owner and mode, replacing one of that name, and gets it back", async () => {
+          await sh("echo old > /data/blob && chown 0:0 /data/blob");
+          const data = randomBytes(3 * MiB + 17);
+          const tar = oneFileTar("blob", data, { uid: 1000, gid: 1000, mode: 0o640 });
+          // In 64 KiB pieces, as a caller streams it.
+          const pieces = (async function* () {
+            for (let at = 0; at < tar.length; at += 64 * 1024) yield tar.subarray(at, at + 64 * 1024);
+          })();
+          await runtime.putArchive(id, { path: "/data", archive: pieces });
+          const seen = await sh("stat -c '%u:%g %a %s' /data/blob && sha256sum /data/blob");
+          expect(seen.stdout).toBe(`1000:1000 640 ${data.length}\n${sha256(data)}  /data/blob\n`);
 
-      it("says where it sees what the container sees, and the engine behaves as it says", async () => {
-        const view = await runtime.archiveView(id);
-        await sh("echo inside > /sandbox/on-tmpfs");
-        const tar = oneFileTar("put-here", Buffer.from("via archive\n"), { uid: 0, gid: 0, mode: 0o644 });
-        if (runtime.kind === "podman") {
-          // Podman copies in the container's mount namespace: tmpfs and volume alike.
-          expect([view.reads("/sandbox/on-tmpfs"), view.writes("/sandbox"), view.writes("/data")]).toEqual([
-            true,
-            true,
-            true,
-          ]);
-          await runtime.putArchive(id, { path: "/sandbox", archive: [tar] });
-          expect((await sh("cat /sandbox/put-here")).stdout).toBe("via archive\n");
-          const out = tarEntries(await collect(await runtime.getArchive(id, { path: "/sandbox/on-tmpfs" })));
-          expect(out.map((e) => e.data.toString())).toEqual(["inside\n"]);
-          // A read-only place is refused, not ignored.
-          await expect(runtime.putArchive(id, { path: "/etc", archive: [tar] })).rejects.toThrow(
-            /read-only file system/,
+          const [entry, ...rest] = tarEntries(
+            await collect(await runtime.getArchive(id, { path: "/data/blob" })),
           );
-          return;
-        }
-        // Docker: tmpfs is invisible, the read-only root refuses writes, the volume is fine.
-        expect(view.reads("/sandbox/on-tmpfs")).toBe(false);
-        expect(view.writes("/sandbox")).toBe(false);
-        expect(view.writes("/etc")).toBe(false);
-        expect(view.reads("/etc/passwd")).toBe(true);
-        expect(view.writes("/data")).toBe(true);
-        await expect(runtime.getArchive(id, { path: "/sandbox/on-tmpfs" })).rejects.toBeInstanceOf(
-          NotFoundError,
-        );
-        await expect(runtime.putArchive(id, { path: "/sandbox", archive: [tar] })).rejects.toThrow(
-          /rootfs is marked read-only/,
-        );
-        await runtime.putArchive(id, { path: "/data", archive: [tar] });
-        expect((await sh("cat /data/put-here")).stdout).toBe("via archive\n");
-      });
+          expect(rest).toEqual([]);
+          expect(entry?.name).toBe("blob");
+          expect(sha256(entry?.data ?? Buffer.alloc(0))).toBe(sha256(data));
+        });
 
-      it("reports a missing path as NotFoundError and a relative one as InvalidArgumentError naming path", async () => {
-        await expect(runtime.getArchive(id, { path: "/data/no-such-file" })).rejects.toBeInstanceOf(
-          NotFoundError,
-        );
-        const tar = oneFileTar("f", Buffer.from("x"), { uid: 0, gid: 0, mode: 0o644 });
-        const put = runtime.putArchive(id, { path: "/data/no-such-dir/sub", archive: [tar] });
-        if (runtime.kind === "docker") await expect(put).rejects.toBeInstanceOf(NotFoundError);
-        else {
-          // Podman makes the missing directories (as root) and unpacks there.
-          await put;
-          expect(
-            (await sh("stat -c '%u %F' /data/no-such-dir/sub; cat /data/no-such-dir/sub/f")).stdout,
-          ).toBe("0 directory\nx");
-        }
-        const error = await runtime.getArchive(id, { path: "data" }).catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(InvalidArgumentError);
-        expect((error as InvalidArgumentError).field).toBe("path");
-      });
-
-      it("ends a get with CanceledError when its signal aborts mid-stream", async () => {
-        await sh("head -c 67108864 /dev/zero > /data/big");
-        const controller = new AbortController();
-        const stream = await runtime.getArchive(id, { path: "/data/big", signal: controller.signal });
-        let bytes = 0;
-        const error = await (async () => {
-          for await (const chunk of stream) {
-            bytes += chunk.length;
-            if (bytes > MiB) controller.abort();
+        it("says where it sees what the container sees, and the engine behaves as it says", async () => {
+          const view = await runtime.archiveView(id);
+          await sh("echo inside > /sandbox/on-tmpfs");
+          const tar = oneFileTar("put-here", Buffer.from("via archive\n"), { uid: 0, gid: 0, mode: 0o644 });
+          if (runtime.kind === "podman") {
+            // Podman copies in the container's mount namespace: tmpfs and volume alike.
+            expect([view.reads("/sandbox/on-tmpfs"), view.writes("/sandbox"), view.writes("/data")]).toEqual([
+              true,
+              true,
+              true,
+            ]);
+            await runtime.putArchive(id, { path: "/sandbox", archive: [tar] });
+            expect((await sh("cat /sandbox/put-here")).stdout).toBe("via archive\n");
+            const out = tarEntries(
+              await collect(await runtime.getArchive(id, { path: "/sandbox/on-tmpfs" })),
+            );
+            expect(out.map((e) => e.data.toString())).toEqual(["inside\n"]);
+            // A read-only place is refused, not ignored.
+            await expect(runtime.putArchive(id, { path: "/etc", archive: [tar] })).rejects.toThrow(
+              /read-only file system/,
+            );
+            return;
           }
-        })().catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(CanceledError);
-        expect(bytes).toBeLessThan(64 * MiB);
-      });
+          // Docker: tmpfs is invisible, the read-only root refuses writes, the volume is fine.
+          expect(view.reads("/sandbox/on-tmpfs")).toBe(false);
+          expect(view.writes("/sandbox")).toBe(false);
+          expect(view.writes("/etc")).toBe(false);
+          expect(view.reads("/etc/passwd")).toBe(true);
+          expect(view.writes("/data")).toBe(true);
+          await expect(runtime.getArchive(id, { path: "/sandbox/on-tmpfs" })).rejects.toBeInstanceOf(
+            NotFoundError,
+          );
+          await expect(runtime.putArchive(id, { path: "/sandbox", archive: [tar] })).rejects.toThrow(
+            /rootfs is marked read-only/,
+          );
+          await runtime.putArchive(id, { path: "/data", archive: [tar] });
+          expect((await sh("cat /data/put-here")).stdout).toBe("via archive\n");
+        });
 
-      it("stops a put with CanceledError when its signal aborts while the archive is still streaming", async () => {
-        const controller = new AbortController();
-        const data = Buffer.alloc(8 * MiB, 1);
-        const tar = oneFileTar("partial", data, { uid: 0, gid: 0, mode: 0o644 });
-        const slow = Readable.from(
-          (async function* () {
-            for (let at = 0; at < tar.length; at += MiB) {
-              if (at === 2 * MiB) controller.abort();
-              yield tar.subarray(at, at + MiB);
-              await new Promise((resolve) => setTimeout(resolve, 20));
+        it("reports a missing path as NotFoundError and a relative one as InvalidArgumentError naming path", async () => {
+          await expect(runtime.getArchive(id, { path: "/data/no-such-file" })).rejects.toBeInstanceOf(
+            NotFoundError,
+          );
+          const tar = oneFileTar("f", Buffer.from("x"), { uid: 0, gid: 0, mode: 0o644 });
+          const put = runtime.putArchive(id, { path: "/data/no-such-dir/sub", archive: [tar] });
+          if (runtime.kind === "docker") await expect(put).rejects.toBeInstanceOf(NotFoundError);
+          else {
+            // Podman makes the missing directories (as root) and unpacks there.
+            await put;
+            expect(
+              (await sh("stat -c '%u %F' /data/no-such-dir/sub; cat /data/no-such-dir/sub/f")).stdout,
+            ).toBe("0 directory\nx");
+          }
+          const error = await runtime.getArchive(id, { path: "data" }).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(InvalidArgumentError);
+          expect((error as InvalidArgumentError).field).toBe("path");
+        });
+
+        it("ends a get with CanceledError when its signal aborts mid-stream", async () => {
+          await sh("head -c 67108864 /dev/zero > /data/big");
+          const controller = new AbortController();
+          const stream = await runtime.getArchive(id, { path: "/data/big", signal: controller.signal });
+          let bytes = 0;
+          const error = await (async () => {
+            for await (const chunk of stream) {
+              bytes += chunk.length;
+              if (bytes > MiB) controller.abort();
             }
-          })(),
-        );
-        await expect(
-          runtime.putArchive(id, { path: "/data", archive: slow, signal: controller.signal }),
-        ).rejects.toBeInstanceOf(CanceledError);
-        // Whatever the engine had unpacked is not the whole file.
-        const size = (await sh("stat -c %s /data/partial 2>/dev/null || echo 0")).stdout.trim();
-        expect(Number(size)).toBeLessThan(data.length);
+          })().catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(CanceledError);
+          expect(bytes).toBeLessThan(64 * MiB);
+        });
+
+        it("stops a put with CanceledError when its signal aborts while the archive is still streaming", async () => {
+          const controller = new AbortController();
+          const data = Buffer.alloc(8 * MiB, 1);
+          const tar = oneFileTar("partial", data, { uid: 0, gid: 0, mode: 0o644 });
+          const slow = Readable.from(
+            (async function* () {
+              for (let at = 0; at < tar.length; at += MiB) {
+                if (at === 2 * MiB) controller.abort();
+                yield tar.subarray(at, at + MiB);
+                await new Promise((resolve) => setTimeout(resolve, 20));
+              }
+            })(),
+          );
+          await expect(
+            runtime.putArchive(id, { path: "/data", archive: slow, signal: controller.signal }),
+          ).rejects.toBeInstanceOf(CanceledError);
+          // Whatever the engine had unpacked is not the whole file.
+          const size = (await sh("stat -c %s /data/partial 2>/dev/null || echo 0")).stdout.trim();
+          expect(Number(size)).toBeLessThan(data.length);
+        });
       });
-    });
+    }
   });
 }
