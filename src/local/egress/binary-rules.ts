@@ -121,7 +121,7 @@ function namingBinaries(policy: EgressPolicy, denied: ReadonlyMap<string, string
         audited: false,
         rule,
         reason: `rule ${JSON.stringify(rule)}: ${why}`,
-        binaryDenied: true,
+        deniedBy: "binaries",
       };
     },
   });

@@ -35,10 +35,11 @@ export interface EgressDecision {
   /** one line saying why, e.g. `no endpoint of any rule matches evil.test:80` or `rule "github": method DELETE not allowed by access read-only` */
   reason: string;
   /**
-   * true when refused only because the connecting process's binary is in none of the `binaries` of
-   * the rules that match the host and port: a rule for host and port alone would not be the fix.
+   * Set on a refusal a rule for the host and port would not fix, so the policy advisor proposes
+   * none: `binaries` (the connecting process's binary is in none of the `binaries` of the rules that
+   * match), `credential` (the host is allowed; a credential placeholder may not go there).
    */
-  binaryDenied?: boolean;
+  deniedBy?: "binaries" | "credential";
 }
 
 /** An endpoint named by rule and position, with what it matches. */

@@ -77,6 +77,7 @@ export async function rewriteRequest(
     audited: false,
     ...(decision.rule === undefined ? {} : { rule: decision.rule }),
     reason: `${outcome.code}: ${outcome.message}`,
+    deniedBy: "credential",
   };
   ctx.emit(event(who, request, denied));
   const body = `${JSON.stringify({ code: outcome.code, message: outcome.message })}\n`;

@@ -50,9 +50,6 @@ export interface SandboxEgressOptions {
   processes?: { visibility: ProcessVisibility; inspector?: ProcessInspector };
 }
 
-/** The reasons the credential rewriter's refusals are reported with (`<code>: <message>`). */
-const credentialRefusal = /^credential_(endpoint_mismatch|injection_failed|unavailable): /;
-
 /** How long a sandbox's compiled policy is trusted before the store is asked again (another process may share it). */
 const POLICY_RECHECK_MS = 2000;
 
@@ -341,7 +338,7 @@ export class SandboxEgress {
     // A credential refusal is no denied traffic: the host is allowed, and upstream reports it as a
     // finding, never to the policy advisor (a rule would not help). Nor is a binary's refusal: local
     // mode's proposals name host and port only, and approving one would let every binary through.
-    if (!decision.allowed && !decision.binaryDenied && !credentialRefusal.test(decision.reason)) {
+    if (!decision.allowed && decision.deniedBy === undefined) {
       this.proposeRule(client, request, decision.reason);
     }
   }

@@ -118,6 +118,8 @@ describe("EgressProxy: request rewriter on plain HTTP", () => {
       audited: false,
       rule: "api",
       reason: "credential_endpoint_mismatch: KEY is not bound to api.test",
+      // Told apart from a policy denial: the policy advisor proposes no rule for it.
+      deniedBy: "credential",
     });
   });
 

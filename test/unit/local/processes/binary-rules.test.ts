@@ -67,7 +67,7 @@ describe("a sandbox's network policies with binaries", () => {
       rule: "audit",
       reason: 'rule "audit": policy_denied: binary /bin/busybox',
       // Told apart from other denials: the policy advisor proposes no host-wide rule for it.
-      binaryDenied: true,
+      deniedBy: "binaries",
     });
   });
 
