@@ -193,19 +193,22 @@ the proxy's own CPU per request: ${perRequestUs.toFixed(1)} µs of one core ` +
   );
 }
 
+/** The request measures' schedule, the same for plain HTTP and HTTPS so their rows compare. */
+const REQUEST_SCHEDULE = {
+  warmupRounds: WARMUP,
+  seqRounds: SEQ_ROUNDS,
+  seqBatch: SEQ_BATCH,
+  parBatches: PAR_BATCHES,
+  parRounds: PAR_ROUNDS,
+  parInFlight: CLIENTS,
+};
+
 async function main(): Promise<void> {
   const loadAtStart = load();
   const endpoints = await startEndpoints();
   try {
     const { ways, agents } = requestWays(endpoints);
-    const requests = await runSchedule(ways, {
-      warmupRounds: WARMUP,
-      seqRounds: SEQ_ROUNDS,
-      seqBatch: SEQ_BATCH,
-      parBatches: PAR_BATCHES,
-      parRounds: PAR_ROUNDS,
-      parInFlight: CLIENTS,
-    });
+    const requests = await runSchedule(ways, REQUEST_SCHEDULE);
     for (const agent of agents) agent.destroy();
 
     const tunnel = await tunnelWays(endpoints);
@@ -239,14 +242,7 @@ async function main(): Promise<void> {
   const secure = await startHttpsEndpoints();
   try {
     const { ways, agents } = httpsWays(secure);
-    const requests = await runSchedule(ways, {
-      warmupRounds: WARMUP,
-      seqRounds: SEQ_ROUNDS,
-      seqBatch: SEQ_BATCH,
-      parBatches: PAR_BATCHES,
-      parRounds: PAR_ROUNDS,
-      parInFlight: CLIENTS,
-    });
+    const requests = await runSchedule(ways, REQUEST_SCHEDULE);
     for (const agent of agents) agent.destroy();
     const opens = await runSchedule(
       httpsOpenWays(secure),
