@@ -10,9 +10,9 @@
 // Needs root (the gateway sets host firewall rules with iptables), Docker or Podman on this machine
 // (OPENSHELL_RUNTIME picks one), `openssl` on this machine (for the API's CA and certificate), and
 // an image with curl and sh: OPENSHELL_DEMO_CURL_IMAGE (default openshell-test/curl:1, which
-// `bash scripts/engines.sh` makes: Debian with curl). The image needs no CA certificates of its own
-// and no USER: the gateway gives curl a CA bundle with its egress CA (CURL_CA_BUNDLE), and the policy
-// runs the sandbox as 1000:1000. No internet is needed: the proxy knows api.example.test and
+// `bash scripts/engines.sh` makes: Debian with curl). The image needs no USER (the policy runs the
+// sandbox as 1000:1000) and no trust in the API's CA: curl trusts the gateway's egress CA through the
+// bundle CURL_CA_BUNDLE names, which the gateway sets. No internet is needed: the proxy knows api.example.test and
 // other.example.test as 127.0.0.1, where this process serves the API. Ctrl-C stops it at any step
 // and still removes everything.
 import { execFileSync } from "node:child_process";
