@@ -1,0 +1,58 @@
+import type { TextRewrite } from "../egress/websocket-client-frames.js";
+import type { PlaceholderResolver } from "./credential-rewrite.js";
+import { containsRawMarker, nextToken, parsePlaceholder } from "./placeholders.js";
+
+const MALFORMED =
+  "it is not a well-formed placeholder (openshell:resolve:env:v<revision>_KEY, as the sandbox's environment holds it)";
+
+/**
+ * Resolves the credential placeholders of one whole websocket text message, as upstream's
+ * `rewrite_websocket_text_placeholders`: each placeholder anywhere in the text is replaced by its
+ * value; the first that does not resolve (malformed, unknown, or bound to other endpoints) refuses
+ * the whole message, and so does a marker left in the result. `resolver` is asked for only when the
+ * text holds a marker, so a message without one costs a string search.
+ */
+export function rewriteWebSocketText(text: string, resolver: () => PlaceholderResolver): TextRewrite {
+  if (!containsRawMarker(text)) return { kind: "text", text, replaced: 0 };
+  const resolve = resolver();
+  let out = "";
+  let pos = 0;
+  let replaced = 0;
+  for (let found = nextToken(text, pos); found !== undefined; found = nextToken(text, pos)) {
+    out += text.slice(pos, found.start);
+    const placeholder = found.token === undefined ? undefined : parsePlaceholder(found.token);
+    if (placeholder === undefined)
+      return refused(`a credential placeholder in a websocket message: ${MALFORMED}`);
+    const resolution = resolve(placeholder);
+    if (resolution.kind === "mismatch") {
+      return {
+        kind: "refused",
+        mismatch: true,
+        why:
+          `credential ${placeholder.key} is not authorized for this websocket's endpoint: its provider binds it ` +
+          "to other endpoints (the provider profile's, or the policy's credential_binding); the message was not sent",
+      };
+    }
+    if (resolution.kind === "unavailable") {
+      return refused(
+        `the credential placeholder for ${placeholder.key} in a websocket message could not be resolved: ${resolution.why}`,
+      );
+    }
+    out += resolution.value;
+    replaced++;
+    pos = found.end;
+  }
+  out += text.slice(pos);
+  // Fail closed, as upstream: a value that itself holds a marker is not sent.
+  if (containsRawMarker(out))
+    return refused(`a websocket message still held a placeholder marker once resolved`);
+  return { kind: "text", text: out, replaced };
+}
+
+function refused(why: string): TextRewrite {
+  return {
+    kind: "refused",
+    mismatch: false,
+    why: `${why}; the message was not sent and the websocket closed`,
+  };
+}
