@@ -1,4 +1,5 @@
 import type { OutboundRequest, RewriteOutcome } from "../egress/request-rewrite.js";
+import { rewriteBody } from "./body-rewrite.js";
 import {
   containsMarker,
   containsRawMarker,
@@ -22,7 +23,7 @@ export type Resolution =
 export type PlaceholderResolver = (placeholder: Placeholder) => Resolution;
 
 /** Where in the request a placeholder was, in upstream's words. */
-type Location = "header" | "query_param" | "path" | "request_target";
+type Location = "header" | "query_param" | "path" | "request_target" | "request_body";
 
 /** A placeholder that stops the request; thrown inside, answered as a refusal. */
 class Refusal {
@@ -187,38 +188,85 @@ function refused(request: OutboundRequest, refusal: Refusal): RewriteOutcome {
   return {
     kind: "refused",
     status: 500,
-    // Upstream's two codes: its forward proxy's for plain HTTP, its TLS relay's for terminated TLS.
-    code: request.tls ? "credential_unavailable" : "credential_injection_failed",
+    // Upstream's two codes: its forward proxy's for plain HTTP, its TLS relay's for terminated TLS;
+    // a body is rewritten by its relay on both paths, so always the relay's.
+    code:
+      request.tls || refusal.location === "request_body"
+        ? "credential_unavailable"
+        : "credential_injection_failed",
     message: `${what} in the request's ${refusal.location} to ${where} could not be resolved: ${refusal.why}; the request was not sent`,
   };
+}
+
+/** The first Content-Type of a request's headers. */
+function contentType(rawHeaders: readonly string[]): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] as string).toLowerCase() === "content-type") return rawHeaders[i + 1];
+  }
+  return undefined;
+}
+
+/** Path, query and headers with their placeholders resolved (they hold some: see mayHoldPlaceholders). */
+function rewriteHead(
+  request: OutboundRequest,
+  resolve: PlaceholderResolver,
+): { pathAndQuery: string; rawHeaders: string[] } {
+  const q = request.pathAndQuery.indexOf("?");
+  const path = q < 0 ? request.pathAndQuery : request.pathAndQuery.slice(0, q);
+  let pathAndQuery = rewritePath(path, resolve);
+  if (q >= 0) pathAndQuery += `?${rewriteQuery(request.pathAndQuery.slice(q + 1), resolve)}`;
+  const rawHeaders = request.rawHeaders.map((item, i) =>
+    i % 2 === 0 ? item : (rewriteHeaderValue(item, resolve) ?? item),
+  );
+  // Fail closed: a marker left anywhere (a query parameter without `=`, a header name) is not sent.
+  if (containsMarker(pathAndQuery) || rawHeaders.some((item) => containsMarker(item))) {
+    throw new Refusal("unavailable", "request_target", undefined, MALFORMED);
+  }
+  return { pathAndQuery, rawHeaders };
 }
 
 /**
  * Resolves the credential placeholders of one allowed request, as upstream's supervisor does:
  * header values (a whole value, `<scheme> <placeholder>`, and inside `Basic` credentials), query
- * values and path segments; bodies are not read. `resolverFor` gets the request's path with each
- * placeholder redacted (what bindings are matched against). A placeholder that does not resolve
- * refuses the whole request; a request without any is unchanged, without `resolverFor` being called.
+ * values and path segments, and the body when the proxy read it (`request.body`, for an endpoint
+ * with `request_body_credential_rewrite`: see {@link rewriteBody}). `resolverFor` gets the
+ * request's path with each placeholder redacted (what bindings are matched against). A placeholder
+ * that does not resolve refuses the whole request; a request without any is unchanged, without
+ * `resolverFor` being called; a body upstream would not forward is `dropped`.
  */
 export function rewriteCredentials(
   request: OutboundRequest,
   resolverFor: (redactedPath: string) => PlaceholderResolver,
 ): RewriteOutcome {
-  if (!mayHoldPlaceholders(request)) return { kind: "unchanged" };
-  try {
-    const q = request.pathAndQuery.indexOf("?");
-    const path = q < 0 ? request.pathAndQuery : request.pathAndQuery.slice(0, q);
-    const resolve = resolverFor(redactedPath(path));
-    let pathAndQuery = rewritePath(path, resolve);
-    if (q >= 0) pathAndQuery += `?${rewriteQuery(request.pathAndQuery.slice(q + 1), resolve)}`;
-    const rawHeaders = request.rawHeaders.map((item, i) =>
-      i % 2 === 0 ? item : (rewriteHeaderValue(item, resolve) ?? item),
-    );
-    // Fail closed: a marker left anywhere (a query parameter without `=`, a header name) is not sent.
-    if (containsMarker(pathAndQuery) || rawHeaders.some((item) => containsMarker(item))) {
-      throw new Refusal("unavailable", "request_target", undefined, MALFORMED);
+  const head = mayHoldPlaceholders(request);
+  const { body } = request;
+  // A body is always looked at (upstream refuses a text body that is not UTF-8, placeholder or not),
+  // but the resolver is made only when something holds a marker.
+  if (!head && (body === undefined || body.length === 0)) return { kind: "unchanged" };
+  let resolver: PlaceholderResolver | undefined;
+  const resolve: PlaceholderResolver = (placeholder) => {
+    if (resolver === undefined) {
+      const q = request.pathAndQuery.indexOf("?");
+      resolver = resolverFor(redactedPath(q < 0 ? request.pathAndQuery : request.pathAndQuery.slice(0, q)));
     }
-    return { kind: "rewritten", pathAndQuery, rawHeaders };
+    return resolver(placeholder);
+  };
+  try {
+    const rewritten = head ? rewriteHead(request, resolve) : undefined;
+    const outcome =
+      body === undefined
+        ? ({ kind: "unchanged" } as const)
+        : rewriteBody(body, contentType(request.rawHeaders), (text) =>
+            replaceTokens(text, resolve, "request_body"),
+          );
+    if (outcome.kind === "dropped") return { kind: "dropped", reason: outcome.why };
+    if (rewritten === undefined && outcome.kind === "unchanged") return { kind: "unchanged" };
+    return {
+      kind: "rewritten",
+      pathAndQuery: rewritten?.pathAndQuery ?? request.pathAndQuery,
+      rawHeaders: rewritten?.rawHeaders ?? request.rawHeaders,
+      ...(outcome.kind === "rewritten" ? { body: outcome.body } : {}),
+    };
   } catch (error) {
     if (error instanceof Refusal) return refused(request, error);
     throw error;

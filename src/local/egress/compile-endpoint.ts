@@ -20,7 +20,8 @@ export interface L7Matcher {
  * What the proxy does with a CONNECT the endpoint allows:
  * - `skip`: a raw tunnel (`tls: skip`): no TLS termination, no L7 rules, no request rewriting;
  * - `l7`: TLS is terminated when the client starts it, and every HTTP request inside (decrypted, or
- *   plain bytes, which are parsed as HTTP too so rules cannot be sidestepped) is checked by the rules;
+ *   plain bytes, which are parsed as HTTP too so rules cannot be sidestepped) is checked by the rules
+ *   (and has its body's placeholders resolved, on an endpoint with `request_body_credential_rewrite`);
  * - `l4`: TLS is terminated when the client starts it (for audit and request rewriting), and what
  *   is not TLS, or not HTTP inside it, is relayed as it comes.
  */
@@ -46,6 +47,11 @@ export interface CompiledEndpoint {
   readonly l7: boolean;
   /** Whether some rule looks at the path (then it must be in a form rules can check). */
   readonly pathRules: boolean;
+  /**
+   * `request_body_credential_rewrite` (protocol "rest" only): the proxy reads request bodies (at
+   * most 256 KiB) and resolves credential placeholders in them too.
+   */
+  readonly requestBodyCredentialRewrite: boolean;
 }
 
 const protocols = new Set(["", "tcp", "rest", "http", "websocket"]);
@@ -56,8 +62,9 @@ const accessValues = new Set(["read-only", "read-write", "full"]);
 
 const notSupported = "is not supported in local mode";
 const credentialsHint =
-  `${notSupported}: the egress proxy only resolves credential placeholders in headers, query values and ` +
-  "paths (for the endpoints they are bound to) and adds or signs no credentials; remove it " +
+  `${notSupported}: the egress proxy only resolves credential placeholders in headers, query values, ` +
+  "paths and (with request_body_credential_rewrite) bodies, for the endpoints they are bound to, and " +
+  "adds or signs no credentials; remove it " +
   "(inference.local is the way to reach a provider with gateway-held credentials)";
 const inspectionHint = `${notSupported}: the egress proxy checks only the method and path of HTTP requests; remove it`;
 
@@ -79,7 +86,6 @@ const unsupportedFields: readonly (readonly [string, (e: NetworkEndpoint) => boo
   ["signing_region", (e) => e.signingRegion !== "", credentialsHint],
   ["provider_credentialed", (e) => e.providerCredentialed, credentialsHint],
   ["websocket_credential_rewrite", (e) => e.websocketCredentialRewrite, credentialsHint],
-  ["request_body_credential_rewrite", (e) => e.requestBodyCredentialRewrite, credentialsHint],
 ];
 
 /** Rule matcher fields beyond method and path (query, GraphQL, JSON-RPC, MCP): refused when set. */
@@ -220,11 +226,19 @@ export function compileEndpoint(
   const typedAccess = access === "" ? undefined : (access as Access);
   const l7 =
     (typedAccess !== undefined && typedAccess !== "full") || allows !== undefined || denies.length > 0;
-  if (tls === "skip" && l7) {
+  if (endpoint.requestBodyCredentialRewrite && protocol !== "rest") {
+    // Upstream's CLI refuses it likewise (its policy loader ignores it with a warning, and refuses
+    // it outright on "tcp"): only a "rest" endpoint's requests are read as HTTP to rewrite.
+    throw new EgressPolicyError(
+      `${field}.request_body_credential_rewrite`,
+      `needs protocol "rest" (this endpoint's is ${JSON.stringify(protocol)}): set protocol: rest with access or rules, or remove it`,
+    );
+  }
+  if (tls === "skip" && (l7 || endpoint.requestBodyCredentialRewrite)) {
     throw new EgressPolicyError(
       `${field}.tls`,
-      '"skip" tunnels the bytes unread, so access, rules and deny_rules could never apply: leave tls ' +
-        "empty (TLS is then terminated and each request checked), or remove the rules",
+      '"skip" tunnels the bytes unread, so access, rules, deny_rules and request_body_credential_rewrite ' +
+        "could never apply: leave tls empty (TLS is then terminated and each request checked), or remove them",
     );
   }
   return {
@@ -233,7 +247,8 @@ export function compileEndpoint(
     host,
     ports: compilePorts(endpoint, field),
     audit: enforcement !== "enforce",
-    tunnel: tls === "skip" ? "skip" : l7 ? "l7" : "l4",
+    // Bodies are rewritten only in requests the proxy reads, so plain bytes in a CONNECT are parsed too.
+    tunnel: tls === "skip" ? "skip" : l7 || endpoint.requestBodyCredentialRewrite ? "l7" : "l4",
     access: typedAccess,
     allows,
     denies,
@@ -241,5 +256,6 @@ export function compileEndpoint(
     allowedIpsText: endpoint.allowedIps.map((ip) => ip.trim()),
     l7,
     pathRules: [...(allows ?? []), ...denies].some((m) => m.path !== undefined),
+    requestBodyCredentialRewrite: endpoint.requestBodyCredentialRewrite,
   };
 }

@@ -40,6 +40,11 @@ export interface EgressDecision {
    * match), `credential` (the host is allowed; a credential placeholder may not go there).
    */
   deniedBy?: "binaries" | "credential";
+  /**
+   * When allowed by an endpoint with `request_body_credential_rewrite`: the proxy reads the request
+   * body (at most 256 KiB) so credential placeholders in it are resolved too.
+   */
+  requestBodyCredentialRewrite?: true;
 }
 
 /** An endpoint named by rule and position, with what it matches. */
@@ -94,7 +99,8 @@ export interface EgressPolicy {
  *
  * @throws EgressPolicyError naming the field, for anything the proxy cannot enforce: L7 rules on
  *   a `tls: skip` endpoint, protocols other than "", tcp, rest, http and websocket, and GraphQL,
- *   JSON-RPC, MCP, query, credential and signing fields.
+ *   JSON-RPC, MCP, query, signing and most credential fields (`request_body_credential_rewrite`
+ *   is kept, on "rest" endpoints).
  */
 export function compileEgressPolicy(networkPolicies: Record<string, NetworkPolicyRule>): EgressPolicy {
   const endpoints: CompiledEndpoint[] = [];
@@ -175,6 +181,7 @@ class CompiledEgressPolicy implements EgressPolicy {
         audited: false,
         rule: passed.rule,
         tunnel: passed.tunnel,
+        ...(passed.requestBodyCredentialRewrite ? { requestBodyCredentialRewrite: true } : {}),
         reason: `allowed by rule ${q(passed.rule)}`,
       };
     }
@@ -185,6 +192,7 @@ class CompiledEgressPolicy implements EgressPolicy {
         audited: true,
         rule,
         tunnel: audited.endpoint.tunnel,
+        ...(audited.endpoint.requestBodyCredentialRewrite ? { requestBodyCredentialRewrite: true } : {}),
         reason: `audit only, rule ${q(rule)} would deny: ${audited.why}`,
       };
     }

@@ -18,6 +18,12 @@ export interface OutboundRequest {
   readonly rawHeaders: readonly string[];
   /** True when the request arrived inside TLS the proxy terminated. */
   readonly tls: boolean;
+  /**
+   * The whole body, read by the proxy before anything is sent, when the allowing endpoint has
+   * `request_body_credential_rewrite` (at most 256 KiB; a larger one is never forwarded). Undefined
+   * otherwise, and for a request without a body: the body then streams upstream unread.
+   */
+  readonly body?: Buffer;
   /** What the policy decided (the matched rule and endpoint). */
   readonly decision: EgressDecision;
 }
@@ -26,8 +32,22 @@ export interface OutboundRequest {
 export type RewriteOutcome =
   /** Nothing to change: the request goes upstream as it came. */
   | { readonly kind: "unchanged" }
-  /** Send this path and these headers instead (same method, body streamed as it came). */
-  | { readonly kind: "rewritten"; readonly pathAndQuery: string; readonly rawHeaders: readonly string[] }
+  /**
+   * Send this path and these headers instead (same method). `body`, when set, replaces the body the
+   * proxy read (the proxy sets its Content-Length); else the body goes as it came.
+   */
+  | {
+      readonly kind: "rewritten";
+      readonly pathAndQuery: string;
+      readonly rawHeaders: readonly string[];
+      readonly body?: Buffer;
+    }
+  /**
+   * Not sent, and not answered: the proxy closes the sandbox's connection, as upstream does when it
+   * cannot rewrite a body (unsupported content type, not UTF-8, a placeholder it cannot replace).
+   * `reason` is for the gateway log and never holds a secret.
+   */
+  | { readonly kind: "dropped"; readonly reason: string }
   /**
    * Refused before anything reached the upstream: the proxy answers `status` with `code` and
    * `message`. The message is the sandbox's to read and the gateway log's: it never holds a secret.

@@ -1,8 +1,11 @@
-import { type ServerResponse, STATUS_CODES } from "node:http";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import { MAX_REWRITE_BODY_BYTES } from "../credentials/body-rewrite.js";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import { event, type ProxyContext, type Sandbox } from "./proxy-context.js";
 import { deniedHeader, respond, respondRaw } from "./proxy-responses.js";
+import { readRequestBody } from "./request-body.js";
+import type { RewriteOutcome } from "./request-rewrite.js";
 import type { Target } from "./request-target.js";
 
 /** What the proxy is about to send upstream, before the rewriter sees it. */
@@ -13,11 +16,19 @@ export interface Outgoing {
   /** Headers as they would go upstream (hop-by-hop removed, Host set to the checked authority). */
   rawHeaders: readonly string[];
   tls: boolean;
+  /**
+   * The request itself, whose body is read (at most 256 KiB) and shown to the rewriter when the
+   * allowing endpoint has `request_body_credential_rewrite`; without it the body is never read.
+   */
+  source?: IncomingMessage;
 }
 
 export type RewriteStep =
-  /** Go on with this path and these headers. */
-  | { kind: "send"; pathAndQuery: string; rawHeaders: readonly string[] }
+  /**
+   * Go on with this path and these headers; `body`, when set, is the whole body to send (read from
+   * the client already; `rawHeaders` carry its Content-Length), else the body streams as it comes.
+   */
+  | { kind: "send"; pathAndQuery: string; rawHeaders: readonly string[]; body?: Buffer }
   /** The request is answered here (refused, or the rewriter failed); its event is reported. */
   | {
       kind: "answered";
@@ -27,11 +38,26 @@ export type RewriteStep =
       answerRaw(socket: Duplex): void;
     };
 
+/** `raw` with its Content-Length (and any framing header) replaced by `length`. */
+function withContentLength(raw: readonly string[], length: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if (name === "content-length" || name === "transfer-encoding" || name === "trailer") continue;
+    out.push(raw[i] as string, raw[i + 1] as string);
+  }
+  out.push("Content-Length", String(length));
+  return out;
+}
+
 /**
  * Runs the embedder's request rewriter (credential placeholders) on an allowed request, after the
- * policy and before the upstream is contacted. Without one, the request goes as it is. A refusal
- * is answered with its status and a JSON body `{code, message}` and reported as denied; a throw
- * answers 500 and is reported, and nothing reaches the upstream either way.
+ * policy and before the upstream is contacted. Without one, the request goes as it is. When the
+ * allowing endpoint has `request_body_credential_rewrite`, the body is read first (at most 256 KiB,
+ * as upstream; a larger one, or one cut short, is not forwarded and the connection is closed) and
+ * goes upstream whole, with its Content-Length, whatever the rewriter made of it. A refusal is
+ * answered with its status and a JSON body `{code, message}`, a drop by closing the connection, both
+ * reported as denied; a throw answers 500 and is reported; nothing reaches the upstream either way.
  */
 export async function rewriteRequest(
   ctx: ProxyContext,
@@ -47,7 +73,14 @@ export async function rewriteRequest(
   };
   const rewrite = ctx.rewrite;
   if (rewrite === undefined) return unchanged;
-  let outcome: Awaited<ReturnType<typeof rewrite>>;
+  let body: Buffer | undefined;
+  if (decision.requestBodyCredentialRewrite === true && outgoing.source !== undefined) {
+    const read = await readRequestBody(outgoing.source, MAX_REWRITE_BODY_BYTES);
+    if (read.kind === "refused")
+      return dropped(ctx, who, request, decision, `the request was not forwarded: ${read.why}`);
+    if (read.kind === "body") body = read.body;
+  }
+  let outcome: RewriteOutcome;
   try {
     outcome = await rewrite(who.client, {
       host: outgoing.target.host,
@@ -57,6 +90,7 @@ export async function rewriteRequest(
       rawHeaders: outgoing.rawHeaders,
       tls: outgoing.tls,
       decision,
+      ...(body === undefined ? {} : { body }),
     });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
@@ -68,36 +102,72 @@ export async function rewriteRequest(
       answerRaw: (socket) => respondRaw(socket, 500, line),
     };
   }
-  if (outcome.kind === "unchanged") return unchanged;
-  if (outcome.kind === "rewritten") {
-    return { kind: "send", pathAndQuery: outcome.pathAndQuery, rawHeaders: outcome.rawHeaders };
+  if (outcome.kind === "unchanged" || outcome.kind === "rewritten") {
+    const send = outcome.kind === "unchanged" ? unchanged : outcome;
+    if (body === undefined) {
+      return { kind: "send", pathAndQuery: send.pathAndQuery, rawHeaders: send.rawHeaders };
+    }
+    const sent = (outcome.kind === "rewritten" ? outcome.body : undefined) ?? body;
+    return {
+      kind: "send",
+      pathAndQuery: send.pathAndQuery,
+      rawHeaders: withContentLength(send.rawHeaders, sent.length),
+      body: sent,
+    };
   }
-  const denied: EgressDecision = {
-    allowed: false,
-    audited: false,
-    ...(decision.rule === undefined ? {} : { rule: decision.rule }),
-    reason: `${outcome.code}: ${outcome.message}`,
-    deniedBy: "credential",
-  };
+  if (outcome.kind === "dropped") {
+    return dropped(ctx, who, request, decision, `the request was not forwarded: ${outcome.reason}`);
+  }
+  const denied = deniedBy(decision, `${outcome.code}: ${outcome.message}`);
   ctx.emit(event(who, request, denied));
-  const body = `${JSON.stringify({ code: outcome.code, message: outcome.message })}\n`;
+  const answerBody = `${JSON.stringify({ code: outcome.code, message: outcome.message })}\n`;
   return {
     kind: "answered",
     answer: (res) => {
       if (res.headersSent || res.destroyed) return void res.destroy();
       res.writeHead(outcome.status, {
         "content-type": "application/json",
-        "content-length": Buffer.byteLength(body),
+        "content-length": Buffer.byteLength(answerBody),
         [deniedHeader]: "denied",
       });
-      res.end(body);
+      res.end(answerBody);
     },
     answerRaw: (socket) => {
       if (socket.destroyed || !socket.writable) return void socket.destroy();
       socket.end(
         `HTTP/1.1 ${outcome.status} ${STATUS_CODES[outcome.status] ?? ""}\r\ncontent-type: application/json\r\n` +
-          `content-length: ${Buffer.byteLength(body)}\r\n${deniedHeader}: denied\r\nconnection: close\r\n\r\n${body}`,
+          `content-length: ${Buffer.byteLength(answerBody)}\r\n${deniedHeader}: denied\r\nconnection: close\r\n\r\n${answerBody}`,
       );
     },
+  };
+}
+
+/** The decision as the credential step turned it: denied, and not for a rule to fix. */
+function deniedBy(decision: EgressDecision, reason: string): EgressDecision {
+  return {
+    allowed: false,
+    audited: false,
+    ...(decision.rule === undefined ? {} : { rule: decision.rule }),
+    reason,
+    deniedBy: "credential",
+  };
+}
+
+/**
+ * Upstream's answer to a body it will not forward: none. The connection is closed unanswered (the
+ * sandbox sees it cut) and the event says why.
+ */
+function dropped(
+  ctx: ProxyContext,
+  who: Sandbox,
+  request: EgressRequest,
+  decision: EgressDecision,
+  reason: string,
+): RewriteStep {
+  ctx.emit(event(who, request, deniedBy(decision, reason)));
+  return {
+    kind: "answered",
+    answer: (res) => void res.destroy(),
+    answerRaw: (socket) => void socket.destroy(),
   };
 }

@@ -39,6 +39,7 @@ export async function exchange(
     method: options.method ?? "GET",
     rawHeaders: options.headers as string[],
     tls,
+    source: req,
   });
   if (rewritten.kind === "answered") return rewritten.answer(res);
   if (res.destroyed) return; // the client gave up while the rewriter ran
@@ -89,7 +90,9 @@ export async function exchange(
   res.on("timeout", () => {
     if (!req.complete) req.socket.destroy();
   });
-  req.pipe(upstream);
+  // A body the rewrite step read whole (request_body_credential_rewrite) goes as one piece.
+  if (rewritten.body !== undefined) upstream.end(rewritten.body);
+  else req.pipe(upstream);
 }
 
 /** TLS to an upstream for HTTP: SNI and the certificate check are for the host the policy allowed. */

@@ -350,6 +350,51 @@ describe("compileEgressPolicy: CONNECT tunnels", () => {
   });
 });
 
+describe("compileEgressPolicy: request_body_credential_rewrite", () => {
+  it("marks the requests its rest endpoint allows, audited or not, and reads plain bytes in its tunnels as HTTP", () => {
+    const policy = compile({
+      body: {
+        endpoints: [
+          {
+            host: "api.test",
+            port: 443,
+            protocol: "rest",
+            access: "full",
+            requestBodyCredentialRewrite: true,
+          },
+        ],
+      },
+      audit: {
+        endpoints: [
+          {
+            host: "audit.test",
+            port: 443,
+            protocol: "rest",
+            access: "read-only",
+            requestBodyCredentialRewrite: true,
+          },
+        ],
+      },
+      plain: { endpoints: [{ host: "plain.test", port: 443, protocol: "rest", access: "full" }] },
+    });
+    expect(policy.decide(http("api.test", 443, "POST"))).toMatchObject({
+      allowed: true,
+      requestBodyCredentialRewrite: true,
+    });
+    // access full alone would relay a tunnel's plain bytes unread; the flag needs them read.
+    expect(policy.decide(tunnel("api.test", 443)).tunnel).toBe("l7");
+    expect(policy.decide(http("audit.test", 443, "POST"))).toMatchObject({
+      allowed: true,
+      audited: true,
+      requestBodyCredentialRewrite: true,
+    });
+    const without = policy.decide(http("plain.test", 443, "POST"));
+    expect(without.allowed).toBe(true);
+    expect(without.requestBodyCredentialRewrite).toBeUndefined();
+    expect(policy.decide(tunnel("plain.test", 443)).tunnel).toBe("l4");
+  });
+});
+
 describe("compileEgressPolicy: websocket upgrades", () => {
   const ws = (path: string): EgressRequest => ({ ...http("ws.test", 80, "GET", path), websocket: true });
 
@@ -467,7 +512,7 @@ describe("compileEgressPolicy: what local mode refuses", () => {
       "L7 rules on a tls skip endpoint",
       { tls: "skip", access: "read-only" },
       field("tls"),
-      /"skip" tunnels the bytes unread, so access, rules and deny_rules could never apply/,
+      /"skip" tunnels the bytes unread, so access, rules, deny_rules and request_body_credential_rewrite could never apply/,
     ],
     ["unknown tls", { tls: "mutual" }, field("tls"), /unknown value "mutual"/],
     [
@@ -564,10 +609,22 @@ describe("compileEgressPolicy: what local mode refuses", () => {
       /no credentials/,
     ],
     [
-      "request_body_credential_rewrite",
+      "request_body_credential_rewrite without protocol rest",
       { requestBodyCredentialRewrite: true },
       field("request_body_credential_rewrite"),
-      /no credentials/,
+      /needs protocol "rest" \(this endpoint's is ""\)/,
+    ],
+    [
+      "request_body_credential_rewrite on a tcp endpoint",
+      { protocol: "tcp", requestBodyCredentialRewrite: true },
+      field("request_body_credential_rewrite"),
+      /needs protocol "rest" \(this endpoint's is "tcp"\)/,
+    ],
+    [
+      "request_body_credential_rewrite on a tls skip endpoint",
+      { protocol: "rest", access: "full", tls: "skip", requestBodyCredentialRewrite: true },
+      field("tls"),
+      /could never apply/,
     ],
     [
       "bad allowed_ips",
