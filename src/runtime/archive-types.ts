@@ -58,5 +58,18 @@ export interface ArchiveView {
   readsTree(path: string): boolean;
 }
 
+/** What `statArchive` tells of one container path, without reading it. */
+export interface ArchivePathStat {
+  /** The last component of the path. */
+  name: string;
+  /** Bytes, for a file. */
+  size: number;
+  /** What the path is: a symlink is described, not followed (both engines). */
+  type: "file" | "directory" | "symlink" | "other";
+  /** Permission bits (0o777). */
+  permissions: number;
+  mtime: Date;
+}
+
 /** A readable tar stream from `getArchive`. */
 export type ArchiveStream = Readable & AsyncIterable<Uint8Array>;

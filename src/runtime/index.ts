@@ -14,6 +14,7 @@
 // runtime layer can tell errors apart without loading the gateway client and its protobuf code.
 export * from "../errors.js";
 export type {
+  ArchivePathStat,
   ArchiveStream,
   ArchiveView,
   GetArchiveOptions,

@@ -83,6 +83,7 @@ export function describeArchiveConformance(target: RuntimeTarget): void {
         runtime.putArchive("x", { path: "/tmp", archive: [] }),
         runtime.getArchive("x", { path: "/tmp" }),
         runtime.archiveView("x"),
+        runtime.statArchive("x", { path: "/tmp" }),
       ];
       for (const attempt of attempts) {
         const error = await attempt.then(
@@ -157,6 +158,38 @@ export function describeArchiveConformance(target: RuntimeTarget): void {
           );
           await runtime.putArchive(id, { path: "/data", archive: [tar] });
           expect((await sh("cat /data/put-here")).stdout).toBe("via archive\n");
+        });
+
+        it("stats a file, a directory and a symlink as the engine sees them, and a missing path as NotFoundError", async () => {
+          await sh(
+            "head -c 1234 /dev/zero > /data/sized && chmod 640 /data/sized && mkdir -p /data/dir && ln -sf sized /data/link",
+          );
+          const file = await runtime.statArchive(id, { path: "/data/sized" });
+          expect({
+            name: file.name,
+            size: file.size,
+            type: file.type,
+            permissions: file.permissions,
+          }).toEqual({
+            name: "sized",
+            size: 1234,
+            type: "file",
+            permissions: 0o640,
+          });
+          expect(Math.abs(file.mtime.getTime() - Date.now())).toBeLessThan(10 * 60_000);
+          expect((await runtime.statArchive(id, { path: "/data/dir" })).type).toBe("directory");
+          // Both engines describe the link itself, not what it names.
+          expect((await runtime.statArchive(id, { path: "/data/link" })).type).toBe("symlink");
+          await expect(runtime.statArchive(id, { path: "/data/no-such-file" })).rejects.toBeInstanceOf(
+            NotFoundError,
+          );
+          if (runtime.kind === "docker") {
+            // Where Docker's archive API does not look (a tmpfs mount), it sees nothing.
+            await sh("echo x > /sandbox/on-tmpfs-stat");
+            await expect(runtime.statArchive(id, { path: "/sandbox/on-tmpfs-stat" })).rejects.toBeInstanceOf(
+              NotFoundError,
+            );
+          }
         });
 
         it("reports a missing path as NotFoundError and a relative one as InvalidArgumentError naming path", async () => {

@@ -3,6 +3,7 @@ import { CanceledError, CapabilityError, ContainerRuntimeError, NotFoundError } 
 import { sleep } from "../../../timing/sleep.js";
 import { validate } from "../../../validation/validate.js";
 import type {
+  ArchivePathStat,
   ArchiveStream,
   ArchiveView,
   GetArchiveOptions,
@@ -277,6 +278,13 @@ export class AppleContainerRuntime implements ContainerRuntime {
     validate(idSchema, id, "id");
     this.assertSupported(["archive-copy"], "archive copy");
     return Readable.from([]);
+  }
+
+  /** Always a CapabilityError naming archive-copy (see putArchive). */
+  async statArchive(id: string, _options: GetArchiveOptions): Promise<ArchivePathStat> {
+    validate(idSchema, id, "id");
+    this.assertSupported(["archive-copy"], "archive copy");
+    throw new Error("unreachable: assertSupported throws");
   }
 
   /** Always a CapabilityError naming archive-copy (see putArchive). */

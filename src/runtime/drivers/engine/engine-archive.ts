@@ -1,8 +1,10 @@
+import type { IncomingMessage } from "node:http";
 import { posix } from "node:path";
 import { Readable } from "node:stream";
 import type Docker from "dockerode";
-import { CanceledError, InvalidArgumentError } from "../../../errors.js";
+import { CanceledError, InvalidArgumentError, ProtocolError } from "../../../errors.js";
 import type {
+  ArchivePathStat,
   ArchiveStream,
   ArchiveView,
   GetArchiveOptions,
@@ -79,6 +81,79 @@ export async function getEngineArchive(
     }),
   );
   return callerArchive(engine, what, response, signal);
+}
+
+/** The `X-Docker-Container-Path-Stat` header's JSON: Go's os.FileMode in `mode`. */
+interface EnginePathStat {
+  name?: unknown;
+  size?: unknown;
+  mode?: unknown;
+  mtime?: unknown;
+}
+
+// Go's os.FileMode type bits, as both engines put them in `mode` (BigInt: they pass 2^31).
+const GO_MODE_DIR = 1n << 31n;
+const GO_MODE_SYMLINK = 1n << 27n;
+// Device, named pipe, socket, character device, irregular.
+const GO_MODE_OTHER = (1n << 26n) | (1n << 25n) | (1n << 24n) | (1n << 21n) | (1n << 19n);
+
+function pathType(mode: number): ArchivePathStat["type"] {
+  const bits = BigInt(mode);
+  if (bits & GO_MODE_DIR) return "directory";
+  if (bits & GO_MODE_SYMLINK) return "symlink";
+  if (bits & GO_MODE_OTHER) return "other";
+  return "file";
+}
+
+/**
+ * `HEAD /containers/{id}/archive?path=`: the engine's stat of a container path, from the
+ * `X-Docker-Container-Path-Stat` header (base64 JSON); a missing path is a NotFoundError.
+ */
+export async function statEngineArchive(
+  engine: EngineContext,
+  id: string,
+  options: GetArchiveOptions,
+): Promise<ArchivePathStat> {
+  const what = `look up ${options.path} in container ${id}`;
+  const signal = options.signal;
+  const response = await engine.call(what, () =>
+    dial<IncomingMessage>(engine.docker, {
+      method: "HEAD",
+      path: `/containers/${encodeURIComponent(id)}/archive?`,
+      query: { path: options.path },
+      okStatuses: [200],
+      stream: true,
+      ...(signal === undefined ? {} : { signal }),
+    }),
+  );
+  response.resume();
+  const header = response.headers["x-docker-container-path-stat"];
+  let parsed: EnginePathStat | undefined;
+  try {
+    parsed =
+      typeof header === "string" ? JSON.parse(Buffer.from(header, "base64").toString("utf8")) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const { name, size, mode, mtime } = parsed ?? {};
+  if (
+    typeof name !== "string" ||
+    typeof size !== "number" ||
+    typeof mode !== "number" ||
+    !Number.isSafeInteger(mode) ||
+    mode < 0
+  ) {
+    throw new ProtocolError(
+      `${what}: the engine's answer has no readable X-Docker-Container-Path-Stat header`,
+    );
+  }
+  return {
+    name,
+    size,
+    type: pathType(mode),
+    permissions: Number(BigInt(mode) & 0o777n),
+    mtime: new Date(typeof mtime === "string" ? mtime : 0),
+  };
 }
 
 /** What `docker inspect` says of a container's mounts and root, as the archive API cares. */

@@ -55,7 +55,7 @@ export function signalAware(docker: Docker): SignalAwareCalls {
 }
 
 export interface DialOptions {
-  method: "GET" | "POST";
+  method: "GET" | "HEAD" | "POST";
   /** Ends with `?` when `query` is given: the modem appends the query there (and drops a lone `?`). */
   path: string;
   /** An array value is sent as the key repeated (`condition=a&condition=b`). */

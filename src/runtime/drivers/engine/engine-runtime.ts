@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import { validate } from "../../../validation/validate.js";
 import type {
+  ArchivePathStat,
   ArchiveStream,
   ArchiveView,
   GetArchiveOptions,
@@ -44,7 +45,13 @@ import {
   networkSpecSchema,
   volumeSpecSchema,
 } from "../../validation/runtime-schemas.js";
-import { checkArchivePath, engineArchiveView, getEngineArchive, putEngineArchive } from "./engine-archive.js";
+import {
+  checkArchivePath,
+  engineArchiveView,
+  getEngineArchive,
+  putEngineArchive,
+  statEngineArchive,
+} from "./engine-archive.js";
 import { signalAware } from "./engine-client.js";
 import { labelFilter, toContainerInfo, toContainerSummary } from "./engine-container-info.js";
 import { EngineContext } from "./engine-context.js";
@@ -316,6 +323,12 @@ export abstract class EngineRuntime implements ContainerRuntime {
     validate(idSchema, id, "id");
     checkArchivePath(options.path);
     return getEngineArchive(this.engine, id, options);
+  }
+
+  async statArchive(id: string, options: GetArchiveOptions): Promise<ArchivePathStat> {
+    validate(idSchema, id, "id");
+    checkArchivePath(options.path);
+    return statEngineArchive(this.engine, id, options);
   }
 
   async archiveView(id: string, options?: CallOptions): Promise<ArchiveView> {
