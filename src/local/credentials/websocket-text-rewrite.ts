@@ -1,6 +1,6 @@
 import type { TextRewrite } from "../egress/websocket-client-frames.js";
 import type { PlaceholderResolver } from "./credential-rewrite.js";
-import { containsRawMarker, nextToken, parsePlaceholder } from "./placeholders.js";
+import { containsRawMarker, nextToken, parsePlaceholder, percentDecode } from "./placeholders.js";
 
 const MALFORMED =
   "it is not a well-formed placeholder (openshell:resolve:env:v<revision>_KEY, as the sandbox's environment holds it)";
@@ -55,4 +55,38 @@ function refused(why: string): TextRewrite {
     mismatch: false,
     why: `${why}; the message was not sent and the websocket closed`,
   };
+}
+
+/**
+ * The text rewriter of one websocket upgrade to `pathAndQuery` (as the sandbox sent it): each
+ * message gets a resolver from `resolverFor`, made when the message is sent (so a credential
+ * changed since the upgrade is resolved to its current value) and given the upgrade's path with
+ * each placeholder as `[CREDENTIAL]`, which bindings are matched against, as upstream's redacted
+ * target.
+ */
+export function websocketTextRewriter(
+  pathAndQuery: string,
+  resolverFor: (redactedPath: string) => PlaceholderResolver,
+): (text: string) => TextRewrite {
+  const q = pathAndQuery.indexOf("?");
+  const path = redactedPath(q < 0 ? pathAndQuery : pathAndQuery.slice(0, q));
+  return (text) => rewriteWebSocketText(text, () => resolverFor(path));
+}
+
+/** Each placeholder (or marker) of each path segment as `[CREDENTIAL]`, the segment left encoded otherwise. */
+function redactedPath(path: string): string {
+  return path
+    .split("/")
+    .map((segment) => {
+      const decoded = percentDecode(segment);
+      if (!containsRawMarker(decoded)) return segment;
+      let out = "";
+      let pos = 0;
+      for (let found = nextToken(decoded, pos); found !== undefined; found = nextToken(decoded, pos)) {
+        out += `${decoded.slice(pos, found.start)}[CREDENTIAL]`;
+        pos = found.end;
+      }
+      return out + decoded.slice(pos);
+    })
+    .join("/");
 }

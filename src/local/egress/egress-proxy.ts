@@ -16,6 +16,7 @@ import type { RequestRewriter } from "./request-rewrite.js";
 import { TunnelServer } from "./tunnel-server.js";
 import type { Resolve } from "./upstream-admission.js";
 import { upstreamTlsAgent, upstreamTlsContext } from "./upstream-trust.js";
+import type { WebSocketTextRewriter } from "./websocket-text-relay.js";
 import { forwardUpgrade } from "./websocket-upgrade.js";
 
 export type { EgressClient, EgressEvent, LocalService } from "./egress-types.js";
@@ -49,6 +50,12 @@ export interface EgressProxyOptions {
    * `{code, message}`, and reported as denied). A throw answers 500.
    */
   rewrite?: RequestRewriter;
+  /**
+   * Called once per websocket upgrade an endpoint with `websocket_credential_rewrite` allowed: what
+   * resolves the credential placeholders of the text messages the sandbox sends on it. Without it,
+   * such upgrades are relayed unread like any other.
+   */
+  websocketText?: WebSocketTextRewriter;
   /**
    * The CA the proxy issues certificates with when it terminates a sandbox's TLS (the gateway's
    * egress CA, which sandboxes trust). Without it, TLS in tunnels is relayed unread, and a tunnel to
@@ -217,6 +224,7 @@ export class EgressProxy implements AsyncDisposable {
       },
       tlsTrust: () => ({ secureContext: trust(), rejectUnauthorized: true }),
       rewrite: options.rewrite,
+      websocketText: options.websocketText,
       leaves: this.leaves,
       serveTunnel: (connection, tunnel) => this.tunnels.serve(connection, tunnel),
       connectTimeoutMs: options.connectTimeoutMs ?? defaults.connectTimeoutMs,

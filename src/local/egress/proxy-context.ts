@@ -9,6 +9,7 @@ import type { LeafCertificates } from "./leaf-certificates.js";
 import type { RequestRewriter } from "./request-rewrite.js";
 import type { InspectedTunnel } from "./tunnel-server.js";
 import type { AdmissionContext } from "./upstream-admission.js";
+import type { WebSocketTextRewriter } from "./websocket-text-relay.js";
 
 /** Who a connection is: a sandbox, or why it is refused. */
 export type Identified =
@@ -28,6 +29,8 @@ export interface ProxyContext extends AdmissionContext {
   tlsTrust(): { secureContext: SecureContext; rejectUnauthorized: true };
   /** Called for every allowed HTTP request before the upstream is contacted. */
   readonly rewrite: RequestRewriter | undefined;
+  /** Resolves placeholders in websocket text messages, on endpoints with `websocket_credential_rewrite`. */
+  readonly websocketText: WebSocketTextRewriter | undefined;
   /** Certificates for terminating sandboxes' TLS; undefined when the proxy has no CA (TLS relayed unread). */
   readonly leaves: LeafCertificates | undefined;
   /** Serves the HTTP requests inside a tunnel the proxy looks into (decrypted, or plain). */
