@@ -1,0 +1,197 @@
+import * as http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { create } from "@bufbuild/protobuf";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { SandboxPolicySchema } from "../../../../src/gen/openshell/sandbox/v1/sandbox_pb.js";
+import { MAX_REWRITE_BODY_BYTES } from "../../../../src/local/credentials/body-rewrite.js";
+import { rewriteCredentials } from "../../../../src/local/credentials/credential-rewrite.js";
+import { placeholderFor } from "../../../../src/local/credentials/placeholders.js";
+import { compileEgressPolicy } from "../../../../src/local/egress/egress-policy.js";
+import { type EgressEvent, EgressProxy } from "../../../../src/local/egress/egress-proxy.js";
+import { rawRequest, readUntil, viaProxy } from "./proxy-clients.js";
+
+/**
+ * The egress proxy with request_body_credential_rewrite on plain http:// requests, through the real
+ * credential rewriter: what the upstream receives (body and framing), and what the sandbox sees when
+ * a body is not forwarded. The TLS path is the same step (rewrite-step.ts), run by
+ * the real-engine TLS suite.
+ */
+
+const SECRET = "xoxb-REAL-slack-token";
+const P = placeholderFor("SLACK_TOKEN", 7n);
+
+interface Seen {
+  method: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+let upstream: http.Server;
+let port: number;
+let received: Seen[];
+let proxy: EgressProxy;
+let events: EgressEvent[];
+
+beforeAll(async () => {
+  upstream = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    received.push({ method: req.method ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() });
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end("ok");
+  });
+  upstream.listen(0, "127.0.0.1");
+  await new Promise((resolve) => upstream.once("listening", resolve));
+  port = (upstream.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  upstream.closeAllConnections();
+  await new Promise((resolve) => upstream.close(resolve));
+});
+beforeEach(async () => {
+  received = [];
+  events = [];
+  const { networkPolicies } = create(SandboxPolicySchema, {
+    networkPolicies: {
+      body: {
+        endpoints: [
+          { host: "body.test", port, protocol: "rest", access: "full", requestBodyCredentialRewrite: true },
+        ],
+      },
+      plain: { endpoints: [{ host: "plain.test", port, protocol: "rest", access: "full" }] },
+    },
+  });
+  const client = { sandboxId: "sb-1", sandboxName: "agent", policy: compileEgressPolicy(networkPolicies) };
+  proxy = await EgressProxy.listen({
+    host: "127.0.0.1",
+    identify: () => client,
+    resolve: (host) => (host.endsWith(".test") ? "127.0.0.1" : undefined),
+    onEvent: (event) => events.push(event),
+    rewrite: (_client, request) =>
+      rewriteCredentials(request, () => (p) => {
+        if (p.key !== "SLACK_TOKEN") return { kind: "unavailable", why: `nothing holds ${p.key}` };
+        return request.host === "body.test" ? { kind: "value", value: SECRET } : { kind: "mismatch" };
+      }),
+  });
+});
+afterEach(async () => {
+  await proxy.close();
+});
+
+const url = (host: string, path = "/api/chat.postMessage") => `http://${host}:${port}${path}`;
+const json = { "content-type": "application/json" };
+/** All the proxy answers on a raw connection until it closes; a reset (unread upload bytes) answers nothing. */
+const answerOn = (socket: Socket) => readUntil(socket, () => false).catch(() => "");
+
+describe("EgressProxy: request_body_credential_rewrite on plain HTTP", () => {
+  it("sends a JSON body with the real value and its new Content-Length", async () => {
+    const body = JSON.stringify({ token: P, text: "hi" });
+    const answer = await viaProxy(proxy, { method: "POST", url: url("body.test"), headers: json, body });
+    expect(answer.status).toBe(200);
+    const expected = JSON.stringify({ token: SECRET, text: "hi" });
+    expect(received[0]?.body).toBe(expected);
+    expect(received[0]?.headers["content-length"]).toBe(String(expected.length));
+    expect(events.map((e) => e.outcome)).toEqual(["upstream answered 200"]);
+  });
+
+  it("sends a chunked body as one with a Content-Length, as upstream does", async () => {
+    const socket = await rawRequest(
+      proxy,
+      `POST ${url("body.test")} HTTP/1.1\r\nHost: body.test\r\nContent-Type: text/plain\r\n` +
+        `Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nkey: \r\n${P.length.toString(16)}\r\n${P}\r\n0\r\n\r\n`,
+    );
+    const text = await readUntil(socket, () => false);
+    expect(text).toMatch(/^HTTP\/1.1 200/);
+    expect(received[0]?.body).toBe(`key: ${SECRET}`);
+    expect(received[0]?.headers["content-length"]).toBe(String(`key: ${SECRET}`.length));
+    expect(received[0]?.headers["transfer-encoding"]).toBeUndefined();
+  });
+
+  it("streams the body unread where the endpoint has no flag: the placeholder goes as it is", async () => {
+    const body = JSON.stringify({ token: P });
+    const answer = await viaProxy(proxy, { method: "POST", url: url("plain.test"), headers: json, body });
+    expect(answer.status).toBe(200);
+    expect(received[0]?.body).toBe(body);
+  });
+
+  it("answers 403 credential_endpoint_mismatch for a body placeholder not bound to the host, sending nothing", async () => {
+    const { networkPolicies } = create(SandboxPolicySchema, {
+      networkPolicies: {
+        other: {
+          endpoints: [
+            {
+              host: "other.test",
+              port,
+              protocol: "rest",
+              access: "full",
+              requestBodyCredentialRewrite: true,
+            },
+          ],
+        },
+      },
+    });
+    await proxy.close();
+    const client = { sandboxId: "sb-1", sandboxName: "agent", policy: compileEgressPolicy(networkPolicies) };
+    proxy = await EgressProxy.listen({
+      host: "127.0.0.1",
+      identify: () => client,
+      resolve: () => "127.0.0.1",
+      onEvent: (event) => events.push(event),
+      rewrite: (_c, request) => rewriteCredentials(request, () => () => ({ kind: "mismatch" })),
+    });
+    const body = JSON.stringify({ token: P });
+    const answer = await viaProxy(proxy, { method: "POST", url: url("other.test"), headers: json, body });
+    expect(answer.status).toBe(403);
+    expect(JSON.parse(answer.body).code).toBe("credential_endpoint_mismatch");
+    expect(received).toEqual([]);
+  });
+
+  it("closes the connection unanswered for a Content-Length above 256 KiB, before reading it", async () => {
+    const socket = await rawRequest(
+      proxy,
+      `POST ${url("body.test")} HTTP/1.1\r\nHost: body.test\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${MAX_REWRITE_BODY_BYTES + 1}\r\n\r\n{"token":"`,
+    );
+    expect(await answerOn(socket)).toBe("");
+    expect(received).toEqual([]);
+    expect(events[0]?.decision).toMatchObject({ allowed: false, deniedBy: "credential" });
+    expect(events[0]?.decision.reason).toMatch(/its body is 262145 bytes, above the 262144 bytes/);
+  });
+
+  it("closes the connection unanswered once a chunked body passes 256 KiB; exactly 256 KiB goes", async () => {
+    const chunk = "a".repeat(64 * 1024);
+    const send = async (chunks: number) => {
+      const socket = await rawRequest(
+        proxy,
+        `POST ${url("body.test")} HTTP/1.1\r\nHost: body.test\r\nContent-Type: text/plain\r\n` +
+          "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+      );
+      socket.on("error", () => {});
+      for (let i = 0; i < chunks; i++) socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+      socket.write("0\r\n\r\n");
+      return answerOn(socket);
+    };
+    expect(await send(4)).toMatch(/^HTTP\/1.1 200/);
+    expect(received[0]?.body.length).toBe(MAX_REWRITE_BODY_BYTES);
+    expect(await send(5)).toBe("");
+    expect(received).toHaveLength(1);
+    expect(events.at(-1)?.decision.reason).toMatch(/chunked body passed the 262144 bytes/);
+  });
+
+  it("closes the connection unanswered for a body it cannot rewrite, and says why", async () => {
+    const socket = await rawRequest(
+      proxy,
+      `POST ${url("body.test")} HTTP/1.1\r\nHost: body.test\r\nContent-Type: application/octet-stream\r\n` +
+        `Content-Length: ${P.length}\r\n\r\n${P}`,
+    );
+    expect(await answerOn(socket)).toBe("");
+    expect(received).toEqual([]);
+    expect(events[0]?.decision.reason).toMatch(/only application\/json/);
+  });
+
+  it("lets requests without a body through on the flagged endpoint", async () => {
+    const answer = await viaProxy(proxy, { url: url("body.test", "/api/auth.test") });
+    expect(answer.status).toBe(200);
+    expect(received[0]?.method).toBe("GET");
+  });
+});
