@@ -24,7 +24,10 @@ export function spliceUpgrade(
     `HTTP/1.1 ${reply.statusCode} ${reply.statusMessage ?? ""}\r\n${headerLines(reply.rawHeaders)}\r\n`,
   );
   if (upstreamHead.length > 0) client.write(upstreamHead);
-  if (text !== undefined) return relayWebSocketText(client, upstream, clientHead, text);
+  if (text !== undefined) {
+    relayWebSocketText(client, upstream, clientHead, text);
+    return;
+  }
   if (clientHead.length > 0) upstream.write(clientHead);
   relay(client, upstream);
 }
