@@ -193,6 +193,10 @@ try {
     const shown = env.split("\n").filter((line) => /^(GCP_|CURL_CA_BUNDLE=|HTTPS_PROXY=)/.test(line));
     console.log(indent(shown.sort().join("\n")));
     console.log(`    the token anywhere in it: ${env.includes(TOKEN)}`);
+    // The main process (pid 1, the command above) got its environment at create, the same way.
+    const { stdout: main } = await sb.exec(["sh", "-c", "tr '\\0' '\\n' < /proc/1/environ"], { signal });
+    const mainToken = main.split("\n").find((line) => line.startsWith(`${KEY}=`));
+    console.log(`    main process: ${mainToken}; the token in it: ${main.includes(TOKEN)}`);
 
     /** curl in the sandbox with the placeholder as a bearer token; prints the answer and its status. */
     const curl = async (url) => {

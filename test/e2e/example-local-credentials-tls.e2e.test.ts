@@ -42,6 +42,9 @@ for (const kind of ["docker", "podman"] as const) {
       expect(out).toMatch(/\n {4}GCP_ADC_ACCESS_TOKEN=openshell:resolve:env:v\d+_GCP_ADC_ACCESS_TOKEN\n/);
       expect(out).toContain("    CURL_CA_BUNDLE=/etc/openshell-tls/ca-bundle.pem\n");
       expect(out).toContain("the token anywhere in it: false\n");
+      // The main process holds the same placeholder, and not the token either.
+      const placeholder = /\n {4}(GCP_ADC_ACCESS_TOKEN=\S+)\n/.exec(out)?.[1];
+      expect(out).toContain(`    main process: ${placeholder}; the token in it: false\n`);
       // The API got one request, with the real token, and answered it; the sandbox saw the answer.
       expect(out.match(/\[api\]/g)).toHaveLength(1);
       expect(out).toContain(
