@@ -1,5 +1,6 @@
 import type { SandboxSpec } from "../../gen/openshell/v1/openshell_pb.js";
 import type { RequestRewriter } from "../egress/request-rewrite.js";
+import type { WebSocketTextRewriter } from "../egress/websocket-text-relay.js";
 import { activePolicyRevisionOf } from "../handlers/policy-handlers.js";
 import { storedProvider } from "../handlers/provider-handlers.js";
 import type { GatewayLogLevel } from "../sandboxes/sandbox-directory.js";
@@ -7,6 +8,7 @@ import { SANDBOX_SCOPED_RECORD_KINDS } from "../state/sandbox-scoped-records.js"
 import type { LocalStateStore } from "../state/state-store.js";
 import { type PlaceholderResolver, rewriteCredentials } from "./credential-rewrite.js";
 import { type ProviderEnvironment, providerEnvironment } from "./provider-environment.js";
+import { websocketTextRewriter } from "./websocket-text-rewrite.js";
 
 const KIND = SANDBOX_SCOPED_RECORD_KINDS.credentialRevisions;
 /** Revisions kept per key and identity: a process older than this many credential changes gets 500. */
@@ -81,6 +83,12 @@ export class SandboxCredentials {
   /** The egress proxy's hook: placeholders resolved for the requesting sandbox's own bound credentials. */
   readonly rewrite: RequestRewriter = (client, request) =>
     rewriteCredentials(request, (path) => this.resolver(client.sandboxId, request.host, request.port, path));
+
+  /** The egress proxy's hook for websocket text messages (`websocket_credential_rewrite`): resolved as the upgrade's request. */
+  readonly websocketText: WebSocketTextRewriter = (client, upgrade) =>
+    websocketTextRewriter(upgrade.pathAndQuery, (path) =>
+      this.resolver(client.sandboxId, upgrade.host, upgrade.port, path),
+    );
 
   private resolver(sandboxId: string, host: string, port: number, path: string): PlaceholderResolver {
     const sandbox = this.options.sandbox?.(sandboxId);

@@ -12,8 +12,8 @@ import { CLOSE_PROTOCOL_ERROR, closeFrame, newMaskKey } from "./websocket-frames
 export interface WebSocketUpgradeRef {
   readonly host: string;
   readonly port: number;
-  /** The upgrade's path, without its query, each placeholder in it as `[CREDENTIAL]` (what bindings match). */
-  readonly path: string;
+  /** Origin-form path and query as the sandbox sent them. */
+  readonly pathAndQuery: string;
 }
 
 /**

@@ -106,6 +106,7 @@ export class SandboxEgress {
         ...(options.localServices === undefined ? {} : { localServices: options.localServices }),
         onEvent: (event) => egress?.record(event),
         rewrite: credentials.rewrite,
+        websocketText: credentials.websocketText,
         ...(options.tls === undefined ? {} : { tlsCa: options.tls.ca }),
         trustedCertificates: [
           ...(options.tls?.systemRoots === undefined ? [] : [options.tls.systemRoots]),
