@@ -1,9 +1,16 @@
 import { createHash } from "node:crypto";
-import type { Provider } from "../../gen/openshell/datamodel/v1/datamodel_pb.js";
 import type { SandboxPolicy } from "../../gen/openshell/sandbox/v1/sandbox_pb.js";
 import { type CompiledEndpoint, compileEndpoint } from "./binding-patterns.js";
 import { isValidEnvKey, placeholderFor, usesReservedNamespace } from "./placeholders.js";
-import { type CredentialEndpoint, isNonInjectableCredential, profileEndpoints } from "./provider-profiles.js";
+import {
+  type AttachedProvider,
+  checkBindingsAgainstProviders,
+  type PolicyCredentialBindings,
+  policyCredentialBindings,
+} from "./policy-credential-bindings.js";
+import { isNonInjectableCredential, profileEndpoints } from "./provider-profiles.js";
+
+export type { AttachedProvider } from "./policy-credential-bindings.js";
 
 /** Where one credential key may be sent, and whose it is. */
 export interface CredentialBinding {
@@ -40,79 +47,13 @@ export interface ProviderEnvironment {
   readonly notes: readonly EnvironmentNote[];
 }
 
-/** An attached provider as the store has it; undefined when it is gone. */
-export interface AttachedProvider {
-  readonly name: string;
-  readonly provider: Provider | undefined;
-}
-
 /** Thrown where upstream's gateway answers GetSandboxProviderEnvironment with an error. */
 class EnvironmentError extends Error {}
-
-/** Each credential_binding of the policy: provider name -> endpoints (upstream's policy_static_credential_endpoint_bindings). */
-function policyBindings(policy: SandboxPolicy | undefined): Map<string, CredentialEndpoint[]> {
-  const bindings = new Map<string, CredentialEndpoint[]>();
-  for (const rule of Object.values(policy?.networkPolicies ?? {})) {
-    for (const endpoint of rule.endpoints) {
-      const binding = endpoint.credentialBinding;
-      if (binding === undefined) continue;
-      const provider = binding.provider.trim();
-      if (provider === "") {
-        throw new EnvironmentError(`credential_binding.provider is required for endpoint '${endpoint.host}'`);
-      }
-      if (provider !== binding.provider) {
-        throw new EnvironmentError(
-          `credential_binding.provider '${binding.provider}' must not contain leading or trailing whitespace`,
-        );
-      }
-      if (endpoint.host.trim() === "") {
-        throw new EnvironmentError(`credential-bound endpoint for provider '${provider}' must define a host`);
-      }
-      const ports = endpoint.ports.length > 0 ? endpoint.ports : [endpoint.port];
-      if (ports.some((p) => p === 0 || p > 65535)) {
-        throw new EnvironmentError(
-          `credential-bound endpoint '${endpoint.host}' for provider '${provider}' must define ports in range 1..=65535`,
-        );
-      }
-      const list = bindings.get(provider) ?? [];
-      for (const port of ports) {
-        if (!list.some((e) => e.host === endpoint.host && e.port === port && e.path === endpoint.path)) {
-          list.push({ host: endpoint.host, port, path: endpoint.path });
-        }
-      }
-      bindings.set(provider, list);
-    }
-  }
-  return bindings;
-}
-
-/** Upstream's checks of policy bindings against the attached providers (validate_policy_credential_binding_context). */
-function checkPolicyBindings(
-  records: readonly AttachedProvider[],
-  bindings: Map<string, CredentialEndpoint[]>,
-): void {
-  for (const name of bindings.keys()) {
-    const record = records.find((r) => r.name === name && r.provider !== undefined);
-    if (record?.provider === undefined) {
-      throw new EnvironmentError(
-        `credential_binding references provider '${name}', but that provider is not attached to the sandbox`,
-      );
-    }
-    const profile = profileEndpoints(record.provider.type);
-    if (profile === undefined)
-      throw new EnvironmentError(`credential_binding provider '${name}' has no provider profile`);
-    if (profile.length > 0) {
-      throw new EnvironmentError(
-        `credential_binding provider '${name}' profile already defines endpoints; profile endpoints remain the credential boundary`,
-      );
-    }
-  }
-}
 
 /** A u64 from SHA-256 over everything the environment is made of, as upstream's provider_env_revision. */
 function revisionOf(
   records: readonly AttachedProvider[],
-  bindings: Map<string, CredentialEndpoint[]>,
+  bindings: ReadonlyMap<string, readonly { host: string; port: number; path: string }[]>,
 ): bigint {
   const hash = createHash("sha256").update("openshell-local-provider-env-revision-v1");
   const field = (text: string) => hash.update(`${text.length}:${text};`);
@@ -153,23 +94,23 @@ export function providerEnvironment(
 ): ProviderEnvironment {
   if (records.length === 0) return empty(0n, []);
   const notes: EnvironmentNote[] = [];
-  let fromPolicy: Map<string, CredentialEndpoint[]>;
+  let fromPolicy: PolicyCredentialBindings;
   try {
-    fromPolicy = policyBindings(policy);
+    fromPolicy = policyCredentialBindings(policy);
   } catch (error) {
     return empty(revisionOf(records, new Map()), [withheldAll((error as Error).message)]);
   }
-  const revision = revisionOf(records, fromPolicy);
+  const revision = revisionOf(records, fromPolicy.endpoints);
   const secrets = new Map<string, CredentialSecret>();
   const bindings = new Map<string, CredentialBinding>();
   const owners = new Map<string, string>();
   const unbound: string[] = [];
   try {
-    checkPolicyBindings(records, fromPolicy);
+    checkBindingsAgainstProviders(records, fromPolicy);
     for (const { name, provider } of records) {
       if (provider === undefined) throw new EnvironmentError(`provider '${name}' not found`);
       const profile = profileEndpoints(provider.type);
-      const policyEndpoints = fromPolicy.get(name);
+      const policyEndpoints = fromPolicy.endpoints.get(name);
       const endpoints = policyEndpoints ?? profile;
       const skip = (key: string, why: string) =>
         notes.push({ level: "WARN", message: `provider "${name}": credential ${key} ${why}` });

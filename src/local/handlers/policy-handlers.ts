@@ -7,6 +7,7 @@ import {
   type SandboxPolicyRevision,
   SandboxPolicyRevisionSchema,
 } from "../../gen/openshell/v1/openshell_pb.js";
+import { checkSandboxCredentialBindings } from "../credentials/sandbox-binding-checks.js";
 import { type PolicyRepository, policyService, type SandboxSettings } from "../protocol/policy-service.js";
 import {
   applyLoad,
@@ -149,6 +150,10 @@ class StoredPolicies implements PolicyRepository {
       this.sandboxes.gatewayLog(sandbox.id, "ERROR", `policy version ${version} failed to load: ${reason}`);
     }
     return fromRecord(this.store.getPolicyRevision<JsonValue>(sandbox.id, version) ?? null);
+  }
+
+  check(sandbox: SandboxView, policy: SandboxPolicy): void {
+    checkSandboxCredentialBindings(this.store, sandbox.workspace, sandbox.spec.providers, policy, "policy");
   }
 
   settings(sandbox: SandboxView): SandboxSettings {

@@ -2,10 +2,11 @@ import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type Provider, ProviderSchema } from "../../gen/openshell/datamodel/v1/datamodel_pb.js";
 import type { OpenShell } from "../../gen/openshell/v1/openshell_pb.js";
+import { checkProviderChange } from "../credentials/sandbox-binding-checks.js";
 import { toConnectError } from "../protocol/gateway-errors.js";
 import { type ProviderRepository, providerService } from "../protocol/provider-service.js";
 import { workspaceOf } from "../protocol/validation.js";
-import type { SandboxDirectory } from "../sandboxes/sandbox-directory.js";
+import type { SandboxDirectory, SandboxView } from "../sandboxes/sandbox-directory.js";
 import type { LocalStateStore } from "../state/state-store.js";
 import { requireActiveWorkspace, requireKnownWorkspace } from "../workspaces/workspace-records.js";
 
@@ -52,6 +53,10 @@ class StoredProviders implements ProviderRepository {
 
   delete(name: string, workspace: string): boolean {
     return this.store.deleteProvider(workspace, name);
+  }
+
+  checkAttachments(sandbox: SandboxView, providers: readonly string[]): void {
+    checkProviderChange(this.store, sandbox, providers);
   }
 
   private put(provider: Provider, expectedVersion: bigint): void {

@@ -43,6 +43,11 @@ export interface PolicyRepository {
   settings(sandbox: SandboxView): SandboxSettings;
   /** Changes the settings through `change` (atomically where storage is shared) and returns them. */
   changeSettings(sandbox: SandboxView, change: (settings: SandboxSettings) => void): SandboxSettings;
+  /**
+   * Refuses (throws) a policy the gateway answers with an error rather than storing it as a
+   * revision that fails to load (local mode: credential bindings, as upstream's UpdateConfig).
+   */
+  check?(sandbox: SandboxView, policy: SandboxPolicy): void;
 }
 
 /**
@@ -85,6 +90,7 @@ export function policyService(
       const [latest] = policies.revisions(sandbox);
       // Every check is made before anything changes.
       const policy = nextSandboxPolicy(latest?.policy, req);
+      if (policy) policies.check?.(sandbox, policy);
 
       let deleted = false;
       const changesSettings = req.settingKey !== "" || Object.keys(req.annotations).length > 0;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Provider } from "../../gen/openshell/datamodel/v1/datamodel_pb.js";
 import type { OpenShell } from "../../gen/openshell/v1/openshell_pb.js";
-import type { SandboxDirectory } from "../sandboxes/sandbox-directory.js";
+import type { SandboxDirectory, SandboxView } from "../sandboxes/sandbox-directory.js";
 import {
   applyProviderUpdate,
   attachToSpec,
@@ -36,6 +36,11 @@ export interface ProviderRepository {
    */
   replace(provider: Provider, expectedVersion: bigint): void;
   delete(name: string, workspace: string): boolean;
+  /**
+   * Refuses (throws) giving `sandbox` the provider list `providers`, as attaching or detaching one
+   * would, when the gateway checks more than the names (local mode: the policy's credential bindings).
+   */
+  checkAttachments?(sandbox: SandboxView, providers: readonly string[]): void;
 }
 
 /**
@@ -100,6 +105,7 @@ export function providerService(
       if (sandbox.spec.providers.includes(req.providerName)) {
         return { sandbox: sandbox.toProto(), attached: false };
       }
+      providers.checkAttachments?.(sandbox, [...sandbox.spec.providers, req.providerName]);
       const updated = sandboxes.updateSpec(sandbox.id, (spec) => attachToSpec(spec, req.providerName));
       sandboxes.gatewayLog(sandbox.id, "INFO", `provider "${req.providerName}" attached`);
       return { sandbox: updated.toProto(), attached: true };
@@ -117,6 +123,10 @@ export function providerService(
       if (!sandbox.spec.providers.includes(req.providerName)) {
         return { sandbox: sandbox.toProto(), detached: false };
       }
+      providers.checkAttachments?.(
+        sandbox,
+        sandbox.spec.providers.filter((name) => name !== req.providerName),
+      );
       const updated = sandboxes.updateSpec(sandbox.id, (spec) => detachFromSpec(spec, req.providerName));
       sandboxes.gatewayLog(sandbox.id, "INFO", `provider "${req.providerName}" detached`);
       return { sandbox: updated.toProto(), detached: true };

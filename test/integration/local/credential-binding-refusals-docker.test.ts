@@ -1,0 +1,6 @@
+import { describe } from "vitest";
+import { describeCredentialBindingRefusals } from "./credential-binding-refusals.suite.js";
+
+describe("credential_binding refusals of local mode on Docker", () => {
+  describeCredentialBindingRefusals("docker");
+});

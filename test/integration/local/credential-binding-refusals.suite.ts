@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  OpenShell,
+  type OpenShellError,
+} from "../../../src/index.js";
+import { SANDBOX_NAME_LABEL } from "../../../src/local/sandboxes/sandbox-container.js";
+import { createRuntime } from "../../../src/runtime/create-runtime.js";
+import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
+import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
+
+/** The error a call ends with (undefined when it succeeds). */
+async function failure(call: Promise<unknown>): Promise<OpenShellError | undefined> {
+  try {
+    await call;
+    return undefined;
+  } catch (error) {
+    return error as OpenShellError;
+  }
+}
+
+/**
+ * A policy `credential_binding` upstream's gateway refuses is refused by local mode through the
+ * public client, at the calls where upstream refuses it, with its status code and words, and
+ * nothing is made or changed: CreateSandbox (no sandbox, no container), UpdateConfig (no
+ * revision), DetachSandboxProvider (still attached).
+ */
+export function describeCredentialBindingRefusals(kind: LocalKind): void {
+  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
+  const cloud = uniqueName("aws");
+  const llm = uniqueName("llm");
+  let os: OpenShell;
+
+  const bindTo = (provider: string) => ({
+    networkPolicies: {
+      store: { endpoints: [{ host: "minio.test", port: 9000, credentialBinding: { provider } }] },
+    },
+  });
+
+  beforeAll(async () => {
+    os = await OpenShell.local({ runtime: kind, runtimeOptions: { endpoint }, ephemeral: true });
+    await os.providers.create({ name: cloud, type: "aws", credentials: { AWS_ACCESS_KEY_ID: "AKIA0" } });
+    await os.providers.create({ name: llm, type: "openai", credentials: { OPENAI_API_KEY: "sk-0" } });
+  }, 120_000);
+  afterAll(async () => {
+    await os?.close();
+  });
+
+  it("refuses a create whose binding names a provider the sandbox does not get, or no provider at all, and makes nothing", async () => {
+    const name = uniqueName("bind");
+    const create = (policy: ReturnType<typeof bindTo>, providers: string[]) =>
+      failure(os.sandboxes.create({ name, image: testImages.busybox, command: IDLE, providers, policy }));
+
+    const unattached = await create(bindTo(cloud), [llm]);
+    expect(unattached).toBeInstanceOf(FailedPreconditionError);
+    expect(unattached?.message).toContain(
+      `spec.policy.network_policies["store"].endpoints[0].credential_binding.provider: credential_binding references provider '${cloud}', but that provider is not attached to the sandbox`,
+    );
+    const unnamed = await create(bindTo(""), [cloud]);
+    expect(unnamed).toBeInstanceOf(InvalidArgumentError);
+    expect(unnamed?.message).toContain("credential_binding.provider is required for endpoint 'minio.test'");
+    const profileless = await create(bindTo(llm), [llm]);
+    expect(profileless).toBeInstanceOf(FailedPreconditionError);
+    expect(profileless?.message).toContain(`credential_binding provider '${llm}' has no provider profile`);
+
+    expect((await os.sandboxes.list()).map((s) => s.name)).not.toContain(name);
+    const runtime = await createRuntime({ runtime: kind, endpoint });
+    try {
+      expect(await runtime.listContainers({ labels: { [SANDBOX_NAME_LABEL]: name } })).toEqual([]);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it("refuses a policy update and a detach that would leave a binding without its provider, changing nothing", async () => {
+    const sb = await os.sandboxes.create({
+      name: uniqueName("bind"),
+      image: testImages.busybox,
+      command: IDLE,
+      providers: [cloud, llm],
+      policy: bindTo(cloud),
+    });
+    const before = await os.policy.revisions(sb.name);
+
+    const update = await failure(os.policy.update(sb.name, bindTo(llm)));
+    expect(update).toBeInstanceOf(FailedPreconditionError);
+    expect(update?.message).toContain(
+      `policy.network_policies["store"].endpoints[0].credential_binding.provider: credential_binding provider '${llm}' has no provider profile`,
+    );
+    expect((await os.policy.revisions(sb.name)).length).toBe(before.length);
+
+    const detach = await failure(os.providers.detach(sb.name, cloud));
+    expect(detach).toBeInstanceOf(FailedPreconditionError);
+    expect(detach?.message).toContain(
+      `credential_binding references provider '${cloud}', but that provider is not attached to the sandbox`,
+    );
+    const attached = async () => (await os.providers.listForSandbox(sb.name)).map((p) => p.name).sort();
+    expect(await attached()).toEqual([cloud, llm].sort());
+    // A provider no binding names still comes off.
+    await os.providers.detach(sb.name, llm);
+    expect(await attached()).toEqual([cloud]);
+    await os.sandboxes.delete(sb.name);
+  });
+}
