@@ -1,12 +1,12 @@
 import type { Hash } from "node:crypto";
 import { FailedPreconditionError } from "../../errors.js";
-import { type EntryOwner, fileEntryEnd, fileEntryStart, readFirstEntry } from "./archive-entry.js";
+import { type EntryOwner, fileEntryEnd, fileEntryStart } from "./archive-entry.js";
 import { ARCHIVE_MIN_BYTES } from "./archive-read.js";
-import { ByteReader } from "./byte-reader.js";
 import type { FileFailureContext } from "./files-errors.js";
 import type { ArchiveAccess, FilesArchive, FilesTarget } from "./files-target.js";
-import { feedScript, progressOf } from "./receiver.js";
+import { progressOf } from "./receiver.js";
 import { splitPath } from "./remote-path.js";
+import { collectOutput } from "./script-run.js";
 import {
   asCallerError,
   checksumHash,
@@ -17,7 +17,7 @@ import {
   type WriteFileOptions,
   type WriteResult,
 } from "./send-file.js";
-import { receiveScript, scriptCommand } from "./shell-scripts.js";
+import { claimScript, scriptCommand } from "./shell-scripts.js";
 import type { WriteSource } from "./write-source.js";
 
 /** A write whose data the engine's archive API can carry: its size must be known for the header. */
@@ -26,13 +26,13 @@ export type SizedSource = WriteSource & { total: number };
 /**
  * Writes a file through the engine's archive API (local mode), with the exec path's behaviour:
  *
- * 1. the exec path's receive step, fed nothing, creates the temporary beside `path` as the
- *    sandbox's user, so every refusal (missing directory, a directory there, read-only, no
- *    permission, missing tools) is the exec path's own, and nothing is ever written where the
- *    sandbox's user could not write;
- * 2. the engine is asked for that temporary: it must see it (Docker does not see tmpfs mounts), and
- *    its owner and mode are what the data's entry gets (Docker reports the file's real ids, Podman
- *    4.3 the container's user's, who is the one exec made it as);
+ * 1. the claim script (the exec path's receive checks, without data) creates the temporary beside
+ *    `path` as the sandbox's user, so every refusal (missing directory, a directory there,
+ *    read-only, no permission) is the exec path's own, and nothing is ever written where the
+ *    sandbox's user could not write; it says the temporary's owner, which the data's entry gets;
+ * 2. the engine is asked what it sees at that temporary (a stat, not a read): an empty file of that
+ *    name, or it is looking somewhere else (Docker does not see tmpfs mounts); its permissions are
+ *    the data's mode unless the caller gave one;
  * 3. the data goes as a one-entry tar stream into the temporary's directory, replacing it;
  * 4. the exec path's commit step checks size (and checksum) in the sandbox's own view and renames.
  *
@@ -68,25 +68,20 @@ export async function writeThroughArchive(
   let unpacking: { owner: EntryOwner } | undefined;
   try {
     signal?.throwIfAborted();
-    await feedScript(target, scriptCommand(receiveScript, [path, temporary]), context, nothing(), {
-      signal,
-      // As sendFile: the sandbox says which tool its confirm will run; what is sent is hashed alike.
-      onReady: (tool) => {
-        hash = options.verify === "size" ? undefined : checksumHash(tool);
-      },
-    });
-    const start = await temporaryEntry(access, temporary, signal);
-    if (start === undefined) {
+    const claim = await claimTemporary(target, path, temporary, context, signal);
+    hash = options.verify === "size" ? undefined : checksumHash(claim.tool);
+    const start = claim.owner === undefined ? undefined : await temporaryStat(access, temporary, signal);
+    if (start === undefined || claim.owner === undefined) {
       await discard(target, temporary);
       return undefined;
     }
-    const mode = options.mode ?? start.mode & 0o7777;
+    const mode = options.mode ?? start.permissions;
     const entry = fileEntryStart(
       { name: splitPath(temporary).base, mode, size: source.total, mtime: Date.now() / 1000 },
-      start.owner,
+      claim.owner,
     );
     const total = source.total;
-    unpacking = { owner: start.owner };
+    unpacking = { owner: claim.owner };
     await access.put(
       dir,
       (async function* () {
@@ -130,8 +125,6 @@ export async function writeThroughArchive(
   }
 }
 
-async function* nothing(): AsyncGenerator<Uint8Array> {}
-
 /** How long handing a temporary back may take; it runs after the caller's signal fired. */
 const HAND_BACK_TIMEOUT_MS = 15_000;
 
@@ -165,25 +158,52 @@ async function handBack(
   }
 }
 
+/** What the claim script said: the checksum tool ("" for none) and the temporary's owner. */
+interface Claim {
+  tool: string;
+  /** Undefined when the sandbox could not say (no stat, no id): the write goes through exec. */
+  owner: EntryOwner | undefined;
+}
+
+/** Runs the claim script (the exec path's checks, an empty temporary as the sandbox's user). */
+async function claimTemporary(
+  target: FilesTarget,
+  path: string,
+  temporary: string,
+  context: FileFailureContext,
+  signal: AbortSignal | undefined,
+): Promise<Claim> {
+  const said = await collectOutput(
+    target.execStream(scriptCommand(claimScript, [path, temporary]), {
+      noLoginShell: true,
+      ...(signal ? { signal } : {}),
+    }),
+    context,
+  );
+  const [tool = "-", uid = "", gid = ""] = said.toString("utf8").trim().split(" ");
+  const ids = [uid, gid].map((id) => (/^\d{1,10}$/.test(id) ? Number(id) : undefined));
+  const [u, g] = ids;
+  return {
+    tool: tool === "-" ? "" : tool,
+    owner: u === undefined || g === undefined ? undefined : { uid: u, gid: g },
+  };
+}
+
 /**
- * The temporary as the engine sees it: its first entry must be an empty file of that name, or the
- * engine is looking somewhere else (undefined: use exec). The caller's cancel still throws.
+ * The temporary as the engine sees it (a HEAD, not a get: milliseconds): it must be an empty file
+ * of that name, or the engine is looking somewhere else (undefined: use exec). The caller's cancel
+ * still throws.
  */
-async function temporaryEntry(
+async function temporaryStat(
   access: ArchiveAccess,
   temporary: string,
   signal: AbortSignal | undefined,
-): Promise<{ mode: number; owner: { uid: number; gid: number } } | undefined> {
-  let reader: ByteReader | undefined;
+): Promise<{ permissions: number } | undefined> {
   try {
-    reader = new ByteReader(await access.get(temporary, signal));
-    const entry = await readFirstEntry(reader);
-    await reader.drain();
-    if (entry.type !== "file" || entry.size !== 0 || entry.name !== splitPath(temporary).base)
-      return undefined;
-    return { mode: entry.mode, owner: entry.owner };
+    const seen = await access.stat(temporary, signal);
+    if (seen.type !== "file" || seen.size !== 0 || seen.name !== splitPath(temporary).base) return undefined;
+    return { permissions: seen.permissions };
   } catch (error) {
-    await reader?.close().catch(() => undefined);
     if (signal?.aborted) throw error;
     return undefined;
   }

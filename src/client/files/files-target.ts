@@ -38,6 +38,11 @@ export interface ArchiveAccess {
   readsTree(path: string): boolean;
   /** A tar stream of `path`; rejects (NotFoundError, ...) before any byte when the engine refuses. */
   get(path: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
+  /** What the engine sees at `path` (not followed if a symlink); rejects (NotFoundError, ...) when nothing. */
+  stat(
+    path: string,
+    signal?: AbortSignal,
+  ): Promise<{ name: string; size: number; type: string; permissions: number }>;
   /** Unpacks a tar stream into the directory `dir`, keeping each entry's owner and mode. */
   put(dir: string, archive: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<void>;
 }

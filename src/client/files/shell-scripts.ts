@@ -69,6 +69,24 @@ echo "openshell-files:ready:$c"
 cat >"$t" || { rm -f -- "$t"; exit 91; }`);
 
 /**
+ * args: path, temporary. The first step of a write through the engine's archive API: the receive
+ * script's checks, and its empty temporary made as the sandbox's user (so every refusal is the
+ * exec path's), without reading any data. Prints one line: the checksum tool (as the receive
+ * script's ready line, "-" for none), then the temporary's uid and gid (what the engine must give
+ * the data's entry; a setgid directory's group included), "- -" when neither stat nor id can say.
+ */
+export const claimScript = script(`p=$1 t=$2
+d=\${p%/*}; d=\${d:-/}
+[ -d "$d" ] || { [ -e "$d" ] && fail parent-not-directory; fail parent-missing; }
+[ -d "$p" ] && fail is-a-directory
+true >"$t" || exit 91
+c=-
+for _c in ${CHECKSUM_TOOLS.join(" ")}; do command -v "$_c" >/dev/null 2>&1 && { c=$_c; break; }; done
+o=$(stat -c '%u %g' -- "$t" 2>/dev/null) || o="$(id -u 2>/dev/null) $(id -g 2>/dev/null)" || o=
+[ "$o" = " " ] && o=
+printf '%s %s\\n' "$c" "\${o:-- -}"`);
+
+/**
  * args: temporary, path, size, checksum (hex or empty), mode (octal or empty). Checks the
  * temporary's size, and its checksum with the tool the checksum's length names (32 hex digits
  * `md5sum`, 64 `sha256sum`) when the image has that tool, then sets its mode and renames it into

@@ -12,6 +12,10 @@ export interface SandboxArchiveAccess {
   readsTree(path: string): boolean;
   get(path: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
   put(dir: string, archive: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<void>;
+  stat(
+    path: string,
+    signal?: AbortSignal,
+  ): Promise<{ name: string; size: number; type: string; permissions: number }>;
 }
 
 /** A sandbox's archive access, looked up at each call (the client's `FilesArchive`). */
@@ -58,6 +62,11 @@ function containerArchive(
           runtime.getArchive(container.id, {
             path,
             ...(getSignal === undefined ? {} : { signal: getSignal }),
+          }),
+        stat: (path, statSignal) =>
+          runtime.statArchive(container.id, {
+            path,
+            ...(statSignal === undefined ? {} : { signal: statSignal }),
           }),
         put: (dir, archive, putSignal) =>
           runtime.putArchive(container.id, {
