@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { OpenShell, type Sandbox } from "../../../src/index.js";
+import { createCertificateAuthority, issueServerCertificate } from "../../support/certs.js";
+import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
+import { type BodyServer, startBodyServer } from "./body-api-server.js";
+import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
+
+/** A shell line that prints what a command printed and its exit code. */
+function shell(line: string): string[] {
+  return ["sh", "-c", `${line} 2>&1; echo "exit=$?"`];
+}
+
+/** A JSON body holding the sandbox's GITHUB_TOKEN placeholder, on curl's stdin. */
+const jsonBody = `printf '{"channel":"C1","token":"%s"}' "$GITHUB_TOKEN"`;
+
+/**
+ * request_body_credential_rewrite on a real sandbox: curl sends its placeholder in a request body;
+ * the API on this host (which checks the body itself) gets the real token over HTTPS (TLS the
+ * proxy terminates) and plain HTTP alike, in JSON, form and chunked bodies. A body to a host the
+ * credential is not bound to is refused with 403 credential_endpoint_mismatch, one above 256 KiB
+ * is not forwarded (the connection is closed, as upstream does), and without the flag the body
+ * goes unread, placeholder and all.
+ */
+export function describeCredentialBody(kind: LocalKind): void {
+  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
+  const token = `ghp_${kind}_BODY_${Math.random().toString(36).slice(2, 12)}`;
+  let https: BodyServer;
+  let http: BodyServer;
+  let os: OpenShell;
+  let sb: Sandbox;
+
+  const rest = (host: string, flag: boolean) => ({
+    host,
+    port: 443,
+    protocol: "rest",
+    access: "full",
+    requestBodyCredentialRewrite: flag,
+  });
+
+  beforeAll(async () => {
+    const ca = await createCertificateAuthority(`credential-body-ca-${kind}`);
+    https = await startBodyServer(
+      () => token,
+      await issueServerCertificate(ca, { dnsNames: ["api.github.com", "elsewhere.test"] }),
+    );
+    http = await startBodyServer(() => token);
+    os = await OpenShell.local({
+      runtime: kind,
+      runtimeOptions: { endpoint },
+      ephemeral: true,
+      egressHosts: {
+        "api.github.com": https.address,
+        "elsewhere.test": https.address,
+        "github.com": http.address,
+      },
+      egressTrustedCertificates: [ca.cert],
+    });
+    const provider = uniqueName("gh");
+    await os.providers.create({ name: provider, type: "github", credentials: { GITHUB_TOKEN: token } });
+    sb = await os.sandboxes.create({
+      name: uniqueName("credbody"),
+      image: testImages.curl,
+      command: IDLE,
+      providers: [provider],
+      policy: {
+        process: { runAsUser: "1000", runAsGroup: "1000" },
+        networkPolicies: {
+          github: { endpoints: [rest("api.github.com", true), rest("github.com", true)] },
+          other: { endpoints: [rest("elsewhere.test", true)] },
+        },
+      },
+    });
+    await sb.ready({ timeoutMs: 60_000 });
+  }, 120_000);
+  afterAll(async () => {
+    await os?.close();
+    await new Promise((resolve) => https?.server.close(resolve));
+    await new Promise((resolve) => http?.server.close(resolve));
+  });
+
+  const post = (url: string, body = jsonBody, extra = "") =>
+    sb.exec(
+      shell(`${body} | curl -sS -i -H 'Content-Type: application/json' ${extra} --data-binary @- ${url}`),
+    );
+
+  it("puts the real token in a JSON body over HTTPS; the API accepts it and the sandbox never sees it", async () => {
+    const result = await post("https://api.github.com/api/chat.postMessage");
+    expect(result.stdout).toMatch(/^HTTP\/1\.1 200/m);
+    expect(result.stdout).toContain('{"ok":true}');
+    expect(result.stdout).not.toContain(token);
+    const seen = https.seen.at(-1);
+    expect(seen?.body).toBe(`{"channel":"C1","token":"${token}"}`);
+    expect(seen?.contentLength).toBe(String(seen?.body.length));
+  });
+
+  it("does the same in a form body over plain HTTP, and makes a chunked body whole", async () => {
+    const form = await sb.exec(
+      shell(
+        'curl -sS -i --data-urlencode "token=$GITHUB_TOKEN" --data "channel=C1" http://github.com:443/api/auth',
+      ),
+    );
+    expect(form.stdout).toMatch(/^HTTP\/1\.1 200/m);
+    expect(http.seen.at(-1)?.body).toBe(`token=${token}&channel=C1`);
+
+    const chunked = await post(
+      "https://api.github.com/api/chat.postMessage",
+      jsonBody,
+      "-H 'Transfer-Encoding: chunked'",
+    );
+    expect(chunked.stdout).toMatch(/^HTTP\/1\.1 200/m);
+    expect(https.seen.at(-1)).toMatchObject({
+      body: `{"channel":"C1","token":"${token}"}`,
+      transferEncoding: undefined,
+      contentLength: String(`{"channel":"C1","token":"${token}"}`.length),
+    });
+  });
+
+  it("refuses a body placeholder to a host it is not bound to with 403 credential_endpoint_mismatch, sending nothing", async () => {
+    const before = https.seen.length;
+    const result = await post("https://elsewhere.test/api/chat.postMessage");
+    expect(result.stdout).toMatch(/^HTTP\/1\.1 403/m);
+    expect(result.stdout).toContain("credential_endpoint_mismatch");
+    expect(result.stdout).not.toContain(token);
+    expect(https.seen.length).toBe(before);
+  });
+
+  it("does not forward a body above 256 KiB: the connection is closed unanswered and the gateway log says why", async () => {
+    const before = http.seen.length;
+    const big = `(printf '{"token":"%s","pad":"' "$GITHUB_TOKEN"; head -c 300000 /dev/zero | tr '\\0' a; printf '"}')`;
+    const result = await post("http://github.com:443/api/files.upload", big);
+    // curl: (52) Empty reply from server; (55) Send failure or (56) Recv failure when the close
+    // cuts the upload short (55 is what Docker's sandbox saw here).
+    expect(result.stdout).toMatch(/exit=(52|55|56)/);
+    expect(result.stdout).not.toMatch(/^HTTP\/1\.1/m);
+    expect(http.seen.length).toBe(before);
+    const logged = (await sb.logs({ sources: ["gateway"] })).map((line) => line.message);
+    expect(logged).toContainEqual(expect.stringMatching(/github\.com.*above the 262144 bytes/));
+  });
+
+  it("without the flag, sends the body unread: the API gets the placeholder and refuses it", async () => {
+    await os.policy.update(sb.name, {
+      networkPolicies: { github: { endpoints: [rest("api.github.com", false), rest("github.com", false)] } },
+      wait: true,
+    });
+    const result = await post("https://api.github.com/api/chat.postMessage");
+    expect(result.stdout).toMatch(/^HTTP\/1\.1 401/m);
+    expect(https.seen.at(-1)?.body).toMatch(/"token":"openshell:resolve:env:v[0-9]+_GITHUB_TOKEN"/);
+  });
+}
