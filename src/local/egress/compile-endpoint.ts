@@ -52,6 +52,12 @@ export interface CompiledEndpoint {
    * most 256 KiB) and resolves credential placeholders in them too.
    */
   readonly requestBodyCredentialRewrite: boolean;
+  /**
+   * `websocket_credential_rewrite` (protocol "rest" or "websocket" only): on a websocket upgrade it
+   * allows, the proxy reads the sandbox's frames and resolves credential placeholders in its text
+   * messages (at most 4 MiB each).
+   */
+  readonly websocketCredentialRewrite: boolean;
 }
 
 const protocols = new Set(["", "tcp", "rest", "http", "websocket"]);
@@ -63,7 +69,8 @@ const accessValues = new Set(["read-only", "read-write", "full"]);
 const notSupported = "is not supported in local mode";
 const credentialsHint =
   `${notSupported}: the egress proxy only resolves credential placeholders in headers, query values, ` +
-  "paths and (with request_body_credential_rewrite) bodies, for the endpoints they are bound to, and " +
+  "paths, (with request_body_credential_rewrite) bodies and (with websocket_credential_rewrite) " +
+  "websocket text messages, for the endpoints they are bound to, and " +
   "adds or signs no credentials; remove it " +
   "(inference.local is the way to reach a provider with gateway-held credentials)";
 const inspectionHint = `${notSupported}: the egress proxy checks only the method and path of HTTP requests; remove it`;
@@ -85,7 +92,6 @@ const unsupportedFields: readonly (readonly [string, (e: NetworkEndpoint) => boo
   ["signing_service", (e) => e.signingService !== "", credentialsHint],
   ["signing_region", (e) => e.signingRegion !== "", credentialsHint],
   ["provider_credentialed", (e) => e.providerCredentialed, credentialsHint],
-  ["websocket_credential_rewrite", (e) => e.websocketCredentialRewrite, credentialsHint],
 ];
 
 /** Rule matcher fields beyond method and path (query, GraphQL, JSON-RPC, MCP): refused when set. */
@@ -234,6 +240,21 @@ export function compileEndpoint(
       `needs protocol "rest" (this endpoint's is ${JSON.stringify(protocol)}): set protocol: rest with access or rules, or remove it`,
     );
   }
+  if (endpoint.websocketCredentialRewrite && protocol !== "rest" && protocol !== "websocket") {
+    // Upstream's policy loader refuses it on "tcp" ("protocol tcp does not support L7-only fields")
+    // and ignores it with a warning elsewhere; its CLI refuses it unless rest or websocket.
+    throw new EgressPolicyError(
+      `${field}.websocket_credential_rewrite`,
+      `needs protocol "rest" or "websocket" (this endpoint's is ${JSON.stringify(protocol)}): set one with access or rules, or remove it`,
+    );
+  }
+  if (tls === "skip" && endpoint.websocketCredentialRewrite) {
+    throw new EgressPolicyError(
+      `${field}.tls`,
+      '"skip" tunnels the bytes unread, so websocket_credential_rewrite could never apply: leave tls empty ' +
+        "(TLS is then terminated and the websocket's messages read), or remove it",
+    );
+  }
   if (tls === "skip" && (l7 || endpoint.requestBodyCredentialRewrite)) {
     throw new EgressPolicyError(
       `${field}.tls`,
@@ -248,7 +269,12 @@ export function compileEndpoint(
     ports: compilePorts(endpoint, field),
     audit: enforcement !== "enforce",
     // Bodies are rewritten only in requests the proxy reads, so plain bytes in a CONNECT are parsed too.
-    tunnel: tls === "skip" ? "skip" : l7 || endpoint.requestBodyCredentialRewrite ? "l7" : "l4",
+    tunnel:
+      tls === "skip"
+        ? "skip"
+        : l7 || endpoint.requestBodyCredentialRewrite || endpoint.websocketCredentialRewrite
+          ? "l7"
+          : "l4",
     access: typedAccess,
     allows,
     denies,
@@ -257,5 +283,6 @@ export function compileEndpoint(
     l7,
     pathRules: [...(allows ?? []), ...denies].some((m) => m.path !== undefined),
     requestBodyCredentialRewrite: endpoint.requestBodyCredentialRewrite,
+    websocketCredentialRewrite: endpoint.websocketCredentialRewrite,
   };
 }

@@ -45,6 +45,11 @@ export interface EgressDecision {
    * body (at most 256 KiB) so credential placeholders in it are resolved too.
    */
   requestBodyCredentialRewrite?: true;
+  /**
+   * When allowed by an endpoint with `websocket_credential_rewrite`: a websocket upgrade's text
+   * messages from the sandbox are read and their credential placeholders resolved.
+   */
+  websocketCredentialRewrite?: true;
 }
 
 /** An endpoint named by rule and position, with what it matches. */
@@ -100,7 +105,7 @@ export interface EgressPolicy {
  * @throws EgressPolicyError naming the field, for anything the proxy cannot enforce: L7 rules on
  *   a `tls: skip` endpoint, protocols other than "", tcp, rest, http and websocket, and GraphQL,
  *   JSON-RPC, MCP, query, signing and most credential fields (`request_body_credential_rewrite`
- *   is kept, on "rest" endpoints).
+ *   is kept, on "rest" endpoints; `websocket_credential_rewrite` on "rest" and "websocket" ones).
  */
 export function compileEgressPolicy(networkPolicies: Record<string, NetworkPolicyRule>): EgressPolicy {
   const endpoints: CompiledEndpoint[] = [];
@@ -182,6 +187,7 @@ class CompiledEgressPolicy implements EgressPolicy {
         rule: passed.rule,
         tunnel: passed.tunnel,
         ...(passed.requestBodyCredentialRewrite ? { requestBodyCredentialRewrite: true } : {}),
+        ...(passed.websocketCredentialRewrite ? { websocketCredentialRewrite: true } : {}),
         reason: `allowed by rule ${q(passed.rule)}`,
       };
     }
@@ -193,6 +199,7 @@ class CompiledEgressPolicy implements EgressPolicy {
         rule,
         tunnel: audited.endpoint.tunnel,
         ...(audited.endpoint.requestBodyCredentialRewrite ? { requestBodyCredentialRewrite: true } : {}),
+        ...(audited.endpoint.websocketCredentialRewrite ? { websocketCredentialRewrite: true } : {}),
         reason: `audit only, rule ${q(rule)} would deny: ${audited.why}`,
       };
     }

@@ -2,7 +2,8 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { event, type ProxyContext } from "./proxy-context.js";
+import type { EgressDecision, EgressRequest } from "./egress-policy.js";
+import { event, type ProxyContext, type Sandbox } from "./proxy-context.js";
 import { upstreamRequestOptions } from "./proxy-headers.js";
 import { respondRaw, upstreamFailure } from "./proxy-responses.js";
 import { passGate } from "./request-gate.js";
@@ -12,8 +13,38 @@ import { limitConnectTime } from "./socket-relay.js";
 import { relayDeclinedUpgrade, spliceUpgrade } from "./upgrade-splice.js";
 import { tlsOptions } from "./upstream-exchange.js";
 import { untrustedUpstream } from "./upstream-trust.js";
+import type { Termination } from "./websocket-client-frames.js";
 
 const onlyWebsocket = "only websocket upgrades are proxied; send the request without Upgrade";
+const unofferedExtension =
+  "answered the websocket upgrade with an extension the proxy did not offer (it offers none where it " +
+  "resolves credentials in messages, as their frames must be read): the upstream must accept a websocket without one";
+
+/** The upgrade's headers without Sec-WebSocket-Extensions: upstream drops the offers it cannot read frames under. */
+function withoutExtensions(rawHeaders: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.toLowerCase() !== "sec-websocket-extensions") kept.push(name, rawHeaders[i + 1] as string);
+  }
+  return kept;
+}
+
+/** What the gateway log gets when the proxy ends a websocket: a refused credential is a credential denial. */
+function ended(who: Sandbox, request: EgressRequest, decision: EgressDecision, end: Termination) {
+  if (!end.credential)
+    return event(who, request, decision, `websocket closed ${end.code} by the proxy: ${end.why}`);
+  const code =
+    end.reason === "credential endpoint mismatch" ? "credential_endpoint_mismatch" : "credential_unavailable";
+  const denied: EgressDecision = {
+    allowed: false,
+    audited: false,
+    ...(decision.rule === undefined ? {} : { rule: decision.rule }),
+    reason: `${code}: ${end.why}`,
+    deniedBy: "credential",
+  };
+  return event(who, request, denied, `websocket closed ${end.code} by the proxy`);
+}
 
 /**
  * A plain `ws://` upgrade through the proxy (`GET http://host/path` with `Upgrade: websocket`):
@@ -73,8 +104,14 @@ async function upgrade(
   });
   if (rewritten.kind === "answered") return rewritten.answerRaw(socket);
   if (socket.destroyed) return;
+  // websocket_credential_rewrite: the sandbox's frames are read, so no extension may change them.
+  const rewriteText =
+    gate.decision.websocketCredentialRewrite === true && ctx.websocketText !== undefined
+      ? ctx.websocketText(gate.who.client, target)
+      : undefined;
   options.path = rewritten.pathAndQuery;
-  options.headers = [...rewritten.rawHeaders];
+  options.headers =
+    rewriteText === undefined ? [...rewritten.rawHeaders] : withoutExtensions(rewritten.rawHeaders);
   const upstream = tls
     ? httpsRequest({ ...options, ...tlsOptions(target.host), ...ctx.tlsTrust() })
     : httpRequest(options);
@@ -91,8 +128,21 @@ async function upgrade(
   upstream.on("upgrade", (answer, upstreamSocket: Socket, upstreamHead: Buffer) => {
     socket.off("close", onClientGone);
     ctx.track(upstreamSocket);
+    if (rewriteText !== undefined && answer.headers["sec-websocket-extensions"] !== undefined) {
+      // As upstream: an extension the proxy did not offer could compress frames it must read.
+      upstreamSocket.destroy();
+      report("upstream negotiated a websocket extension the proxy did not offer");
+      return respondRaw(socket, 502, `${target.host}:${target.port} ${unofferedExtension}`);
+    }
     report(`upstream answered ${answer.statusCode}`);
-    spliceUpgrade(socket, head, answer, upstreamSocket, upstreamHead);
+    const text =
+      rewriteText === undefined
+        ? undefined
+        : {
+            rewriteText,
+            onEnd: (end: Termination) => ctx.emit(ended(gate.who, request, gate.decision, end)),
+          };
+    spliceUpgrade(socket, head, answer, upstreamSocket, upstreamHead, text);
   });
   upstream.on("response", (answer) => {
     // The upstream declined to switch: relay its answer, delimited by closing the connection.

@@ -395,6 +395,50 @@ describe("compileEgressPolicy: request_body_credential_rewrite", () => {
   });
 });
 
+describe("compileEgressPolicy: websocket_credential_rewrite", () => {
+  it("marks the upgrades its rest or websocket endpoint allows, and reads plain bytes in its tunnels as HTTP", () => {
+    const policy = compile({
+      ws: {
+        endpoints: [
+          {
+            host: "ws.test",
+            port: 443,
+            protocol: "websocket",
+            access: "full",
+            websocketCredentialRewrite: true,
+          },
+          {
+            host: "rest.test",
+            port: 443,
+            protocol: "rest",
+            access: "read-write",
+            websocketCredentialRewrite: true,
+          },
+        ],
+      },
+      plain: { endpoints: [{ host: "plain.test", port: 443, protocol: "websocket", access: "full" }] },
+    });
+    const upgrade = (host: string): EgressRequest => ({
+      ...http(host, 443, "GET", "/socket"),
+      websocket: true,
+    });
+    expect(policy.decide(upgrade("ws.test"))).toMatchObject({
+      allowed: true,
+      websocketCredentialRewrite: true,
+    });
+    expect(policy.decide(upgrade("rest.test"))).toMatchObject({
+      allowed: true,
+      websocketCredentialRewrite: true,
+    });
+    // access full alone would relay a tunnel's plain bytes unread; the flag needs its upgrade read.
+    expect(policy.decide(tunnel("ws.test", 443)).tunnel).toBe("l7");
+    const without = policy.decide(upgrade("plain.test"));
+    expect(without.allowed).toBe(true);
+    expect(without.websocketCredentialRewrite).toBeUndefined();
+    expect(policy.decide(tunnel("plain.test", 443)).tunnel).toBe("l4");
+  });
+});
+
 describe("compileEgressPolicy: websocket upgrades", () => {
   const ws = (path: string): EgressRequest => ({ ...http("ws.test", 80, "GET", path), websocket: true });
 
@@ -603,10 +647,22 @@ describe("compileEgressPolicy: what local mode refuses", () => {
       /no credentials/,
     ],
     [
-      "websocket_credential_rewrite",
+      "websocket_credential_rewrite without protocol rest or websocket",
       { websocketCredentialRewrite: true },
       field("websocket_credential_rewrite"),
-      /no credentials/,
+      /needs protocol "rest" or "websocket" \(this endpoint's is ""\)/,
+    ],
+    [
+      "websocket_credential_rewrite on a tcp endpoint",
+      { protocol: "tcp", websocketCredentialRewrite: true },
+      field("websocket_credential_rewrite"),
+      /needs protocol "rest" or "websocket" \(this endpoint's is "tcp"\)/,
+    ],
+    [
+      "websocket_credential_rewrite on a tls skip endpoint",
+      { protocol: "websocket", access: "full", tls: "skip", websocketCredentialRewrite: true },
+      field("tls"),
+      /websocket_credential_rewrite could never apply/,
     ],
     [
       "request_body_credential_rewrite without protocol rest",
