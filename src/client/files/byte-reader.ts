@@ -4,7 +4,7 @@
  */
 export class ByteReader {
   private readonly iterator: AsyncIterator<Uint8Array>;
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer<ArrayBufferLike> = Buffer.alloc(0);
   private ended = false;
 
   constructor(source: AsyncIterable<Uint8Array>) {
@@ -18,13 +18,16 @@ export class ByteReader {
       this.ended = true;
       return false;
     }
-    this.buffer =
-      this.buffer.length === 0 ? Buffer.from(next.value) : Buffer.concat([this.buffer, next.value]);
+    // A view of the chunk, not a copy: every byte of a download passes here, and a copy each would
+    // double what the collector has to catch up with (the process's peak memory). Only a header
+    // split across two chunks is joined.
+    const chunk = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     return true;
   }
 
   /** Exactly `n` bytes, or fewer only at the end of the stream. */
-  async read(n: number): Promise<Buffer> {
+  async read(n: number): Promise<Buffer<ArrayBufferLike>> {
     while (this.buffer.length < n && (await this.fill())) {
       // Keep filling.
     }
@@ -34,7 +37,7 @@ export class ByteReader {
   }
 
   /** Between 1 and `n` bytes (whatever is buffered or arrives next), or none at the end. */
-  async readSome(n: number): Promise<Buffer> {
+  async readSome(n: number): Promise<Buffer<ArrayBufferLike>> {
     if (this.buffer.length === 0) await this.fill();
     const out = this.buffer.subarray(0, n);
     this.buffer = this.buffer.subarray(out.length);
