@@ -6,6 +6,7 @@ import { storedProvider } from "../handlers/provider-handlers.js";
 import type { GatewayLogLevel } from "../sandboxes/sandbox-directory.js";
 import { SANDBOX_SCOPED_RECORD_KINDS } from "../state/sandbox-scoped-records.js";
 import type { LocalStateStore } from "../state/state-store.js";
+import { type CachedEnvironment, credentialCacheOf, type IssuedRevisions } from "./credential-cache.js";
 import { type PlaceholderResolver, rewriteCredentials } from "./credential-rewrite.js";
 import { type ProviderEnvironment, providerEnvironment } from "./provider-environment.js";
 import { websocketTextRewriter } from "./websocket-text-rewrite.js";
@@ -13,13 +14,12 @@ import { websocketTextRewriter } from "./websocket-text-rewrite.js";
 const KIND = SANDBOX_SCOPED_RECORD_KINDS.credentialRevisions;
 /** Revisions kept per key and identity: a process older than this many credential changes gets 500. */
 const MAX_REVISIONS = 64;
-
-/** What the state store keeps per sandbox and credential key: the revisions its processes were given. */
-interface IssuedRevisions {
-  identity: string;
-  /** u64 as decimal strings. */
-  revisions: string[];
-}
+/**
+ * How long the proxy trusts a sandbox's cached environment before building it from the store
+ * again: what another gateway process on the same state directory changed is seen within this
+ * (this gateway's own changes drop the entry at once), as the egress policy cache does.
+ */
+const RECHECK_MS = 2000;
 
 /** The sandbox facts credentials depend on. */
 export interface CredentialSandbox {
@@ -35,7 +35,7 @@ export interface SandboxCredentialsOptions {
   sandbox?: (sandboxId: string) => CredentialSandbox | undefined;
   /** The sandbox's gateway log: what was withheld and why, once per provider-environment revision. */
   log?: (sandboxId: string, level: GatewayLogLevel, message: string) => void;
-  /** Milliseconds since the epoch (credential expiry); `Date.now` unless a test pins it. */
+  /** Milliseconds since the epoch (credential expiry, cache age); `Date.now` unless a test pins it. */
   now?: () => number;
 }
 
@@ -74,10 +74,11 @@ export class SandboxCredentials {
    * for each credential it may use; the revision is recorded as issued to it.
    */
   environment(sandbox: CredentialSandbox): Record<string, string> {
-    const env = this.current(sandbox);
-    if (env.bindings.size > 0) this.issue(sandbox.id, env);
-    this.logOnce(sandbox, env);
-    return { ...env.env };
+    // Always from the store: a new process sees a change made anywhere, at once.
+    const entry = this.build(sandbox);
+    if (entry.env.bindings.size > 0) this.issue(sandbox.id, entry);
+    this.logOnce(sandbox, entry.env);
+    return { ...entry.env.env };
   }
 
   /** The egress proxy's hook: placeholders resolved for the requesting sandbox's own bound credentials. */
@@ -92,13 +93,14 @@ export class SandboxCredentials {
 
   private resolver(sandboxId: string, host: string, port: number, path: string): PlaceholderResolver {
     const sandbox = this.options.sandbox?.(sandboxId);
-    const env = sandbox === undefined ? undefined : this.current(sandbox);
-    const records = this.options.store.records;
+    if (sandbox === undefined) this.cache.forget(sandboxId);
+    const entry = sandbox === undefined ? undefined : this.cached(sandbox);
+    const env = entry?.env;
     return (placeholder) => {
       const { key } = placeholder;
       const binding = env?.bindings.get(key);
       const secret = env?.secrets.get(key);
-      if (env === undefined || binding === undefined || secret === undefined) {
+      if (entry === undefined || env === undefined || binding === undefined || secret === undefined) {
         return {
           kind: "unavailable",
           why: `no provider attached to the sandbox gives it a credential named ${key}${
@@ -115,7 +117,7 @@ export class SandboxCredentials {
           why: `only the placeholder from the sandbox's environment resolves (openshell:resolve:env:v<revision>_${key})`,
         };
       }
-      const issued = records.get<IssuedRevisions>(KIND, sandboxId, key)?.record;
+      const issued = this.issuedTo(sandboxId, entry, key, String(placeholder.revision));
       if (issued?.identity !== binding.identity || !issued.revisions.includes(String(placeholder.revision))) {
         return {
           kind: "unavailable",
@@ -129,20 +131,66 @@ export class SandboxCredentials {
     };
   }
 
-  /** Records `env.revision` as given to the sandbox for each bound key (a write only when it is new). */
-  private issue(sandboxId: string, env: ProviderEnvironment): void {
+  private get cache() {
+    return credentialCacheOf(this.options.store);
+  }
+
+  /** The sandbox's environment for a request: cached, built from the store only when stale. */
+  private cached(sandbox: CredentialSandbox): CachedEnvironment {
+    return this.cache.get(sandbox.id, sandbox.spec, this.now(), RECHECK_MS) ?? this.build(sandbox);
+  }
+
+  /** Builds the sandbox's environment from the store, with what was issued of it, and caches it. */
+  private build(sandbox: CredentialSandbox): CachedEnvironment {
+    const builtAtMs = this.now();
+    const env = this.current(sandbox);
+    const issued = new Map<string, IssuedRevisions>();
+    for (const key of env.bindings.keys()) {
+      const stored = this.options.store.records.get<IssuedRevisions>(KIND, sandbox.id, key)?.record;
+      if (stored !== undefined) issued.set(key, stored);
+    }
+    const entry: CachedEnvironment = { spec: sandbox.spec, builtAtMs, env, issued };
+    this.cache.set(sandbox.id, entry);
+    return entry;
+  }
+
+  /**
+   * What was issued of `key` to the sandbox, from the cache; from the store when the cache does not
+   * know `revision` (another gateway process on the state directory may have issued it since).
+   */
+  private issuedTo(
+    sandboxId: string,
+    entry: CachedEnvironment,
+    key: string,
+    revision: string,
+  ): IssuedRevisions | undefined {
+    const known = entry.issued.get(key);
+    if (known?.revisions.includes(revision)) return known;
+    const stored = this.options.store.records.get<IssuedRevisions>(KIND, sandboxId, key)?.record;
+    if (stored !== undefined) entry.issued.set(key, stored);
+    return stored;
+  }
+
+  /**
+   * Records the entry's revision as given to the sandbox for each bound key (a write only when it
+   * is new), in the store and in the entry.
+   */
+  private issue(sandboxId: string, entry: CachedEnvironment): void {
     const records = this.options.store.records;
+    const { env } = entry;
     const revision = String(env.revision);
     records.atomically(() => {
       for (const [key, binding] of env.bindings) {
         const stored = records.get<IssuedRevisions>(KIND, sandboxId, key)?.record;
-        if (stored?.identity === binding.identity && stored.revisions.includes(revision)) continue;
+        if (stored?.identity === binding.identity && stored.revisions.includes(revision)) {
+          entry.issued.set(key, stored);
+          continue;
+        }
         const revisions =
           stored?.identity === binding.identity ? [...stored.revisions, revision] : [revision];
-        records.put<IssuedRevisions>(KIND, sandboxId, key, {
-          identity: binding.identity,
-          revisions: revisions.slice(-MAX_REVISIONS),
-        });
+        const next = { identity: binding.identity, revisions: revisions.slice(-MAX_REVISIONS) };
+        records.put<IssuedRevisions>(KIND, sandboxId, key, next);
+        entry.issued.set(key, next);
       }
     });
   }

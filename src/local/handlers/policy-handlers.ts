@@ -7,6 +7,7 @@ import {
   type SandboxPolicyRevision,
   SandboxPolicyRevisionSchema,
 } from "../../gen/openshell/v1/openshell_pb.js";
+import { credentialCacheOf } from "../credentials/credential-cache.js";
 import { checkSandboxCredentialBindings } from "../credentials/sandbox-binding-checks.js";
 import { type PolicyRepository, policyService, type SandboxSettings } from "../protocol/policy-service.js";
 import {
@@ -133,6 +134,8 @@ class StoredPolicies implements PolicyRepository {
     );
     this.rewrite(sandbox.id, (revision) => revision.version < version && supersedeIfPending(revision));
     this.sandboxes.gatewayLog(sandbox.id, "INFO", `policy version ${version} stored (pending)`);
+    // Its credential bindings may have changed: the proxy's cached environment goes.
+    credentialCacheOf(this.store).forget(sandbox.id);
 
     let failure: string | undefined;
     try {

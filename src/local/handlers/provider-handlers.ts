@@ -2,6 +2,7 @@ import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type Provider, ProviderSchema } from "../../gen/openshell/datamodel/v1/datamodel_pb.js";
 import type { OpenShell } from "../../gen/openshell/v1/openshell_pb.js";
+import { credentialCacheOf } from "../credentials/credential-cache.js";
 import { checkProviderChange } from "../credentials/sandbox-binding-checks.js";
 import { toConnectError } from "../protocol/gateway-errors.js";
 import { type ProviderRepository, providerService } from "../protocol/provider-service.js";
@@ -52,7 +53,9 @@ class StoredProviders implements ProviderRepository {
   }
 
   delete(name: string, workspace: string): boolean {
-    return this.store.deleteProvider(workspace, name);
+    const deleted = this.store.deleteProvider(workspace, name);
+    credentialCacheOf(this.store).providersChanged();
+    return deleted;
   }
 
   checkAttachments(sandbox: SandboxView, providers: readonly string[]): void {
@@ -70,6 +73,8 @@ class StoredProviders implements ProviderRepository {
       throw toConnectError(error);
     }
     if (provider.metadata) provider.metadata.resourceVersion = BigInt(version);
+    // Sandboxes' cached environments may hold the old credentials: requests must see the new ones.
+    credentialCacheOf(this.store).providersChanged();
   }
 }
 
