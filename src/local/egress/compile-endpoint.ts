@@ -58,6 +58,12 @@ export interface CompiledEndpoint {
    * messages (at most 4 MiB each).
    */
   readonly websocketCredentialRewrite: boolean;
+  /**
+   * Upstream's backstop where bodies are not rewritten: on an endpoint with an HTTP protocol (rest,
+   * http, websocket) without `request_body_credential_rewrite` or `allow_uninspected_credentials`,
+   * a streamed body that shows a credential placeholder is cut off before it is passed on.
+   */
+  readonly requestBodyCredentialGuard: boolean;
 }
 
 const protocols = new Set(["", "tcp", "rest", "http", "websocket"]);
@@ -284,5 +290,10 @@ export function compileEndpoint(
     pathRules: [...(allows ?? []), ...denies].some((m) => m.path !== undefined),
     requestBodyCredentialRewrite: endpoint.requestBodyCredentialRewrite,
     websocketCredentialRewrite: endpoint.websocketCredentialRewrite,
+    requestBodyCredentialGuard:
+      protocol !== "" &&
+      protocol !== "tcp" &&
+      !endpoint.requestBodyCredentialRewrite &&
+      !endpoint.allowUninspectedCredentials,
   };
 }

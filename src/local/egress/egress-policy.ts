@@ -50,6 +50,12 @@ export interface EgressDecision {
    * messages from the sandbox are read and their credential placeholders resolved.
    */
   websocketCredentialRewrite?: true;
+  /**
+   * When allowed by an endpoint with an HTTP protocol that neither rewrites bodies nor has
+   * `allow_uninspected_credentials`: a request body streams, and is cut off if it shows a credential
+   * placeholder (upstream's backstop), in sandboxes whose credentials the proxy resolves.
+   */
+  requestBodyCredentialGuard?: true;
 }
 
 /** An endpoint named by rule and position, with what it matches. */
@@ -188,6 +194,7 @@ class CompiledEgressPolicy implements EgressPolicy {
         tunnel: passed.tunnel,
         ...(passed.requestBodyCredentialRewrite ? { requestBodyCredentialRewrite: true } : {}),
         ...(passed.websocketCredentialRewrite ? { websocketCredentialRewrite: true } : {}),
+        ...(passed.requestBodyCredentialGuard ? { requestBodyCredentialGuard: true } : {}),
         reason: `allowed by rule ${q(passed.rule)}`,
       };
     }
@@ -200,6 +207,7 @@ class CompiledEgressPolicy implements EgressPolicy {
         tunnel: audited.endpoint.tunnel,
         ...(audited.endpoint.requestBodyCredentialRewrite ? { requestBodyCredentialRewrite: true } : {}),
         ...(audited.endpoint.websocketCredentialRewrite ? { websocketCredentialRewrite: true } : {}),
+        ...(audited.endpoint.requestBodyCredentialGuard ? { requestBodyCredentialGuard: true } : {}),
         reason: `audit only, rule ${q(rule)} would deny: ${audited.why}`,
       };
     }

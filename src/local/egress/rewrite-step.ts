@@ -1,10 +1,11 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
-import type { Duplex } from "node:stream";
+import type { Duplex, Transform } from "node:stream";
 import { MAX_REWRITE_BODY_BYTES } from "../credentials/body-rewrite.js";
+import { BodyMarkerError, bodyMarkerGuard } from "./body-marker-guard.js";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import { event, type ProxyContext, type Sandbox } from "./proxy-context.js";
 import { deniedHeader, respond, respondRaw } from "./proxy-responses.js";
-import { readRequestBody } from "./request-body.js";
+import { hasBody, readRequestBody } from "./request-body.js";
 import type { RewriteOutcome } from "./request-rewrite.js";
 import type { Target } from "./request-target.js";
 
@@ -28,7 +29,14 @@ export type RewriteStep =
    * Go on with this path and these headers; `body`, when set, is the whole body to send (read from
    * the client already; `rawHeaders` carry its Content-Length), else the body streams as it comes.
    */
-  | { kind: "send"; pathAndQuery: string; rawHeaders: readonly string[]; body?: Buffer }
+  | {
+      kind: "send";
+      pathAndQuery: string;
+      rawHeaders: readonly string[];
+      body?: Buffer;
+      /** Stream the body through {@link guardedBody} (upstream's backstop for bodies it does not rewrite). */
+      guardBody?: true;
+    }
   /** The request is answered here (refused, or the rewriter failed); its event is reported. */
   | {
       kind: "answered";
@@ -105,7 +113,16 @@ export async function rewriteRequest(
   if (outcome.kind === "unchanged" || outcome.kind === "rewritten") {
     const send = outcome.kind === "unchanged" ? unchanged : outcome;
     if (body === undefined) {
-      return { kind: "send", pathAndQuery: send.pathAndQuery, rawHeaders: send.rawHeaders };
+      const guard =
+        decision.requestBodyCredentialGuard === true &&
+        outgoing.source !== undefined &&
+        hasBody(outgoing.source);
+      return {
+        kind: "send",
+        pathAndQuery: send.pathAndQuery,
+        rawHeaders: send.rawHeaders,
+        ...(guard ? { guardBody: true as const } : {}),
+      };
     }
     const sent = (outcome.kind === "rewritten" ? outcome.body : undefined) ?? body;
     return {
@@ -140,6 +157,27 @@ export async function rewriteRequest(
       );
     },
   };
+}
+
+/**
+ * The stream a body marked `guardBody` goes upstream through: it passes on what shows no credential
+ * placeholder and, at the first that does, reports the request denied and calls `cut` (which closes
+ * both sides: upstream's supervisor drops the connection then, its answer to the sandbox none).
+ */
+export function guardedBody(
+  ctx: ProxyContext,
+  who: Sandbox,
+  request: EgressRequest,
+  decision: EgressDecision,
+  cut: () => void,
+): Transform {
+  const guard = bodyMarkerGuard();
+  guard.once("error", (error) => {
+    if (!(error instanceof BodyMarkerError)) return cut();
+    ctx.emit(event(who, request, deniedBy(decision, `the request was cut off: ${error.message}`)));
+    cut();
+  });
+  return guard;
 }
 
 /** The decision as the credential step turned it: denied, and not for a rule to fix. */

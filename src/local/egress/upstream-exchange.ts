@@ -7,7 +7,7 @@ import { clientResponseHeaders, upstreamRequestOptions } from "./proxy-headers.j
 import { respond, upstreamFailure } from "./proxy-responses.js";
 import type { Gate } from "./request-gate.js";
 import type { Target } from "./request-target.js";
-import { rewriteRequest } from "./rewrite-step.js";
+import { guardedBody, rewriteRequest } from "./rewrite-step.js";
 import { limitConnectTime } from "./socket-relay.js";
 import { untrustedUpstream } from "./upstream-trust.js";
 
@@ -92,7 +92,15 @@ export async function exchange(
   });
   // A body the rewrite step read whole (request_body_credential_rewrite) goes as one piece.
   if (rewritten.body !== undefined) upstream.end(rewritten.body);
-  else req.pipe(upstream);
+  else if (rewritten.guardBody !== true) req.pipe(upstream);
+  else {
+    const guard = guardedBody(ctx, gate.who, request, gate.decision, () => {
+      reported = true; // the guard reported the request denied
+      upstream.destroy();
+      res.destroy();
+    });
+    req.pipe(guard).pipe(upstream);
+  }
 }
 
 /** TLS to an upstream for HTTP: SNI and the certificate check are for the host the policy allowed. */

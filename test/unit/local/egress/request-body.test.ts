@@ -29,13 +29,20 @@ interface Seen {
 let upstream: http.Server;
 let port: number;
 let received: Seen[];
+/** What the upstream had of each request cut off before its body ended. */
+let cut: string[];
 let proxy: EgressProxy;
 let events: EgressEvent[];
 
 beforeAll(async () => {
   upstream = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      cut.push(Buffer.concat(chunks).toString());
+      return;
+    }
     received.push({ method: req.method ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() });
     res.writeHead(200, { "content-type": "text/plain" });
     res.end("ok");
@@ -50,6 +57,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   received = [];
+  cut = [];
   events = [];
   const { networkPolicies } = create(SandboxPolicySchema, {
     networkPolicies: {
@@ -59,6 +67,12 @@ beforeEach(async () => {
         ],
       },
       plain: { endpoints: [{ host: "plain.test", port, protocol: "rest", access: "full" }] },
+      open: {
+        endpoints: [
+          { host: "open.test", port, protocol: "rest", access: "full", allowUninspectedCredentials: true },
+        ],
+      },
+      l4: { endpoints: [{ host: "l4.test", port }] },
     },
   });
   const client = { sandboxId: "sb-1", sandboxName: "agent", policy: compileEgressPolicy(networkPolicies) };
@@ -107,11 +121,40 @@ describe("EgressProxy: request_body_credential_rewrite on plain HTTP", () => {
     expect(received[0]?.headers["transfer-encoding"]).toBeUndefined();
   });
 
-  it("streams the body unread where the endpoint has no flag: the placeholder goes as it is", async () => {
-    const body = JSON.stringify({ token: P });
+  it("cuts off a streamed body that shows a placeholder where the endpoint has no flag, before passing it on", async () => {
+    const lead = "x".repeat(100_000);
+    const socket = await rawRequest(
+      proxy,
+      `POST ${url("plain.test")} HTTP/1.1\r\nHost: plain.test\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${lead.length + P.length + 2}\r\n\r\n${lead}`,
+    );
+    socket.on("error", () => {});
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.write(`"${P}"`);
+    expect(await answerOn(socket)).toBe("");
+    expect(received).toEqual([]);
+    // What reached the upstream is a prefix of the body without any of the placeholder.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(cut.join("")).not.toContain("openshell");
+    expect(lead.startsWith(cut.join(""))).toBe(true);
+    expect(events.at(-1)?.decision).toMatchObject({ allowed: false, deniedBy: "credential" });
+    expect(events.at(-1)?.decision.reason).toMatch(/has no request_body_credential_rewrite/);
+  });
+
+  it("streams a body without a placeholder whole on that endpoint", async () => {
+    const body = JSON.stringify({ text: "x".repeat(300_000) });
     const answer = await viaProxy(proxy, { method: "POST", url: url("plain.test"), headers: json, body });
     expect(answer.status).toBe(200);
     expect(received[0]?.body).toBe(body);
+  });
+
+  it("streams the body unread, placeholder and all, with allow_uninspected_credentials or without a protocol", async () => {
+    const body = JSON.stringify({ token: P });
+    for (const host of ["open.test", "l4.test"]) {
+      const answer = await viaProxy(proxy, { method: "POST", url: url(host), headers: json, body });
+      expect(answer.status).toBe(200);
+      expect(received.at(-1)?.body).toBe(body);
+    }
   });
 
   it("answers 403 credential_endpoint_mismatch for a body placeholder not bound to the host, sending nothing", async () => {
