@@ -1,5 +1,6 @@
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { MountSpec } from "../../runtime/container-spec.js";
+import { credentialCacheOf } from "../credentials/credential-cache.js";
 import { SandboxCredentials } from "../credentials/sandbox-credentials.js";
 import { DraftStore } from "../drafts/draft-store.js";
 import { compileSandboxPolicy, type SandboxBinaries } from "../egress/binary-rules.js";
@@ -219,9 +220,10 @@ export class SandboxEgress {
     this.policies.delete(sandboxId);
   }
 
-  /** The sandbox was retired: its compiled policy and its binaries' pinned hashes go with it. */
+  /** The sandbox was retired: its compiled policy, binaries' pinned hashes and cached credentials go with it. */
   sandboxGone(sandboxId: string): void {
     this.policies.delete(sandboxId);
+    credentialCacheOf(this.options.store).forget(sandboxId);
     this.options.processes?.inspector?.forget(sandboxId);
   }
 
