@@ -20,6 +20,8 @@ export interface BodyServer {
   /** The loopback address it listens on, port 443. */
   address: string;
   seen: BodySeen[];
+  /** What arrived of each request whose connection closed before its body ended. */
+  cut: string[];
 }
 
 /**
@@ -34,9 +36,15 @@ export async function startBodyServer(
   const octet = (min: number) => min + Math.floor(Math.random() * 250);
   const address = `127.${octet(1)}.${octet(0)}.${octet(2)}`;
   const seen: BodySeen[] = [];
+  const cut: string[] = [];
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      cut.push(Buffer.concat(chunks).toString("utf8"));
+      return;
+    }
     const body = Buffer.concat(chunks).toString("utf8");
     seen.push({
       host: req.headers.host ?? "",
@@ -53,5 +61,5 @@ export async function startBodyServer(
     server.once("error", reject);
     server.listen(443, address, resolve);
   });
-  return { server, address, seen };
+  return { server, address, seen, cut };
 }

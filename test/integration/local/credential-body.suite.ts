@@ -18,8 +18,8 @@ const jsonBody = `printf '{"channel":"C1","token":"%s"}' "$GITHUB_TOKEN"`;
  * the API on this host (which checks the body itself) gets the real token over HTTPS (TLS the
  * proxy terminates) and plain HTTP alike, in JSON, form and chunked bodies. A body to a host the
  * credential is not bound to is refused with 403 credential_endpoint_mismatch, one above 256 KiB
- * is not forwarded (the connection is closed, as upstream does), and without the flag the body
- * goes unread, placeholder and all.
+ * is not forwarded (the connection is closed, as upstream does); without the flag a body is cut off
+ * at a placeholder (upstream's backstop), and with allow_uninspected_credentials it goes unread.
  */
 export function describeCredentialBody(kind: LocalKind): void {
   const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
@@ -137,13 +137,28 @@ export function describeCredentialBody(kind: LocalKind): void {
     expect(logged).toContainEqual(expect.stringMatching(/github\.com.*above the 262144 bytes/));
   });
 
-  it("without the flag, sends the body unread: the API gets the placeholder and refuses it", async () => {
+  it("without the flag, cuts the body off at the placeholder; with allow_uninspected_credentials, sends it unread", async () => {
     await os.policy.update(sb.name, {
-      networkPolicies: { github: { endpoints: [rest("api.github.com", false), rest("github.com", false)] } },
+      networkPolicies: {
+        github: { endpoints: [rest("api.github.com", false)] },
+        open: { endpoints: [{ ...rest("github.com", false), allowUninspectedCredentials: true }] },
+      },
       wait: true,
     });
-    const result = await post("https://api.github.com/api/chat.postMessage");
-    expect(result.stdout).toMatch(/^HTTP\/1\.1 401/m);
-    expect(https.seen.at(-1)?.body).toMatch(/"token":"openshell:resolve:env:v[0-9]+_GITHUB_TOKEN"/);
+    const before = https.seen.length;
+    const cutOff = await post("https://api.github.com/api/chat.postMessage");
+    expect(cutOff.stdout).toMatch(/exit=(52|55|56)/);
+    // The proxy's CONNECT answer is all curl prints: the request itself got none.
+    expect(cutOff.stdout).not.toMatch(/^HTTP\/1\.1 (?!200 Connection Established)/m);
+    expect(https.seen.length).toBe(before);
+    expect(https.cut.join("")).not.toContain("openshell");
+    const logged = (await sb.logs({ sources: ["gateway"] })).map((line) => line.message);
+    expect(logged).toContainEqual(
+      expect.stringMatching(/api\.github\.com.*has no request_body_credential_rewrite/),
+    );
+
+    const unread = await post("http://github.com:443/api/chat.postMessage");
+    expect(unread.stdout).toMatch(/^HTTP\/1\.1 401/m);
+    expect(http.seen.at(-1)?.body).toMatch(/"token":"openshell:resolve:env:v[0-9]+_GITHUB_TOKEN"/);
   });
 }
