@@ -110,6 +110,8 @@ export function relayWebSocketText(
     // What the sandbox still sends is dropped, so its end is seen and its connection closes.
     client.resume();
     upstream.unpipe(client);
+    // The upstream's last bytes are dropped, so its end is seen and the sandbox's close frame is not cut.
+    upstream.resume();
     options.onEnd(termination);
     const cut = setTimeout(destroyBoth, closeGraceMs);
     cut.unref();
