@@ -11,6 +11,7 @@ export interface BodySeen {
   host: string;
   contentLength: string | undefined;
   transferEncoding: string | undefined;
+  expect: string | undefined;
   body: string;
 }
 
@@ -50,6 +51,7 @@ export async function startBodyServer(
       host: req.headers.host ?? "",
       contentLength: req.headers["content-length"],
       transferEncoding: req.headers["transfer-encoding"],
+      expect: req.headers.expect,
       body,
     });
     const ok = body.includes(expected());

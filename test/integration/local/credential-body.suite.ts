@@ -91,6 +91,14 @@ export function describeCredentialBody(kind: LocalKind): void {
     const seen = https.seen.at(-1);
     expect(seen?.body).toBe(`{"channel":"C1","token":"${token}"}`);
     expect(seen?.contentLength).toBe(String(seen?.body.length));
+    // 200 000 bytes, under the bound, sent only once the proxy says 100 Continue: it goes whole.
+    const padded = `(printf '{"token":"%s","pad":"' "$GITHUB_TOKEN"; head -c 200000 /dev/zero | tr '\\0' a; printf '"}')`;
+    const big = await post("https://api.github.com/api/files.upload", padded, "-H 'Expect: 100-continue'");
+    expect(big.stdout).toMatch(/^HTTP\/1\.1 200/m);
+    expect(https.seen.at(-1)).toMatchObject({
+      body: `{"token":"${token}","pad":"${"a".repeat(200_000)}"}`,
+      expect: "100-continue",
+    });
   });
 
   it("does the same in a form body over plain HTTP, and makes a chunked body whole", async () => {
