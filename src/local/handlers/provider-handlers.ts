@@ -3,7 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { type Provider, ProviderSchema } from "../../gen/openshell/datamodel/v1/datamodel_pb.js";
 import type { OpenShell } from "../../gen/openshell/v1/openshell_pb.js";
 import { credentialCacheOf } from "../credentials/credential-cache.js";
-import { checkProviderChange } from "../credentials/sandbox-binding-checks.js";
+import { checkProviderChange, checkProviderUpdate } from "../credentials/sandbox-binding-checks.js";
 import { toConnectError } from "../protocol/gateway-errors.js";
 import { type ProviderRepository, providerService } from "../protocol/provider-service.js";
 import { workspaceOf } from "../protocol/validation.js";
@@ -25,7 +25,10 @@ export interface LocalHandlerDeps {
  * also hold against another process sharing the state directory.
  */
 class StoredProviders implements ProviderRepository {
-  constructor(private readonly store: LocalStateStore) {}
+  constructor(
+    private readonly store: LocalStateStore,
+    private readonly now: () => number,
+  ) {}
 
   get(name: string, workspace: string): Provider | undefined {
     const row = this.store.getProvider<JsonValue>(workspace, name);
@@ -58,8 +61,12 @@ class StoredProviders implements ProviderRepository {
     return deleted;
   }
 
-  checkAttachments(sandbox: SandboxView, providers: readonly string[]): void {
-    checkProviderChange(this.store, sandbox, providers);
+  checkAttachments(sandbox: SandboxView, providers: readonly string[], change: "attach" | "detach"): void {
+    checkProviderChange(this.store, sandbox, providers, change, this.now());
+  }
+
+  checkUpdate(provider: Provider, sandboxes: readonly SandboxView[]): void {
+    checkProviderUpdate(this.store, provider, sandboxes, this.now());
   }
 
   private put(provider: Provider, expectedVersion: bigint): void {
@@ -100,5 +107,5 @@ export function providerHandlers({
   sandboxes,
   now = Date.now,
 }: LocalHandlerDeps): Partial<ServiceImpl<typeof OpenShell>> {
-  return providerService(new StoredProviders(store), sandboxes, now);
+  return providerService(new StoredProviders(store, now), sandboxes, now);
 }

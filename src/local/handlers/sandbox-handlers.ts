@@ -6,7 +6,7 @@ import {
   type SandboxSpec,
   SandboxSpecSchema,
 } from "../../gen/openshell/v1/openshell_pb.js";
-import { checkSandboxCredentialBindings } from "../credentials/sandbox-binding-checks.js";
+import { checkNewSandboxProviders } from "../credentials/sandbox-binding-checks.js";
 import { invalidArgument } from "../protocol/gateway-errors.js";
 import { checkLifecycleCall, stopIsNoOp } from "../protocol/lifecycle-calls.js";
 import { unknownProvider } from "../protocol/providers.js";
@@ -61,7 +61,7 @@ export function sandboxHandlers({
       for (const provider of spec.providers) {
         if (!store.getProvider(workspace, provider)) throw unknownProvider(provider, workspace);
       }
-      checkSandboxCredentialBindings(store, workspace, spec.providers, spec.policy, "spec.policy");
+      checkNewSandboxProviders(store, workspace, spec.providers, spec.policy, Date.now());
       const sandbox = sandboxes.create({
         name,
         workspace,

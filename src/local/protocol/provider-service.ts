@@ -38,9 +38,15 @@ export interface ProviderRepository {
   delete(name: string, workspace: string): boolean;
   /**
    * Refuses (throws) giving `sandbox` the provider list `providers`, as attaching or detaching one
-   * would, when the gateway checks more than the names (local mode: the policy's credential bindings).
+   * would, when the gateway checks more than the names (local mode: credential keys two providers
+   * share, the policy's credential bindings).
    */
-  checkAttachments?(sandbox: SandboxView, providers: readonly string[]): void;
+  checkAttachments?(sandbox: SandboxView, providers: readonly string[], change: "attach" | "detach"): void;
+  /**
+   * Refuses (throws) storing `provider` as updated when a sandbox of `sandboxes` it is attached to
+   * could not have it (local mode: a credential key another of its providers gives).
+   */
+  checkUpdate?(provider: Provider, sandboxes: readonly SandboxView[]): void;
 }
 
 /**
@@ -78,6 +84,7 @@ export function providerService(
       const version = current.metadata.resourceVersion;
       checkResourceVersion(`provider "${name}"`, req.provider?.metadata?.resourceVersion ?? 0n, version);
       applyProviderUpdate(current, req);
+      providers.checkUpdate?.(current, sandboxes.all(workspaceOf(workspace)));
       providers.replace(current, version);
       return { provider: redactProvider(current) };
     },
@@ -105,7 +112,7 @@ export function providerService(
       if (sandbox.spec.providers.includes(req.providerName)) {
         return { sandbox: sandbox.toProto(), attached: false };
       }
-      providers.checkAttachments?.(sandbox, [...sandbox.spec.providers, req.providerName]);
+      providers.checkAttachments?.(sandbox, [...sandbox.spec.providers, req.providerName], "attach");
       const updated = sandboxes.updateSpec(sandbox.id, (spec) => attachToSpec(spec, req.providerName));
       sandboxes.gatewayLog(sandbox.id, "INFO", `provider "${req.providerName}" attached`);
       return { sandbox: updated.toProto(), attached: true };
@@ -126,6 +133,7 @@ export function providerService(
       providers.checkAttachments?.(
         sandbox,
         sandbox.spec.providers.filter((name) => name !== req.providerName),
+        "detach",
       );
       const updated = sandboxes.updateSpec(sandbox.id, (spec) => detachFromSpec(spec, req.providerName));
       sandboxes.gatewayLog(sandbox.id, "INFO", `provider "${req.providerName}" detached`);

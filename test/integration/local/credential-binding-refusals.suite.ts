@@ -21,10 +21,10 @@ async function failure(call: Promise<unknown>): Promise<OpenShellError | undefin
 }
 
 /**
- * A policy `credential_binding` upstream's gateway refuses is refused by local mode through the
- * public client, at the calls where upstream refuses it, with its status code and words, and
- * nothing is made or changed: CreateSandbox (no sandbox, no container), UpdateConfig (no
- * revision), DetachSandboxProvider (still attached).
+ * A policy `credential_binding` upstream's gateway refuses, or providers giving one credential key,
+ * are refused by local mode through the public client, at the calls where upstream refuses them,
+ * with its status code and words, and nothing is made or changed: CreateSandbox (no sandbox, no
+ * container), UpdateConfig (no revision), DetachSandboxProvider (still attached).
  */
 export function describeCredentialBindingRefusals(kind: LocalKind): void {
   const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
@@ -47,7 +47,7 @@ export function describeCredentialBindingRefusals(kind: LocalKind): void {
     await os?.close();
   });
 
-  it("refuses a create whose binding names a provider the sandbox does not get, or no provider at all, and makes nothing", async () => {
+  it("refuses a create whose binding names a provider the sandbox does not get or none, or whose providers share a key, and makes nothing", async () => {
     const name = uniqueName("bind");
     const create = (policy: ReturnType<typeof bindTo>, providers: string[]) =>
       failure(os.sandboxes.create({ name, image: testImages.busybox, command: IDLE, providers, policy }));
@@ -63,6 +63,17 @@ export function describeCredentialBindingRefusals(kind: LocalKind): void {
     const profileless = await create(bindTo(llm), [llm]);
     expect(profileless).toBeInstanceOf(FailedPreconditionError);
     expect(profileless?.message).toContain(`credential_binding provider '${llm}' has no provider profile`);
+
+    // Two providers giving one credential key: upstream refuses the create before the policy.
+    const work = uniqueName("ghw");
+    const home = uniqueName("ghh");
+    await os.providers.create({ name: work, type: "github", credentials: { GITHUB_TOKEN: "ghp_w" } });
+    await os.providers.create({ name: home, type: "github", credentials: { GITHUB_TOKEN: "ghp_h" } });
+    const shared = await create(bindTo(cloud), [work, home]);
+    expect(shared).toBeInstanceOf(FailedPreconditionError);
+    expect(shared?.message).toContain(
+      `credential env key 'GITHUB_TOKEN' is provided by both provider '${work}' and provider '${home}'; use provider-specific env names`,
+    );
 
     expect((await os.sandboxes.list()).map((s) => s.name)).not.toContain(name);
     const runtime = await createRuntime({ runtime: kind, endpoint });
