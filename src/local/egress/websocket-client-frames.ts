@@ -1,3 +1,4 @@
+import { deflateMessage, inflateMessage } from "./websocket-deflate.js";
 import {
   applyMask,
   CLOSE_INVALID_DATA,
@@ -58,6 +59,11 @@ export interface ClientFramesOptions {
   /** Called once per whole text message; synchronous, so messages keep their order. */
   rewriteText(text: string): TextRewrite;
   limits?: FrameLimits;
+  /**
+   * permessage-deflate was negotiated (without client context takeover): a message's first frame
+   * may have RSV1 set, and a compressed text message is inflated to be read, then deflated again.
+   */
+  deflate?: boolean;
   /** A fresh key for each frame the proxy writes; tests pin it. */
   newMaskKey?: () => Buffer;
 }
@@ -74,6 +80,8 @@ interface TextAssembly {
   fragments: number;
   /** The first frame's header: a single-frame message without placeholders goes on as it came. */
   first: FrameHeader;
+  /** RSV1 on its first frame: compressed (permessage-deflate). */
+  compressed: boolean;
 }
 
 const protocolEnd = (why: string, code = CLOSE_PROTOCOL_ERROR): Termination => ({
@@ -88,11 +96,12 @@ const protocolEnd = (why: string, code = CLOSE_PROTOCOL_ERROR): Termination => (
  * Reads the frames a sandbox sends on an upgraded websocket connection and resolves the credential
  * placeholders of its text messages, as upstream's supervisor does under
  * `websocket_credential_rewrite`. A text message is assembled whole (fragments and all, control
- * frames in between passed on at once), unmasked, checked as UTF-8 and given to `rewriteText`; one
- * that changed, or came in fragments, goes on as one frame masked with a fresh key; one that did
- * not goes on byte for byte. Binary frames are relayed as they come. Anything RFC 6455 forbids a
- * client, or beyond {@link FrameLimits}, ends the relay with upstream's close code. At most one
- * message (and a frame header) is held at a time.
+ * frames in between passed on at once), unmasked, inflated when compressed, checked as UTF-8 and
+ * given to `rewriteText`; one that changed, or came in fragments, goes on as one frame masked with
+ * a fresh key (compressed again if it came so); one that did not goes on byte for byte. Binary
+ * frames are relayed as they come. Anything RFC 6455 forbids a client, or beyond
+ * {@link FrameLimits}, ends the relay with upstream's close code. At most one message (and a frame
+ * header) is held at a time.
  */
 export class ClientFrames {
   private readonly limits: FrameLimits;
@@ -162,11 +171,8 @@ export class ClientFrames {
   private startFrame(header: FrameHeader, out: Buffer[]): void {
     const { opcode, payloadLength: length } = header;
     if (this.closeSeen) throw new FrameError(CLOSE_PROTOCOL_ERROR, "frame after the client's close frame");
-    if (header.rsv !== 0) {
-      throw new FrameError(
-        CLOSE_PROTOCOL_ERROR,
-        "RSV bits set, but no extension was negotiated (the proxy offers none)",
-      );
+    if (header.rsv !== 0 && !this.compressionAllowed(header)) {
+      throw new FrameError(CLOSE_PROTOCOL_ERROR, "RSV bits set that no negotiated extension allows");
     }
     if (header.maskKey === undefined) throw new FrameError(CLOSE_PROTOCOL_ERROR, "client frame not masked");
     if (opcode > OPCODE_BINARY && !isControl(opcode))
@@ -187,7 +193,7 @@ export class ClientFrames {
     const tooBig = `text message over ${this.limits.maxMessageBytes} bytes`;
     if (opcode === OPCODE_TEXT) {
       if (length > this.limits.maxMessageBytes) throw new FrameError(CLOSE_MESSAGE_TOO_BIG, tooBig);
-      this.text = { chunks: [], bytes: 0, fragments: 1, first: header };
+      this.text = { chunks: [], bytes: 0, fragments: 1, first: header, compressed: header.rsv !== 0 };
     } else if (opcode === OPCODE_CONTINUATION && this.text !== undefined) {
       if (++this.text.fragments > this.limits.maxFragments)
         throw new FrameError(CLOSE_PROTOCOL_ERROR, `message over ${this.limits.maxFragments} fragments`);
@@ -203,6 +209,15 @@ export class ClientFrames {
     this.remaining = length;
     this.passthrough = binary;
     this.collected = [];
+  }
+
+  /** RSV1 alone, on a data frame that starts a message, where permessage-deflate was negotiated. */
+  private compressionAllowed(header: FrameHeader): boolean {
+    return (
+      this.options.deflate === true &&
+      header.rsv === 0x40 &&
+      (header.opcode === OPCODE_TEXT || header.opcode === OPCODE_BINARY)
+    );
   }
 
   private finishFrame(header: FrameHeader, out: Buffer[]): void {
@@ -231,7 +246,8 @@ export class ClientFrames {
 
   /** A whole text message, rewritten: the frame(s) that go upstream in its place. */
   private message(text: TextAssembly): Buffer[] {
-    const bytes = Buffer.concat(text.chunks);
+    const wire = Buffer.concat(text.chunks);
+    const bytes = text.compressed ? inflateMessage(wire, this.limits.maxMessageBytes) : wire;
     const decoded = decodeUtf8(bytes);
     if (decoded === undefined) throw new FrameError(CLOSE_INVALID_DATA, "text message is not UTF-8");
     const rewrite = this.options.rewriteText(decoded);
@@ -245,8 +261,10 @@ export class ClientFrames {
       });
     }
     if (rewrite.replaced === 0 && text.fragments === 1)
-      return [text.first.raw, applyMask(bytes, text.first.maskKey as Buffer)];
-    return [encodeFrame(OPCODE_TEXT, Buffer.from(rewrite.text, "utf8"), this.maskKey())];
+      return [text.first.raw, applyMask(wire, text.first.maskKey as Buffer)];
+    const payload = Buffer.from(rewrite.text, "utf8");
+    if (!text.compressed) return [encodeFrame(OPCODE_TEXT, payload, this.maskKey())];
+    return [encodeFrame(OPCODE_TEXT, deflateMessage(payload), this.maskKey(), 0x40)];
   }
 }
 

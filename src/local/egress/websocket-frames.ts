@@ -94,13 +94,13 @@ export function newMaskKey(): Buffer {
 /**
  * One unfragmented frame with the shortest length form. With `maskKey` (frames towards the
  * upstream, as a client's must be) the payload is masked with it; without, it goes unmasked (frames
- * towards the sandbox, as a server's are).
+ * towards the sandbox, as a server's are). `rsv` sets RSV bits in place (0x40: compressed).
  */
-export function encodeFrame(opcode: number, payload: Buffer, maskKey?: Buffer): Buffer {
+export function encodeFrame(opcode: number, payload: Buffer, maskKey?: Buffer, rsv = 0): Buffer {
   const n = payload.length;
   const extended = n < 126 ? 0 : n <= 0xffff ? 2 : 8;
   const header = Buffer.alloc(2 + extended + (maskKey === undefined ? 0 : 4));
-  header[0] = 0x80 | opcode;
+  header[0] = 0x80 | rsv | opcode;
   header[1] = (maskKey === undefined ? 0 : 0x80) | (extended === 0 ? n : extended === 2 ? 126 : 127);
   if (extended === 2) header.writeUInt16BE(n, 2);
   if (extended === 8) header.writeBigUInt64BE(BigInt(n), 2);

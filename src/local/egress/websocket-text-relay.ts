@@ -43,6 +43,8 @@ export interface TextRelayOptions {
   onEnd(termination: Termination): void;
   limits?: FrameLimits;
   timeouts?: AssemblyTimeouts;
+  /** permessage-deflate was negotiated (as ClientFrames' `deflate` option). */
+  deflate?: boolean;
 }
 
 /**
@@ -62,6 +64,7 @@ export function relayWebSocketText(
   const frames = new ClientFrames({
     rewriteText: options.rewriteText,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    deflate: options.deflate === true,
   });
   const timeouts = options.timeouts ?? UPSTREAM_ASSEMBLY_TIMEOUTS;
   let idle: NodeJS.Timeout | undefined;

@@ -14,20 +14,31 @@ import { relayDeclinedUpgrade, spliceUpgrade } from "./upgrade-splice.js";
 import { tlsOptions } from "./upstream-exchange.js";
 import { untrustedUpstream } from "./upstream-trust.js";
 import type { Termination } from "./websocket-client-frames.js";
+import { negotiatedDeflate, safeDeflateOffer } from "./websocket-deflate.js";
 
 const onlyWebsocket = "only websocket upgrades are proxied; send the request without Upgrade";
-const unofferedExtension =
-  "answered the websocket upgrade with an extension the proxy did not offer (it offers none where it " +
-  "resolves credentials in messages, as their frames must be read): the upstream must accept a websocket without one";
+const extensionsHeader = "sec-websocket-extensions";
+const extensionHint =
+  "where the proxy resolves credentials in websocket messages it must read their frames, so the upstream " +
+  "may take only the extension offer the proxy passed on (permessage-deflate without client context takeover), or none";
 
-/** The upgrade's headers without Sec-WebSocket-Extensions: upstream drops the offers it cannot read frames under. */
-function withoutExtensions(rawHeaders: readonly string[]): string[] {
+/** The values of header `name` (lower case) among raw header pairs. */
+function headerValues(rawHeaders: readonly string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] as string).toLowerCase() === name) values.push(rawHeaders[i + 1] as string);
+  }
+  return values;
+}
+
+/** The upgrade's headers with the sandbox's extension offers replaced by `offer` (none when undefined). */
+function withExtensionOffer(rawHeaders: readonly string[], offer: string | undefined): string[] {
   const kept: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
-    if (name.toLowerCase() !== "sec-websocket-extensions") kept.push(name, rawHeaders[i + 1] as string);
+    if (name.toLowerCase() !== extensionsHeader) kept.push(name, rawHeaders[i + 1] as string);
   }
-  return kept;
+  return offer === undefined ? kept : [...kept, "Sec-WebSocket-Extensions", offer];
 }
 
 /** What the gateway log gets when the proxy ends a websocket: a refused credential is a credential denial. */
@@ -104,14 +115,16 @@ async function upgrade(
   });
   if (rewritten.kind === "answered") return rewritten.answerRaw(socket);
   if (socket.destroyed) return;
-  // websocket_credential_rewrite: the sandbox's frames are read, so no extension may change them.
+  // websocket_credential_rewrite: the sandbox's frames are read and its text messages rewritten.
   const rewriteText =
     gate.decision.websocketCredentialRewrite === true && ctx.websocketText !== undefined
       ? ctx.websocketText(gate.who.client, target)
       : undefined;
   options.path = rewritten.pathAndQuery;
+  // As upstream, only a permessage-deflate offer whose messages can be inflated one by one goes on.
+  const offer = rewriteText && safeDeflateOffer(headerValues(rewritten.rawHeaders, extensionsHeader));
   options.headers =
-    rewriteText === undefined ? [...rewritten.rawHeaders] : withoutExtensions(rewritten.rawHeaders);
+    rewriteText === undefined ? [...rewritten.rawHeaders] : withExtensionOffer(rewritten.rawHeaders, offer);
   const upstream = tls
     ? httpsRequest({ ...options, ...tlsOptions(target.host), ...ctx.tlsTrust() })
     : httpRequest(options);
@@ -128,11 +141,15 @@ async function upgrade(
   upstream.on("upgrade", (answer, upstreamSocket: Socket, upstreamHead: Buffer) => {
     socket.off("close", onClientGone);
     ctx.track(upstreamSocket);
-    if (rewriteText !== undefined && answer.headers["sec-websocket-extensions"] !== undefined) {
-      // As upstream: an extension the proxy did not offer could compress frames it must read.
+    const negotiated =
+      rewriteText === undefined
+        ? { ok: true as const, deflate: false }
+        : negotiatedDeflate(headerValues(answer.rawHeaders, extensionsHeader), offer);
+    if (!negotiated.ok) {
+      // As upstream: frames the proxy must read cannot be under an extension it did not agree to.
       upstreamSocket.destroy();
-      report("upstream negotiated a websocket extension the proxy did not offer");
-      return respondRaw(socket, 502, `${target.host}:${target.port} ${unofferedExtension}`);
+      report(`upstream ${negotiated.why}`);
+      return respondRaw(socket, 502, `${target.host}:${target.port} ${negotiated.why}; ${extensionHint}`);
     }
     report(`upstream answered ${answer.statusCode}`);
     const text =
@@ -140,6 +157,7 @@ async function upgrade(
         ? undefined
         : {
             rewriteText,
+            deflate: negotiated.deflate,
             onEnd: (end: Termination) => ctx.emit(ended(gate.who, request, gate.decision, end)),
           };
     spliceUpgrade(socket, head, answer, upstreamSocket, upstreamHead, text);

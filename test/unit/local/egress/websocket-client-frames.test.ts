@@ -6,6 +6,7 @@ import {
   type TextRewrite,
   UPSTREAM_FRAME_LIMITS,
 } from "../../../../src/local/egress/websocket-client-frames.js";
+import { deflateMessage, inflateMessage } from "../../../../src/local/egress/websocket-deflate.js";
 import { applyMask, parseFrameHeader } from "../../../../src/local/egress/websocket-frames.js";
 
 /**
@@ -90,11 +91,12 @@ function rewriteText(text: string): TextRewrite {
   return { kind: "text", text: out, replaced };
 }
 
-function relay(chunks: Buffer[], limits?: FrameLimits) {
+function relay(chunks: Buffer[], limits?: FrameLimits, deflate = false) {
   const frames = new ClientFrames({
     rewriteText,
     newMaskKey: () => Buffer.from(FRESH),
     ...(limits ? { limits } : {}),
+    deflate,
   });
   const out: Buffer[] = [];
   for (const chunk of chunks) {
@@ -256,5 +258,56 @@ describe("ClientFrames: what RFC 6455 forbids a client ends the relay with upstr
       maxFragments: 4096,
       maxRawFrameBytes: 16 * 1024 * 1024,
     });
+  });
+});
+
+describe("ClientFrames: permessage-deflate (negotiated without client context takeover)", () => {
+  const compressed = (text: string, fin = true) =>
+    frame(0x1, deflateMessage(Buffer.from(text)), { rsv: 0x40, fin });
+
+  it("inflates a compressed message, resolves it, and sends it compressed again (RSV1, fresh key)", () => {
+    const { bytes, end } = relay([compressed(`{"auth":"${P}"}`)], undefined, true);
+    expect(end).toBeUndefined();
+    expect(bytes[0]).toBe(0x80 | 0x40 | 0x1);
+    const header = parseFrameHeader(bytes);
+    expect(header?.maskKey).toEqual(FRESH);
+    const payload = applyMask(Buffer.from(bytes.subarray(header?.raw.length)), FRESH);
+    expect(inflateMessage(payload, 1 << 20).toString()).toBe(`{"auth":"${SECRET}"}`);
+  });
+
+  it("passes a compressed message without placeholders on byte for byte, and compressed binary frames as they are", () => {
+    const text = compressed('{"type":"ping"}');
+    const binary = frame(0x2, deflateMessage(Buffer.from(P)), { rsv: 0x40 });
+    const { bytes, end } = relay([text, binary], undefined, true);
+    expect(end).toBeUndefined();
+    expect(bytes.equals(Buffer.concat([text, binary]))).toBe(true);
+  });
+
+  it("assembles a compressed message from fragments (RSV1 on the first only)", () => {
+    const whole = deflateMessage(Buffer.from(`a ${P} b`));
+    const chunks = [
+      frame(0x1, whole.subarray(0, 5), { rsv: 0x40, fin: false }),
+      frame(0x0, whole.subarray(5)),
+    ];
+    const { bytes, end } = relay(chunks, undefined, true);
+    expect(end).toBeUndefined();
+    const header = parseFrameHeader(bytes);
+    const payload = applyMask(Buffer.from(bytes.subarray(header?.raw.length)), FRESH);
+    expect(inflateMessage(payload, 1 << 20).toString()).toBe(`a ${SECRET} b`);
+  });
+
+  it.each([
+    ["RSV1 on a continuation", [compressed("a", false), frame(0x0, "b", { rsv: 0x40 })], 1002],
+    ["RSV2", [frame(0x1, "a", { rsv: 0x20 })], 1002],
+    ["RSV1 on a ping", [frame(0x9, "a", { rsv: 0x40 })], 1002],
+    ["data that does not inflate", [frame(0x1, Buffer.from([0xff, 0xff]), { rsv: 0x40 })], 1002],
+  ] as const)("%s: %d", (_what, chunks, code) => {
+    expect(relay([...chunks], undefined, true).end).toMatchObject({ code });
+  });
+
+  it("closes 1009 on a message that inflates beyond the limit", () => {
+    const small: FrameLimits = { ...UPSTREAM_FRAME_LIMITS, maxMessageBytes: 64 };
+    const { end } = relay([compressed("z".repeat(1000))], small, true);
+    expect(end).toMatchObject({ code: 1009, closeUpstream: true });
   });
 });

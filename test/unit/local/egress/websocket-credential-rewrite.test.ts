@@ -9,6 +9,7 @@ import { placeholderFor } from "../../../../src/local/credentials/placeholders.j
 import { websocketTextRewriter } from "../../../../src/local/credentials/websocket-text-rewrite.js";
 import { compileEgressPolicy } from "../../../../src/local/egress/egress-policy.js";
 import { type EgressEvent, EgressProxy } from "../../../../src/local/egress/egress-proxy.js";
+import { deflateMessage, inflateMessage } from "../../../../src/local/egress/websocket-deflate.js";
 import { applyMask, encodeFrame, parseFrameHeader } from "../../../../src/local/egress/websocket-frames.js";
 import { rawRequest, readUntil } from "./proxy-clients.js";
 
@@ -42,7 +43,12 @@ function acceptWebSocket(req: http.IncomingMessage, socket: net.Socket) {
   got.push(record);
   upgraded.add(socket);
   socket.on("error", () => socket.destroy());
-  const extension = req.url?.startsWith("/ext") ? "Sec-WebSocket-Extensions: permessage-deflate\r\n" : "";
+  // /ext takes an extension nobody offered; .../deflate takes the client's no-context-takeover offer.
+  const extension = req.url?.startsWith("/ext")
+    ? "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+    : req.url?.endsWith("/deflate")
+      ? `Sec-WebSocket-Extensions: ${req.headers["sec-websocket-extensions"]}\r\n`
+      : "";
   socket.write(
     `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n${extension}\r\n`,
   );
@@ -52,9 +58,10 @@ function acceptWebSocket(req: http.IncomingMessage, socket: net.Socket) {
     for (;;) {
       const header = parseFrameHeader(buf);
       if (header === undefined || buf.length < header.raw.length + header.payloadLength) return;
-      const payload = Buffer.from(buf.subarray(header.raw.length, header.raw.length + header.payloadLength));
+      let payload = Buffer.from(buf.subarray(header.raw.length, header.raw.length + header.payloadLength));
       buf = buf.subarray(header.raw.length + header.payloadLength);
       if (header.maskKey !== undefined) applyMask(payload, header.maskKey);
+      if (header.rsv === 0x40) payload = inflateMessage(payload, 1 << 20);
       // A close frame is recorded by its code.
       const text = header.opcode === 0x8 ? String(payload.readUInt16BE(0)) : payload.toString("utf8");
       record.frames.push({ opcode: header.opcode, text });
@@ -111,13 +118,13 @@ afterEach(async () => {
   await proxy.close();
 });
 
-/** Upgrades `ws://host:port/path` through the proxy, offering permessage-deflate as browsers do. */
-async function upgrade(host: string, path: string) {
+/** Upgrades `ws://host:port/path` through the proxy, offering permessage-deflate as browsers do by default. */
+async function upgrade(host: string, path: string, offer = "permessage-deflate; client_max_window_bits") {
   const socket = await rawRequest(
     proxy,
     `GET http://${host}:${port}${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
-      "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n",
+      `Sec-WebSocket-Extensions: ${offer}\r\n\r\n`,
   );
   const head = await readUntil(socket, (t) => t.includes("\r\n\r\n"));
   return { socket, head };
@@ -172,6 +179,19 @@ describe("EgressProxy: websocket_credential_rewrite", () => {
     await got[0]?.ended;
     expect(got[0]?.frames).toEqual([{ opcode: 0x8, text: "1002" }]);
     expect(events.at(-1)?.outcome).toMatch(/^websocket closed 1002 by the proxy: client frame not masked/);
+  });
+
+  it("passes on a no-context-takeover deflate offer, and resolves placeholders in compressed messages", async () => {
+    const offer = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+    const { socket, head } = await upgrade("rewrite.test", "/ws/deflate", offer);
+    expect(head).toMatch(/^HTTP\/1.1 101 Switching Protocols/);
+    expect(got[0]?.headers["sec-websocket-extensions"]).toBe(
+      "permessage-deflate; client_no_context_takeover; server_no_context_takeover",
+    );
+    socket.write(encodeFrame(0x1, deflateMessage(Buffer.from(`{"auth":"${P}"}`)), KEY, 0x40));
+    await readUntil(socket, (t) => t.includes("bytes"));
+    expect(got[0]?.frames).toEqual([{ opcode: 0x1, text: `{"auth":"${SECRET}"}` }]);
+    socket.destroy();
   });
 
   it("answers 502 when the upstream takes an extension the proxy did not offer", async () => {
