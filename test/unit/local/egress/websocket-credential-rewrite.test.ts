@@ -58,7 +58,9 @@ function acceptWebSocket(req: http.IncomingMessage, socket: net.Socket) {
     for (;;) {
       const header = parseFrameHeader(buf);
       if (header === undefined || buf.length < header.raw.length + header.payloadLength) return;
-      let payload = Buffer.from(buf.subarray(header.raw.length, header.raw.length + header.payloadLength));
+      let payload: Buffer = Buffer.from(
+        buf.subarray(header.raw.length, header.raw.length + header.payloadLength),
+      );
       buf = buf.subarray(header.raw.length + header.payloadLength);
       if (header.maskKey !== undefined) applyMask(payload, header.maskKey);
       if (header.rsv === 0x40) payload = inflateMessage(payload, 1 << 20);
