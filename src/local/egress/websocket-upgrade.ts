@@ -59,9 +59,11 @@ function ended(who: Sandbox, request: EgressRequest, decision: EgressDecision, e
 
 /**
  * A plain `ws://` upgrade through the proxy (`GET http://host/path` with `Upgrade: websocket`):
- * decided like a request, with the rules also asked about the client messages it cannot read
- * afterwards, then relayed frame-blind once the upstream switches protocols. Other upgrades (h2c)
- * are refused: the proxy speaks HTTP/1.1 to upstreams.
+ * decided like a request, with the rules also asked about the client messages they cannot check
+ * afterwards, then relayed frame-blind once the upstream switches protocols, except where the
+ * endpoint has `websocket_credential_rewrite`: the sandbox's frames are then read and its text
+ * messages' placeholders resolved (websocket-text-relay.ts). Other upgrades (h2c) are refused: the
+ * proxy speaks HTTP/1.1 to upstreams.
  */
 export async function forwardUpgrade(ctx: ProxyContext, req: IncomingMessage, socket: Socket, head: Buffer) {
   if ((req.headers.upgrade ?? "").toLowerCase() !== "websocket")
