@@ -1,3 +1,4 @@
+import { holdsMarkerBytes } from "./marker-scan.js";
 import { containsMarker, containsRawMarker } from "./placeholders.js";
 
 /**
@@ -40,10 +41,9 @@ function rewritable(type: string | undefined): boolean {
   );
 }
 
-/** Whether bytes hold a marker, raw or percent-encoded (upstream reads them lossily, split at NUL). */
+/** Whether bytes hold a marker, raw or percent-encoded (see {@link holdsMarkerBytes}). */
 export function bodyHoldsMarker(body: Buffer): boolean {
-  if (body.length === 0) return false;
-  return body.toString("utf8").split("\0").some(containsMarker);
+  return body.length > 0 && holdsMarkerBytes(body);
 }
 
 /**

@@ -26,21 +26,32 @@ export class BodyMarkerError extends Error {
  * percent-encoded), before any byte of that marker is passed on.
  */
 export function bodyMarkerGuard(): Transform {
-  let pending: Buffer = Buffer.alloc(0);
+  // Held back: at most MARKER_TAIL_BYTES, the end of what came so far.
+  let tail: Buffer = Buffer.alloc(0);
   return new Transform({
     transform(chunk: Buffer, _encoding, done: TransformCallback) {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      if (bodyHoldsMarker(pending)) return done(new BodyMarkerError());
-      const safe = pending.length - MARKER_TAIL_BYTES;
-      if (safe > 0) {
-        this.push(pending.subarray(0, safe));
-        pending = pending.subarray(safe);
+      // A marker is at most MARKER_TAIL_BYTES on the wire: one that began in the tail ends within
+      // that many bytes of this chunk, so the chunk and that seam are all that need a look.
+      const seam = Buffer.concat([tail, chunk.subarray(0, MARKER_TAIL_BYTES)]);
+      if (bodyHoldsMarker(seam) || bodyHoldsMarker(chunk)) return done(new BodyMarkerError());
+      const total = tail.length + chunk.length;
+      if (total <= MARKER_TAIL_BYTES) {
+        tail = Buffer.concat([tail, chunk]);
+        return done();
+      }
+      const keep = total - MARKER_TAIL_BYTES;
+      if (keep <= tail.length) {
+        this.push(tail.subarray(0, keep));
+        tail = Buffer.concat([tail.subarray(keep), chunk]);
+      } else {
+        if (tail.length > 0) this.push(tail);
+        this.push(chunk.subarray(0, keep - tail.length));
+        tail = chunk.subarray(keep - tail.length);
       }
       done();
     },
     flush(done: TransformCallback) {
-      if (bodyHoldsMarker(pending)) return done(new BodyMarkerError());
-      done(null, pending.length === 0 ? undefined : pending);
+      done(null, tail.length === 0 ? undefined : tail);
     },
   });
 }

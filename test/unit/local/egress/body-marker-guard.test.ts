@@ -56,6 +56,13 @@ describe("bodyMarkerGuard", () => {
     }
   });
 
+  it("stops at a placeholder sent a byte at a time, and passes the bytes before it", async () => {
+    const result = await through([..."y".repeat(200), ...encodeURIComponent(P), ..."z"]);
+    expect(result.error).toBeInstanceOf(BodyMarkerError);
+    expect("y".repeat(200).startsWith(result.out)).toBe(true);
+    expect(result.out.length).toBeGreaterThan(100);
+  });
+
   it("stops at a marker in the last bytes of a body", async () => {
     const result = await through(["{}", `{"t":"${P}"}`]);
     expect(result.error).toBeInstanceOf(BodyMarkerError);
