@@ -17,6 +17,7 @@ export const CLOSE_PROTOCOL_ERROR = 1002;
 export const CLOSE_INVALID_DATA = 1007;
 export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
+export const CLOSE_INTERNAL_ERROR = 1011;
 
 /** One frame's header as read off the wire. */
 export interface FrameHeader {

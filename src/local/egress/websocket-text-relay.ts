@@ -6,7 +6,7 @@ import {
   type Termination,
   type TextRewrite,
 } from "./websocket-client-frames.js";
-import { CLOSE_PROTOCOL_ERROR, closeFrame, newMaskKey } from "./websocket-frames.js";
+import { CLOSE_INTERNAL_ERROR, CLOSE_PROTOCOL_ERROR, closeFrame, newMaskKey } from "./websocket-frames.js";
 
 /** The upgrade a websocket's messages belong to: where its credentials must be bound. */
 export interface WebSocketUpgradeRef {
@@ -125,7 +125,21 @@ export function relayWebSocketText(
   }
 
   function onData(chunk: Buffer) {
-    const { out, end } = frames.push(chunk);
+    let pushed: ReturnType<ClientFrames["push"]>;
+    try {
+      pushed = frames.push(chunk);
+    } catch (error) {
+      // The credentials could not be read (state store): 1011, as a server that cannot go on says.
+      const why = `resolving a websocket message failed: ${error instanceof Error ? error.message : String(error)}`;
+      return terminate({
+        code: CLOSE_INTERNAL_ERROR,
+        reason: "",
+        closeUpstream: false,
+        credential: false,
+        why,
+      });
+    }
+    const { out, end } = pushed;
     let flowing = true;
     for (const bytes of out) flowing = upstream.write(bytes) && flowing;
     if (end !== undefined) return terminate(end);

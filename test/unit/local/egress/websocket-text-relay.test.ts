@@ -27,16 +27,19 @@ async function pair(): Promise<[net.Socket, net.Socket]> {
 }
 
 /** sandbox <-> [client | relay | upstream] <-> server */
-async function relayed(timeouts = { idleMs: 100, totalMs: 250 }) {
+async function relayed(timeouts = { idleMs: 100, totalMs: 250 }, failing = false) {
   const [sandbox, client] = await pair();
   const [upstream, server] = await pair();
   const ends: Termination[] = [];
   relayWebSocketText(client, upstream, Buffer.alloc(0), {
-    rewriteText: (text) => ({
-      kind: "text",
-      text: text.replace("PH", "VALUE"),
-      replaced: text.includes("PH") ? 1 : 0,
-    }),
+    rewriteText: (text) => {
+      if (failing) throw new Error("state store unreadable");
+      return {
+        kind: "text",
+        text: text.replace("PH", "VALUE"),
+        replaced: text.includes("PH") ? 1 : 0,
+      };
+    },
     onEnd: (end) => ends.push(end),
     timeouts,
   });
@@ -87,6 +90,21 @@ describe("relayWebSocketText", () => {
     clearInterval(timer);
     expect(ends).toEqual([
       expect.objectContaining({ code: 1002, why: "text message assembly total timeout" }),
+    ]);
+  });
+
+  it("closes 1011 when the credentials cannot be read, the upstream getting no part of the message", async () => {
+    const { sandbox, server, ends } = await relayed(undefined, true);
+    const toSandbox = collect(sandbox);
+    const toServer = collect(server);
+    sandbox.write(encodeFrame(0x1, Buffer.from("key=PH"), KEY));
+    expect(await toSandbox).toEqual(Buffer.from([0x88, 0x02, 0x03, 0xf3]));
+    expect((await toServer).length).toBe(0);
+    expect(ends).toEqual([
+      expect.objectContaining({
+        code: 1011,
+        why: "resolving a websocket message failed: state store unreadable",
+      }),
     ]);
   });
 
