@@ -8,7 +8,7 @@ import { rewriteCredentials } from "../../../../src/local/credentials/credential
 import { placeholderFor } from "../../../../src/local/credentials/placeholders.js";
 import { compileEgressPolicy } from "../../../../src/local/egress/egress-policy.js";
 import { type EgressEvent, EgressProxy } from "../../../../src/local/egress/egress-proxy.js";
-import { rawRequest, readUntil, viaProxy } from "./proxy-clients.js";
+import { connectVia, rawRequest, readUntil, viaProxy } from "./proxy-clients.js";
 
 /**
  * The egress proxy with request_body_credential_rewrite on plain http:// requests, through the real
@@ -230,6 +230,18 @@ describe("EgressProxy: request_body_credential_rewrite on plain HTTP", () => {
     expect(await answerOn(socket)).toBe("");
     expect(received).toEqual([]);
     expect(events[0]?.decision.reason).toMatch(/only application\/json/);
+  });
+
+  it("reads plain HTTP inside a CONNECT to the flagged endpoint as well (access full alone would relay it unread)", async () => {
+    const { socket, head } = await connectVia(proxy, `body.test:${port}`);
+    expect(head).toMatch(/^HTTP\/1.1 200/);
+    const body = `{"token":"${P}"}`;
+    socket.write(
+      `POST /api/chat.postMessage HTTP/1.1\r\nHost: body.test\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(await readUntil(socket, () => false)).toMatch(/^HTTP\/1.1 200/);
+    expect(received[0]?.body).toBe(`{"token":"${SECRET}"}`);
   });
 
   it("lets requests without a body through on the flagged endpoint", async () => {
