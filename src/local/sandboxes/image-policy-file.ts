@@ -66,6 +66,7 @@ const endpoint: Fields = {
   },
   graphql_max_body_bytes: "u32",
   credential_signing: "string",
+  credential_binding: { object: { provider: "string" }, required: ["provider"] },
   signing_service: "string",
   signing_region: "string",
   json_rpc: { object: { max_body_bytes: "u32" } },

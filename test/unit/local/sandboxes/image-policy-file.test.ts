@@ -78,6 +78,14 @@ describe("an image's policy file", () => {
     expect(github?.binaries.map((b) => b.path)).toEqual(["/usr/bin/git"]);
   });
 
+  it("reads an endpoint's credential_binding, as upstream's schema has it", () => {
+    const parsed = parseImagePolicy(
+      "version: 1\nnetwork_policies:\n  s3:\n    endpoints:\n      - host: minio.test\n        port: 9000\n        credential_binding: { provider: cloud }\n",
+    );
+    if (!parsed.ok) throw new Error(parsed.problem);
+    expect(parsed.policy.networkPolicies.s3?.endpoints[0]?.credentialBinding?.provider).toBe("cloud");
+  });
+
   it("refuses what upstream's schema refuses, naming the key", () => {
     const problem = (text: string) => {
       const parsed = parseImagePolicy(text);
@@ -99,6 +107,11 @@ describe("an image's policy file", () => {
     expect(problem("version: 1\nnetwork_policies:\n  a:\n    binaries:\n      - harness: true\n")).toBe(
       'network_policies.a.binaries[0]: missing key "path"',
     );
+    expect(
+      problem(
+        "version: 1\nnetwork_policies:\n  a:\n    endpoints:\n      - { host: x, port: 1, credential_binding: {} }\n",
+      ),
+    ).toBe('network_policies.a.endpoints[0].credential_binding: missing key "provider"');
     expect(problem("version: 1\nlandlock: |\n  x\n")).toBe(
       'landlock: expected a mapping, found string "x\\n"',
     );
