@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { clone } from "@bufbuild/protobuf";
 import { NotFoundError } from "../../errors.js";
+import type { SandboxPolicy } from "../../gen/openshell/sandbox/v1/sandbox_pb.js";
 import { type SandboxSpec, SandboxSpecSchema } from "../../gen/openshell/v1/openshell_pb.js";
 import type { ContainerSpec, MountSpec } from "../../runtime/container-spec.js";
 import type { ImageInfo } from "../../runtime/image-types.js";
+import { checkSandboxCredentialBindings } from "../credentials/sandbox-binding-checks.js";
 import type { SandboxTrustBundles } from "../network/sandbox-trust-bundles.js";
 import { needsImageCaBundle, trustMountFor } from "../network/sandbox-trust-mount.js";
 import { AccountProbeError, ImageAccountProbe, type ImagePolicyFile } from "./image-account-probe.js";
@@ -19,7 +21,7 @@ import {
 } from "./sandbox-container-spec.js";
 import type { SandboxKeeper } from "./sandbox-keeper.js";
 import { removeSandboxContainers } from "./sandbox-removal.js";
-import { type ImageConfig, needsImageAccounts, unresolvedUser } from "./static-policy.js";
+import { type ImageConfig, ImagePolicyRefusal, needsImageAccounts, unresolvedUser } from "./static-policy.js";
 
 /** What every sandbox container gets, and the trust folders it mounts by its image. */
 export interface ProvisioningOptions extends SandboxContainerOptions {
@@ -140,6 +142,7 @@ export class SandboxProvisioner {
     const choice = chooseImagePolicy(file, imageRef, keeper.runtime);
     for (const line of choice.log) keeper.gatewayLog(sandbox.id, line.level, line.message);
     if (choice.policy !== undefined && file.found) {
+      refuseImageBindings(keeper.store, sandbox, choice.policy, `${file.path} of image ${imageRef}`);
       if (!storeImagePolicy(keeper.store, sandbox.id, choice.policy, file.path)) {
         keeper.gatewayLog(
           sandbox.id,
@@ -322,4 +325,25 @@ export class SandboxProvisioner {
 /** The spec with `mount` after its own mounts. */
 function withMount(spec: ContainerSpec, mount: MountSpec | undefined): ContainerSpec {
   return mount === undefined ? spec : { ...spec, mounts: [...(spec.mounts ?? []), mount] };
+}
+
+/**
+ * Upstream's supervisor sends the image's policy to the gateway, which checks its credential
+ * bindings as at UpdateConfig; refused, the supervisor stops and the sandbox never starts
+ * (openshell-sandbox `lib.rs`, the discovered policy's sync). Local mode fails provisioning likewise.
+ */
+function refuseImageBindings(
+  store: SandboxKeeper["store"],
+  sandbox: LiveSandbox,
+  policy: SandboxPolicy,
+  what: string,
+): void {
+  try {
+    checkSandboxCredentialBindings(store, sandbox.workspace, sandbox.spec.providers, policy, "policy");
+  } catch (error) {
+    throw new ImagePolicyRefusal(
+      "PolicyNotEnforceable",
+      `${what} cannot be the sandbox's policy: ${(error as Error).message}; fix the file, attach the provider it names, or create the sandbox with a policy of its own`,
+    );
+  }
 }

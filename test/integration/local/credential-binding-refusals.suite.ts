@@ -1,14 +1,22 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   FailedPreconditionError,
   InvalidArgumentError,
   OpenShell,
   type OpenShellError,
+  SandboxFailedError,
 } from "../../../src/index.js";
 import { SANDBOX_NAME_LABEL } from "../../../src/local/sandboxes/sandbox-container.js";
 import { createRuntime } from "../../../src/runtime/create-runtime.js";
 import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
 import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
+
+const run = promisify(execFile);
 
 /** The error a call ends with (undefined when it succeeds). */
 async function failure(call: Promise<unknown>): Promise<OpenShellError | undefined> {
@@ -31,6 +39,30 @@ export function describeCredentialBindingRefusals(kind: LocalKind): void {
   const cloud = uniqueName("aws");
   const llm = uniqueName("llm");
   let os: OpenShell;
+  const images: string[] = [];
+  let context: string | undefined;
+
+  /** Builds an image from the sandbox test image whose /etc/openshell/policy.yaml binds `provider`. */
+  async function imageBinding(provider: string): Promise<string> {
+    context ??= mkdtempSync(join(tmpdir(), "openshell-binding-image-"));
+    const dir = mkdtempSync(join(context, "img-"));
+    const policy = `version: 1
+process: { run_as_user: "1000", run_as_group: "1000" }
+network_policies:
+  store:
+    endpoints:
+      - { host: minio.test, port: 9000, credential_binding: { provider: ${provider} } }
+`;
+    writeFileSync(join(dir, "policy.yaml"), policy);
+    writeFileSync(
+      join(dir, "Dockerfile"),
+      `FROM ${testImages.sandbox}\nCOPY policy.yaml /etc/openshell/policy.yaml\n`,
+    );
+    const image = `openshell-test/binding-policy:${uniqueName("t").toLowerCase()}`;
+    images.push(image);
+    await run(kind, ["build", "-q", "-t", image, dir], { timeout: 120_000 });
+    return image;
+  }
 
   const bindTo = (provider: string) => ({
     networkPolicies: {
@@ -45,6 +77,8 @@ export function describeCredentialBindingRefusals(kind: LocalKind): void {
   }, 120_000);
   afterAll(async () => {
     await os?.close();
+    if (images.length > 0) await run(kind, ["rmi", "-f", ...images]).catch(() => undefined);
+    if (context !== undefined) rmSync(context, { recursive: true, force: true });
   });
 
   it("refuses a create whose binding names a provider the sandbox does not get or none, or whose providers share a key, and makes nothing", async () => {
@@ -113,4 +147,33 @@ export function describeCredentialBindingRefusals(kind: LocalKind): void {
     expect(await attached()).toEqual([cloud]);
     await os.sandboxes.delete(sb.name);
   });
+
+  it("takes an image policy file's credential_binding, and fails the sandbox as upstream when the gateway refuses it", async () => {
+    const bound = await os.sandboxes.create({
+      name: uniqueName("bind"),
+      image: await imageBinding(cloud),
+      command: IDLE,
+      providers: [cloud],
+    });
+    await bound.ready({ timeoutMs: 60_000 });
+    expect((await bound.exec(["env"])).stdout).toMatch(
+      /^AWS_ACCESS_KEY_ID=openshell:resolve:env:v[0-9]+_AWS_ACCESS_KEY_ID$/m,
+    );
+    await os.sandboxes.delete(bound.name);
+
+    const refused = await os.sandboxes.create({
+      name: uniqueName("bind"),
+      image: await imageBinding("nobody"),
+      command: IDLE,
+      providers: [cloud],
+    });
+    const failed = await failure(refused.ready({ timeoutMs: 60_000 }));
+    expect(failed).toBeInstanceOf(SandboxFailedError);
+    expect((failed as SandboxFailedError).reason).toBe("PolicyNotEnforceable");
+    expect(failed?.message).toContain("/etc/openshell/policy.yaml of image openshell-test/binding-policy:");
+    expect(failed?.message).toContain(
+      "credential_binding references provider 'nobody', but that provider is not attached to the sandbox",
+    );
+    await os.sandboxes.delete(refused.name);
+  }, 300_000);
 }
