@@ -19,8 +19,9 @@ export function hasBody(req: IncomingMessage): boolean {
  * Reads a request's whole body, holding at most `limit` bytes: a Content-Length above it is refused
  * before a byte is read, and a chunked body is refused the moment it would pass it (as upstream,
  * which also refuses chunked trailers when it buffers a body). A client that goes away mid-body is
- * refused too. Node has decoded the chunked framing already; the caller sends the body with a
- * Content-Length of its own.
+ * refused too. Node has decoded the chunked framing already, so a chunked body is measured by its
+ * payload (upstream counts its size lines and CRLFs as well, which Node does not show); the caller
+ * sends the body with a Content-Length of its own.
  */
 export function readRequestBody(req: IncomingMessage, limit: number): Promise<ReadBody> {
   if (!hasBody(req)) return Promise.resolve({ kind: "none" });

