@@ -124,7 +124,10 @@ async function upgrade(
       : undefined;
   options.path = rewritten.pathAndQuery;
   // As upstream, only a permessage-deflate offer whose messages can be inflated one by one goes on.
-  const offer = rewriteText && safeDeflateOffer(headerValues(rewritten.rawHeaders, extensionsHeader));
+  const offer =
+    rewriteText === undefined
+      ? undefined
+      : safeDeflateOffer(headerValues(rewritten.rawHeaders, extensionsHeader));
   options.headers =
     rewriteText === undefined ? [...rewritten.rawHeaders] : withExtensionOffer(rewritten.rawHeaders, offer);
   const upstream = tls
