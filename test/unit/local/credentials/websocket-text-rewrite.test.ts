@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { PlaceholderResolver } from "../../../../src/local/credentials/credential-rewrite.js";
 import { placeholderFor } from "../../../../src/local/credentials/placeholders.js";
-import { rewriteWebSocketText } from "../../../../src/local/credentials/websocket-text-rewrite.js";
+import {
+  rewriteWebSocketText,
+  websocketTextRewriter,
+} from "../../../../src/local/credentials/websocket-text-rewrite.js";
 
 /**
  * A websocket text message's placeholders, resolved as upstream's rewrite_websocket_text_placeholders
@@ -51,5 +54,17 @@ describe("rewriteWebSocketText", () => {
     expect(rewriteWebSocketText(placeholderFor("LOOP", 3n), () => resolver)).toMatchObject({
       kind: "refused",
     });
+  });
+
+  it("matches bindings against the upgrade's path without its query, placeholders redacted, once per message", () => {
+    const paths: string[] = [];
+    const rewrite = websocketTextRewriter(`/ws/${encodeURIComponent(P)}/feed?token=${P}`, (path) => {
+      paths.push(path);
+      return resolver;
+    });
+    expect(rewrite("no marker")).toEqual({ kind: "text", text: "no marker", replaced: 0 });
+    expect(rewrite(P)).toEqual({ kind: "text", text: SECRET, replaced: 1 });
+    expect(rewrite(`${P}!`)).toEqual({ kind: "text", text: `${SECRET}!`, replaced: 1 });
+    expect(paths).toEqual(["/ws/[CREDENTIAL]/feed", "/ws/[CREDENTIAL]/feed"]);
   });
 });
