@@ -61,9 +61,11 @@ function withContentLength(raw: readonly string[], length: number): string[] {
 /**
  * Runs the embedder's request rewriter (credential placeholders) on an allowed request, after the
  * policy and before the upstream is contacted. Without one, the request goes as it is. When the
- * allowing endpoint has `request_body_credential_rewrite`, the body is read first (at most 256 KiB,
+ * allowing endpoint has `request_body_credential_rewrite`, the rewriter sees the head first (its
+ * refusal is answered before the body is read, as upstream), then the body is read (at most 256 KiB,
  * as upstream; a larger one, or one cut short, is not forwarded and the connection is closed) and
- * goes upstream whole, with its Content-Length, whatever the rewriter made of it. A refusal is
+ * the rewriter sees the whole request; the body goes upstream whole, with its Content-Length,
+ * whatever the rewriter made of it. A refusal is
  * answered with its status and a JSON body `{code, message}`, a drop by closing the connection, both
  * reported as denied; a throw answers 500 and is reported; nothing reaches the upstream either way.
  */
@@ -81,35 +83,44 @@ export async function rewriteRequest(
   };
   const rewrite = ctx.rewrite;
   if (rewrite === undefined) return unchanged;
+  type Answered = Extract<RewriteStep, { kind: "answered" }>;
+  const ask = async (body?: Buffer): Promise<RewriteOutcome | Answered> => {
+    try {
+      return await rewrite(who.client, {
+        host: outgoing.target.host,
+        port: outgoing.target.port,
+        method: outgoing.method.toUpperCase(),
+        pathAndQuery: outgoing.target.pathAndQuery,
+        rawHeaders: outgoing.rawHeaders,
+        tls: outgoing.tls,
+        decision,
+        ...(body === undefined ? {} : { body }),
+      });
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      ctx.emit(event(who, request, decision, `request rewrite failed: ${why}`));
+      const line = "the gateway could not prepare this request; see the gateway log";
+      return {
+        kind: "answered",
+        answer: (res) => respond(res, 500, line),
+        answerRaw: (socket) => respondRaw(socket, 500, line),
+      };
+    }
+  };
   let body: Buffer | undefined;
-  if (decision.requestBodyCredentialRewrite === true && outgoing.source !== undefined) {
-    const read = await readRequestBody(outgoing.source, MAX_REWRITE_BODY_BYTES);
+  const source = outgoing.source;
+  if (decision.requestBodyCredentialRewrite === true && source !== undefined && hasBody(source)) {
+    // As upstream: the head's placeholders are resolved, or refused, before the body is read.
+    const head = await ask();
+    if (head.kind === "answered") return head;
+    if (head.kind === "refused" || head.kind === "dropped") return notSent(ctx, who, request, decision, head);
+    const read = await readRequestBody(source, MAX_REWRITE_BODY_BYTES);
     if (read.kind === "refused")
       return dropped(ctx, who, request, decision, `the request was not forwarded: ${read.why}`);
     if (read.kind === "body") body = read.body;
   }
-  let outcome: RewriteOutcome;
-  try {
-    outcome = await rewrite(who.client, {
-      host: outgoing.target.host,
-      port: outgoing.target.port,
-      method: outgoing.method.toUpperCase(),
-      pathAndQuery: outgoing.target.pathAndQuery,
-      rawHeaders: outgoing.rawHeaders,
-      tls: outgoing.tls,
-      decision,
-      ...(body === undefined ? {} : { body }),
-    });
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    ctx.emit(event(who, request, decision, `request rewrite failed: ${why}`));
-    const line = "the gateway could not prepare this request; see the gateway log";
-    return {
-      kind: "answered",
-      answer: (res) => respond(res, 500, line),
-      answerRaw: (socket) => respondRaw(socket, 500, line),
-    };
-  }
+  const outcome = await ask(body);
+  if (outcome.kind === "answered") return outcome;
   if (outcome.kind === "unchanged" || outcome.kind === "rewritten") {
     const send = outcome.kind === "unchanged" ? unchanged : outcome;
     if (body === undefined) {
@@ -132,6 +143,17 @@ export async function rewriteRequest(
       body: sent,
     };
   }
+  return notSent(ctx, who, request, decision, outcome);
+}
+
+/** A refusal answered with its status and JSON `{code, message}`, or a drop; reported as denied. */
+function notSent(
+  ctx: ProxyContext,
+  who: Sandbox,
+  request: EgressRequest,
+  decision: EgressDecision,
+  outcome: Extract<RewriteOutcome, { kind: "refused" | "dropped" }>,
+): RewriteStep {
   if (outcome.kind === "dropped") {
     return dropped(ctx, who, request, decision, `the request was not forwarded: ${outcome.reason}`);
   }

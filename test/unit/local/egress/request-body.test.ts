@@ -210,6 +210,22 @@ describe("EgressProxy: request_body_credential_rewrite on plain HTTP", () => {
     expect(events[0]?.decision.reason).toMatch(/its body is 262145 bytes, above the 262144 bytes/);
   });
 
+  it("answers a header placeholder it cannot resolve before reading the body, however large, as upstream", async () => {
+    const socket = await rawRequest(
+      proxy,
+      `POST ${url("body.test")} HTTP/1.1\r\nHost: body.test\r\nContent-Type: application/json\r\n` +
+        `Authorization: Bearer ${placeholderFor("OTHER_KEY", 1n)}\r\n` +
+        `Content-Length: ${MAX_REWRITE_BODY_BYTES * 4}\r\nConnection: close\r\n\r\n{"a":`,
+    );
+    socket.on("error", () => {});
+    const text = await readUntil(socket, (t) => t.includes("}\n"));
+    socket.destroy();
+    expect(text).toMatch(/^HTTP\/1.1 500/);
+    expect(text).toContain('"code":"credential_injection_failed"');
+    expect(text).toContain("nothing holds OTHER_KEY");
+    expect(received).toEqual([]);
+  });
+
   it("closes the connection unanswered once a chunked body passes 256 KiB; 192 KiB goes", async () => {
     const chunk = "a".repeat(64 * 1024);
     const send = async (chunks: number) => {
