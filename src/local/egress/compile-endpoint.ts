@@ -8,7 +8,10 @@ export type Access = "read-only" | "read-write" | "full";
 
 /** One `rules[].allow` or `deny_rules[]` entry: method and path. */
 export interface L7Matcher {
-  /** Upper case; undefined for any method ("" or "*"). */
+  /**
+   * Upper case; undefined for any method ("*"); "" (left empty) for none at all, as upstream's
+   * policy engine reads an empty method (methodless-rules.ts warns of it).
+   */
   readonly method: string | undefined;
   /** Undefined for any path. */
   readonly path: RegExp | undefined;
@@ -122,9 +125,9 @@ function compileMatcher(m: L7Allow | L7DenyRule, field: string): L7Matcher {
   const method = m.method.trim().toUpperCase();
   const path = compilePathPattern(m.path, `${field}.path`);
   return {
-    method: method === "" || method === "*" ? undefined : method,
+    method: method === "*" ? undefined : method,
     path,
-    text: `${method || "*"} ${m.path || "**"}`,
+    text: `${method || "(no method)"} ${m.path || "**"}`,
   };
 }
 

@@ -60,7 +60,10 @@ export function rulePath(raw: string | undefined): L7Request["path"] {
 const methodAllowed = (method: string, access: Access | undefined) =>
   access === undefined || access === "full" || accessMethods[access].has(method);
 
-/** As upstream's rules: a GET rule also matches HEAD (RFC 9110: HEAD is GET without the body). */
+/**
+ * As upstream's rules: a GET rule also matches HEAD (RFC 9110: HEAD is GET without the body); an
+ * empty method matches nothing.
+ */
 const methodMatches = (ruled: string | undefined, method: string) =>
   ruled === undefined || ruled === method || (ruled === "GET" && method === "HEAD");
 

@@ -13,6 +13,7 @@ import {
   type LocalService,
 } from "../egress/egress-proxy.js";
 import { normalizeHost } from "../egress/host-pattern.js";
+import { methodlessRules } from "../egress/methodless-rules.js";
 import { activePolicyRevisionOf } from "../handlers/policy-handlers.js";
 import type { ProcessInspector } from "../processes/process-inspector.js";
 import { binariesNotEnforced, type ProcessVisibility } from "../processes/process-visibility.js";
@@ -308,8 +309,10 @@ export class SandboxEgress {
             );
       if (unenforced !== undefined) this.sandboxes?.gatewayLog(sandboxId, "WARN", unenforced);
       const deprecated = deprecatedTlsValues(stored?.networkPolicies ?? {});
-      if (deprecated !== undefined)
-        this.sandboxes?.gatewayLog(sandboxId, "WARN", `policy version ${version}: ${deprecated}`);
+      for (const warning of [deprecated, methodlessRules(stored?.networkPolicies ?? {})]) {
+        if (warning !== undefined)
+          this.sandboxes?.gatewayLog(sandboxId, "WARN", `policy version ${version}: ${warning}`);
+      }
       const { policy, binaries } = compileSandboxPolicy(stored?.networkPolicies ?? {}, checker);
       compiled = { version, policy, checkedAt: now, ...(binaries === undefined ? {} : { binaries }) };
     } catch (error) {

@@ -227,6 +227,18 @@ describe("compileEgressPolicy: L7 rules on HTTP requests", () => {
       { allowed: false, reason: /no allow rule matches GET \/repos/ },
     ],
     [
+      "rules: an empty method allows nothing, as upstream's policy engine reads it",
+      { ...base, rules: [{ allow: { path: "/public/**" } }] },
+      http("api.test", 80, "GET", "/public/x"),
+      { allowed: false, reason: 'rule "r": no allow rule matches GET /public/x' },
+    ],
+    [
+      "deny rules: an empty method denies nothing, as upstream's policy engine reads it",
+      { ...base, access: "full", denyRules: [{ path: "/admin/**" }] },
+      http("api.test", 80, "DELETE", "/admin/x"),
+      { allowed: true, reason: /allowed/ },
+    ],
+    [
       "rules: empty path is any path",
       { ...base, rules: [{ allow: { method: "get" } }] },
       http("api.test", 80, "GET", "/anything/at/all"),
@@ -262,7 +274,7 @@ describe("compileEgressPolicy: L7 rules on HTTP requests", () => {
     ],
     [
       "deny rules match the decoded path",
-      { ...base, denyRules: [{ path: "/admin/**" }] },
+      { ...base, denyRules: [{ method: "*", path: "/admin/**" }] },
       http("api.test", 80, "GET", "/%61dmin/x"),
       { allowed: false, reason: /denied by deny_rules\[0\]/ },
     ],
@@ -283,7 +295,7 @@ describe("compileEgressPolicy: L7 rules on HTTP requests", () => {
     ],
     [
       "path glob ? and classes",
-      { ...base, rules: [{ allow: { path: "/v[0-9]/item?" } }] },
+      { ...base, rules: [{ allow: { method: "*", path: "/v[0-9]/item?" } }] },
       http("api.test", 80, "GET", "/v2/items"),
       { allowed: true, reason: /allowed/ },
     ],
@@ -483,7 +495,12 @@ describe("compileEgressPolicy: several endpoints", () => {
       open: { endpoints: [{ host: "api.test", port: 80 }] },
       guard: {
         endpoints: [
-          { host: "api.test", port: 80, denyRules: [{ path: "/admin/**" }], enforcement: "enforce" },
+          {
+            host: "api.test",
+            port: 80,
+            denyRules: [{ method: "*", path: "/admin/**" }],
+            enforcement: "enforce",
+          },
         ],
       },
     });
