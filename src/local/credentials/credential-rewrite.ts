@@ -9,6 +9,7 @@ import {
   percentDecode,
   percentEncodePathSegment,
   percentEncodeQuery,
+  redactedPath,
 } from "./placeholders.js";
 
 /** What one placeholder of a request comes to, at the request's endpoint. */
@@ -120,18 +121,6 @@ function rewriteHeaderValue(value: string, resolve: PlaceholderResolver): string
       return `${trimmed.slice(0, space)} ${resolvedValue(candidate, resolve, "header")}`;
   }
   throw new Refusal("unavailable", "header", undefined, MALFORMED);
-}
-
-/** The path with each placeholder as `[CREDENTIAL]`: what bindings are matched against, as upstream. */
-function redactedPath(path: string): string {
-  return path
-    .split("/")
-    .map((segment) => {
-      const decoded = percentDecode(segment);
-      if (!containsRawMarker(decoded)) return segment;
-      return replaceTokens(decoded, () => ({ kind: "value", value: "[CREDENTIAL]" }), "request_target");
-    })
-    .join("/");
 }
 
 function rewritePath(path: string, resolve: PlaceholderResolver): string {

@@ -142,3 +142,24 @@ export function percentEncodeQuery(input: string): string {
 export function percentEncodePathSegment(input: string): string {
   return percentEncode(input, /[A-Za-z0-9._~!$&'()*+,;=:@-]/);
 }
+
+/**
+ * The path with each placeholder (or marker) of each segment as `[CREDENTIAL]`, segments without
+ * one left as they came: what credential bindings are matched against, as upstream.
+ */
+export function redactedPath(path: string): string {
+  return path
+    .split("/")
+    .map((segment) => {
+      const decoded = percentDecode(segment);
+      if (!containsRawMarker(decoded)) return segment;
+      let out = "";
+      let pos = 0;
+      for (let found = nextToken(decoded, pos); found !== undefined; found = nextToken(decoded, pos)) {
+        out += `${decoded.slice(pos, found.start)}[CREDENTIAL]`;
+        pos = found.end;
+      }
+      return out + decoded.slice(pos);
+    })
+    .join("/");
+}

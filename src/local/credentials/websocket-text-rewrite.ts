@@ -1,6 +1,6 @@
 import type { TextRewrite } from "../egress/websocket-client-frames.js";
 import type { PlaceholderResolver } from "./credential-rewrite.js";
-import { containsRawMarker, nextToken, parsePlaceholder, percentDecode } from "./placeholders.js";
+import { containsRawMarker, nextToken, parsePlaceholder, redactedPath } from "./placeholders.js";
 
 const MALFORMED =
   "it is not a well-formed placeholder (openshell:resolve:env:v<revision>_KEY, as the sandbox's environment holds it)";
@@ -71,22 +71,4 @@ export function websocketTextRewriter(
   const q = pathAndQuery.indexOf("?");
   const path = redactedPath(q < 0 ? pathAndQuery : pathAndQuery.slice(0, q));
   return (text) => rewriteWebSocketText(text, () => resolverFor(path));
-}
-
-/** Each placeholder (or marker) of each path segment as `[CREDENTIAL]`, the segment left encoded otherwise. */
-function redactedPath(path: string): string {
-  return path
-    .split("/")
-    .map((segment) => {
-      const decoded = percentDecode(segment);
-      if (!containsRawMarker(decoded)) return segment;
-      let out = "";
-      let pos = 0;
-      for (let found = nextToken(decoded, pos); found !== undefined; found = nextToken(decoded, pos)) {
-        out += `${decoded.slice(pos, found.start)}[CREDENTIAL]`;
-        pos = found.end;
-      }
-      return out + decoded.slice(pos);
-    })
-    .join("/");
 }
