@@ -1,5 +1,5 @@
 import { holdsMarkerBytes } from "./marker-scan.js";
-import { containsMarker, containsRawMarker } from "./placeholders.js";
+import { containsMarker, containsRawMarker, percentDecodeBytes } from "./placeholders.js";
 
 /**
  * Upstream's bound on a body it reads to put credentials in (`MAX_REWRITE_BODY_BYTES` in
@@ -63,27 +63,8 @@ function replaceAll(text: string, replace: TextReplacer): string | { why: string
 /** application/x-www-form-urlencoded decoding: `+` is a space, `%XX` a byte; the bytes must be UTF-8. */
 function formDecode(input: string): string | undefined {
   if (!input.includes("%") && !input.includes("+")) return input;
-  const raw = Buffer.from(input, "utf8");
-  const bytes: number[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    const b = raw[i] as number;
-    if (b === 0x2b) {
-      bytes.push(0x20);
-      continue;
-    }
-    // Upstream decodes an escape only when a byte follows it; kept the same so both read one body alike.
-    if (b === 0x25 && i + 2 < raw.length) {
-      const hex = String.fromCharCode(raw[i + 1] as number, raw[i + 2] as number);
-      if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
-        bytes.push(Number.parseInt(hex, 16));
-        i += 2;
-        continue;
-      }
-    }
-    bytes.push(b);
-  }
   try {
-    return utf8.decode(Buffer.from(bytes));
+    return utf8.decode(percentDecodeBytes(input, true));
   } catch {
     return undefined;
   }

@@ -104,13 +104,19 @@ export function nextToken(
   };
 }
 
-/** Percent-decodes (invalid escapes kept as they are; bytes that are not UTF-8 become U+FFFD, as upstream). */
-export function percentDecode(input: string): string {
-  if (!input.includes("%")) return input;
-  const bytes: number[] = [];
+/**
+ * The bytes `input` percent-decodes to (an escape not followed by two hex digits kept as it is, as
+ * upstream); with `plusIsSpace`, `+` is a space, as in form bodies.
+ */
+export function percentDecodeBytes(input: string, plusIsSpace = false): Buffer {
   const raw = Buffer.from(input, "utf8");
+  const bytes: number[] = [];
   for (let i = 0; i < raw.length; i++) {
     const b = raw[i] as number;
+    if (b === 0x2b && plusIsSpace) {
+      bytes.push(0x20);
+      continue;
+    }
     if (b === 0x25 && i + 2 < raw.length) {
       const hex = String.fromCharCode(raw[i + 1] as number, raw[i + 2] as number);
       if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
@@ -121,7 +127,13 @@ export function percentDecode(input: string): string {
     }
     bytes.push(b);
   }
-  return Buffer.from(bytes).toString("utf8");
+  return Buffer.from(bytes);
+}
+
+/** Percent-decodes (invalid escapes kept as they are; bytes that are not UTF-8 become U+FFFD, as upstream). */
+export function percentDecode(input: string): string {
+  if (!input.includes("%")) return input;
+  return percentDecodeBytes(input).toString("utf8");
 }
 
 function percentEncode(input: string, keep: RegExp): string {
