@@ -1,11 +1,7 @@
-import { execFile } from "node:child_process";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { build } from "esbuild";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createCertificateAuthority,
@@ -16,7 +12,6 @@ import {
   type GatewayCertificates,
 } from "../../../../src/local/listen/gateway-certificates.js";
 
-const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const dayMs = 86_400_000;
 const fileNames = ["ca.crt", "ca.key", "server.crt", "server.key", "client.crt", "client.key"];
 
@@ -175,38 +170,5 @@ describe("ensureGatewayCertificates", () => {
     const second = await ensureGatewayCertificates(dir);
     expect(second.server.key).not.toBe(first.server.key);
     expect(await mode(join(dir, "server.key"))).toBe(0o600);
-  });
-
-  it("loads @peculiar/x509 only when it has to make certificates", async () => {
-    // A CommonJS bundle with packages left external, so require.cache shows which ones were loaded.
-    const out = join(repoRoot, ".tmp", "listen-lazy", `lazy-${process.pid}.cjs`);
-    await mkdir(join(out, ".."), { recursive: true });
-    await build({
-      stdin: {
-        contents: `
-          import { ensureGatewayCertificates } from "./src/local/listen/gateway-certificates.ts";
-          const loaded = () => Object.keys(require.cache).some((f) => f.includes("@peculiar"));
-          const before = loaded();
-          ensureGatewayCertificates(process.argv[2]).then(() => {
-            process.stdout.write(JSON.stringify({ before, after: loaded() }));
-          });
-        `,
-        resolveDir: repoRoot,
-        loader: "ts",
-      },
-      bundle: true,
-      platform: "node",
-      format: "cjs",
-      target: "node20",
-      packages: "external",
-      outfile: out,
-      logLevel: "silent",
-    });
-    try {
-      const { stdout } = await promisify(execFile)(process.execPath, [out, dir]);
-      expect(JSON.parse(stdout)).toEqual({ before: false, after: true });
-    } finally {
-      await rm(out, { force: true });
-    }
   });
 });
