@@ -221,7 +221,8 @@ export async function writeFile(
   options: WriteFileOptions,
 ): Promise<WriteResult> {
   if (target.archive !== undefined && source.total !== undefined && source.total >= ARCHIVE_MIN_BYTES) {
-    const sized: SizedSource = { chunks: source.chunks, total: source.total };
+    // The archive put is done with each chunk when it asks for the next (ArchiveAccess.put).
+    const sized: SizedSource = { chunks: source.reused?.() ?? source.chunks, total: source.total };
     const done = await writeThroughArchive(target, target.archive, path, sized, options);
     if (done !== undefined) return done;
   }

@@ -43,7 +43,11 @@ export interface ArchiveAccess {
     path: string,
     signal?: AbortSignal,
   ): Promise<{ name: string; size: number; type: string; permissions: number }>;
-  /** Unpacks a tar stream into the directory `dir`, keeping each entry's owner and mode. */
+  /**
+   * Unpacks a tar stream into the directory `dir`, keeping each entry's owner and mode. It asks
+   * `archive` for the next chunk only once it is done with the last (written to the engine), so
+   * a source may read the next into the same memory.
+   */
   put(dir: string, archive: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<void>;
 }
 

@@ -6,6 +6,7 @@ import { uploadTreeThroughArchive } from "./archive-tree.js";
 import { treeTarStream } from "./archive-tree-read.js";
 import { writeFile } from "./archive-write.js";
 import { batchChunks, writeBatch } from "./coalesce-chunks.js";
+import { fileChunksReusing } from "./file-chunks.js";
 import type { FileFailureContext } from "./files-errors.js";
 import type { VerifyOption } from "./files-options.js";
 import type { FilesTarget, TransferOptions } from "./files-target.js";
@@ -45,7 +46,15 @@ export async function uploadPath(
     const result = await writeFile(
       target,
       remotePath,
-      { chunks: createReadStream(localPath, { highWaterMark: CHUNK_BYTES }), total: stats.size },
+      {
+        // Opened when first read: the archive path reads `reused` instead, and an unread stream
+        // would hold its file open.
+        chunks: (async function* () {
+          yield* createReadStream(localPath, { highWaterMark: CHUNK_BYTES });
+        })(),
+        total: stats.size,
+        reused: () => fileChunksReusing(localPath),
+      },
       { ...options, mode: stats.mode & 0o7777, operation: "upload" },
     );
     return { kind: "file", bytes: result.size };

@@ -11,6 +11,11 @@ export const CHUNK_BYTES = 256 * 1024;
 export interface WriteSource {
   chunks: AsyncIterable<Uint8Array>;
   total: number | undefined;
+  /**
+   * The same bytes read into reused memory (a local file's, see fileChunksReusing), for a consumer
+   * that is done with each chunk when it asks for the next; `chunks` for any other.
+   */
+  reused?: () => AsyncIterable<Uint8Array>;
 }
 
 /** Checks `data` at the boundary and turns it into chunks of at most CHUNK_BYTES. */

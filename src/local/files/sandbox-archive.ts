@@ -1,6 +1,7 @@
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../runtime/labels.js";
 import { SANDBOX_ID_LABEL } from "../sandboxes/sandbox-container.js";
+import { WrittenBody } from "./written-body.js";
 
 /**
  * One sandbox container's archive API as the client's file calls use it (the client's own
@@ -71,7 +72,7 @@ function containerArchive(
         put: (dir, archive, putSignal) =>
           runtime.putArchive(container.id, {
             path: dir,
-            archive,
+            archive: new WrittenBody(archive),
             ...(putSignal === undefined ? {} : { signal: putSignal }),
           }),
       };
