@@ -1,5 +1,6 @@
 import type { SandboxSpec } from "../../gen/openshell/v1/openshell_pb.js";
-import type { RequestRewriter } from "../egress/request-rewrite.js";
+import type { EgressClient } from "../egress/egress-types.js";
+import type { OutboundRequest, RequestRewriter } from "../egress/request-rewrite.js";
 import type { WebSocketTextRewriter } from "../egress/websocket-text-relay.js";
 import { activePolicyRevisionOf } from "../handlers/policy-handlers.js";
 import { storedProvider } from "../handlers/provider-handlers.js";
@@ -81,9 +82,34 @@ export class SandboxCredentials {
     return { ...entry.env.env };
   }
 
-  /** The egress proxy's hook: placeholders resolved for the requesting sandbox's own bound credentials. */
-  readonly rewrite: RequestRewriter = (client, request) =>
-    rewriteCredentials(request, (path) => this.resolver(client.sandboxId, request.host, request.port, path));
+  /**
+   * The egress proxy's hook: placeholders resolved for the requesting sandbox's own bound
+   * credentials; {@link holdsCredentials} arms the body backstop only for a sandbox that has some.
+   */
+  readonly rewrite: RequestRewriter = Object.assign(
+    (client: EgressClient, request: OutboundRequest) =>
+      rewriteCredentials(request, (path) =>
+        this.resolver(client.sandboxId, request.host, request.port, path),
+      ),
+    { holdsCredentials: (client: EgressClient) => this.holdsCredentials(client.sandboxId) },
+  );
+
+  /**
+   * Whether the sandbox's provider environment gives it at least one credential now (what its
+   * processes get placeholders for), from the cache: upstream's "the sandbox has a secret
+   * resolver", which arms the request-body backstop. A sandbox gone, with no providers, or whose
+   * credentials are all withheld holds none.
+   */
+  holdsCredentials(sandboxId: string): boolean {
+    const sandbox = this.options.sandbox?.(sandboxId);
+    if (sandbox === undefined) {
+      this.cache.forget(sandboxId);
+      return false;
+    }
+    // No providers: nothing to build (and no cache entry to keep for it).
+    if (sandbox.spec.providers.length === 0) return false;
+    return this.cached(sandbox).env.secrets.size > 0;
+  }
 
   /** The egress proxy's hook for websocket text messages (`websocket_credential_rewrite`): resolved as the upgrade's request. */
   readonly websocketText: WebSocketTextRewriter = (client, upgrade) =>

@@ -66,7 +66,15 @@ export type RewriteOutcome =
  * the policy and before the upstream is contacted; the hook local mode's credential placeholders
  * are resolved through. A throw answers 500 and is reported, never forwarded.
  */
-export type RequestRewriter = (
-  client: EgressClient,
-  request: OutboundRequest,
-) => RewriteOutcome | Promise<RewriteOutcome>;
+export interface RequestRewriter {
+  (client: EgressClient, request: OutboundRequest): RewriteOutcome | Promise<RewriteOutcome>;
+  /**
+   * Whether the client's sandbox holds credentials now (upstream: it has a secret resolver, i.e.
+   * its provider environment gives it at least one). Only then is a streamed body on an endpoint
+   * without `request_body_credential_rewrite` or `allow_uninspected_credentials` cut off at a
+   * placeholder marker: a sandbox with nothing to leak sends such text as it is. Asked once per
+   * request with a streamed body, so it must be cheap (no store read per request). A rewriter
+   * without it is taken to hold credentials (the backstop is always armed).
+   */
+  readonly holdsCredentials?: (client: EgressClient) => boolean;
+}

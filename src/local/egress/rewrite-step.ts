@@ -34,7 +34,10 @@ export type RewriteStep =
       pathAndQuery: string;
       rawHeaders: readonly string[];
       body?: Buffer;
-      /** Stream the body through {@link guardedBody} (upstream's backstop for bodies it does not rewrite). */
+      /**
+       * Stream the body through {@link guardedBody} (upstream's backstop for bodies it does not
+       * rewrite, armed only for a sandbox that holds credentials).
+       */
       guardBody?: true;
     }
   /** The request is answered here (refused, or the rewriter failed); its event is reported. */
@@ -68,6 +71,8 @@ function withContentLength(raw: readonly string[], length: number): string[] {
  * whatever the rewriter made of it. A refusal is
  * answered with its status and a JSON body `{code, message}`, a drop by closing the connection, both
  * reported as denied; a throw answers 500 and is reported; nothing reaches the upstream either way.
+ * A body streamed unread is marked `guardBody` where the endpoint asks for upstream's backstop and
+ * the sandbox holds credentials (the rewriter's `holdsCredentials`).
  */
 export async function rewriteRequest(
   ctx: ProxyContext,
@@ -124,10 +129,13 @@ export async function rewriteRequest(
   if (outcome.kind === "unchanged" || outcome.kind === "rewritten") {
     const send = outcome.kind === "unchanged" ? unchanged : outcome;
     if (body === undefined) {
+      // Upstream arms the backstop only for a sandbox with a secret resolver (l7/mod.rs
+      // deny_uninspected_body_credentials): one without credentials has none to leak.
       const guard =
         decision.requestBodyCredentialGuard === true &&
         outgoing.source !== undefined &&
-        hasBody(outgoing.source);
+        hasBody(outgoing.source) &&
+        (rewrite.holdsCredentials?.(who.client) ?? true);
       return {
         kind: "send",
         pathAndQuery: send.pathAndQuery,

@@ -19,7 +19,9 @@ const jsonBody = `printf '{"channel":"C1","token":"%s"}' "$GITHUB_TOKEN"`;
  * proxy terminates) and plain HTTP alike, in JSON, form and chunked bodies. A body to a host the
  * credential is not bound to is refused with 403 credential_endpoint_mismatch, one above 256 KiB
  * is not forwarded (the connection is closed, as upstream does); without the flag a body is cut off
- * at a placeholder (upstream's backstop), and with allow_uninspected_credentials it goes unread.
+ * at a placeholder (upstream's backstop), and with allow_uninspected_credentials it goes unread. The
+ * backstop is armed only for a sandbox that holds credentials, as upstream: one without providers
+ * sends placeholder-looking text as it is.
  */
 export function describeCredentialBody(kind: LocalKind): void {
   const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
@@ -169,4 +171,27 @@ export function describeCredentialBody(kind: LocalKind): void {
     expect(unread.stdout).toMatch(/^HTTP\/1\.1 401/m);
     expect(http.seen.at(-1)?.body).toMatch(/"token":"openshell:resolve:env:v[0-9]+_GITHUB_TOKEN"/);
   });
+
+  it("sends placeholder-looking text in a body intact from a sandbox without providers (it holds no credentials)", async () => {
+    const plain = await os.sandboxes.create({
+      name: uniqueName("nocreds"),
+      image: testImages.curl,
+      command: IDLE,
+      policy: {
+        process: { runAsUser: "1000", runAsGroup: "1000" },
+        networkPolicies: { github: { endpoints: [rest("api.github.com", false)] } },
+      },
+    });
+    await plain.ready({ timeoutMs: 60_000 });
+    const text = '{"note":"openshell:resolve:env:v7_GITHUB_TOKEN and openshell:resolve:env:GITHUB_TOKEN"}';
+    const result = await plain.exec(
+      shell(
+        `printf '%s' '${text}' | curl -sS -i -H 'Content-Type: application/json' --data-binary @- https://api.github.com/api/chat.postMessage`,
+      ),
+    );
+    // The API answers 401 (not its token), but it got the request, body and all.
+    expect(result.stdout).toMatch(/^HTTP\/1\.1 401/m);
+    expect(https.seen.at(-1)?.body).toBe(text);
+    expect(https.seen.at(-1)?.contentLength).toBe(String(text.length));
+  }, 120_000);
 }
