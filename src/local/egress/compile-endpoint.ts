@@ -64,7 +64,8 @@ export interface CompiledEndpoint {
   /**
    * Upstream's backstop where bodies are not rewritten: on an endpoint with an HTTP protocol (rest,
    * http, websocket) without `request_body_credential_rewrite` or `allow_uninspected_credentials`,
-   * a streamed body that shows a credential placeholder is cut off before it is passed on.
+   * a streamed body that shows a credential placeholder is cut off before it is passed on; armed
+   * per request only when the sandbox holds credentials (rewrite-step.ts), as upstream.
    */
   readonly requestBodyCredentialGuard: boolean;
 }
