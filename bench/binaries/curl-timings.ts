@@ -40,10 +40,14 @@ async function run(sb: Sandbox, script: string, expected: number, what: string):
   return parse(result.stdout, expected, what);
 }
 
-/** `count` requests to `url`, each by a curl process of its own: one new connection per request. */
-export function newConnections(sb: Sandbox, url: string, count: number): Promise<Transfer[]> {
-  const script = `for i in $(seq ${count}); do curl -sS -o /dev/null -w ${q(FORMAT)} ${q(url)} || exit 1; done`;
-  return run(sb, script, count, `${count} curls to ${url}`);
+/**
+ * `count` requests to `url`, each by a curl process of its own: one new connection per request,
+ * through a CONNECT tunnel when `tunnel` (`curl -p`: the proxy decides at the CONNECT).
+ */
+export function newConnections(sb: Sandbox, url: string, count: number, tunnel = false): Promise<Transfer[]> {
+  const curl = `curl -sS${tunnel ? " -p" : ""} -o /dev/null -w ${q(FORMAT)} ${q(url)}`;
+  const script = `for i in $(seq ${count}); do ${curl} || exit 1; done`;
+  return run(sb, script, count, `${count} curls${tunnel ? " -p" : ""} to ${url}`);
 }
 
 /**

@@ -5,9 +5,10 @@
  * gateway finds the process behind each new connection (kernel TCP table, /proc) before deciding;
  * for the other it decides at once. Batches alternate between the two names so load falls on both.
  *
- * 1. new connections: each request by a curl process of its own; time to first byte per way, the
- *    added p50, and the gateway's own time per lookup (timed in this process, see lookup-timing.ts)
- *    beside one read of a kernel TCP table, timed apart.
+ * 1. new connections: each request by a curl process of its own, as a plain proxy request and through
+ *    a CONNECT tunnel (`curl -p`, decided at the CONNECT); time to first byte per way, the added p50,
+ *    and the gateway's own time per lookup (timed in this process, see lookup-timing.ts), beside one
+ *    read of a kernel TCP table, timed apart.
  * 2. one kept-alive connection: many requests by one curl; the verdict is per connection, so only
  *    its first request should pay for a lookup.
  *
@@ -17,16 +18,18 @@
  * processes), and the image openshell-test/curl:1 (scripts/engines.sh). The gateway is ephemeral and
  * the sandbox carries openshell.ai/bench=binaries; all is removed at the end, on failure and Ctrl-C.
  */
+import { execFileSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { OpenShell, type Sandbox } from "../../src/index.js";
 import { createRuntime } from "../../src/runtime/create-runtime.js";
 import { benchEngine, benchLabels, removeBenchObjects } from "../shared/engine.js";
 import { loadAverage } from "../shared/machine.js";
-import { median, percentile, rotate } from "../shared/rounds.js";
+import { rotate } from "../shared/rounds.js";
 import { runBench } from "../shared/run-bench.js";
 import { newConnections, oneConnection, type Transfer } from "./curl-timings.js";
 import { childEhashEntries, tableReads, timeLookups } from "./lookup-timing.js";
+import { CHECKED, OPEN, printFresh, printKept, printTableReads, WAYS, type WayName } from "./report.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const IMAGE = process.env.OPENSHELL_TEST_CURL_IMAGE ?? "openshell-test/curl:1";
@@ -41,15 +44,22 @@ const PER_CONNECTION = 50;
 /** Reads of this host's TCP table, timed apart for the floor of a lookup. */
 const TABLE_READS = 50;
 
-const CHECKED = "with binaries";
-const OPEN = "without";
-const HOSTS = { [CHECKED]: "checked.bench.test", [OPEN]: "open.bench.test" } as const;
-type WayName = keyof typeof HOSTS;
-const WAYS: WayName[] = [CHECKED, OPEN];
+const HOSTS: Record<WayName, string> = { [CHECKED]: "checked.bench.test", [OPEN]: "open.bench.test" };
 
 const closers: (() => Promise<unknown>)[] = [];
-const ms3 = (v: number) => v.toFixed(3);
-const spread = (v: readonly number[]) => `${ms3(median(v))} / ${ms3(percentile(v, 95))}`;
+
+/** The checkout's commit, for the figures' record; empty outside a git checkout. */
+function commitOf(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "bench/binaries", "src"], {
+      encoding: "utf8",
+    });
+    return dirty === "" ? head : `${head} with uncommitted changes`;
+  } catch {
+    return "";
+  }
+}
 
 async function startServer(): Promise<{ server: Server; port: number; seen: Map<string, number> }> {
   const seen = new Map<string, number>();
@@ -103,14 +113,27 @@ async function main(): Promise<void> {
   const url = (way: WayName) => `http://${HOSTS[way]}:${port}/item`;
 
   // Warm-up: the first use pins curl's SHA-256, the proxy's pools and this process's JIT settle.
-  for (const way of WAYS) await newConnections(sb, url(way), WARMUP);
-  const fresh = new Map<WayName, Transfer[]>(WAYS.map((w) => [w, []]));
-  lookups.reset();
+  for (const way of WAYS)
+    for (const tunnel of [false, true]) await newConnections(sb, url(way), WARMUP, tunnel);
+  const parts = [false, true].map((tunnel) => ({
+    tunnel,
+    title: tunnel
+      ? "New connection per request through a CONNECT tunnel (curl -p, a curl process each)"
+      : "New connection per request (a curl process each)",
+    transfers: new Map<WayName, Transfer[]>(WAYS.map((w) => [w, []])),
+    checks: [] as number[],
+    finds: [] as number[],
+  }));
+  // Each batch rotates the order of the four (way, part) pairs; lookups are counted per batch.
+  const pairs = parts.flatMap((part) => WAYS.map((way) => ({ part, way })));
   for (let batch = 0; batch < BATCHES; batch++) {
-    for (const way of rotate(WAYS, batch))
-      fresh.get(way)?.push(...(await newConnections(sb, url(way), PER_BATCH)));
+    for (const { part, way } of rotate(pairs, batch)) {
+      lookups.reset();
+      part.transfers.get(way)?.push(...(await newConnections(sb, url(way), PER_BATCH, part.tunnel)));
+      part.checks.push(...lookups.checks);
+      part.finds.push(...lookups.finds);
+    }
   }
-  const freshLookups = { checks: [...lookups.checks], finds: [...lookups.finds] };
 
   const kept = new Map<WayName, Transfer[][]>(WAYS.map((w) => [w, []]));
   lookups.reset();
@@ -123,55 +146,15 @@ async function main(): Promise<void> {
   const ehash = await childEhashEntries();
   const loadAtEnd = loadAverage();
 
-  const commit = process.env.BENCH_COMMIT ?? "";
+  const commit = commitOf();
   console.log(
     `\nbinaries enforcement: curl in a sandbox (${IMAGE}) through local mode's egress proxy ` +
       `(Node ${process.version}, ${engine.kind} ${engineVersion}${commit ? `, ${commit}` : ""})`,
   );
   console.log(`load average (1, 5, 15 min): ${loadAtStart} at the start, ${loadAtEnd} at the end`);
-  const n = BATCHES * PER_BATCH;
-  console.log(
-    `\nNew connection per request (a curl process each), ${n} per way in batches of ${PER_BATCH}; ms, curl's -w\n`,
-  );
-  console.log("| way | connect to proxy p50 | first byte p50 / p95 | added first byte p50 |");
-  console.log("|---|---|---|---|");
-  const ttfb = (way: WayName) => (fresh.get(way) ?? []).map((t) => t.ttfb);
-  for (const way of WAYS) {
-    const connect = (fresh.get(way) ?? []).map((t) => t.connect);
-    console.log(
-      `| ${way} | ${ms3(median(connect))} | ${spread(ttfb(way))} | ` +
-        `${ms3(median(ttfb(way)) - median(ttfb(OPEN)))} |`,
-    );
-  }
-  console.log(
-    `\nthe gateway's lookups: ${freshLookups.checks.length} for ${n} connections with binaries; ` +
-      `verdict p50 / p95 ${spread(freshLookups.checks)} ms (max ${ms3(Math.max(...freshLookups.checks))}), ` +
-      `of which finding the socket's owners ${spread(freshLookups.finds)} ms`,
-  );
-  console.log(
-    `one read of a TCP table (this host's /proc/net/tcp, timed apart, ${TABLE_READS} reads): ` +
-      `p50 / p95 ${spread(reads)} ms; net.ipv4.tcp_child_ehash_entries = ${ehash}`,
-  );
-
-  console.log(
-    `\nOne kept-alive connection: ${PER_CONNECTION} requests by one curl, ${KEEPALIVE_ROUNDS} connections per way; ms\n`,
-  );
-  console.log(
-    "| way | first request first byte p50 | later requests first byte p50 / p95 | added later p50 |",
-  );
-  console.log("|---|---|---|---|");
-  const later = (way: WayName) => (kept.get(way) ?? []).flatMap((c) => c.slice(1).map((t) => t.ttfb));
-  for (const way of WAYS) {
-    const first = (kept.get(way) ?? []).map((c) => (c[0] as Transfer).ttfb);
-    console.log(
-      `| ${way} | ${ms3(median(first))} | ${spread(later(way))} | ` +
-        `${ms3(median(later(way)) - median(later(OPEN)))} |`,
-    );
-  }
-  console.log(
-    `\nthe gateway's lookups: ${keptLookups} for ${KEEPALIVE_ROUNDS} kept-alive connections with binaries ` +
-      `(${KEEPALIVE_ROUNDS * PER_CONNECTION} requests)`,
-  );
+  for (const part of parts) printFresh(part);
+  printTableReads(reads, ehash);
+  printKept(kept, keptLookups);
   const served = WAYS.map((w) => `${HOSTS[w]} ${seen.get(HOSTS[w]) ?? 0}`).join(", ");
   console.log(`requests the test server answered: ${served}`);
 }
