@@ -39,7 +39,7 @@ const BATCHES = quick ? 4 : 10;
 const PER_BATCH = quick ? 10 : 30;
 const WARMUP = 5;
 /** Kept-alive: connections per way, requests per connection. */
-const KEEPALIVE_ROUNDS = quick ? 2 : 6;
+const KEEPALIVE_ROUNDS = quick ? 2 : 10;
 const PER_CONNECTION = 50;
 /** Reads of this host's TCP table, timed apart for the floor of a lookup. */
 const TABLE_READS = 50;
@@ -115,6 +115,12 @@ async function main(): Promise<void> {
   // Warm-up: the first use pins curl's SHA-256, the proxy's pools and this process's JIT settle.
   for (const way of WAYS)
     for (const tunnel of [false, true]) await newConnections(sb, url(way), WARMUP, tunnel);
+  if (lookups.checks.length === 0) {
+    throw new Error(
+      "the gateway looked up no connection's process, so nothing here would measure binaries: " +
+        "run the benchmark as root against a rootful engine on this host (see the sandbox's gateway log)",
+    );
+  }
   const parts = [false, true].map((tunnel) => ({
     tunnel,
     title: tunnel
