@@ -13,8 +13,9 @@ import {
 } from "../../../src/index.js";
 import { SANDBOX_NAME_LABEL } from "../../../src/local/sandboxes/sandbox-container.js";
 import { createRuntime } from "../../../src/runtime/create-runtime.js";
-import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
+import { testImages } from "../../support/test-engines.js";
 import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
+import { engineEndpoint } from "./support/credential-gateway.js";
 
 const run = promisify(execFile);
 
@@ -35,7 +36,7 @@ async function failure(call: Promise<unknown>): Promise<OpenShellError | undefin
  * container), UpdateConfig (no revision), DetachSandboxProvider (still attached).
  */
 export function describeCredentialBindingRefusals(kind: LocalKind): void {
-  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
+  const endpoint = engineEndpoint(kind);
   const cloud = uniqueName("aws");
   const llm = uniqueName("llm");
   let os: OpenShell;

@@ -1,14 +1,9 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { OpenShell, type Sandbox } from "../../../src/index.js";
-import { createCertificateAuthority, issueServerCertificate } from "../../support/certs.js";
-import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
+import type { OpenShell, Sandbox } from "../../../src/index.js";
+import { testImages } from "../../support/test-engines.js";
 import { type BodyServer, startBodyServer } from "./body-api-server.js";
 import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
-
-/** A shell line that prints what a command printed and its exit code. */
-function shell(line: string): string[] {
-  return ["sh", "-c", `${line} 2>&1; echo "exit=$?"`];
-}
+import { apiCertificate, shell, startCredentialSandbox } from "./support/credential-gateway.js";
 
 /** A JSON body holding the sandbox's GITHUB_TOKEN placeholder, on curl's stdin. */
 const jsonBody = `printf '{"channel":"C1","token":"%s"}' "$GITHUB_TOKEN"`;
@@ -24,7 +19,6 @@ const jsonBody = `printf '{"channel":"C1","token":"%s"}' "$GITHUB_TOKEN"`;
  * sends placeholder-looking text as it is.
  */
 export function describeCredentialBody(kind: LocalKind): void {
-  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
   const token = `ghp_${kind}_BODY_${Math.random().toString(36).slice(2, 12)}`;
   let https: BodyServer;
   let http: BodyServer;
@@ -40,44 +34,29 @@ export function describeCredentialBody(kind: LocalKind): void {
   });
 
   beforeAll(async () => {
-    const ca = await createCertificateAuthority(`credential-body-ca-${kind}`);
-    https = await startBodyServer(
-      () => token,
-      await issueServerCertificate(ca, { dnsNames: ["api.github.com", "elsewhere.test"] }),
-    );
+    const cert = await apiCertificate(`credential-body-ca-${kind}`, ["api.github.com", "elsewhere.test"]);
+    https = await startBodyServer(() => token, cert.tls);
     http = await startBodyServer(() => token);
-    os = await OpenShell.local({
-      runtime: kind,
-      runtimeOptions: { endpoint },
-      ephemeral: true,
+    ({ os, sb } = await startCredentialSandbox({
+      kind,
+      token,
+      sandboxPrefix: "credbody",
       egressHosts: {
         "api.github.com": https.address,
         "elsewhere.test": https.address,
         "github.com": http.address,
       },
-      egressTrustedCertificates: [ca.cert],
-    });
-    const provider = uniqueName("gh");
-    await os.providers.create({ name: provider, type: "github", credentials: { GITHUB_TOKEN: token } });
-    sb = await os.sandboxes.create({
-      name: uniqueName("credbody"),
-      image: testImages.curl,
-      command: IDLE,
-      providers: [provider],
-      policy: {
-        process: { runAsUser: "1000", runAsGroup: "1000" },
-        networkPolicies: {
-          github: { endpoints: [rest("api.github.com", true), rest("github.com", true)] },
-          other: { endpoints: [rest("elsewhere.test", true)] },
-        },
+      egressTrustedCertificates: [cert.caCert],
+      networkPolicies: {
+        github: { endpoints: [rest("api.github.com", true), rest("github.com", true)] },
+        other: { endpoints: [rest("elsewhere.test", true)] },
       },
-    });
-    await sb.ready({ timeoutMs: 60_000 });
+    }));
   }, 120_000);
   afterAll(async () => {
     await os?.close();
-    await new Promise((resolve) => https?.server.close(resolve));
-    await new Promise((resolve) => http?.server.close(resolve));
+    await https?.close();
+    await http?.close();
   });
 
   const post = (url: string, body = jsonBody, extra = "") =>

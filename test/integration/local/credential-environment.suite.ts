@@ -1,14 +1,10 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { OpenShell, type Sandbox } from "../../../src/index.js";
+import type { OpenShell, Sandbox } from "../../../src/index.js";
 import { SANDBOX_NAME_LABEL } from "../../../src/local/sandboxes/sandbox-container.js";
-import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
-import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
-
-/** A shell line that prints what a command printed and its exit code. */
-function shell(line: string): string[] {
-  return ["sh", "-c", `${line} 2>&1; echo "exit=$?"`];
-}
+import { testImages } from "../../support/test-engines.js";
+import { type LocalKind, uniqueName } from "./local-gateway-support.js";
+import { engineEndpoint, shell, startCredentialSandbox } from "./support/credential-gateway.js";
 
 /** The engine's own view of a container's environment (Config.Env), through its Docker-compatible API. */
 async function engineEnv(socketPath: string, sandboxName: string): Promise<string[]> {
@@ -36,7 +32,7 @@ async function engineEnv(socketPath: string, sandboxName: string): Promise<strin
  * sees a new revision while the main process keeps the one it started with.
  */
 export function describeCredentialEnvironment(kind: LocalKind): void {
-  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
+  const endpoint = engineEndpoint(kind);
   const SECRET = `ghp_${kind}_FIRST_${Math.random().toString(36).slice(2, 12)}`;
   const SECOND = `ghp_${kind}_SECOND_${Math.random().toString(36).slice(2, 12)}`;
   const providerName = uniqueName("gh");
@@ -44,17 +40,15 @@ export function describeCredentialEnvironment(kind: LocalKind): void {
   let sb: Sandbox;
 
   beforeAll(async () => {
-    os = await OpenShell.local({ runtime: kind, runtimeOptions: { endpoint }, ephemeral: true });
-    await os.providers.create({ name: providerName, type: "github", credentials: { GITHUB_TOKEN: SECRET } });
-    sb = await os.sandboxes.create({
-      name: uniqueName("cred"),
+    ({ os, sb } = await startCredentialSandbox({
+      kind,
+      token: SECRET,
+      provider: providerName,
+      sandboxPrefix: "cred",
       image: testImages.sandbox,
-      command: IDLE,
-      providers: [providerName],
       env: { GITHUB_TOKEN: "from-the-spec", OTHER: "kept" },
-      policy: { process: { runAsUser: "sandbox", runAsGroup: "sandbox" } },
-    });
-    await sb.ready({ timeoutMs: 60_000 });
+      process: { runAsUser: "sandbox", runAsGroup: "sandbox" },
+    }));
   }, 120_000);
   afterAll(async () => {
     await os?.close();

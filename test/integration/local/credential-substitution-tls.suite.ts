@@ -1,15 +1,9 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { OpenShell, type Sandbox } from "../../../src/index.js";
+import type { OpenShell, Sandbox } from "../../../src/index.js";
 import { a2aAgentImage } from "../../support/a2a-agent/image.js";
-import { createCertificateAuthority, issueServerCertificate } from "../../support/certs.js";
-import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
 import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
+import { apiCertificate, shell, startCredentialSandbox } from "./support/credential-gateway.js";
 import { startTokenServer, type TokenServer } from "./token-api-server.js";
-
-/** A shell line that prints what a command printed and its exit code. */
-function shell(line: string): string[] {
-  return ["sh", "-c", `${line} 2>&1; echo "exit=$?"`];
-}
 
 /**
  * Credential placeholders over HTTPS: the API on this host has its own CA, which the gateway is
@@ -18,7 +12,6 @@ function shell(line: string): string[] {
  * it elsewhere, so the sandbox never holds the token even inside its own TLS.
  */
 export function describeCredentialSubstitutionTls(kind: LocalKind): void {
-  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
   const token = `ghp_${kind}_TLS_${Math.random().toString(36).slice(2, 12)}`;
   let api: TokenServer;
   let os: OpenShell;
@@ -26,36 +19,24 @@ export function describeCredentialSubstitutionTls(kind: LocalKind): void {
   let provider: string;
 
   beforeAll(async () => {
-    const ca = await createCertificateAuthority(`credential-api-ca-${kind}`);
     const names = ["api.github.com", "elsewhere.test"];
-    api = await startTokenServer(() => token, await issueServerCertificate(ca, { dnsNames: names }));
-    os = await OpenShell.local({
-      runtime: kind,
-      runtimeOptions: { endpoint },
-      ephemeral: true,
+    const cert = await apiCertificate(`credential-api-ca-${kind}`, names);
+    api = await startTokenServer(() => token, cert.tls);
+    ({ os, sb, provider } = await startCredentialSandbox({
+      kind,
+      token,
+      sandboxPrefix: "credtls",
       egressHosts: Object.fromEntries(names.map((name) => [name, api.address])),
-      egressTrustedCertificates: [ca.cert],
-    });
-    provider = uniqueName("gh");
-    await os.providers.create({ name: provider, type: "github", credentials: { GITHUB_TOKEN: token } });
-    sb = await os.sandboxes.create({
-      name: uniqueName("credtls"),
-      image: testImages.curl,
-      command: IDLE,
-      providers: [provider],
-      policy: {
-        process: { runAsUser: "1000", runAsGroup: "1000" },
-        networkPolicies: {
-          github: { endpoints: [{ host: "api.github.com", port: 443 }] },
-          other: { endpoints: [{ host: "elsewhere.test", port: 443 }] },
-        },
+      egressTrustedCertificates: [cert.caCert],
+      networkPolicies: {
+        github: { endpoints: [{ host: "api.github.com", port: 443 }] },
+        other: { endpoints: [{ host: "elsewhere.test", port: 443 }] },
       },
-    });
-    await sb.ready({ timeoutMs: 60_000 });
+    }));
   }, 120_000);
   afterAll(async () => {
     await os?.close();
-    await new Promise((resolve) => api?.server.close(resolve));
+    await api?.close();
   });
 
   const curl = (url: string, auth = "Bearer $GITHUB_TOKEN") =>

@@ -3,14 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { OpenShell, type Sandbox } from "../../../src/index.js";
-import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
+import { testImages } from "../../support/test-engines.js";
 import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
+import { engineEndpoint, shell, startCredentialSandbox } from "./support/credential-gateway.js";
 import { startTokenServer, type TokenServer } from "./token-api-server.js";
-
-/** A shell line that prints what a command printed and its exit code. */
-function shell(line: string): string[] {
-  return ["sh", "-c", `${line} 2>&1; echo "exit=$?"`];
-}
 
 /**
  * The egress proxy puts the value in for the credential's bound endpoints only: `curl` in the
@@ -18,7 +14,7 @@ function shell(line: string): string[] {
  * same placeholder to a host it is not bound to is refused with 403 credential_endpoint_mismatch.
  */
 export function describeCredentialSubstitution(kind: LocalKind): void {
-  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
+  const endpoint = engineEndpoint(kind);
   const tokens = {
     current: `ghp_${kind}_ONE_${Math.random().toString(36).slice(2, 12)}`,
   };
@@ -29,35 +25,21 @@ export function describeCredentialSubstitution(kind: LocalKind): void {
 
   beforeAll(async () => {
     api = await startTokenServer(() => tokens.current);
-    os = await OpenShell.local({
-      runtime: kind,
-      runtimeOptions: { endpoint },
-      ephemeral: true,
+    ({ os, sb } = await startCredentialSandbox({
+      kind,
+      token: tokens.current,
+      provider: providerName,
+      sandboxPrefix: "cred",
       egressHosts: { "api.github.com": api.address, "elsewhere.test": api.address },
-    });
-    await os.providers.create({
-      name: providerName,
-      type: "github",
-      credentials: { GITHUB_TOKEN: tokens.current },
-    });
-    sb = await os.sandboxes.create({
-      name: uniqueName("cred"),
-      image: testImages.curl,
-      command: IDLE,
-      providers: [providerName],
-      policy: {
-        process: { runAsUser: "1000", runAsGroup: "1000" },
-        networkPolicies: {
-          github: { endpoints: [{ host: "api.github.com", port: 443 }] },
-          other: { endpoints: [{ host: "elsewhere.test", port: 443 }] },
-        },
+      networkPolicies: {
+        github: { endpoints: [{ host: "api.github.com", port: 443 }] },
+        other: { endpoints: [{ host: "elsewhere.test", port: 443 }] },
       },
-    });
-    await sb.ready({ timeoutMs: 60_000 });
+    }));
   }, 120_000);
   afterAll(async () => {
     await os?.close();
-    await new Promise((resolve) => api?.server.close(resolve));
+    await api?.close();
   });
 
   const curl = (host: string, extra = "") =>

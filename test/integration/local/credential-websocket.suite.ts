@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { OpenShell, type Sandbox } from "../../../src/index.js";
-import { createCertificateAuthority, issueServerCertificate } from "../../support/certs.js";
-import { dockerTestEndpoint, podmanTestEndpoint, testImages } from "../../support/test-engines.js";
-import { IDLE, type LocalKind, uniqueName } from "./local-gateway-support.js";
+import type { OpenShell, Sandbox } from "../../../src/index.js";
+import type { LocalKind } from "./local-gateway-support.js";
+import { apiCertificate, startCredentialSandbox } from "./support/credential-gateway.js";
 import { startWebSocketServer, type WebSocketServer } from "./websocket-api-server.js";
 
 /**
@@ -50,7 +49,6 @@ const tlsWs = (host: string) =>
  * instead; without the flag the message goes unread, placeholder and all.
  */
 export function describeCredentialWebSocket(kind: LocalKind): void {
-  const endpoint = kind === "docker" ? dockerTestEndpoint : podmanTestEndpoint;
   const token = `ghp_${kind}_WS_${Math.random().toString(36).slice(2, 12)}`;
   let wss: WebSocketServer;
   let ws: WebSocketServer;
@@ -66,35 +64,20 @@ export function describeCredentialWebSocket(kind: LocalKind): void {
   });
 
   beforeAll(async () => {
-    const ca = await createCertificateAuthority(`credential-ws-ca-${kind}`);
-    wss = await startWebSocketServer(
-      () => token,
-      await issueServerCertificate(ca, { dnsNames: ["api.github.com"] }),
-    );
+    const cert = await apiCertificate(`credential-ws-ca-${kind}`, ["api.github.com"]);
+    wss = await startWebSocketServer(() => token, cert.tls);
     ws = await startWebSocketServer(() => token);
-    os = await OpenShell.local({
-      runtime: kind,
-      runtimeOptions: { endpoint },
-      ephemeral: true,
+    ({ os, sb } = await startCredentialSandbox({
+      kind,
+      token,
+      sandboxPrefix: "credws",
       egressHosts: { "api.github.com": wss.address, "github.com": ws.address, "elsewhere.test": ws.address },
-      egressTrustedCertificates: [ca.cert],
-    });
-    const provider = uniqueName("gh");
-    await os.providers.create({ name: provider, type: "github", credentials: { GITHUB_TOKEN: token } });
-    sb = await os.sandboxes.create({
-      name: uniqueName("credws"),
-      image: testImages.curl,
-      command: IDLE,
-      providers: [provider],
-      policy: {
-        process: { runAsUser: "1000", runAsGroup: "1000" },
-        networkPolicies: {
-          github: { endpoints: [websocket("api.github.com", true), websocket("github.com", true)] },
-          other: { endpoints: [websocket("elsewhere.test", true)] },
-        },
+      egressTrustedCertificates: [cert.caCert],
+      networkPolicies: {
+        github: { endpoints: [websocket("api.github.com", true), websocket("github.com", true)] },
+        other: { endpoints: [websocket("elsewhere.test", true)] },
       },
-    });
-    await sb.ready({ timeoutMs: 60_000 });
+    }));
   }, 120_000);
   afterAll(async () => {
     await os?.close();

@@ -1,7 +1,12 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { applyMask, encodeFrame, parseFrameHeader } from "../../../src/local/egress/websocket-frames.js";
+import {
+  closeServer,
+  type LoopbackServer,
+  listenOnOwnLoopback,
+  type ServerTls,
+} from "./support/loopback-api-server.js";
 
 /** One websocket the server accepted: its path, the extensions offered, and the client's messages. */
 export interface WebSocketSeen {
@@ -11,33 +16,25 @@ export interface WebSocketSeen {
   messages: string[];
 }
 
-export interface WebSocketServer {
-  server: Server;
-  /** The loopback address it listens on, port 443. */
-  address: string;
+/** A websocket API on this host that demands the real token inside each text message. */
+export interface WebSocketServer extends LoopbackServer {
   seen: WebSocketSeen[];
   /** Destroys the upgraded sockets (the HTTP server no longer tracks them) and closes the server. */
   close(): Promise<void>;
 }
 
 /**
- * A websocket API on a loopback address of its own, port 443 (what the github profile binds),
- * that answers each text message with a text frame `accepted` when it holds `expected()` and
- * `rejected` otherwise: the server, not the test, checks what the proxy sent. With `tls` (PEM key
- * and certificate) it speaks wss.
+ * A websocket API on a loopback address of its own, port 443, that answers each text message with
+ * a text frame `accepted` when it holds `expected()` and `rejected` otherwise: the server, not the
+ * test, checks what the proxy sent. With `tls` it speaks wss.
  */
 export async function startWebSocketServer(
   expected: () => string,
-  tls?: { key: string; cert: string },
+  tls?: ServerTls,
 ): Promise<WebSocketServer> {
-  const octet = (min: number) => min + Math.floor(Math.random() * 250);
-  const address = `127.${octet(1)}.${octet(0)}.${octet(2)}`;
   const seen: WebSocketSeen[] = [];
   const sockets = new Set<Duplex>();
-  const server: Server =
-    tls === undefined
-      ? createHttpServer((_q, res) => res.end())
-      : createHttpsServer(tls, (_q, res) => res.end());
+  const { server, address } = await listenOnOwnLoopback((_q, res) => res.end(), tls);
   server.on("upgrade", (req: IncomingMessage, socket: Duplex) => {
     sockets.add(socket);
     socket.on("error", () => socket.destroy());
@@ -69,17 +66,13 @@ export async function startWebSocketServer(
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(443, address, resolve);
-  });
   return {
     server,
     address,
     seen,
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      await closeServer(server);
     },
   };
 }
