@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import { SandboxCredentials } from "../../../../src/local/credentials/sandbox-credentials.js";
-import type { EgressClient } from "../../../../src/local/egress/egress-types.js";
 import type { LocalStateStore } from "../../../../src/local/state/state-store.js";
 import { type FakeSandbox, harnessPerTest } from "../handlers/handler-harness.js";
+import { sandboxClient } from "./sandbox-credentials-fixture.js";
 
 /**
  * Whether a sandbox holds credentials, which arms the egress proxy's request-body backstop as
@@ -18,10 +18,9 @@ function credentials(): SandboxCredentials {
 
 /** What the egress proxy asks: the rewriter's own hook, for the sandbox's client. */
 function holds(creds: SandboxCredentials, sandbox: FakeSandbox): boolean {
-  const client = { sandboxId: sandbox.id, sandboxName: sandbox.name } as EgressClient;
   const hook = creds.rewrite.holdsCredentials;
   if (hook === undefined) throw new Error("the rewriter has no holdsCredentials hook");
-  return hook(client);
+  return hook(sandboxClient(sandbox));
 }
 
 async function provider(name: string, type: string, credentials: Record<string, string>): Promise<void> {

@@ -4,12 +4,11 @@ import { describe, expect, it, vi } from "vitest";
 import { OpenShell } from "../../../../src/gen/openshell/v1/openshell_pb.js";
 import { credentialCacheOf } from "../../../../src/local/credentials/credential-cache.js";
 import { SandboxCredentials } from "../../../../src/local/credentials/sandbox-credentials.js";
-import type { EgressClient } from "../../../../src/local/egress/egress-types.js";
-import type { OutboundRequest, RewriteOutcome } from "../../../../src/local/egress/request-rewrite.js";
 import { providerHandlers } from "../../../../src/local/handlers/provider-handlers.js";
 import { gatewayErrorInterceptor } from "../../../../src/local/protocol/gateway-error-interceptor.js";
 import { LocalStateStore } from "../../../../src/local/state/state-store.js";
 import { type FakeSandbox, harnessPerTest } from "../handlers/handler-harness.js";
+import { FIRST, githubSandbox, SECOND, sendBearer } from "./sandbox-credentials-fixture.js";
 
 /**
  * The egress proxy resolves placeholders from a cached provider environment, as the gateway's two
@@ -20,16 +19,6 @@ import { type FakeSandbox, harnessPerTest } from "../handlers/handler-harness.js
  */
 
 const h = harnessPerTest();
-const FIRST = "ghp_first_real_value_000";
-const SECOND = "ghp_second_real_value_111";
-
-async function githubSandbox(): Promise<FakeSandbox> {
-  await h.client.createProvider({
-    provider: { metadata: { name: "gh" }, type: "github", credentials: { GITHUB_TOKEN: FIRST } },
-  });
-  return h.createSandbox("agent", { providers: ["gh"] });
-}
-
 /** The sandbox manager's instance (issues) and the egress proxy's (resolves), over one store. */
 function gateway(now?: () => number) {
   const clock = now === undefined ? {} : { now };
@@ -42,18 +31,9 @@ function gateway(now?: () => number) {
   return { issuer, proxy };
 }
 
+/** The Authorization the API would get, or the refusal's code, or the outcome's kind. */
 function send(creds: SandboxCredentials, sandbox: FakeSandbox, token: string, host = "api.github.com") {
-  const client = { sandboxId: sandbox.id, sandboxName: sandbox.name } as EgressClient;
-  const request: OutboundRequest = {
-    host,
-    port: 443,
-    method: "GET",
-    pathAndQuery: "/user",
-    rawHeaders: ["authorization", `Bearer ${token}`],
-    tls: true,
-    decision: { allowed: true, audited: false, reason: "test" },
-  };
-  const out = creds.rewrite(client, request) as RewriteOutcome;
+  const out = sendBearer(creds, sandbox, token, host);
   return out.kind === "rewritten" ? out.rawHeaders[1] : out.kind === "refused" ? out.code : out.kind;
 }
 
@@ -72,7 +52,7 @@ function countStoreCalls(store: LocalStateStore): () => number {
 
 describe("sandbox credentials' cache", () => {
   it("resolves requests after the first without reading the state store", async () => {
-    const sandbox = await githubSandbox();
+    const sandbox = await githubSandbox(h);
     const { issuer, proxy } = gateway();
     const placeholder = issuer.environment(sandbox).GITHUB_TOKEN as string;
     expect(send(proxy, sandbox, placeholder)).toBe(`Bearer ${FIRST}`);
@@ -85,7 +65,7 @@ describe("sandbox credentials' cache", () => {
   });
 
   it("sees a provider update by the next request, an old placeholder resolving to the new value", async () => {
-    const sandbox = await githubSandbox();
+    const sandbox = await githubSandbox(h);
     const { issuer, proxy } = gateway();
     const old = issuer.environment(sandbox).GITHUB_TOKEN as string;
     expect(send(proxy, sandbox, old)).toBe(`Bearer ${FIRST}`);
@@ -118,7 +98,7 @@ describe("sandbox credentials' cache", () => {
   });
 
   it("drops a deleted sandbox's environment, values included", async () => {
-    const sandbox = await githubSandbox();
+    const sandbox = await githubSandbox(h);
     const { issuer, proxy } = gateway();
     const placeholder = issuer.environment(sandbox).GITHUB_TOKEN as string;
     expect(send(proxy, sandbox, placeholder)).toBe(`Bearer ${FIRST}`);
@@ -129,7 +109,7 @@ describe("sandbox credentials' cache", () => {
   });
 
   it("sees another gateway process's provider update once its cached environment is 2 s old", async () => {
-    const sandbox = await githubSandbox();
+    const sandbox = await githubSandbox(h);
     let now = Date.now();
     const { issuer, proxy } = gateway(() => now);
     const placeholder = issuer.environment(sandbox).GITHUB_TOKEN as string;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { SandboxCredentials } from "../../../../src/local/credentials/sandbox-credentials.js";
-import type { EgressClient } from "../../../../src/local/egress/egress-types.js";
-import type { OutboundRequest, RewriteOutcome } from "../../../../src/local/egress/request-rewrite.js";
-import { type FakeSandbox, harnessPerTest } from "../handlers/handler-harness.js";
+import type { RewriteOutcome } from "../../../../src/local/egress/request-rewrite.js";
+import { harnessPerTest } from "../handlers/handler-harness.js";
+import { FIRST, githubSandbox, SECOND, sendBearer } from "./sandbox-credentials-fixture.js";
 
 /**
  * Local mode's provider credentials over a real state store and the real provider handlers: what a
@@ -10,16 +10,6 @@ import { type FakeSandbox, harnessPerTest } from "../handlers/handler-harness.js
  */
 
 const h = harnessPerTest();
-const FIRST = "ghp_first_real_value_000";
-const SECOND = "ghp_second_real_value_111";
-
-async function githubSandbox(): Promise<FakeSandbox> {
-  await h.client.createProvider({
-    provider: { metadata: { name: "gh" }, type: "github", credentials: { GITHUB_TOKEN: FIRST } },
-  });
-  return h.createSandbox("agent", { providers: ["gh"] });
-}
-
 function credentials(): SandboxCredentials {
   return new SandboxCredentials({
     store: h.store,
@@ -28,45 +18,28 @@ function credentials(): SandboxCredentials {
   });
 }
 
-function send(
-  creds: SandboxCredentials,
-  sandbox: FakeSandbox,
-  token: string,
-  host = "api.github.com",
-): RewriteOutcome {
-  const client = { sandboxId: sandbox.id, sandboxName: sandbox.name } as EgressClient;
-  const request: OutboundRequest = {
-    host,
-    port: 443,
-    method: "GET",
-    pathAndQuery: "/user",
-    rawHeaders: ["authorization", `Bearer ${token}`],
-    tls: true,
-    decision: { allowed: true, audited: false, reason: "test" },
-  };
-  return creds.rewrite(client, request) as RewriteOutcome;
-}
-
 const sentToken = (out: RewriteOutcome) => (out.kind === "rewritten" ? out.rawHeaders[1] : out.kind);
 
 describe("sandbox credentials", () => {
   it("gives a process a placeholder that the proxy resolves only for the credential's endpoints", async () => {
-    const sandbox = await githubSandbox();
+    const sandbox = await githubSandbox(h);
     const creds = credentials();
     const env = creds.environment(sandbox);
     const placeholder = env.GITHUB_TOKEN as string;
     expect(placeholder).toMatch(/^openshell:resolve:env:v[0-9]+_GITHUB_TOKEN$/);
 
-    expect(sentToken(send(creds, sandbox, placeholder))).toBe(`Bearer ${FIRST}`);
-    expect(send(creds, sandbox, placeholder, "evil.test")).toMatchObject({
+    expect(sentToken(sendBearer(creds, sandbox, placeholder))).toBe(`Bearer ${FIRST}`);
+    expect(sendBearer(creds, sandbox, placeholder, "evil.test")).toMatchObject({
       kind: "refused",
       status: 403,
       code: "credential_endpoint_mismatch",
     });
     // A placeholder never issued to the sandbox, or for a key it does not have: 500, as upstream.
-    expect(send(creds, sandbox, "openshell:resolve:env:v1_GITHUB_TOKEN")).toMatchObject({ status: 500 });
-    expect(send(creds, sandbox, "openshell:resolve:env:GITHUB_TOKEN")).toMatchObject({ status: 500 });
-    const unknown = send(creds, sandbox, "openshell:resolve:env:v5_NOT_ATTACHED");
+    expect(sendBearer(creds, sandbox, "openshell:resolve:env:v1_GITHUB_TOKEN")).toMatchObject({
+      status: 500,
+    });
+    expect(sendBearer(creds, sandbox, "openshell:resolve:env:GITHUB_TOKEN")).toMatchObject({ status: 500 });
+    const unknown = sendBearer(creds, sandbox, "openshell:resolve:env:v5_NOT_ATTACHED");
     expect(unknown).toMatchObject({ status: 500, code: "credential_unavailable" });
 
     const logs = sandbox.logs.map((l) => l.message).join("\n");
@@ -75,7 +48,7 @@ describe("sandbox credentials", () => {
   });
 
   it("gives a new process a new revision after the provider changes; an old placeholder resolves to the new value", async () => {
-    const sandbox = await githubSandbox();
+    const sandbox = await githubSandbox(h);
     const creds = credentials();
     const old = creds.environment(sandbox).GITHUB_TOKEN as string;
     const current = await h.client.getProvider({ name: "gh" });
@@ -87,24 +60,24 @@ describe("sandbox credentials", () => {
     });
     const fresh = creds.environment(sandbox).GITHUB_TOKEN as string;
     expect(fresh).not.toBe(old);
-    expect(sentToken(send(creds, sandbox, fresh))).toBe(`Bearer ${SECOND}`);
-    expect(sentToken(send(creds, sandbox, old))).toBe(`Bearer ${SECOND}`);
+    expect(sentToken(sendBearer(creds, sandbox, fresh))).toBe(`Bearer ${SECOND}`);
+    expect(sentToken(sendBearer(creds, sandbox, old))).toBe(`Bearer ${SECOND}`);
   });
 
   it("keeps resolving a running process's placeholder after the gateway restarts", async () => {
-    const sandbox = await githubSandbox();
+    const sandbox = await githubSandbox(h);
     const placeholder = credentials().environment(sandbox).GITHUB_TOKEN as string;
     h.reopen();
-    expect(sentToken(send(credentials(), sandbox, placeholder))).toBe(`Bearer ${FIRST}`);
+    expect(sentToken(sendBearer(credentials(), sandbox, placeholder))).toBe(`Bearer ${FIRST}`);
   });
 
   it("stops resolving once the provider is detached, or replaced by another of the same name", async () => {
-    const sandbox = await githubSandbox();
+    const sandbox = await githubSandbox(h);
     const creds = credentials();
     const placeholder = creds.environment(sandbox).GITHUB_TOKEN as string;
     await h.client.detachSandboxProvider({ sandboxName: "agent", providerName: "gh" });
     expect(creds.environment(sandbox)).toEqual({});
-    expect(send(creds, sandbox, placeholder)).toMatchObject({ kind: "refused", status: 500 });
+    expect(sendBearer(creds, sandbox, placeholder)).toMatchObject({ kind: "refused", status: 500 });
 
     await h.client.deleteProvider({ name: "gh" });
     await h.client.createProvider({
@@ -112,9 +85,9 @@ describe("sandbox credentials", () => {
     });
     await h.client.attachSandboxProvider({ sandboxName: "agent", providerName: "gh" });
     // The old process's placeholder was the deleted provider's: it never reaches the new one's value.
-    expect(send(creds, sandbox, placeholder)).toMatchObject({ kind: "refused", status: 500 });
+    expect(sendBearer(creds, sandbox, placeholder)).toMatchObject({ kind: "refused", status: 500 });
     const fresh = creds.environment(sandbox).GITHUB_TOKEN as string;
-    expect(sentToken(send(creds, sandbox, fresh))).toBe(`Bearer ${SECOND}`);
+    expect(sentToken(sendBearer(creds, sandbox, fresh))).toBe(`Bearer ${SECOND}`);
   });
 
   it("refuses a placeholder once its credential has expired, and gives new processes none", async () => {
@@ -135,9 +108,9 @@ describe("sandbox credentials", () => {
       now: () => now,
     });
     const placeholder = creds.environment(sandbox).GITHUB_TOKEN as string;
-    expect(sentToken(send(creds, sandbox, placeholder))).toBe(`Bearer ${FIRST}`);
+    expect(sentToken(sendBearer(creds, sandbox, placeholder))).toBe(`Bearer ${FIRST}`);
     now = expiresAtMs + 1;
-    const refused = send(creds, sandbox, placeholder);
+    const refused = sendBearer(creds, sandbox, placeholder);
     expect(refused).toMatchObject({ kind: "refused", status: 500 });
     expect(creds.environment(sandbox)).toEqual({});
   });
