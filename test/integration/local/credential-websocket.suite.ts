@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { OpenShell, Sandbox } from "../../../src/index.js";
 import type { LocalKind } from "./local-gateway-support.js";
-import { apiCertificate, startCredentialSandbox } from "./support/credential-gateway.js";
+import { apiCertificate, closeAll, startCredentialSandbox } from "./support/credential-gateway.js";
 import { startWebSocketServer, type WebSocketServer } from "./websocket-api-server.js";
 
 /**
@@ -79,11 +79,7 @@ export function describeCredentialWebSocket(kind: LocalKind): void {
       },
     }));
   }, 120_000);
-  afterAll(async () => {
-    await os?.close();
-    await wss?.close();
-    await ws?.close();
-  });
+  afterAll(() => closeAll(os, wss, ws));
 
   const run = (script: string) => sb.exec(["bash", "-c", script]);
 

@@ -103,3 +103,16 @@ export async function startCredentialSandbox(options: CredentialSandboxOptions):
     throw error;
   }
 }
+
+/** Something a suite closes in its afterAll: a gateway, a test API. */
+export interface Closable {
+  close(): Promise<void>;
+}
+
+/**
+ * Closes each part in order (the gateway first, so its sandboxes stop before the APIs they talk
+ * to), skipping what beforeAll never made.
+ */
+export async function closeAll(...parts: (Closable | undefined)[]): Promise<void> {
+  for (const part of parts) await part?.close();
+}
