@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { SandboxCredentials } from "../../../../src/local/credentials/sandbox-credentials.js";
 import type { LocalStateStore } from "../../../../src/local/state/state-store.js";
 import { type FakeSandbox, harnessPerTest } from "../handlers/handler-harness.js";
-import { sandboxClient } from "./sandbox-credentials-fixture.js";
+import { githubSandbox, sandboxClient } from "./sandbox-credentials-fixture.js";
 
 /**
  * Whether a sandbox holds credentials, which arms the egress proxy's request-body backstop as
@@ -44,8 +44,7 @@ describe("SandboxCredentials.rewrite.holdsCredentials", () => {
   });
 
   it("is true for a sandbox whose provider gives it a credential, from the cache after the first ask", async () => {
-    await provider("gh", "github", { GITHUB_TOKEN: "ghp_real_value" });
-    const sandbox = h.createSandbox("agent", { providers: ["gh"] });
+    const sandbox = await githubSandbox(h);
     const creds = credentials();
     expect(holds(creds, sandbox)).toBe(true);
     const reads = countRecordReads(h.store);
@@ -54,8 +53,7 @@ describe("SandboxCredentials.rewrite.holdsCredentials", () => {
   });
 
   it("is false once the provider is detached, and while every credential is withheld", async () => {
-    await provider("gh", "github", { GITHUB_TOKEN: "ghp_real_value" });
-    const sandbox = h.createSandbox("agent", { providers: ["gh"] });
+    const sandbox = await githubSandbox(h);
     const creds = credentials();
     expect(holds(creds, sandbox)).toBe(true);
     await h.client.detachSandboxProvider({ sandboxName: "agent", providerName: "gh" });
@@ -70,8 +68,7 @@ describe("SandboxCredentials.rewrite.holdsCredentials", () => {
   });
 
   it("is false for a client whose sandbox is gone", async () => {
-    await provider("gh", "github", { GITHUB_TOKEN: "ghp_real_value" });
-    const sandbox = h.createSandbox("agent", { providers: ["gh"] });
+    const sandbox = await githubSandbox(h);
     const creds = credentials();
     expect(holds(creds, sandbox)).toBe(true);
     h.sandboxes.sandboxes.delete(sandbox.id);
