@@ -63,3 +63,17 @@ export async function oneConnection(sb: Sandbox, url: string, count: number): Pr
     throw new Error(`${what}: curl did not keep one connection (connections per transfer: ${opened})`);
   return transfers;
 }
+
+/**
+ * Lines in the sandbox's IPv4 TCP table (the one the gateway reads per lookup), header excluded:
+ * its connections, including those in TIME_WAIT for a minute after each curl before.
+ */
+export async function tcpTableEntries(sb: Sandbox): Promise<number> {
+  const result = await sb.exec(["sh", "-c", "tail -n +2 /proc/net/tcp | wc -l"]);
+  const entries = Number(result.stdout.trim());
+  if (result.exitCode !== 0 || !Number.isInteger(entries))
+    throw new Error(
+      `counting the sandbox's TCP table: exit ${result.exitCode}: ${result.stdout}${result.stderr}`,
+    );
+  return entries;
+}

@@ -20,7 +20,7 @@ const ms3 = (v: number) => v.toFixed(3);
 const spread = (v: readonly number[]) => `${ms3(median(v))} / ${ms3(percentile(v, 95))}`;
 
 /** Time to first byte per way, the added p50, and what the gateway's lookups took meanwhile. */
-export function printFresh(part: FreshPart): void {
+export function printFresh(part: FreshPart, tableEntries: number): void {
   const of = (way: WayName) => part.transfers.get(way) ?? [];
   const ttfb = (way: WayName) => of(way).map((t) => t.ttfb);
   console.log(`\n${part.title}, ${of(CHECKED).length} per way; ms, curl's -w\n`);
@@ -35,7 +35,8 @@ export function printFresh(part: FreshPart): void {
   console.log(
     `\nthe gateway's lookups: ${part.checks.length} for ${of(CHECKED).length} connections with binaries; ` +
       `verdict p50 / p95 ${spread(part.checks)} ms (max ${ms3(Math.max(...part.checks))}), ` +
-      `of which finding the socket's owners ${spread(part.finds)} ms`,
+      `of which finding the socket's owners ${spread(part.finds)} ms; the sandbox's TCP table held ` +
+      `${tableEntries} entries when the new-connection parts began`,
   );
 }
 
@@ -48,7 +49,12 @@ export function printTableReads(reads: readonly number[], ehash: string): void {
 }
 
 /** Requests over one kept-alive connection per round: the first (the lookup) apart from the rest. */
-export function printKept(kept: Map<WayName, Transfer[][]>, lookups: number): void {
+export function printKept(
+  kept: Map<WayName, Transfer[][]>,
+  checks: readonly number[],
+  finds: readonly number[],
+  tableEntries: number,
+): void {
   const rounds = kept.get(CHECKED) ?? [];
   const perConnection = rounds[0]?.length ?? 0;
   console.log(
@@ -67,7 +73,9 @@ export function printKept(kept: Map<WayName, Transfer[][]>, lookups: number): vo
     );
   }
   console.log(
-    `\nthe gateway's lookups: ${lookups} for ${rounds.length} kept-alive connections with binaries ` +
-      `(${rounds.length * perConnection} requests)`,
+    `\nthe gateway's lookups: ${checks.length} for ${rounds.length} kept-alive connections with binaries ` +
+      `(${rounds.length * perConnection} requests); verdict p50 / p95 ${spread(checks)} ms, ` +
+      `of which finding the socket's owners ${spread(finds)} ms; the sandbox's TCP table held ` +
+      `${tableEntries} entries (its earlier connections in TIME_WAIT) when this part began`,
   );
 }

@@ -27,7 +27,7 @@ import { benchEngine, benchLabels, removeBenchObjects } from "../shared/engine.j
 import { loadAverage } from "../shared/machine.js";
 import { rotate } from "../shared/rounds.js";
 import { runBench } from "../shared/run-bench.js";
-import { newConnections, oneConnection, type Transfer } from "./curl-timings.js";
+import { newConnections, oneConnection, type Transfer, tcpTableEntries } from "./curl-timings.js";
 import { childEhashEntries, tableReads, timeLookups } from "./lookup-timing.js";
 import { CHECKED, OPEN, printFresh, printKept, printTableReads, WAYS, type WayName } from "./report.js";
 
@@ -132,6 +132,7 @@ async function main(): Promise<void> {
   }));
   // Each batch rotates the order of the four (way, part) pairs; lookups are counted per batch.
   const pairs = parts.flatMap((part) => WAYS.map((way) => ({ part, way })));
+  const entriesAtFresh = await tcpTableEntries(sb);
   for (let batch = 0; batch < BATCHES; batch++) {
     for (const { part, way } of rotate(pairs, batch)) {
       lookups.reset();
@@ -141,13 +142,14 @@ async function main(): Promise<void> {
     }
   }
 
+  const entriesAtKept = await tcpTableEntries(sb);
   const kept = new Map<WayName, Transfer[][]>(WAYS.map((w) => [w, []]));
   lookups.reset();
   for (let round = 0; round < KEEPALIVE_ROUNDS; round++) {
     for (const way of rotate(WAYS, round))
       kept.get(way)?.push(await oneConnection(sb, url(way), PER_CONNECTION));
   }
-  const keptLookups = lookups.checks.length;
+  const keptLookups = { checks: [...lookups.checks], finds: [...lookups.finds] };
   const reads = await tableReads(TABLE_READS);
   const ehash = await childEhashEntries();
   const loadAtEnd = loadAverage();
@@ -158,9 +160,9 @@ async function main(): Promise<void> {
       `(Node ${process.version}, ${engine.kind} ${engineVersion}${commit ? `, ${commit}` : ""})`,
   );
   console.log(`load average (1, 5, 15 min): ${loadAtStart} at the start, ${loadAtEnd} at the end`);
-  for (const part of parts) printFresh(part);
+  for (const part of parts) printFresh(part, entriesAtFresh);
   printTableReads(reads, ehash);
-  printKept(kept, keptLookups);
+  printKept(kept, keptLookups.checks, keptLookups.finds, entriesAtKept);
   const served = WAYS.map((w) => `${HOSTS[w]} ${seen.get(HOSTS[w]) ?? 0}`).join(", ");
   console.log(`requests the test server answered: ${served}`);
 }
