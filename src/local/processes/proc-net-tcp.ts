@@ -44,7 +44,12 @@ export function kernelSpellings(endpoint: Endpoint): { tcp?: string; tcp6?: stri
  * socket table's text; undefined when there is none (or its inode is 0: a socket being torn down).
  */
 export function socketInode(table: string, local: string, remote: string): number | undefined {
-  for (const line of table.split("\n")) {
+  // The table has a line per socket in the namespace (TIME_WAIT ones for a minute): look for the
+  // pair in the text first and split only the lines that hold it.
+  const needle = ` ${local} ${remote} ${ESTABLISHED} `;
+  for (let at = table.indexOf(needle); at >= 0; at = table.indexOf(needle, at + 1)) {
+    const end = table.indexOf("\n", at);
+    const line = table.slice(table.lastIndexOf("\n", at) + 1, end < 0 ? undefined : end);
     const fields = line.trim().split(/\s+/);
     // sl, local, rem, st, tx:rx, tr:when, retrnsmt, uid, timeout, inode
     if (fields.length < 10 || fields[1] !== local || fields[2] !== remote) continue;
