@@ -1,5 +1,5 @@
 import { holdsMarkerBytes } from "./marker-scan.js";
-import { containsMarker, containsRawMarker, percentDecodeBytes } from "./placeholders.js";
+import { containsMarker, containsRawMarker, percentDecodeBytes, percentEncodeForm } from "./placeholders.js";
 
 /**
  * Upstream's bound on a body it reads to put credentials in (`MAX_REWRITE_BODY_BYTES` in
@@ -70,18 +70,6 @@ function formDecode(input: string): string | undefined {
   }
 }
 
-/** Form encoding of a value: letters, digits and `-._*` kept, a space as `+`, every other byte `%XX`. */
-function formEncode(input: string): string {
-  let out = "";
-  for (const byte of Buffer.from(input, "utf8")) {
-    const c = String.fromCharCode(byte);
-    if (/[A-Za-z0-9._*-]/.test(c)) out += c;
-    else if (byte === 0x20) out += "+";
-    else out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
-}
-
 /** A form body field by field: placeholders in values (decoded, replaced, encoded again), never in names. */
 function rewriteForm(text: string, replace: TextReplacer): string | { why: string } {
   const fields: string[] = [];
@@ -106,7 +94,7 @@ function rewriteForm(text: string, replace: TextReplacer): string | { why: strin
     }
     const replaced = replaceAll(decoded, replace);
     if (typeof replaced !== "string") return replaced;
-    fields.push(`${name}=${formEncode(replaced)}`);
+    fields.push(`${name}=${percentEncodeForm(replaced)}`);
   }
   return fields.join("&");
 }

@@ -155,6 +155,11 @@ export function percentEncodePathSegment(input: string): string {
   return percentEncode(input, /[A-Za-z0-9._~!$&'()*+,;=:@-]/);
 }
 
+/** Encodes a form value (application/x-www-form-urlencoded): letters, digits and `-._*` kept, a space as `+`. */
+export function percentEncodeForm(input: string): string {
+  return percentEncode(input, /[A-Za-z0-9._* -]/).replaceAll(" ", "+");
+}
+
 /**
  * The path with each placeholder (or marker) of each segment as `[CREDENTIAL]`, segments without
  * one left as they came: what credential bindings are matched against, as upstream.
