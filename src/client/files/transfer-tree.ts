@@ -5,7 +5,7 @@ import { FailedPreconditionError, NotFoundError } from "../../errors.js";
 import { uploadTreeThroughArchive } from "./archive-tree.js";
 import { treeTarStream } from "./archive-tree-read.js";
 import { writeFile } from "./archive-write.js";
-import { batchChunks, writeBatch } from "./coalesce-chunks.js";
+import { batchChunks, writeBatch } from "./write-batches.js";
 import { fileChunksReusing } from "./file-chunks.js";
 import type { FileFailureContext } from "./files-errors.js";
 import type { VerifyOption } from "./files-options.js";

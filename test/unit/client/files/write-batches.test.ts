@@ -2,7 +2,7 @@ import { mkdtemp, open, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { batchChunks, writeBatch } from "../../../../src/client/files/coalesce-chunks.js";
+import { batchChunks, writeBatch } from "../../../../src/client/files/write-batches.js";
 
 async function* pieces(sizes: number[]) {
   let next = 0;
