@@ -5,7 +5,6 @@ import { FailedPreconditionError, NotFoundError } from "../../errors.js";
 import { uploadTreeThroughArchive } from "./archive-tree.js";
 import { treeTarStream } from "./archive-tree-read.js";
 import { writeFile } from "./archive-write.js";
-import { batchChunks, writeBatch } from "./write-batches.js";
 import { fileChunksReusing } from "./file-chunks.js";
 import type { FileFailureContext } from "./files-errors.js";
 import type { VerifyOption } from "./files-options.js";
@@ -18,6 +17,7 @@ import { asCallerError, discard, temporaryBeside } from "./send-file.js";
 import { kindScript, placeTreeScript, scriptCommand, untarScript } from "./shell-scripts.js";
 import { packTree, treeBytes, walkTree } from "./tar-pack.js";
 import { unpackTree } from "./tar-unpack.js";
+import { batchChunks, writeBatch } from "./write-batches.js";
 import { CHUNK_BYTES } from "./write-source.js";
 
 /** What an upload or download moved. */
