@@ -36,12 +36,57 @@ class Refusal {
   ) {}
 }
 
-const MALFORMED =
+/** Why a placeholder is not one (the sandbox's environment shows the well-formed kind). */
+export const MALFORMED =
   "it is not a well-formed placeholder (openshell:resolve:env:v<revision>_KEY, as the sandbox's environment holds it)";
+
+/** Why a text's placeholders could not all be replaced: the first that did not resolve. */
+export interface PlaceholderRefusal {
+  readonly kind: "mismatch" | "unavailable";
+  /** The credential's key; undefined for a token that is no well-formed placeholder. */
+  readonly key: string | undefined;
+  readonly why: string;
+}
+
+/**
+ * Each placeholder anywhere in `text` replaced by what `resolve` gives, verbatim (upstream's
+ * `rewrite_text_placeholders`, which request parts, bodies and websocket messages share), or the
+ * first that does not resolve. `check` vets a value for the place it goes.
+ */
+export function replacePlaceholders(
+  text: string,
+  resolve: PlaceholderResolver,
+  check?: (value: string) => string | undefined,
+): { readonly text: string; readonly replaced: number } | PlaceholderRefusal {
+  let out = "";
+  let pos = 0;
+  let replaced = 0;
+  for (let found = nextToken(text, pos); found !== undefined; found = nextToken(text, pos)) {
+    out += text.slice(pos, found.start);
+    const placeholder = found.token === undefined ? undefined : parsePlaceholder(found.token);
+    if (placeholder === undefined) return { kind: "unavailable", key: undefined, why: MALFORMED };
+    const resolution = resolve(placeholder);
+    if (resolution.kind === "mismatch") return { kind: "mismatch", key: placeholder.key, why: "" };
+    if (resolution.kind === "unavailable") {
+      return { kind: "unavailable", key: placeholder.key, why: resolution.why };
+    }
+    const unsafe = check?.(resolution.value);
+    if (unsafe !== undefined) return { kind: "unavailable", key: placeholder.key, why: unsafe };
+    out += resolution.value;
+    replaced++;
+    pos = found.end;
+  }
+  return { text: out + text.slice(pos), replaced };
+}
+
+/** A value that could split the request or reshape its target is never sent (upstream: CWE-113). */
+function requestSafe(value: string): string | undefined {
+  return /[\r\n\0]/.test(value) ? "its value holds CR, LF or NUL, which a request cannot carry" : undefined;
+}
 
 /**
  * Replaces each placeholder in `text` by what `resolve` gives, refusing at the first that does not
- * resolve. `check` vets a value for the place it goes.
+ * resolve, or whose value {@link requestSafe} or `check` refuses for the place it goes.
  */
 function replaceTokens(
   text: string,
@@ -49,33 +94,19 @@ function replaceTokens(
   location: Location,
   check?: (value: string) => string | undefined,
 ): string {
-  let out = "";
-  let pos = 0;
-  for (let found = nextToken(text, pos); found !== undefined; found = nextToken(text, pos)) {
-    out += text.slice(pos, found.start);
-    const placeholder = found.token === undefined ? undefined : parsePlaceholder(found.token);
-    if (placeholder === undefined) throw new Refusal("unavailable", location, undefined, MALFORMED);
-    out += resolvedValue(placeholder, resolve, location, check);
-    pos = found.end;
-  }
-  return out + text.slice(pos);
+  const result = replacePlaceholders(text, resolve, (value) => requestSafe(value) ?? check?.(value));
+  if ("kind" in result) throw new Refusal(result.kind, location, result.key, result.why);
+  return result.text;
 }
 
-function resolvedValue(
-  placeholder: Placeholder,
-  resolve: PlaceholderResolver,
-  location: Location,
-  check?: (value: string) => string | undefined,
-): string {
+/** One placeholder standing alone (a whole header value, or after its scheme), resolved. */
+function resolvedValue(placeholder: Placeholder, resolve: PlaceholderResolver, location: Location): string {
   const resolution = resolve(placeholder);
   if (resolution.kind === "mismatch") throw new Refusal("mismatch", location, placeholder.key, "");
   if (resolution.kind === "unavailable") {
     throw new Refusal("unavailable", location, placeholder.key, resolution.why);
   }
-  // A value that could split the request or reshape its target is never sent (upstream: CWE-113, CWE-22).
-  const unsafe = /[\r\n\0]/.test(resolution.value)
-    ? "its value holds CR, LF or NUL, which a request cannot carry"
-    : check?.(resolution.value);
+  const unsafe = requestSafe(resolution.value);
   if (unsafe !== undefined) throw new Refusal("unavailable", location, placeholder.key, unsafe);
   return resolution.value;
 }

@@ -1,52 +1,38 @@
 import type { TextRewrite } from "../egress/websocket-client-frames.js";
-import type { PlaceholderResolver } from "./credential-rewrite.js";
-import { containsRawMarker, nextToken, parsePlaceholder, redactedPath } from "./placeholders.js";
-
-const MALFORMED =
-  "it is not a well-formed placeholder (openshell:resolve:env:v<revision>_KEY, as the sandbox's environment holds it)";
+import { type PlaceholderResolver, replacePlaceholders } from "./credential-rewrite.js";
+import { containsRawMarker, redactedPath } from "./placeholders.js";
 
 /**
  * Resolves the credential placeholders of one whole websocket text message, as upstream's
- * `rewrite_websocket_text_placeholders`: each placeholder anywhere in the text is replaced by its
- * value; the first that does not resolve (malformed, unknown, or bound to other endpoints) refuses
- * the whole message, and so does a marker left in the result. `resolver` is asked for only when the
- * text holds a marker, so a message without one costs a string search.
+ * `rewrite_websocket_text_placeholders` (its text rewriting, which bodies share): each placeholder
+ * anywhere in the text is replaced by its value; the first that does not resolve (malformed,
+ * unknown, or bound to other endpoints) refuses the whole message, and so does a marker left in the
+ * result. `resolver` is asked for only when the text holds a marker, so a message without one costs
+ * a string search.
  */
 export function rewriteWebSocketText(text: string, resolver: () => PlaceholderResolver): TextRewrite {
   if (!containsRawMarker(text)) return { kind: "text", text, replaced: 0 };
-  const resolve = resolver();
-  let out = "";
-  let pos = 0;
-  let replaced = 0;
-  for (let found = nextToken(text, pos); found !== undefined; found = nextToken(text, pos)) {
-    out += text.slice(pos, found.start);
-    const placeholder = found.token === undefined ? undefined : parsePlaceholder(found.token);
-    if (placeholder === undefined)
-      return refused(`a credential placeholder in a websocket message: ${MALFORMED}`);
-    const resolution = resolve(placeholder);
-    if (resolution.kind === "mismatch") {
+  const result = replacePlaceholders(text, resolver());
+  if ("kind" in result) {
+    if (result.kind === "mismatch") {
       return {
         kind: "refused",
         mismatch: true,
         why:
-          `credential ${placeholder.key} is not authorized for this websocket's endpoint: its provider binds it ` +
+          `credential ${result.key} is not authorized for this websocket's endpoint: its provider binds it ` +
           "to other endpoints (the provider profile's, or the policy's credential_binding); the message was not sent",
       };
     }
-    if (resolution.kind === "unavailable") {
-      return refused(
-        `the credential placeholder for ${placeholder.key} in a websocket message could not be resolved: ${resolution.why}`,
-      );
-    }
-    out += resolution.value;
-    replaced++;
-    pos = found.end;
+    return refused(
+      result.key === undefined
+        ? `a credential placeholder in a websocket message: ${result.why}`
+        : `the credential placeholder for ${result.key} in a websocket message could not be resolved: ${result.why}`,
+    );
   }
-  out += text.slice(pos);
   // Fail closed, as upstream: a value that itself holds a marker is not sent.
-  if (containsRawMarker(out))
+  if (containsRawMarker(result.text))
     return refused(`a websocket message still held a placeholder marker once resolved`);
-  return { kind: "text", text: out, replaced };
+  return { kind: "text", text: result.text, replaced: result.replaced };
 }
 
 function refused(why: string): TextRewrite {
