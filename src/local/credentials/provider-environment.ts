@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { SandboxPolicy } from "../../gen/openshell/sandbox/v1/sandbox_pb.js";
 import { type CompiledEndpoint, compileEndpoint } from "./binding-patterns.js";
+import { checkCredentialKeysUnique } from "./credential-key-owners.js";
 import { isValidEnvKey, placeholderFor, usesReservedNamespace } from "./placeholders.js";
 import {
   type AttachedProvider,
@@ -103,10 +104,15 @@ export function providerEnvironment(
   const revision = revisionOf(records, fromPolicy.endpoints);
   const secrets = new Map<string, CredentialSecret>();
   const bindings = new Map<string, CredentialBinding>();
-  const owners = new Map<string, string>();
   const unbound: string[] = [];
   try {
     checkBindingsAgainstProviders(records, fromPolicy);
+    // Create, attach and provider updates refuse such providers already; records another gateway
+    // process wrote may still hold them.
+    checkCredentialKeysUnique(
+      records.flatMap(({ name, provider }) => (provider === undefined ? [] : [{ name, provider }])),
+      nowMs,
+    );
     for (const { name, provider } of records) {
       if (provider === undefined) throw new EnvironmentError(`provider '${name}' not found`);
       const profile = profileEndpoints(provider.type);
@@ -139,13 +145,6 @@ export function providerEnvironment(
           skip(key, "has expired; skipped");
           continue;
         }
-        const owner = owners.get(key);
-        if (owner !== undefined && owner !== name) {
-          throw new EnvironmentError(
-            `credential env key '${key}' is provided by both provider '${owner}' and provider '${name}'; use provider-specific env names`,
-          );
-        }
-        owners.set(key, name);
         secrets.set(key, { value, expiresAtMs });
         if (endpoints === undefined) {
           if (!unbound.includes(name)) unbound.push(name);
