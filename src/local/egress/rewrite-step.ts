@@ -211,7 +211,7 @@ export function guardedBody(
 }
 
 /** The decision as the credential step turned it: denied, and not for a rule to fix. */
-function deniedBy(decision: EgressDecision, reason: string): EgressDecision {
+export function deniedBy(decision: EgressDecision, reason: string): EgressDecision {
   return {
     allowed: false,
     audited: false,

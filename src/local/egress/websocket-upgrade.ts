@@ -8,7 +8,7 @@ import { upstreamRequestOptions } from "./proxy-headers.js";
 import { respondRaw, upstreamFailure } from "./proxy-responses.js";
 import { passGate } from "./request-gate.js";
 import { absoluteTarget, httpEgressRequest, type Target } from "./request-target.js";
-import { rewriteRequest } from "./rewrite-step.js";
+import { deniedBy, rewriteRequest } from "./rewrite-step.js";
 import { limitConnectTime } from "./socket-relay.js";
 import { relayDeclinedUpgrade, spliceUpgrade } from "./upgrade-splice.js";
 import { tlsOptions } from "./upstream-exchange.js";
@@ -47,14 +47,12 @@ function ended(who: Sandbox, request: EgressRequest, decision: EgressDecision, e
     return event(who, request, decision, `websocket closed ${end.code} by the proxy: ${end.why}`);
   const code =
     end.reason === "credential endpoint mismatch" ? "credential_endpoint_mismatch" : "credential_unavailable";
-  const denied: EgressDecision = {
-    allowed: false,
-    audited: false,
-    ...(decision.rule === undefined ? {} : { rule: decision.rule }),
-    reason: `${code}: ${end.why}`,
-    deniedBy: "credential",
-  };
-  return event(who, request, denied, `websocket closed ${end.code} by the proxy`);
+  return event(
+    who,
+    request,
+    deniedBy(decision, `${code}: ${end.why}`),
+    `websocket closed ${end.code} by the proxy`,
+  );
 }
 
 /**
