@@ -16,8 +16,12 @@ export interface InitIssue {
   message: string;
 }
 
-/** Deeper JSON than this in a Struct is refused: gateways cap nesting well below it. */
-export const maxJsonDepth = 64;
+/**
+ * Deeper JSON than this in a Struct is refused. Protobuf's decoders (the gateway's, local mode's)
+ * stop at 100 nested messages, and each JSON level costs two (a Struct or ListValue and its Value)
+ * below the request's own few: 48 levels in a sandbox's driverConfig already fail to decode there.
+ */
+export const maxJsonDepth = 32;
 
 type Path = (string | number)[];
 

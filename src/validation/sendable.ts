@@ -7,7 +7,7 @@ export interface SendableIssue {
 /** Matches only unpaired surrogates: in a `u` regex a well-formed pair is one code point. */
 const loneSurrogate = /[\uD800-\uDFFF]/u;
 
-/** Beyond this depth the schemas have already refused the input (JSON is capped at 64 levels). */
+/** Beyond this depth the schemas have already refused the input (JSON is capped at maxJsonDepth levels). */
 const maxDepth = 128;
 
 /**

@@ -19,6 +19,7 @@ import {
   hostileString,
   hostileValue,
   keysOf,
+  nested,
   optionsOf,
   runs,
   settings,
@@ -121,6 +122,19 @@ describe("fuzz: sandbox inputs (names, env, labels, commands, policies) over a r
     },
     timeFor(createRuns, 20),
   );
+
+  it("create: refuses a driverConfig nested deeper than the wire decodes (the property's counterexample, seed 1390088782)", async () => {
+    const streams = gateway.streams();
+    const result = await settle(() =>
+      os.sandboxes.create({
+        workspace: "a",
+        driverConfig: nested(50) as CreateSandboxOptions["driverConfig"],
+      }),
+    );
+    expect(result.ok).toBe(false);
+    if (!result.ok) expectNamedRejection(result.error, "sandbox", ["driverConfig"]);
+    expect(gateway.streams()).toBe(streams);
+  });
 
   it(
     `create: accepts every valid option set (${validRuns} runs)`,
