@@ -6,6 +6,7 @@
  * as JSON in its second argument, and sends its samples back over IPC.
  */
 import type { FileToMove } from "./measure.js";
+import { sendToParent, serializeSamples } from "./part-process.js";
 import type { Samples } from "./samples.js";
 import { benchTestGateway } from "./test-gateway.js";
 import { CHILD_ARGUMENT, runGatewayChild } from "./test-gateway-child.js";
@@ -18,9 +19,6 @@ export interface ClientPartInput {
   localDir: string;
 }
 
-/** Samples as they cross IPC: maps as entry lists. */
-export type SerializedSamples = [measure: string, ways: [way: string, transfers: unknown[]][]][];
-
 async function runClientPart(input: ClientPartInput): Promise<void> {
   const closers: (() => Promise<unknown>)[] = [];
   try {
@@ -31,10 +29,7 @@ async function runClientPart(input: ClientPartInput): Promise<void> {
       input.localDir,
       closers,
     );
-    const serialized: SerializedSamples = [...samples].map(([m, ways]) => [m, [...ways]]);
-    await new Promise<void>((resolve, reject) =>
-      process.send?.({ samples: serialized }, (error: Error | null) => (error ? reject(error) : resolve())),
-    );
+    await sendToParent({ samples: serializeSamples(samples) });
   } finally {
     for (const close of closers.splice(0)) await close().catch((e: unknown) => console.error(e));
   }

@@ -2,8 +2,9 @@
  * Part 1: `sb.files` in local mode on Docker beside what a user would otherwise run against the
  * same container: `docker cp` in and out, and `docker exec` with the file as its stdin or stdout
  * (the same exec path the SDK rides, without the SDK). The SDK side is `OpenShell.local()` in this
- * process (so the embedded gateway's CPU and memory count), `upload()` of a file on disk and
- * `download()` to disk, into a sandbox whose whole root is writable (where `docker cp` works too)
+ * process (local-child.ts, a process of its own: the embedded gateway's CPU and memory count),
+ * `upload()` of a file on disk and `download()` to disk, into a sandbox whose whole root is
+ * writable (where `docker cp` works too)
  * and into one with local mode's default policy (a read-only root, `/tmp` a tmpfs: where `docker
  * cp` does not work). The docker CLI runs with files as its stdin and stdout.
  */
