@@ -1,21 +1,27 @@
-import { UnavailableError } from "../../errors.js";
+import { OpenShellError, UnavailableError } from "../../errors.js";
 import type { ContainerRuntime } from "../../runtime/container-runtime.js";
 import type { ContainerSpec } from "../../runtime/container-spec.js";
 import type { ImageInfo } from "../../runtime/image-types.js";
 import { waitForStop } from "../../runtime/wait-for-stop.js";
 import { findImageCaBundle, type ImageCaBundle, MAX_CA_BUNDLE_BYTES } from "../network/image-ca-bundle.js";
+import { ACCOUNT_PROBE_LABEL, claimProbeName, probeLabels } from "./account-probe-owner.js";
 import { type ImageAccounts, parseAccounts } from "./image-accounts.js";
 import { readImageFile } from "./image-archive-file.js";
 import { IMAGE_POLICY_PATHS } from "./image-policy-file.js";
 
-/** Marks the short-lived containers that read an image's accounts, beside the gateway's own labels. */
-export const ACCOUNT_PROBE_LABEL = "openshell.ai/account-probe";
+export { ACCOUNT_PROBE_LABEL };
 
 /** Who the probe runs as: never root, whatever the image says (`nobody` on most distributions). */
 const PROBE_USER = "65534:65534";
 
 /** A `cat` that does not finish in this long is not a `cat`. */
 const PROBE_TIMEOUT_MS = 30_000;
+
+/** An engine that has not made a container in this long is not answering; a close waits no longer. */
+const CREATE_TIMEOUT_MS = 30_000;
+
+/** How long the probe container's removal may take before it is left to the next start's sweep. */
+const REMOVE_TIMEOUT_MS = 10_000;
 
 /** The probe could not read the image's accounts: the image has no `cat`, or it failed. */
 export class AccountProbeError extends Error {}
@@ -65,6 +71,11 @@ export interface AccountProbeOptions {
    * sandbox's deletion does not cut it short: that sandbox stops waiting for it instead.
    */
   shutdown: AbortSignal;
+  /**
+   * Given each probe run as it starts, so the gateway's close waits for it: a run still holds its
+   * container (or a create the engine may yet answer) after every sandbox waiting for it gave up.
+   */
+  track?: (run: Promise<unknown>) => void;
 }
 
 /**
@@ -105,6 +116,7 @@ export class ImageAccountProbe {
     };
     if (need.accounts || need.policy || need.caBundle) {
       const run = this.probe(id, need);
+      this.options.track?.(run);
       // Each facet is remembered apart, so a sandbox wanting only one never waits on another's retry.
       if (need.accounts)
         this.remember(
@@ -183,7 +195,7 @@ export class ImageAccountProbe {
       command: ["/etc/passwd", "/etc/group"],
       user: PROBE_USER,
       network,
-      labels: { ...labels, [ACCOUNT_PROBE_LABEL]: "true" },
+      labels: { ...labels, ...probeLabels() },
       ...(has("read-only-root") ? { readOnlyRoot: true } : {}),
       ...(has("cap-add-drop") ? { capDrop: ["ALL"] } : {}),
       ...(has("no-new-privileges") ? { noNewPrivileges: true } : {}),
@@ -197,8 +209,18 @@ export class ImageAccountProbe {
     });
     // No container at all when it could not tell anything.
     if (!wants.accounts && !copies) return files();
-    const { id } = await runtime.createContainer(spec, { signal });
+    // A closing gateway makes no new probe; one already made is removed before its close ends.
+    signal.throwIfAborted();
+    const claim = claimProbeName();
+    let id: string;
     try {
+      id = await this.create({ ...spec, name: claim.name });
+    } catch (error) {
+      claim.done();
+      throw error;
+    }
+    try {
+      signal.throwIfAborted();
       // Read before anything runs: the files as the image has them.
       const read: ProbeRun = copies ? await this.readFiles(id, wants, signal) : files();
       if (!wants.accounts) return read;
@@ -209,8 +231,38 @@ export class ImageAccountProbe {
         return { ...read, accounts: { failed: error } };
       }
     } finally {
-      await runtime.removeContainer(id, { force: true }).catch(() => undefined);
+      await this.remove(id);
+      claim.done();
     }
+  }
+
+  /**
+   * Creates the probe container, by its name. Not cut short by the gateway closing: an engine
+   * makes a container it was asked for even when its client stopped waiting for the answer (seen
+   * on Docker and Podman alike), and that container would be known to no one. Its own timeout
+   * bounds it instead; a create that failed is followed by a removal by name in case the engine made
+   * it anyway.
+   */
+  private async create(spec: ContainerSpec & { name: string }): Promise<string> {
+    const { runtime } = this.options;
+    const timeout = AbortSignal.timeout(CREATE_TIMEOUT_MS);
+    try {
+      return (await runtime.createContainer(spec, { signal: timeout })).id;
+    } catch (error) {
+      await this.remove(spec.name);
+      if (!timeout.aborted || (error instanceof OpenShellError && error.code !== "canceled")) throw error;
+      throw new UnavailableError(
+        `the ${runtime.kind} engine did not create a container of the image within ${CREATE_TIMEOUT_MS / 1000} s; check that it answers and create the sandbox again`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Removes a probe container, bounded in time; one left is removed by the next gateway start. */
+  private async remove(idOrName: string): Promise<void> {
+    await this.options.runtime
+      .removeContainer(idOrName, { force: true, signal: AbortSignal.timeout(REMOVE_TIMEOUT_MS) })
+      .catch(() => undefined);
   }
 
   /** Runs the created container's `cat` and reads the accounts it printed. */

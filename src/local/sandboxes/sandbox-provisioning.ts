@@ -61,6 +61,8 @@ export class SandboxProvisioner {
       network: containers.network,
       labels: keeper.gatewayLabels,
       shutdown: keeper.shutdown,
+      // A close waits for each probe's container to be removed: the sandboxes stop waiting at once.
+      track: (run) => keeper.background(run),
     });
   }
 

@@ -1,4 +1,6 @@
 import { SandboxPhase } from "../../gen/openshell/v1/openshell_pb.js";
+import type { ContainerRuntime } from "../../runtime/container-runtime.js";
+import { isAccountProbe, probeLeft } from "./account-probe-owner.js";
 import type { StoredSandboxRecord } from "./live-sandbox.js";
 import { SANDBOX_ID_LABEL } from "./sandbox-container.js";
 import type { SandboxKeeper } from "./sandbox-keeper.js";
@@ -18,14 +20,21 @@ export interface Reconciliation {
 /**
  * Loads the stored sandboxes and reads each one's container: running ones come back READY with
  * their ids, vanished ones become ERROR, interrupted deletes finish, half-provisioned sandboxes carry
- * on. Containers of this gateway that no sandbox owns are reported. Then watches the runtime.
+ * on. Containers of this gateway that no sandbox owns are reported; its account probes that no
+ * process reads from any more (a crash left them) are removed. Then watches the runtime.
  */
 export async function reconcile(
   keeper: SandboxKeeper,
   provisioner: SandboxProvisioner,
 ): Promise<Reconciliation> {
   const result: Reconciliation = { running: [], missing: [], orphans: [] };
-  const containers = await keeper.runtime.listContainers({ labels: keeper.gatewayLabels });
+  const listed = await keeper.runtime.listContainers({ labels: keeper.gatewayLabels });
+  // Probe containers are never sandboxes: neither owned nor orphans.
+  const containers = listed.filter((c) => !isAccountProbe(c.labels));
+  await removeLeftProbes(
+    keeper.runtime,
+    listed.filter((c) => isAccountProbe(c.labels)),
+  );
   const owned = new Set<string>();
   for (const stored of keeper.store.listSandboxes<StoredSandboxRecord>()) {
     const sandbox = keeper.adopt(stored);
@@ -66,6 +75,22 @@ export async function reconcile(
   }
   keeper.background(watchRuntime(keeper));
   return result;
+}
+
+/**
+ * Removes the gateway's account probe containers that no process reads from any more. They carry
+ * the gateway's labels (the list asked for them) and the probe label; nothing else is touched. A
+ * removal that fails is left to the next start.
+ */
+async function removeLeftProbes(
+  runtime: ContainerRuntime,
+  probes: { id: string; name: string; labels: Readonly<Record<string, string>> }[],
+): Promise<void> {
+  await Promise.allSettled(
+    probes
+      .filter((probe) => probeLeft(probe))
+      .map((probe) => runtime.removeContainer(probe.id, { force: true })),
+  );
 }
 
 /** Container events re-read the sandbox they belong to; a broken watch is re-opened. */
