@@ -16,6 +16,14 @@ export interface PutArchiveOptions extends CallOptions {
 export interface GetArchiveOptions extends CallOptions {
   /** The container path to pack (absolute): a file, a directory (with its contents) or a link. */
   path: string;
+  /**
+   * Read the archive into a small pool of reused buffers instead of a new Buffer per read, which
+   * keeps a large download's memory flat (Docker and Podman over a unix socket or plain TCP; TLS
+   * and ssh endpoints, and Apple `container`, read as without it). Each chunk `for await` gives is
+   * only valid until the next one is asked for: copy what you keep. The stream's Readable side
+   * (`pipe`, `data` events) still gets copies. Default false: every chunk is the caller's to keep.
+   */
+  reuseBuffers?: boolean;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CanceledError, CapabilityError, InvalidArgumentError, NotFoundError } from "../../../src/errors.js";
 import type { ContainerRuntime } from "../../../src/runtime/container-runtime.js";
@@ -224,6 +224,87 @@ export function describeArchiveConformance(target: RuntimeTarget): void {
           })().catch((e: unknown) => e);
           expect(error).toBeInstanceOf(CanceledError);
           expect(bytes).toBeLessThan(64 * MiB);
+        });
+
+        it("reads a 5 MiB random file with reuseBuffers into the same bytes, through a pool of two buffers", async () => {
+          const seen = await sh("head -c 5242880 /dev/urandom > /data/r5 && sha256sum /data/r5");
+          const stream = await runtime.getArchive(id, { path: "/data/r5", reuseBuffers: true });
+          const copies: Buffer[] = [];
+          const memory = new Set<ArrayBufferLike>();
+          for await (const chunk of stream) {
+            memory.add(chunk.buffer);
+            copies.push(Buffer.from(chunk)); // each chunk is only valid until the next
+          }
+          const [entry, ...rest] = tarEntries(Buffer.concat(copies));
+          expect(rest).toEqual([]);
+          expect(entry?.name).toBe("r5");
+          expect(`${sha256(entry?.data ?? Buffer.alloc(0))}  /data/r5\n`).toBe(seen.stdout);
+          // The driver's own reader (unix socket here) reads into reused memory, not a Buffer per read.
+          expect(memory.size).toBeLessThanOrEqual(2);
+          // The Readable side gives copies the caller may keep: the same bytes.
+          const piped = await collect(
+            Readable.from(
+              (await runtime.getArchive(id, { path: "/data/r5", reuseBuffers: true })).pipe(
+                new PassThrough(),
+              ),
+            ),
+          );
+          expect(sha256(piped)).toBe(sha256(Buffer.concat(copies)));
+        });
+
+        it("reports a missing path and a gone container with reuseBuffers as it does without", async () => {
+          const missing = { path: "/data/no-such-file" };
+          const errorOf = (p: Promise<unknown>) =>
+            p.then(
+              () => undefined,
+              (e: unknown) => e as Error,
+            );
+          const before = await errorOf(runtime.getArchive(id, missing));
+          const after = await errorOf(runtime.getArchive(id, { ...missing, reuseBuffers: true }));
+          expect(after).toBeInstanceOf(NotFoundError);
+          expect(after?.message).toBe(before?.message);
+          const gone = "0123456789ab0123456789ab0123456789ab0123456789ab0123456789abcdef";
+          const goneBefore = await errorOf(runtime.getArchive(gone, { path: "/etc" }));
+          const goneAfter = await errorOf(runtime.getArchive(gone, { path: "/etc", reuseBuffers: true }));
+          expect(goneAfter).toBeInstanceOf(NotFoundError);
+          expect(goneAfter?.constructor).toBe(goneBefore?.constructor);
+          expect(goneAfter?.message).toBe(goneBefore?.message);
+          const invalid = await errorOf(
+            runtime.getArchive(id, { path: "/etc", reuseBuffers: "yes" as unknown as boolean }),
+          );
+          expect(invalid).toBeInstanceOf(InvalidArgumentError);
+          expect((invalid as InvalidArgumentError).field).toBe("reuseBuffers");
+        });
+
+        it("ends a reuseBuffers get with CanceledError when its signal aborts mid-stream, and closes its socket", async () => {
+          await sh("[ -f /data/big ] || head -c 67108864 /dev/zero > /data/big");
+          const sockets = () => process.getActiveResourcesInfo().filter((r) => r === "PipeWrap").length;
+          const controller = new AbortController();
+          const stream = await runtime.getArchive(id, {
+            path: "/data/big",
+            signal: controller.signal,
+            reuseBuffers: true,
+          });
+          const open = sockets();
+          let bytes = 0;
+          const error = await (async () => {
+            for await (const chunk of stream) {
+              bytes += chunk.length;
+              if (bytes > MiB) controller.abort();
+            }
+          })().catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(CanceledError);
+          expect(bytes).toBeLessThan(64 * MiB);
+          // The socket closes at the abort (destroyed, so gone by the next turns of the loop).
+          for (let i = 0; i < 50 && sockets() >= open; i++) await new Promise((r) => setTimeout(r, 10));
+          expect(sockets()).toBeLessThan(open);
+
+          // A consumer that stops early closes it too.
+          const early = await runtime.getArchive(id, { path: "/data/big", reuseBuffers: true });
+          const openEarly = sockets();
+          for await (const chunk of early) if (chunk.length > 0) break;
+          for (let i = 0; i < 50 && sockets() >= openEarly; i++) await new Promise((r) => setTimeout(r, 10));
+          expect(sockets()).toBeLessThan(openEarly);
         });
 
         it("stops a put with CanceledError when its signal aborts while the archive is still streaming", async () => {

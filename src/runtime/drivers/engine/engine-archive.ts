@@ -12,8 +12,10 @@ import type {
 } from "../../archive-types.js";
 import type { RuntimeKind } from "../../runtime-info.js";
 import { callerArchive } from "./caller-archive.js";
+import { type EngineSocketAddress, readEngineBody } from "./engine-body-reader.js";
 import { dial } from "./engine-client.js";
 import type { EngineContext } from "./engine-context.js";
+import { ReusedArchiveStream } from "./reused-archive-stream.js";
 
 /** Checks an archive call's container path: absolute, without NUL. */
 export function checkArchivePath(path: unknown): string {
@@ -62,6 +64,9 @@ export async function putEngineArchive(
  * Resolves once the engine has answered, so a missing path is a NotFoundError here. The request's
  * abort surfaces mid-stream as a bare ECONNRESET, so the stream ends with a CanceledError instead;
  * a caller who stops reading early (destroys it, breaks out of a loop) closes the request.
+ * With `reuseBuffers` on a unix-socket or plain-TCP endpoint the answer is read on a socket of its
+ * own into a small pool of reused buffers (engine-body-reader.ts); TLS and ssh endpoints go through
+ * dockerode as without it (their chunks are fresh, which the option's contract allows).
  */
 export async function getEngineArchive(
   engine: EngineContext,
@@ -70,6 +75,24 @@ export async function getEngineArchive(
 ): Promise<ArchiveStream> {
   const what = `copy ${options.path} out of container ${id}`;
   const signal = options.signal;
+  if (options.reuseBuffers !== undefined && typeof options.reuseBuffers !== "boolean") {
+    throw new InvalidArgumentError(
+      `reuseBuffers must be true or false, got ${JSON.stringify(options.reuseBuffers)}`,
+      { field: "reuseBuffers" },
+    );
+  }
+  const direct = options.reuseBuffers ? directAddress(engine.docker) : undefined;
+  if (direct !== undefined) {
+    const query = new URLSearchParams({ path: options.path }).toString();
+    const body = await readEngineBody({
+      address: direct.address,
+      target: `${direct.prefix}/containers/${encodeURIComponent(id)}/archive?${query}`,
+      what,
+      mapError: (error) => engine.error(error, what),
+      signal,
+    });
+    return new ReusedArchiveStream(body);
+  }
   const response = await engine.call(what, () =>
     dial<Readable>(engine.docker, {
       method: "GET",
@@ -81,6 +104,31 @@ export async function getEngineArchive(
     }),
   );
   return callerArchive(engine, what, response, signal);
+}
+
+/** What of dockerode's modem says where its requests go (its typings leave the modem untyped). */
+interface ModemAddress {
+  socketPath?: unknown;
+  host?: unknown;
+  port?: unknown;
+  protocol?: unknown;
+  version?: unknown;
+}
+
+/**
+ * Where the driver's client sends its requests, for a socket opened beside it: the unix socket or
+ * plain-TCP host, and the API version prefix the modem puts before every path (none unless the
+ * client was made with a version). Undefined for TLS and ssh, which stay with dockerode.
+ */
+function directAddress(docker: Docker): { address: EngineSocketAddress; prefix: string } | undefined {
+  const modem = docker.modem as ModemAddress;
+  const prefix = typeof modem.version === "string" && modem.version !== "" ? `/${modem.version}` : "";
+  if (typeof modem.socketPath === "string" && modem.socketPath !== "")
+    return { address: { path: modem.socketPath }, prefix };
+  const port = Number(modem.port);
+  if (modem.protocol === "http" && typeof modem.host === "string" && Number.isInteger(port) && port > 0)
+    return { address: { host: modem.host, port }, prefix };
+  return undefined;
 }
 
 /** The `X-Docker-Container-Path-Stat` header's JSON: Go's os.FileMode in `mode`. */

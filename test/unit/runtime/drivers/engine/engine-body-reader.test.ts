@@ -1,0 +1,212 @@
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { CanceledError, NotFoundError, ProtocolError, UnavailableError } from "../../../../../src/errors.js";
+import { readEngineBody } from "../../../../../src/runtime/drivers/engine/engine-body-reader.js";
+import { mapEngineError } from "../../../../../src/runtime/drivers/engine/engine-errors.js";
+import { tarEntries } from "../../../../support/tar-entries.js";
+
+/** Answers recorded from the real engines (see http-response-decoder.test.ts). */
+const fixture = (name: string) =>
+  readFileSync(join(import.meta.dirname, "../../../../fixtures/engine-archive", `${name}.http`));
+
+const what = "copy /seq.txt out of container c1";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let server: Server | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  server = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+/**
+ * A unix socket that answers one request as `answer` says (the recorded bytes, in pieces), and
+ * reports the request it read and when the client closed.
+ */
+async function engine(answer: (socket: Socket) => Promise<void>) {
+  dir = await mkdtemp(join(tmpdir(), "body-reader-"));
+  const path = join(dir, "engine.sock");
+  const requests: string[] = [];
+  let closed!: () => void;
+  const clientClosed = new Promise<void>((resolve) => {
+    closed = resolve;
+  });
+  server = createServer((socket) => {
+    socket.on("error", () => undefined);
+    socket.on("close", () => closed());
+    socket.once("data", (data) => {
+      requests.push(data.toString("latin1"));
+      answer(socket).catch(() => socket.destroy());
+    });
+  });
+  await new Promise<void>((resolve) => server?.listen(path, resolve));
+  return { path, requests, clientClosed };
+}
+
+async function sendPieces(socket: Socket, bytes: Buffer, size: number, pauseMs = 0): Promise<void> {
+  for (let at = 0; at < bytes.length; at += size) {
+    if (socket.destroyed) return;
+    socket.write(bytes.subarray(at, at + size));
+    if (pauseMs > 0) await sleep(pauseMs);
+  }
+}
+
+/** A chunked answer holding `body`, framed in chunks of `chunk` bytes as an engine frames its writes. */
+function chunkedAnswer(body: Buffer, chunk: number): Buffer {
+  const parts: Buffer[] = [
+    Buffer.from("HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n"),
+  ];
+  for (let at = 0; at < body.length; at += chunk) {
+    const piece = body.subarray(at, at + chunk);
+    parts.push(Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from("\r\n"));
+  }
+  parts.push(Buffer.from("0\r\n\r\n"));
+  return Buffer.concat(parts);
+}
+
+const mapError = (error: unknown) => mapEngineError(error, "docker", what, "unix:///test.sock");
+
+describe("readEngineBody over a unix socket", () => {
+  it("sends the GET with its target and Host, and reads a recorded chunked archive sent in small pieces", async () => {
+    const raw = fixture("docker-seq");
+    const { path, requests } = await engine((socket) => sendPieces(socket, raw, 777));
+    const body = await readEngineBody({
+      address: { path },
+      target: "/containers/c1/archive?path=%2Fseq.txt",
+      what,
+      mapError,
+    });
+    const copies: Buffer[] = [];
+    for await (const chunk of body) copies.push(Buffer.from(chunk));
+    expect(requests).toEqual([
+      "GET /containers/c1/archive?path=%2Fseq.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    ]);
+    const entries = tarEntries(Buffer.concat(copies));
+    expect(entries.map((e) => e.name)).toEqual(["seq.txt"]);
+    expect(entries[0]?.data.toString()).toBe(
+      `${Array.from({ length: 12000 }, (_, i) => i + 1).join("\n")}\n`,
+    );
+  });
+
+  it("rejects an error answer with the engine's message, mapped as dockerode's errors are", async () => {
+    const { path } = await engine((socket) => sendPieces(socket, fixture("docker-missing"), 50));
+    const error = await readEngineBody({ address: { path }, target: "/x", what, mapError }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as Error).message).toBe(
+      `${what}: Could not find the file /missing in container task19-fixture`,
+    );
+  });
+
+  it("ends with a ProtocolError naming the call when the connection closes inside the body", async () => {
+    const raw = fixture("podman-seq");
+    const { path } = await engine(async (socket) => {
+      await sendPieces(socket, raw.subarray(0, raw.length - 3000), 4096);
+      socket.end();
+    });
+    const body = await readEngineBody({ address: { path }, target: "/x", what, mapError });
+    const error = await (async () => {
+      for await (const _ of body) {
+        // Read to the end.
+      }
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as Error).message).toBe(
+      `${what}: the engine's answer is not valid HTTP: the connection closed inside the answer's chunked body (before its last chunk)`,
+    );
+  });
+
+  it("holds at most its pool, never overwriting a chunk before the next is asked for, for a slow reader", async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 5);
+    const answer = chunkedAnswer(data, 32 * 1024);
+    const { path } = await engine((socket) => sendPieces(socket, answer, 200_000));
+    const body = await readEngineBody({
+      address: { path },
+      target: "/x",
+      what,
+      mapError,
+      buffers: 2,
+      bufferBytes: 256 * 1024,
+    });
+    const hash = createHash("sha256");
+    const memory = new Set<ArrayBufferLike>();
+    let chunks = 0;
+    for await (const chunk of body) {
+      memory.add(chunk.buffer);
+      // A slow consumer: the socket keeps reading meanwhile, and must not write over this chunk.
+      if (chunks++ % 4 === 0) await sleep(5);
+      hash.update(chunk);
+    }
+    expect(hash.digest("hex")).toBe(createHash("sha256").update(data).digest("hex"));
+    expect(memory.size).toBe(2);
+  });
+
+  it("ends with CanceledError when the signal aborts mid-body, and closes the socket", async () => {
+    const data = Buffer.alloc(8 * 1024 * 1024, 7);
+    const { path, clientClosed } = await engine((socket) =>
+      sendPieces(socket, chunkedAnswer(data, 32 * 1024), 64 * 1024, 2),
+    );
+    const controller = new AbortController();
+    const body = await readEngineBody({
+      address: { path },
+      target: "/x",
+      what,
+      mapError,
+      signal: controller.signal,
+    });
+    let bytes = 0;
+    const error = await (async () => {
+      for await (const chunk of body) {
+        bytes += chunk.length;
+        if (bytes > 256 * 1024) controller.abort();
+      }
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CanceledError);
+    expect((error as Error).message).toBe(`${what}: canceled by the caller's signal`);
+    await clientClosed;
+    expect(bytes).toBeLessThan(data.length);
+  });
+
+  it("closes the socket when the consumer stops early", async () => {
+    const { path, clientClosed } = await engine((socket) =>
+      sendPieces(socket, chunkedAnswer(Buffer.alloc(4 * 1024 * 1024), 32 * 1024), 64 * 1024, 2),
+    );
+    const body = await readEngineBody({ address: { path }, target: "/x", what, mapError });
+    for await (const chunk of body) if (chunk.length > 0) break;
+    await clientClosed;
+  });
+
+  it("rejects an engine that is not there with the mapped connection error (UnavailableError, ENOENT)", async () => {
+    const error = await readEngineBody({
+      address: { path: "/nonexistent/engine.sock" },
+      target: "/x",
+      what,
+      mapError,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as Error).message).toMatch(
+      /^copy \/seq.txt out of container c1: cannot reach the docker engine at unix:\/\/\/test.sock \(ENOENT\)/,
+    );
+  });
+
+  it("rejects with CanceledError before connecting when the signal is already aborted", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const error = await readEngineBody({
+      address: { path: "/nonexistent/engine.sock" },
+      target: "/x",
+      what,
+      mapError,
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CanceledError);
+  });
+});
