@@ -37,19 +37,23 @@ exec sh -c "$2" sh "$1"`;
  * A file's bytes through the engine's archive API, or undefined when the exec path must read it:
  * a path on a mount the engine does not see (Docker and tmpfs), or one the engine will not give
  * (changed since the check). `real` is the file's real path. Resolves once the engine has
- * started the stream; the bytes are the tar entry's data, passed on as they arrive.
+ * started the stream; the bytes are the tar entry's data, passed on as they arrive. With
+ * `reuseChunks` the engine's answer is read into reused memory: each chunk is only valid until
+ * the next is asked for (a download writes it first); without, every chunk is the caller's.
  */
 export async function archiveFileBytes(
   archive: FilesArchive,
   real: string,
-  options: TransferOptions & { what: string },
+  options: TransferOptions & { what: string; reuseChunks?: boolean | undefined },
 ): Promise<AsyncIterable<Uint8Array> | undefined> {
   const { signal, onProgress, what } = options;
   const access = await archive.open(signal);
   if (access === undefined || !access.reads(real)) return undefined;
   let reader: ByteReader;
   try {
-    reader = new ByteReader(await access.get(real, signal));
+    reader = new ByteReader(
+      await access.get(real, signal, options.reuseChunks ? { reuseBuffers: true } : undefined),
+    );
   } catch (error) {
     if (signal?.aborted) throw error;
     return undefined; // gone or changed since the check: the exec path says what it is now

@@ -34,11 +34,13 @@ exec sh -c "$2" sh "$1"`;
  * user, and one the engine sees whole; otherwise (and on other gateways) the exec path's `tar -c`,
  * which the deciding exec runs itself, so a smaller tree costs no extra exec. Either stream holds
  * the contents as `./name` entries (or `name`), symlinks as links; `unpackTree` takes both.
+ * `reuseChunks`: the caller is done with each chunk when it asks for the next (`unpackTree`'s
+ * ByteReader copies what it keeps), so the engine's answer may be read into reused memory.
  */
 export async function* treeTarStream(
   target: FilesTarget,
   path: string,
-  options: TransferOptions & { operation: string },
+  options: TransferOptions & { operation: string; reuseChunks?: boolean | undefined },
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const archive = target.archive;
   if (archive === undefined) {
@@ -83,7 +85,11 @@ export async function* treeTarStream(
   let stream: AsyncIterable<Uint8Array> | undefined;
   if (access?.readsTree(real) && Number.isSafeInteger(rootMode) && Number.isFinite(rootMtime)) {
     try {
-      stream = await access.get(real === "/" ? "/." : `${real}/.`, signal);
+      stream = await access.get(
+        real === "/" ? "/." : `${real}/.`,
+        signal,
+        options.reuseChunks ? { reuseBuffers: true } : undefined,
+      );
     } catch (error) {
       if (signal?.aborted) throw error;
       // Gone or changed since the check: the exec path says what it is now.

@@ -36,8 +36,15 @@ export interface ArchiveAccess {
   writes(path: string): boolean;
   /** Whether a get of this real directory reads the whole tree the sandbox sees under it. */
   readsTree(path: string): boolean;
-  /** A tar stream of `path`; rejects (NotFoundError, ...) before any byte when the engine refuses. */
-  get(path: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
+  /**
+   * A tar stream of `path`; rejects (NotFoundError, ...) before any byte when the engine refuses.
+   * With `reuseBuffers` each chunk is only valid until the next is asked for (reused memory).
+   */
+  get(
+    path: string,
+    signal?: AbortSignal,
+    options?: { reuseBuffers?: boolean },
+  ): Promise<AsyncIterable<Uint8Array>>;
   /** What the engine sees at `path` (not followed if a symlink); rejects (NotFoundError, ...) when nothing. */
   stat(
     path: string,

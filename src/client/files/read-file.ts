@@ -14,11 +14,13 @@ import { readScript, scriptCommand, tarScript } from "./shell-scripts.js";
  * file's size comes first (when the image has `stat`) as the progress total. In local mode a file
  * of ARCHIVE_MIN_BYTES or more comes through the engine's archive API instead where it reads the
  * same file: the one exec then only decides (archive-read.ts), and any other file is read by it.
+ * `reuseChunks`: the caller is done with each chunk when it asks for the next (a download writes
+ * it first), so the archive path may hand out views of reused memory instead of a Buffer per read.
  */
 export async function* readFileStream(
   target: FilesTarget,
   path: string,
-  options: TransferOptions & { operation: string },
+  options: TransferOptions & { operation: string; reuseChunks?: boolean | undefined },
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const archive = target.archive;
   if (archive === undefined) {

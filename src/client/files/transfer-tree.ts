@@ -148,9 +148,14 @@ export async function downloadPath(
   let bytes = 0;
   try {
     if (kind === "file") {
-      const stream = readFileStream(target, remotePath, { ...options, operation: "download" });
-      // One writev per batch of the chunks as they came (no joined copy, no write stream's queue):
-      // the least a download allocates per byte, which sets the process's peak memory.
+      // Each chunk is written (copied into the batch) before the next is asked for, so the archive
+      // path may read into reused memory; one write per 1 MiB batch, no write stream's queue: the
+      // least a download allocates per byte, which sets the process's peak memory.
+      const stream = readFileStream(target, remotePath, {
+        ...options,
+        operation: "download",
+        reuseChunks: true,
+      });
       const file = await open(temporary, "wx");
       try {
         for await (const batch of batchChunks(stream)) {
@@ -166,7 +171,12 @@ export async function downloadPath(
     await mkdir(temporary);
     const onProgress = options.onProgress;
     await unpackTree(
-      treeTarStream(target, remotePath, { ...options, operation: "download", onProgress: undefined }),
+      treeTarStream(target, remotePath, {
+        ...options,
+        operation: "download",
+        onProgress: undefined,
+        reuseChunks: true,
+      }),
       temporary,
       (n) => {
         bytes += n;

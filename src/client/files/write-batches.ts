@@ -5,29 +5,41 @@ import { FailedPreconditionError } from "../../errors.js";
 export const WRITE_BATCH_BYTES = 1024 * 1024;
 
 /**
- * Gathers `source`'s chunks into batches of at least `minBytes` (the last may be smaller), so a
- * file written from them is written in few large writes: exec output arrives in the engine's pieces
- * of about 32 KiB, and one write each cost a download over half its speed. The chunks are kept as
- * they came, never joined: a joined copy of every byte doubled what a download left for the
- * collector, and so the process's peak memory. Holds at most `minBytes` plus one chunk.
+ * Gathers `source`'s chunks into batches of `minBytes` (the last may be smaller), so a file written
+ * from them is written in few large writes: exec output arrives in the engine's pieces of about
+ * 32 KiB, and one write each cost a download over half its speed. The bytes are copied into one
+ * batch buffer of this generator's own, reused for every batch: a source may reuse a chunk's
+ * memory once the next is asked for (local mode's archive reader does), and a new Buffer per
+ * piece is what the collector catches up with late (the process's peak memory). A chunk of at
+ * least `minBytes` that arrives with nothing gathered goes on as it is, uncopied.
+ *
+ * Each batch is only valid until the next is asked for: write it first.
  */
 export async function* batchChunks(
   source: AsyncIterable<Uint8Array>,
   minBytes = WRITE_BATCH_BYTES,
 ): AsyncGenerator<Uint8Array[], void, undefined> {
-  let held: Uint8Array[] = [];
+  let batch: Buffer | undefined;
   let size = 0;
   for await (const chunk of source) {
-    if (chunk.length === 0) continue;
-    held.push(chunk);
-    size += chunk.length;
-    if (size >= minBytes) {
-      yield held;
-      held = [];
-      size = 0;
+    let at = 0;
+    while (at < chunk.length) {
+      if (size === 0 && chunk.length - at >= minBytes) {
+        yield [chunk.subarray(at)];
+        break;
+      }
+      batch ??= Buffer.allocUnsafe(minBytes);
+      const n = Math.min(minBytes - size, chunk.length - at);
+      batch.set(chunk.subarray(at, at + n), size);
+      size += n;
+      at += n;
+      if (size === minBytes) {
+        yield [batch.subarray(0, size)];
+        size = 0;
+      }
     }
   }
-  if (size > 0) yield held;
+  if (size > 0 && batch !== undefined) yield [batch.subarray(0, size)];
 }
 
 /**

@@ -11,7 +11,11 @@ export interface SandboxArchiveAccess {
   reads(path: string): boolean;
   writes(path: string): boolean;
   readsTree(path: string): boolean;
-  get(path: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
+  get(
+    path: string,
+    signal?: AbortSignal,
+    options?: { reuseBuffers?: boolean },
+  ): Promise<AsyncIterable<Uint8Array>>;
   put(dir: string, archive: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<void>;
   stat(
     path: string,
@@ -59,10 +63,14 @@ function containerArchive(
         reads: (path) => view.reads(path),
         writes: (path) => view.writes(path),
         readsTree: (path) => view.readsTree(path),
-        get: (path, getSignal) =>
+        // With reuseBuffers the runtime reads the engine's answer into a small pool of reused
+        // buffers (each chunk valid until the next is asked for), for callers that copy or write
+        // each chunk before the next: what keeps a large download's memory flat.
+        get: (path, getSignal, getOptions) =>
           runtime.getArchive(container.id, {
             path,
             ...(getSignal === undefined ? {} : { signal: getSignal }),
+            ...(getOptions?.reuseBuffers ? { reuseBuffers: true } : {}),
           }),
         stat: (path, statSignal) =>
           runtime.statArchive(container.id, {

@@ -37,6 +37,8 @@ for (const kind of ["docker", "podman"] as const) {
     let defaultPolicy: Sandbox;
     let local: string;
     const archiveCalls: string[] = [];
+    /** The paths of the gets that asked for reused buffers (chunks valid until the next). */
+    const reusedGets: string[] = [];
     /** The archive calls made while `body` ran. */
     const during = async (body: () => Promise<void>): Promise<string[]> => {
       const before = archiveCalls.length;
@@ -65,6 +67,7 @@ for (const kind of ["docker", "podman"] as const) {
       };
       runtime.getArchive = (id, options) => {
         archiveCalls.push(`get ${options.path}`);
+        if (options.reuseBuffers) reusedGets.push(options.path);
         return get(id, options);
       };
       os = await OpenShell.local({ runtime, ephemeral: true });
@@ -129,6 +132,31 @@ for (const kind of ["docker", "podman"] as const) {
       expect(calls).toContain("get /tmp/up.bin");
       expect(progress.at(-1)).toBe(data.length);
       expect(sha256(await readFile(join(local, "down.bin")))).toBe(sha256(data));
+    });
+
+    it("downloads read the engine's answer into reused buffers; read and readStream give chunks the caller keeps", async () => {
+      const data = randomBytes(12 * MiB + 3);
+      await writeFile(join(local, "reuse.bin"), data);
+      await writableRoot.files.upload(join(local, "reuse.bin"), "/tmp/reuse.bin");
+      const before = reusedGets.length;
+      await writableRoot.files.download("/tmp/reuse.bin", join(local, "reuse-down.bin"));
+      expect(reusedGets.slice(before)).toEqual(["/tmp/reuse.bin"]);
+      expect(sha256(await readFile(join(local, "reuse-down.bin")))).toBe(sha256(data));
+      // Kept without copying, all to the end: each must still hold its bytes.
+      const kept: Uint8Array[] = [];
+      const calls = await during(async () => {
+        for await (const chunk of writableRoot.files.readStream("/tmp/reuse.bin")) kept.push(chunk);
+      });
+      expect(calls).toEqual(["get /tmp/reuse.bin"]);
+      expect(reusedGets.slice(before)).toEqual(["/tmp/reuse.bin"]);
+      expect(sha256(Buffer.concat(kept))).toBe(sha256(data));
+      // A tree's download goes the same way: reused buffers, unpacked to the same bytes.
+      await runExec(runtime, await containerOf(writableRoot), {
+        command: ["sh", "-c", "mkdir -p /tmp/reuse-tree/sub && cp /tmp/reuse.bin /tmp/reuse-tree/sub/a.bin"],
+      });
+      await writableRoot.files.download("/tmp/reuse-tree", join(local, "reuse-tree"));
+      expect(reusedGets.slice(before)).toEqual(["/tmp/reuse.bin", "/tmp/reuse-tree/."]);
+      expect(sha256(await readFile(join(local, "reuse-tree/sub/a.bin")))).toBe(sha256(data));
     });
 
     it("uploads a tree of 8 MiB or more through it, the same modes, owners, links and bytes as exec places", async () => {
