@@ -113,7 +113,8 @@ export interface ContainerRuntime extends AsyncDisposable {
   putArchive(id: string, options: PutArchiveOptions): Promise<void>;
   /**
    * A tar stream of a container path, streamed as the engine writes it; a missing path is a
-   * NotFoundError once the engine answered. Needs `archive-copy`; see `archiveView`.
+   * NotFoundError once the engine answered. Needs `archive-copy`; see `archiveView`. Every chunk
+   * is the caller's to keep, unless `reuseBuffers` asks for reused memory (GetArchiveOptions).
    */
   getArchive(id: string, options: GetArchiveOptions): Promise<ArchiveStream>;
   /**

@@ -106,6 +106,23 @@ describe("readEngineBody over a unix socket", () => {
     );
   });
 
+  for (const engineName of ["docker", "podman"]) {
+    it(`rejects ${engineName}'s answer for a gone container with NotFoundError and its words`, async () => {
+      const { path } = await engine((socket) =>
+        sendPieces(socket, fixture(`${engineName}-no-container`), 100),
+      );
+      const error = await readEngineBody({ address: { path }, target: "/x", what, mapError }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect((error as Error).message).toBe(
+        engineName === "docker"
+          ? `${what}: No such container: nosuchcontainer19`
+          : `${what}: no container with name or ID "nosuchcontainer19" found: no such container`,
+      );
+    });
+  }
+
   it("ends with a ProtocolError naming the call when the connection closes inside the body", async () => {
     const raw = fixture("podman-seq");
     const { path } = await engine(async (socket) => {
