@@ -60,6 +60,8 @@ class EngineBody implements EngineBodyChunks {
   private bodyAt = 0;
   private paused = false;
   private ended = false;
+  /** The consumer saw the end (or stopped): nothing it could still be given. */
+  private returned = false;
   private failure: OpenShellError | undefined;
   private wake: (() => void) | undefined;
   private onHead: ((head: ResponseHead) => void) | undefined;
@@ -252,6 +254,10 @@ class EngineBody implements EngineBodyChunks {
         this.socket?.resume();
       }
     }
+    // An abort ends the stream even when the whole body was already read (the socket is closed
+    // then, and the signal let go): what the consumer has not taken is not handed out.
+    if (this.failure === undefined && this.request.signal?.aborted && !this.returned)
+      this.failure = this.canceled();
     for (;;) {
       if (this.failure !== undefined) throw this.failure;
       const region = this.queue.shift();
@@ -262,7 +268,10 @@ class EngineBody implements EngineBodyChunks {
           value: (this.pool[region.buffer] as Buffer).subarray(region.start, region.end),
         };
       }
-      if (this.ended) return { done: true, value: undefined };
+      if (this.ended) {
+        this.returned = true;
+        return { done: true, value: undefined };
+      }
       await new Promise<void>((resolve) => {
         this.wake = resolve;
       });
@@ -270,6 +279,7 @@ class EngineBody implements EngineBodyChunks {
   }
 
   async return(): Promise<IteratorResult<Buffer, undefined>> {
+    this.returned = true;
     this.queue.length = 0;
     this.lent = undefined;
     if (!this.ended) {

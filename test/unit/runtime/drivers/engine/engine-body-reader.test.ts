@@ -192,6 +192,21 @@ describe("readEngineBody over a unix socket", () => {
     expect(bytes).toBeLessThan(data.length);
   });
 
+  it("ends with CanceledError when the signal aborts after the whole body arrived but before it was taken", async () => {
+    const { path } = await engine((socket) => sendPieces(socket, fixture("podman-hello"), 4096));
+    const controller = new AbortController();
+    const body = await readEngineBody({
+      address: { path },
+      target: "/x",
+      what,
+      mapError,
+      signal: controller.signal,
+    });
+    await sleep(20); // the whole answer (Content-Length 2048) is read by now
+    controller.abort();
+    await expect(body.next()).rejects.toBeInstanceOf(CanceledError);
+  });
+
   it("closes the socket when the consumer stops early", async () => {
     const { path, clientClosed } = await engine((socket) =>
       sendPieces(socket, chunkedAnswer(Buffer.alloc(4 * 1024 * 1024), 32 * 1024), 64 * 1024, 2),
