@@ -98,7 +98,9 @@ class EngineBody implements EngineBodyChunks {
         },
       };
       const host =
-        "path" in request.address ? "localhost" : `${request.address.host}:${request.address.port}`;
+        "path" in request.address
+          ? "localhost"
+          : `${request.address.host.includes(":") ? `[${request.address.host}]` : request.address.host}:${request.address.port}`;
       const socket =
         "path" in request.address
           ? connect({ path: request.address.path, onread })

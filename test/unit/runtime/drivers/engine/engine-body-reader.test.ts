@@ -4,9 +4,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Docker from "dockerode";
 import { afterEach, describe, expect, it } from "vitest";
 import { CanceledError, NotFoundError, ProtocolError, UnavailableError } from "../../../../../src/errors.js";
+import { getEngineArchive } from "../../../../../src/runtime/drivers/engine/engine-archive.js";
 import { readEngineBody } from "../../../../../src/runtime/drivers/engine/engine-body-reader.js";
+import { EngineContext } from "../../../../../src/runtime/drivers/engine/engine-context.js";
 import { mapEngineError } from "../../../../../src/runtime/drivers/engine/engine-errors.js";
 import { tarEntries } from "../../../../support/tar-entries.js";
 
@@ -30,7 +33,7 @@ afterEach(async () => {
  * A unix socket that answers one request as `answer` says (the recorded bytes, in pieces), and
  * reports the request it read and when the client closed.
  */
-async function engine(answer: (socket: Socket) => Promise<void>) {
+async function engine(answer: (socket: Socket) => Promise<void>, tcp = false) {
   dir = await mkdtemp(join(tmpdir(), "body-reader-"));
   const path = join(dir, "engine.sock");
   const requests: string[] = [];
@@ -46,8 +49,11 @@ async function engine(answer: (socket: Socket) => Promise<void>) {
       answer(socket).catch(() => socket.destroy());
     });
   });
-  await new Promise<void>((resolve) => server?.listen(path, resolve));
-  return { path, requests, clientClosed };
+  if (tcp) await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+  else await new Promise<void>((resolve) => server?.listen(path, resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return { path, port, requests, clientClosed };
 }
 
 async function sendPieces(socket: Socket, bytes: Buffer, size: number, pauseMs = 0): Promise<void> {
@@ -93,6 +99,56 @@ describe("readEngineBody over a unix socket", () => {
     expect(entries[0]?.data.toString()).toBe(
       `${Array.from({ length: 12000 }, (_, i) => i + 1).join("\n")}\n`,
     );
+  });
+
+  it("reads over plain TCP too, naming host and port in Host", async () => {
+    const { port, requests } = await engine(
+      (socket) => sendPieces(socket, fixture("podman-seq"), 5000),
+      true,
+    );
+    const body = await readEngineBody({ address: { host: "127.0.0.1", port }, target: "/t", what, mapError });
+    const copies: Buffer[] = [];
+    for await (const chunk of body) copies.push(Buffer.from(chunk));
+    expect(requests).toEqual([`GET /t HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`]);
+    expect(tarEntries(Buffer.concat(copies)).map((e) => e.name)).toEqual(["seq.txt"]);
+  });
+
+  it("is what getArchive uses with reuseBuffers, with the API version prefix of the driver's client", async () => {
+    const { path, requests } = await engine((socket) => sendPieces(socket, fixture("docker-hello"), 1000));
+    const docker = new Docker({ socketPath: path, version: "v1.41" });
+    const stream = await getEngineArchive(new EngineContext(docker, "docker", `unix://${path}`), "c1", {
+      path: "/hello.txt",
+      reuseBuffers: true,
+    });
+    const copies: Buffer[] = [];
+    for await (const chunk of stream) copies.push(Buffer.from(chunk));
+    expect(requests[0]?.split("\r\n")[0]).toBe("GET /v1.41/containers/c1/archive?path=%2Fhello.txt HTTP/1.1");
+    expect(tarEntries(Buffer.concat(copies)).map((e) => [e.name, e.data.toString()])).toEqual([
+      ["hello.txt", "hello archive\n"],
+    ]);
+  });
+
+  it("is what getArchive uses with reuseBuffers on a plain-TCP client too (no version: no prefix)", async () => {
+    const { port, requests } = await engine(
+      (socket) => sendPieces(socket, fixture("podman-hello"), 1000),
+      true,
+    );
+    const docker = new Docker({ protocol: "http", host: "127.0.0.1", port });
+    const stream = await getEngineArchive(
+      new EngineContext(docker, "podman", `tcp://127.0.0.1:${port}`),
+      "c1",
+      {
+        path: "/hello.txt",
+        reuseBuffers: true,
+      },
+    );
+    const copies: Buffer[] = [];
+    for await (const chunk of stream) copies.push(Buffer.from(chunk));
+    expect(requests[0]?.split("\r\n").slice(0, 2)).toEqual([
+      "GET /containers/c1/archive?path=%2Fhello.txt HTTP/1.1",
+      `Host: 127.0.0.1:${port}`,
+    ]);
+    expect(tarEntries(Buffer.concat(copies)).map((e) => e.name)).toEqual(["hello.txt"]);
   });
 
   it("rejects an error answer with the engine's message, mapped as dockerode's errors are", async () => {
