@@ -6,6 +6,7 @@ import { BEGIN } from "./output-start.js";
 import { progressOf } from "./receiver.js";
 import { splitPath } from "./remote-path.js";
 import { asCallerError } from "./send-file.js";
+import { copyBatches } from "./write-batches.js";
 import { CHUNK_BYTES } from "./write-source.js";
 
 /**
@@ -38,8 +39,9 @@ exec sh -c "$2" sh "$1"`;
  * a path on a mount the engine does not see (Docker and tmpfs), or one the engine will not give
  * (changed since the check). `real` is the file's real path. Resolves once the engine has
  * started the stream; the bytes are the tar entry's data, passed on as they arrive. With
- * `reuseChunks` the engine's answer is read into reused memory: each chunk is only valid until
- * the next is asked for (a download writes it first); without, every chunk is the caller's.
+ * `reuseChunks` the engine's answer is read into reused memory and handed on in batches of
+ * 1 MiB of one reused buffer (copyBatches): each is only valid until the next is asked for (a
+ * download writes it first); without, every chunk is the caller's.
  */
 export async function archiveFileBytes(
   archive: FilesArchive,
@@ -66,7 +68,9 @@ export async function archiveFileBytes(
     await reader.close().catch(() => undefined);
     return undefined;
   }
-  return entryData(reader, entry.size, onProgress, signal, what);
+  const data = entryData(reader, entry.size, onProgress, signal, what);
+  // The engine's chunks are views of its reader's reused buffers: copied into batches of 1 MiB.
+  return options.reuseChunks ? copyBatches(data) : data;
 }
 
 async function* entryData(

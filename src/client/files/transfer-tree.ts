@@ -148,9 +148,9 @@ export async function downloadPath(
   let bytes = 0;
   try {
     if (kind === "file") {
-      // Each chunk is written (copied into the batch) before the next is asked for, so the archive
-      // path may read into reused memory; one write per 1 MiB batch, no write stream's queue: the
-      // least a download allocates per byte, which sets the process's peak memory.
+      // The archive path hands on 1 MiB batches of reused memory, each written before the next is
+      // asked for; exec output is gathered as it came (no copy). One writev per batch, no write
+      // stream's queue: the least a download allocates per byte, which sets its peak memory.
       const stream = readFileStream(target, remotePath, {
         ...options,
         operation: "download",

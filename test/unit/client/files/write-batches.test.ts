@@ -2,7 +2,7 @@ import { mkdtemp, open, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { batchChunks, writeBatch } from "../../../../src/client/files/write-batches.js";
+import { batchChunks, copyBatches, writeBatch } from "../../../../src/client/files/write-batches.js";
 
 async function* pieces(sizes: number[]) {
   let next = 0;
@@ -33,34 +33,14 @@ async function* reusing(sizes: number[]) {
 }
 
 describe("batchChunks", () => {
-  it("gathers small pieces into batches of the batch size, the rest last, bytes unchanged", async () => {
+  it("gathers small pieces into batches of at least the batch size, the rest last, bytes unchanged", async () => {
     const sizes = [300, 300, 300, 300, 100];
-    const lengths: number[] = [];
-    const bytes: Buffer[] = [];
-    for await (const batch of batchChunks(pieces(sizes), 1000)) {
-      lengths.push(batch.reduce((n, c) => n + c.length, 0));
-      bytes.push(Buffer.concat(batch));
-    }
-    expect(lengths).toEqual([1000, 300]);
-    expect([...Buffer.concat(bytes)]).toEqual([...Buffer.concat(await collect(pieces(sizes)))]);
+    const out = await collect(batchChunks(pieces(sizes), 1000));
+    expect(out.map((batch) => batch.map((c) => c.length))).toEqual([[300, 300, 300, 300], [100]]);
+    expect([...Buffer.concat(out.flat())]).toEqual([...Buffer.concat(await collect(pieces(sizes)))]);
   });
 
-  it("keeps the bytes of a source that reuses its memory for every chunk, each batch taken before the next", async () => {
-    const sizes = [700, 250, 1, 2500, 999, 1000, 40, 1600];
-    const taken: Buffer[] = [];
-    // Copied when handed out: a batch is only valid until the next is asked for.
-    for await (const batch of batchChunks(reusing(sizes), 1000)) taken.push(Buffer.concat(batch));
-    const total = sizes.reduce((a, b) => a + b, 0);
-    expect(Buffer.concat(taken).equals(Buffer.from(Array.from({ length: total }, (_, i) => i % 256)))).toBe(
-      true,
-    );
-  });
-
-  it("gathers into one reused buffer of its own, and hands on a big chunk that arrives alone uncopied", async () => {
-    const memory = new Set<ArrayBufferLike>();
-    for await (const batch of batchChunks(pieces([300, 800, 900, 700, 50]), 1000))
-      for (const c of batch) memory.add(c.buffer);
-    expect(memory.size).toBe(1);
+  it("hands the chunks on as they came (no copies), a big one alone, and nothing for nothing", async () => {
     const big = new Uint8Array(5000);
     const out = await collect(
       batchChunks(
@@ -72,9 +52,55 @@ describe("batchChunks", () => {
       ),
     );
     expect(out).toHaveLength(1);
-    expect(out[0]?.[0]?.buffer).toBe(big.buffer);
-    expect(out[0]?.[0]?.length).toBe(5000);
+    expect(out[0]?.[0]).toBe(big);
     expect(await collect(batchChunks(pieces([]), 1000))).toEqual([]);
+  });
+});
+
+describe("copyBatches", () => {
+  it("keeps the bytes of a source that reuses its memory for every chunk, in batches of at least the batch size but the last", async () => {
+    const sizes = [700, 250, 1, 2500, 999, 1000, 40, 1600];
+    const taken: Buffer[] = [];
+    // Copied when handed out: a batch is only valid until the next is asked for.
+    for await (const batch of copyBatches(reusing(sizes), 1000)) taken.push(Buffer.from(batch));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    // 951 gathered + 49 of the 2500; its other 2451 go on alone, uncopied; 639 last.
+    expect(taken.map((b) => b.length)).toEqual([1000, 2451, 1000, 1000, 1000, 639]);
+    expect(Buffer.concat(taken).equals(Buffer.from(Array.from({ length: total }, (_, i) => i % 256)))).toBe(
+      true,
+    );
+  });
+
+  it("gathered again by batchChunks (a download's way), writes a reusing source's exact bytes", async () => {
+    const sizes = [300, 4000, 1, 999, 1000, 1001, 640];
+    const written: Buffer[] = [];
+    // What writeBatch does: each batch is written before the next is asked for.
+    for await (const batch of batchChunks(copyBatches(reusing(sizes), 1000), 1000))
+      written.push(Buffer.concat(batch));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    expect(Buffer.concat(written).equals(Buffer.from(Array.from({ length: total }, (_, i) => i % 256)))).toBe(
+      true,
+    );
+  });
+
+  it("gathers into one reused buffer of its own, and hands on a big chunk that arrives alone uncopied", async () => {
+    const memory = new Set<ArrayBufferLike>();
+    for await (const batch of copyBatches(pieces([300, 800, 900, 700, 50]), 1000)) memory.add(batch.buffer);
+    expect(memory.size).toBe(1);
+    const big = new Uint8Array(5000);
+    const out = await collect(
+      copyBatches(
+        (async function* () {
+          yield big;
+          yield new Uint8Array(0);
+        })(),
+        1000,
+      ),
+    );
+    expect(out).toHaveLength(1);
+    expect(out[0]?.buffer).toBe(big.buffer);
+    expect(out[0]?.length).toBe(5000);
+    expect(await collect(copyBatches(pieces([]), 1000))).toEqual([]);
   });
 });
 
