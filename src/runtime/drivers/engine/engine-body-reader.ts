@@ -23,9 +23,9 @@ export interface EngineBodyRequest {
 
 /**
  * 2 MiB in all, in eight buffers: a buffer is read into again only once the consumer took all of
- * it, and with 2 x 1 MiB the socket waited for that ~150 times per 256 MiB download (Podman's came
- * in at 0.87-1.0 s, against 0.54-0.62 s with 8 x 256 KiB and 0.79-0.82 s with a Buffer per read),
- * at the same peak memory. Measured on this project's 2-core machine, 2026-12-08.
+ * it, and with 2 x 1 MiB the socket waited for that 60-160 times per 256 MiB download, with
+ * 8 x 256 KiB 1-30 times, at the same peak memory (2026-12-08, this project's shared 2-core
+ * machine, where run-to-run noise hid any difference in speed).
  */
 const POOL_BUFFERS = 8;
 const POOL_BUFFER_BYTES = 256 * 1024;
