@@ -146,10 +146,10 @@ describe("HttpResponseDecoder on recorded engine answers", () => {
     const raw = fixture("docker-seq").toString("latin1");
     const badSize = Buffer.from(raw.replace("\r\n\r\n8000\r\n", "\r\n\r\n80x0\r\n"), "latin1");
     expect(() => decodePieces([badSize])).toThrow(ResponseFramingError);
-    expect(() => decodePieces([badSize])).toThrow(/bad chunk size \(byte 0x78\)/);
+    expect(() => decodePieces([badSize])).toThrow(/body is not framed as HTTP\/1.1 says/);
     const noCrlf = Buffer.from(raw.replace("\r\n7400\r\n", "XY7400\r\n"), "latin1");
     expect(raw.includes("\r\n7400\r\n")).toBe(true);
-    expect(() => decodePieces([noCrlf])).toThrow(/0x58 where CR belongs after a chunk's data/);
+    expect(() => decodePieces([noCrlf])).toThrow(/body is not framed as HTTP\/1.1 says/);
   });
 
   it("skips chunk extensions and trailers, split anywhere", () => {
@@ -167,9 +167,23 @@ describe("HttpResponseDecoder on recorded engine answers", () => {
     expectSeqArchive(bytes.body);
   });
 
+  it("decodes an answer whose last read, over 64 KiB, holds the end of its body", () => {
+    // Podman's 5 MiB archive ended this way on a real engine: the parser, waiting for the next
+    // response, counted that read's bytes against the next head's size limit.
+    const data = Buffer.alloc(0x10000, 0x61);
+    const raw = Buffer.concat([
+      Buffer.from("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),
+      ...[data, data].flatMap((d) => [Buffer.from("10000\r\n"), d, Buffer.from("\r\n")]),
+      Buffer.from("0\r\n\r\n"),
+    ]);
+    const { decoder, body } = decodePieces([raw], 256 * 1024);
+    expect(decoder.done).toBe(true);
+    expect(body.equals(Buffer.concat([data, data]))).toBe(true);
+  });
+
   it("refuses an answer that is not HTTP", () => {
     expect(() => decodePieces([Buffer.from("SSH-2.0-OpenSSH\r\n\r\n")])).toThrow(
-      /does not start with an HTTP\/1.1 status line/,
+      /is not an HTTP\/1.1 response/,
     );
   });
 });
