@@ -215,13 +215,7 @@ export function describeArchiveConformance(target: RuntimeTarget): void {
           await sh("head -c 67108864 /dev/zero > /data/big");
           const controller = new AbortController();
           const stream = await runtime.getArchive(id, { path: "/data/big", signal: controller.signal });
-          let bytes = 0;
-          const error = await (async () => {
-            for await (const chunk of stream) {
-              bytes += chunk.length;
-              if (bytes > MiB) controller.abort();
-            }
-          })().catch((e: unknown) => e);
+          const { bytes, error } = await readUntilAborted(stream, controller, MiB);
           expect(error).toBeInstanceOf(CanceledError);
           expect(bytes).toBeLessThan(64 * MiB);
         });
@@ -286,13 +280,7 @@ export function describeArchiveConformance(target: RuntimeTarget): void {
             reuseBuffers: true,
           });
           const open = sockets();
-          let bytes = 0;
-          const error = await (async () => {
-            for await (const chunk of stream) {
-              bytes += chunk.length;
-              if (bytes > MiB) controller.abort();
-            }
-          })().catch((e: unknown) => e);
+          const { bytes, error } = await readUntilAborted(stream, controller, MiB);
           expect(error).toBeInstanceOf(CanceledError);
           expect(bytes).toBeLessThan(64 * MiB);
           // The socket closes at the abort (destroyed, so gone by the next turns of the loop).
@@ -330,4 +318,22 @@ export function describeArchiveConformance(target: RuntimeTarget): void {
       });
     }
   });
+}
+
+/** Reads `stream` and aborts `controller` once more than `after` bytes came; what it read and how it ended. */
+async function readUntilAborted(
+  stream: AsyncIterable<Uint8Array>,
+  controller: AbortController,
+  after: number,
+): Promise<{ bytes: number; error: unknown }> {
+  let bytes = 0;
+  try {
+    for await (const chunk of stream) {
+      bytes += chunk.length;
+      if (bytes > after) controller.abort();
+    }
+  } catch (error) {
+    return { bytes, error };
+  }
+  return { bytes, error: undefined };
 }

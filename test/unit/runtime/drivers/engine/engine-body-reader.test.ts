@@ -79,6 +79,10 @@ function chunkedAnswer(body: Buffer, chunk: number): Buffer {
 
 const mapError = (error: unknown) => mapEngineError(error, "docker", what, "unix:///test.sock");
 
+/** The reader of a recorded-answer engine at `path`, with a signal. */
+const readWithSignal = (path: string, signal: AbortSignal) =>
+  readEngineBody({ address: { path }, target: "/x", what, mapError, signal });
+
 describe("readEngineBody over a unix socket", () => {
   it("sends the GET with its target and Host, and reads a recorded chunked archive sent in small pieces", async () => {
     const raw = fixture("docker-seq");
@@ -228,13 +232,7 @@ describe("readEngineBody over a unix socket", () => {
       sendPieces(socket, chunkedAnswer(data, 32 * 1024), 64 * 1024, 2),
     );
     const controller = new AbortController();
-    const body = await readEngineBody({
-      address: { path },
-      target: "/x",
-      what,
-      mapError,
-      signal: controller.signal,
-    });
+    const body = await readWithSignal(path, controller.signal);
     let bytes = 0;
     const error = await (async () => {
       for await (const chunk of body) {
@@ -251,13 +249,7 @@ describe("readEngineBody over a unix socket", () => {
   it("ends with CanceledError when the signal aborts after the whole body arrived but before it was taken", async () => {
     const { path } = await engine((socket) => sendPieces(socket, fixture("podman-hello"), 4096));
     const controller = new AbortController();
-    const body = await readEngineBody({
-      address: { path },
-      target: "/x",
-      what,
-      mapError,
-      signal: controller.signal,
-    });
+    const body = await readWithSignal(path, controller.signal);
     await sleep(20); // the whole answer (Content-Length 2048) is read by now
     controller.abort();
     await expect(body.next()).rejects.toBeInstanceOf(CanceledError);
