@@ -1,20 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ByteReader } from "../../../../src/client/files/byte-reader.js";
+import { reusingSource } from "../../../support/reusing-source.js";
 
-/**
- * A source that reads every chunk into the same memory, as local mode's archive reader does: a
- * chunk is overwritten (with 0xEE, then the next chunk's bytes) as soon as the next is asked for.
- */
-async function* reusing(sizes: number[]) {
-  const memory = Buffer.alloc(Math.max(...sizes));
-  let next = 0;
-  for (const size of sizes) {
-    memory.fill(0xee);
-    for (let i = 0; i < size; i++) memory[i] = next++ % 251;
-    yield memory.subarray(0, size);
-  }
-  memory.fill(0xee);
-}
+const reusing = (sizes: number[]) => reusingSource(sizes, 251);
 
 const expected = (from: number, length: number) =>
   Buffer.from(Array.from({ length }, (_, i) => (from + i) % 251));

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { batchChunks, copyBatches, writeBatch } from "../../../../src/client/files/write-batches.js";
+import { reusingSource } from "../../../support/reusing-source.js";
 
 async function* pieces(sizes: number[]) {
   let next = 0;
@@ -17,19 +18,12 @@ async function collect<T>(source: AsyncIterable<T>) {
   return out;
 }
 
-/**
- * A source that reads every chunk into the same memory, as local mode's archive reader does: a
- * chunk is overwritten (here with 0xEE) as soon as the next is asked for.
- */
-async function* reusing(sizes: number[]) {
-  const memory = Buffer.alloc(Math.max(0, ...sizes));
-  let next = 0;
-  for (const size of sizes) {
-    memory.fill(0xee);
-    for (let i = 0; i < size; i++) memory[i] = next++ % 256;
-    yield memory.subarray(0, size);
-  }
-  memory.fill(0xee);
+const reusing = (sizes: number[]) => reusingSource(sizes);
+
+/** One chunk of `big`, then an empty one. */
+async function* bigThenEmpty(big: Uint8Array) {
+  yield big;
+  yield new Uint8Array(0);
 }
 
 describe("batchChunks", () => {
@@ -42,15 +36,7 @@ describe("batchChunks", () => {
 
   it("hands the chunks on as they came (no copies), a big one alone, and nothing for nothing", async () => {
     const big = new Uint8Array(5000);
-    const out = await collect(
-      batchChunks(
-        (async function* () {
-          yield big;
-          yield new Uint8Array(0);
-        })(),
-        1000,
-      ),
-    );
+    const out = await collect(batchChunks(bigThenEmpty(big), 1000));
     expect(out).toHaveLength(1);
     expect(out[0]?.[0]).toBe(big);
     expect(await collect(batchChunks(pieces([]), 1000))).toEqual([]);
@@ -88,15 +74,7 @@ describe("copyBatches", () => {
     for await (const batch of copyBatches(pieces([300, 800, 900, 700, 50]), 1000)) memory.add(batch.buffer);
     expect(memory.size).toBe(1);
     const big = new Uint8Array(5000);
-    const out = await collect(
-      copyBatches(
-        (async function* () {
-          yield big;
-          yield new Uint8Array(0);
-        })(),
-        1000,
-      ),
-    );
+    const out = await collect(copyBatches(bigThenEmpty(big), 1000));
     expect(out).toHaveLength(1);
     expect(out[0]?.buffer).toBe(big.buffer);
     expect(out[0]?.length).toBe(5000);
